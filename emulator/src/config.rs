@@ -1,0 +1,196 @@
+//! Command line and configuration.
+//!
+//! The command line chooses where the emulator listens and stores data; the optional TOML file
+//! (`--config`) sets the policies in [`Settings`]. The TOML keys are camelCase, the same names the
+//! developer config endpoint uses in JSON, so one document works for both:
+//!
+//! ```toml
+//! accessTokenTtlSeconds = 300
+//! refreshTokenTtlSeconds = 2592000
+//! clientId = "b9a1f0b6-0c7e-4c55-9d8e-2f6f5b0c1e11"
+//! issuer = "http://127.0.0.1:8787"      # default: the address the emulator bound
+//! allowedOrigins = ["http://localhost:*", "http://127.0.0.1:*"]
+//! ```
+//!
+//! Every key is optional; unknown keys are an error so typos don't pass silently.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, ValueEnum};
+use serde::{Deserialize, Serialize};
+
+/// The client id used when none is configured; it names the refresh cookie.
+pub const DEFAULT_CLIENT_ID: &str = "b9a1f0b6-0c7e-4c55-9d8e-2f6f5b0c1e11";
+
+/// `frontegg-emulator` command line arguments.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "frontegg-emulator",
+    version,
+    about = "A local emulator of the Frontegg identity API"
+)]
+pub struct Cli {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on; 0 picks a free one (the first stdout line tells which).
+    #[arg(long, default_value_t = 8787)]
+    pub port: u16,
+    /// SQLite database file; created with its parent directory if missing.
+    #[arg(
+        long,
+        default_value = ".emulator/emulator.db",
+        conflicts_with = "memory"
+    )]
+    pub data: PathBuf,
+    /// Keep all data in memory; nothing survives a restart.
+    #[arg(long)]
+    pub memory: bool,
+    /// TOML file with policy settings (see the `config` module docs).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Data to load into an empty database.
+    #[arg(long, value_enum, default_value_t = SeedMode::Demo)]
+    pub seed: SeedMode,
+    /// Also serve the static files of this directory at `/`, behind the API routes.
+    #[arg(long)]
+    pub serve: Option<PathBuf>,
+}
+
+impl Cli {
+    /// Where the database lives, as chosen by `--data` / `--memory`.
+    pub fn storage(&self) -> Storage {
+        if self.memory {
+            Storage::Memory
+        } else {
+            Storage::File(self.data.clone())
+        }
+    }
+}
+
+/// Which data an empty database is filled with on start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeedMode {
+    /// The demo users and tenants of EMULATOR.md.
+    Demo,
+    /// Nothing: tests create what they need through the developer endpoints.
+    None,
+}
+
+/// Where the SQLite database lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Storage {
+    /// A file, so data survives restarts.
+    File(PathBuf),
+    /// Memory only.
+    Memory,
+}
+
+/// Policies that shape tokens and CORS; the developer config endpoint edits them at run time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Settings {
+    /// Lifetime of access tokens.
+    pub access_token_ttl_seconds: i64,
+    /// Lifetime of each refresh token (every rotation starts a fresh lifetime).
+    pub refresh_token_ttl_seconds: i64,
+    /// The application's client id: the `aud` of access tokens and the refresh cookie's suffix.
+    pub client_id: String,
+    /// The `iss` of access tokens; `None` means `http://HOST:PORT` as bound.
+    pub issuer: Option<String>,
+    /// Origins allowed to call with credentials. An entry ending in `:*` matches any port.
+    pub allowed_origins: Vec<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            access_token_ttl_seconds: 300,
+            refresh_token_ttl_seconds: 2_592_000,
+            client_id: DEFAULT_CLIENT_ID.to_owned(),
+            issuer: None,
+            allowed_origins: vec![
+                "http://localhost:*".to_owned(),
+                "http://127.0.0.1:*".to_owned(),
+            ],
+        }
+    }
+}
+
+impl Settings {
+    /// Reads settings from a TOML file; keys left out keep their defaults.
+    pub fn from_toml_file(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+        Self::from_toml(&text).map_err(|e| format!("invalid config file {}: {e}", path.display()))
+    }
+
+    /// Parses settings from TOML text and checks that they make sense.
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        let settings: Self = toml::from_str(text).map_err(|e| e.to_string())?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Rejects values that would make the emulator misbehave rather than fail loudly later.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.access_token_ttl_seconds <= 0 {
+            return Err("accessTokenTtlSeconds must be positive".to_owned());
+        }
+        if self.refresh_token_ttl_seconds <= 0 {
+            return Err("refreshTokenTtlSeconds must be positive".to_owned());
+        }
+        if self.client_id.trim().is_empty() {
+            return Err("clientId must not be empty".to_owned());
+        }
+        Ok(())
+    }
+
+    /// Whether a browser origin may call the API with credentials.
+    pub fn origin_allowed(&self, origin: &str) -> bool {
+        self.allowed_origins
+            .iter()
+            .any(|pattern| origin_matches(pattern, origin))
+    }
+}
+
+/// Matches an origin against `scheme://host` or `scheme://host:*` (any port, or none).
+fn origin_matches(pattern: &str, origin: &str) -> bool {
+    match pattern.strip_suffix(":*") {
+        Some(base) => match origin.strip_prefix(base) {
+            Some("") => true,
+            Some(rest) => rest
+                .strip_prefix(':')
+                .is_some_and(|port| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())),
+            None => false,
+        },
+        None => pattern == origin,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_origins_allow_local_dev_servers_only() {
+        let s = Settings::default();
+        assert!(s.origin_allowed("http://localhost:5173"));
+        assert!(s.origin_allowed("http://127.0.0.1:8080"));
+        assert!(s.origin_allowed("http://localhost"));
+        assert!(!s.origin_allowed("http://localhost.evil.example"));
+        assert!(!s.origin_allowed("http://localhost:80@evil.example"));
+        assert!(!s.origin_allowed("https://localhost:5173"));
+        assert!(!s.origin_allowed("http://evil.example"));
+    }
+
+    #[test]
+    fn toml_overrides_some_keys_and_rejects_unknown_ones() {
+        let s = Settings::from_toml("accessTokenTtlSeconds = 60\nclientId = \"abc\"").unwrap();
+        assert_eq!(s.access_token_ttl_seconds, 60);
+        assert_eq!(s.client_id, "abc");
+        assert_eq!(s.refresh_token_ttl_seconds, 2_592_000);
+        assert!(Settings::from_toml("accesTokenTtlSeconds = 60").is_err());
+        assert!(Settings::from_toml("accessTokenTtlSeconds = 0").is_err());
+    }
+}

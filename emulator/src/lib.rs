@@ -1,0 +1,72 @@
+//! `frontegg-emulator`: a local imitation of the Frontegg identity REST API.
+//!
+//! It speaks the hosted service's dialect (paths, field names, cookies, error shape) for the
+//! flows the SDK covers, stores everything in SQLite, and adds developer endpoints under
+//! `/emulator/v1` for tests. The contract is `EMULATOR.md`; [`run`] is the whole program.
+
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod keys;
+pub mod password;
+pub mod routes;
+pub mod seed;
+pub mod state;
+pub mod store;
+pub mod tokens;
+
+use std::io::Write as _;
+use std::sync::Arc;
+
+use config::{Cli, Settings};
+
+/// Errors that stop the emulator from starting or serving.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Starts the emulator as the command line asks and serves until the process ends.
+///
+/// The first line on stdout is `listening on http://HOST:PORT` with the port actually bound, so a
+/// caller that passed `--port 0` learns where to connect.
+pub async fn run(cli: Cli) -> Result<(), BoxError> {
+    let settings = match &cli.config {
+        Some(path) => Settings::from_toml_file(path)?,
+        None => Settings::default(),
+    };
+    let clock = clock::Clock::new();
+    let store = store::Store::open(&cli.storage())?;
+    if store.is_empty()? {
+        seed::apply(&store, cli.seed, clock.now()).await?;
+    }
+    let key = load_or_create_key(&store, clock.now()).await?;
+
+    let listener = tokio::net::TcpListener::bind((cli.host.as_str(), cli.port))
+        .await
+        .map_err(|e| format!("cannot listen on {}:{}: {e}", cli.host, cli.port))?;
+    let address = format!("http://{}", listener.local_addr()?);
+    let state = Arc::new(state::AppState::new(
+        store,
+        key,
+        clock,
+        settings,
+        address.clone(),
+    ));
+    let app = routes::router(state, cli.serve.as_deref());
+
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "listening on {address}")?;
+    stdout.flush()?;
+    drop(stdout);
+
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+
+/// The stored signing key, or a new one (stored for the next start).
+async fn load_or_create_key(store: &store::Store, now: i64) -> Result<keys::SigningKey, BoxError> {
+    if let Some((_, pem)) = store.signing_key()? {
+        return keys::SigningKey::from_pkcs8_pem(&pem);
+    }
+    let (key, pem) = tokio::task::spawn_blocking(keys::SigningKey::generate).await??;
+    store.insert_signing_key(key.kid(), &pem, now)?;
+    Ok(key)
+}

@@ -1,0 +1,307 @@
+//! Authentication: password login, refresh-token rotation, logout.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::ApiJson;
+use crate::clock::http_date;
+use crate::config::Settings;
+use crate::error::{codes, ApiError};
+use crate::password;
+use crate::state::AppState;
+use crate::store::{NewRefreshToken, Rotation, UserRecord};
+use crate::tokens::{self, TokenContext};
+
+/// How long an MFA token from the login step stays redeemable.
+const MFA_TOKEN_TTL_SECONDS: i64 = 600;
+
+/// Body of `POST /auth/v1/user`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginBody {
+    email: Option<String>,
+    username: Option<String>,
+    password: String,
+    // Type-checked like every field, but not acted on yet: invitations and reCAPTCHA are
+    // accepted so clients that send them are not rejected.
+    #[serde(rename = "invitationToken")]
+    _invitation_token: Option<String>,
+    #[serde(rename = "recaptchaToken")]
+    _recaptcha_token: Option<String>,
+}
+
+/// Body of `POST /auth/v1/user/token/refresh`; the official client sends the tab's tenant.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshBody {
+    tenant_id: Option<String>,
+}
+
+/// Successful login or refresh: the hosted service's field names.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionTokens {
+    token_type: &'static str,
+    mfa_required: bool,
+    access_token: String,
+    refresh_token: String,
+    expires_in: i64,
+    expires: String,
+    user_id: String,
+    user_email: String,
+    email_verified: bool,
+    is_breached_password: bool,
+}
+
+fn invalid_credentials() -> ApiError {
+    // One message for unknown user and wrong password, so responses don't reveal who exists.
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "Incorrect email or password",
+        codes::INVALID_CREDENTIALS,
+    )
+}
+
+fn session_expired() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "Session expired",
+        codes::SESSION_EXPIRED,
+    )
+}
+
+/// `POST /auth/v1/user`: password login. Answers tokens and the refresh cookie, or an MFA
+/// challenge for users with an authenticator app.
+pub async fn login(
+    State(state): State<Arc<AppState>>,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<Response, ApiError> {
+    let identifier = body
+        .email
+        .or(body.username)
+        .map(|id| id.trim().to_owned())
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| ApiError::bad_request("Either email or username is required"))?;
+    if body.password.is_empty() {
+        return Err(ApiError::bad_request("password must not be empty"));
+    }
+    let credentials = state.store.credentials(&identifier)?;
+    let (user_id, stored_hash) = match credentials {
+        Some(c) => (Some(c.user_id), c.password_hash),
+        None => (None, None),
+    };
+    let password = body.password;
+    // Runs for unknown users too (against a dummy hash), so timing does not reveal existence.
+    let verified =
+        tokio::task::spawn_blocking(move || password::verify(&password, stored_hash.as_deref()))
+            .await
+            .map_err(ApiError::internal)?;
+    let user_id = user_id
+        .filter(|_| verified)
+        .ok_or_else(invalid_credentials)?;
+    let user = state
+        .store
+        .user(&user_id)?
+        .ok_or_else(invalid_credentials)?;
+
+    let now = state.clock.now();
+    if let (Some(_), Some(device_id)) = (&user.totp_secret, &user.totp_device_id) {
+        return mfa_challenge(&state, &user, device_id, now);
+    }
+    let tenant_id = user.tenant_ids.first().cloned().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "The user does not belong to any tenant",
+            codes::NOT_A_TENANT_MEMBER,
+        )
+    })?;
+    let settings = state.settings();
+    let refresh_token = tokens::new_opaque_token();
+    let refresh = NewRefreshToken {
+        hash: tokens::hash_token(&refresh_token),
+        expires_at: now.saturating_add(settings.refresh_token_ttl_seconds),
+    };
+    let session_id = state
+        .store
+        .start_session(&user.id, &tenant_id, refresh, now)?;
+    let grant = Grant {
+        user: &user,
+        tenant_id: &tenant_id,
+        session_id: &session_id,
+        refresh_token: &refresh_token,
+    };
+    session_response(&state, &settings, &grant, now, StatusCode::OK)
+}
+
+fn mfa_challenge(
+    state: &AppState,
+    user: &UserRecord,
+    device_id: &str,
+    now: i64,
+) -> Result<Response, ApiError> {
+    let mfa_token = tokens::new_opaque_token();
+    state.store.insert_mfa_token(
+        &tokens::hash_token(&mfa_token),
+        &user.id,
+        now.saturating_add(MFA_TOKEN_TTL_SECONDS),
+        now,
+    )?;
+    let body = json!({
+        "mfaRequired": true,
+        "mfaToken": mfa_token,
+        "mfaEnrolled": true,
+        "mfaDevices": {
+            "webauthn": [],
+            "phones": [],
+            "authenticators": [{ "id": device_id }],
+            "emails": [{ "email": user.email }],
+        },
+        "mfaStrategies": ["AuthenticatorApp", "EmailCode"],
+        "userId": user.id,
+        "userEmail": user.email,
+        "isBreachedPassword": false,
+    });
+    Ok(Json(body).into_response())
+}
+
+/// `POST /auth/v1/user/token/refresh`: rotates the refresh cookie and issues a new access token.
+///
+/// With `tenantId`, the session switches to that tenant; a tenant the user does not belong to is
+/// refused with 403 (`ER-01005`) and the presented token stays valid. Replaying a rotated token
+/// revokes its whole session (401, `ER-01003`).
+pub async fn refresh(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<RefreshBody>,
+) -> Result<Response, ApiError> {
+    let settings = state.settings();
+    let cookie_name = tokens::refresh_cookie_name(&settings.client_id);
+    let presented = tokens::find_cookie(&headers, &cookie_name).ok_or_else(session_expired)?;
+    let tenant_id = body.tenant_id.filter(|t| !t.is_empty());
+    let now = state.clock.now();
+    let refresh_token = tokens::new_opaque_token();
+    let next = NewRefreshToken {
+        hash: tokens::hash_token(&refresh_token),
+        expires_at: now.saturating_add(settings.refresh_token_ttl_seconds),
+    };
+    let rotation = state.store.rotate_refresh_token(
+        &tokens::hash_token(&presented),
+        tenant_id.as_deref(),
+        next,
+        now,
+    )?;
+    let session = match rotation {
+        Rotation::Rotated(session) => session,
+        Rotation::Invalid => return Ok(clearing_cookie(session_expired(), &cookie_name)),
+        Rotation::Reused => {
+            let err = ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "Refresh token was already used; the session has been revoked",
+                codes::REFRESH_TOKEN_REUSED,
+            );
+            return Ok(clearing_cookie(err, &cookie_name));
+        }
+        Rotation::NotAMember => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "The user is not a member of the requested tenant",
+                codes::NOT_A_TENANT_MEMBER,
+            ))
+        }
+    };
+    let Some(user) = state.store.user(&session.user_id)? else {
+        return Ok(clearing_cookie(session_expired(), &cookie_name));
+    };
+    let grant = Grant {
+        user: &user,
+        tenant_id: &session.tenant_id,
+        session_id: &session.id,
+        refresh_token: &refresh_token,
+    };
+    session_response(&state, &settings, &grant, now, StatusCode::CREATED)
+}
+
+/// `POST /auth/v1/logout`: revokes the cookie's session only (other sessions of the user live
+/// on) and deletes the cookie. Always 201, cookie or not.
+pub async fn logout(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let cookie_name = tokens::refresh_cookie_name(&state.settings().client_id);
+    if let Some(presented) = tokens::find_cookie(&headers, &cookie_name) {
+        state
+            .store
+            .revoke_session_of_refresh_token(&tokens::hash_token(&presented))?;
+    }
+    Ok((
+        StatusCode::CREATED,
+        [(SET_COOKIE, tokens::clear_refresh_cookie(&cookie_name))],
+    )
+        .into_response())
+}
+
+fn clearing_cookie(err: ApiError, cookie_name: &str) -> Response {
+    (
+        [(SET_COOKIE, tokens::clear_refresh_cookie(cookie_name))],
+        err,
+    )
+        .into_response()
+}
+
+/// What a successful login or refresh hands out.
+struct Grant<'a> {
+    user: &'a UserRecord,
+    tenant_id: &'a str,
+    session_id: &'a str,
+    refresh_token: &'a str,
+}
+
+fn session_response(
+    state: &AppState,
+    settings: &Settings,
+    grant: &Grant<'_>,
+    now: i64,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
+    let Grant {
+        user,
+        tenant_id,
+        session_id,
+        refresh_token,
+    } = *grant;
+    let issuer = state.issuer(settings);
+    let ctx = TokenContext {
+        issuer: &issuer,
+        client_id: &settings.client_id,
+        now,
+        ttl_seconds: settings.access_token_ttl_seconds,
+    };
+    let (access_token, claims) =
+        tokens::issue_access_token(&state.key, &ctx, user, tenant_id, session_id)
+            .map_err(ApiError::internal)?;
+    let body = SessionTokens {
+        token_type: "bearer",
+        mfa_required: false,
+        access_token,
+        refresh_token: refresh_token.to_owned(),
+        expires_in: settings.access_token_ttl_seconds,
+        expires: http_date(claims.exp),
+        user_id: user.id.clone(),
+        user_email: user.email.clone(),
+        email_verified: true,
+        is_breached_password: false,
+    };
+    let cookie = tokens::refresh_cookie(
+        &tokens::refresh_cookie_name(&settings.client_id),
+        refresh_token,
+        settings.refresh_token_ttl_seconds,
+    );
+    Ok((status, [(SET_COOKIE, cookie)], Json(body)).into_response())
+}

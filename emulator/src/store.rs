@@ -1,0 +1,646 @@
+//! SQLite storage: users, tenants, sessions, refresh and MFA tokens, signing keys.
+//!
+//! One connection behind a mutex: the emulator serves one developer or one test suite, and every
+//! critical section is a few indexed statements. Slow work (argon2, RSA) happens outside the lock.
+//! Secrets (refresh and MFA tokens) are stored only as SHA-256 hashes.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+use crate::config::Storage;
+use crate::BoxError;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS tenants (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS users (
+    id                   TEXT PRIMARY KEY,
+    email                TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    name                 TEXT NOT NULL,
+    password_hash        TEXT,
+    phone_number         TEXT,
+    profile_picture_url  TEXT,
+    totp_secret          TEXT,
+    totp_device_id       TEXT,
+    roles                TEXT NOT NULL DEFAULT '[]',
+    permissions          TEXT NOT NULL DEFAULT '[]',
+    created_at           INTEGER NOT NULL,
+    last_login           INTEGER
+);
+CREATE TABLE IF NOT EXISTS user_tenants (
+    user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    tenant_id  TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    PRIMARY KEY (user_id, tenant_id)
+);
+CREATE TABLE IF NOT EXISTS signing_keys (
+    kid              TEXT PRIMARY KEY,
+    private_key_pem  TEXT NOT NULL,
+    created_at       INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    id          TEXT PRIMARY KEY,
+    user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    tenant_id   TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    last_seen   INTEGER NOT NULL,
+    revoked     INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS refresh_tokens (
+    hash        BLOB PRIMARY KEY,
+    session_id  TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    used        INTEGER NOT NULL DEFAULT 0,
+    revoked     INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS refresh_tokens_by_session ON refresh_tokens(session_id);
+CREATE TABLE IF NOT EXISTS mfa_tokens (
+    hash        BLOB PRIMARY KEY,
+    user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    used        INTEGER NOT NULL DEFAULT 0
+);
+";
+
+/// The emulator's database.
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+/// A user with everything the token and profile endpoints need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    /// User id (a UUID).
+    pub id: String,
+    /// Email as entered; lookups ignore ASCII case.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Phone number, if any.
+    pub phone_number: Option<String>,
+    /// Avatar URL, if any.
+    pub profile_picture_url: Option<String>,
+    /// Base32 TOTP secret; present means the user is MFA-enrolled.
+    pub totp_secret: Option<String>,
+    /// Id of the authenticator-app device, present with `totp_secret`.
+    pub totp_device_id: Option<String>,
+    /// Role keys, applied in every tenant of the user.
+    pub roles: Vec<String>,
+    /// Permission keys, applied in every tenant of the user.
+    pub permissions: Vec<String>,
+    /// Tenants the user belongs to, in the order joined; the first is the default.
+    pub tenant_ids: Vec<String>,
+    /// Creation time, Unix seconds.
+    pub created_at: i64,
+    /// Last successful login, Unix seconds.
+    pub last_login: Option<i64>,
+}
+
+/// What a user is created with.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Email; must be unique ignoring ASCII case.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Argon2id PHC hash, or `None` for a user who cannot log in with a password.
+    pub password_hash: Option<String>,
+    /// Phone number.
+    pub phone_number: Option<String>,
+    /// Base32 TOTP secret.
+    pub totp_secret: Option<String>,
+    /// Role keys.
+    pub roles: Vec<String>,
+    /// Permission keys.
+    pub permissions: Vec<String>,
+    /// Tenants to join, first = default; missing tenants are created, named after their id.
+    pub tenant_ids: Vec<String>,
+}
+
+/// Result of [`Store::create_user`].
+#[derive(Debug)]
+pub enum CreateUser {
+    /// The user was stored.
+    Created(Box<UserRecord>),
+    /// Another user already has this email.
+    EmailTaken,
+}
+
+/// What password login needs to know about an email.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    /// The user's id.
+    pub user_id: String,
+    /// The stored hash, `None` if the user has no password.
+    pub password_hash: Option<String>,
+}
+
+/// A refresh token about to be stored.
+#[derive(Debug, Clone, Copy)]
+pub struct NewRefreshToken {
+    /// SHA-256 of the token.
+    pub hash: [u8; 32],
+    /// Expiry, Unix seconds on the emulator clock.
+    pub expires_at: i64,
+}
+
+/// A live session, as the refresh endpoint needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// Session id: the `sid` claim and the refresh token family.
+    pub id: String,
+    /// Owner.
+    pub user_id: String,
+    /// Active tenant of the session.
+    pub tenant_id: String,
+}
+
+/// Result of [`Store::rotate_refresh_token`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// The presented token is now used and the new one is live in the same session.
+    Rotated(SessionInfo),
+    /// Unknown, expired or revoked token, or revoked session. Nothing changed.
+    Invalid,
+    /// The token had already been rotated: its whole family and session are now revoked.
+    Reused,
+    /// The requested tenant is not one of the user's. Nothing changed.
+    NotAMember,
+}
+
+fn list_to_json(list: &[String]) -> rusqlite::Result<String> {
+    serde_json::to_string(list).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+fn list_from_json(text: &str) -> rusqlite::Result<Vec<String>> {
+    serde_json::from_str(text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and applies the schema. Files use WAL mode.
+    pub fn open(storage: &Storage) -> Result<Self, BoxError> {
+        let conn = match storage {
+            Storage::Memory => Connection::open_in_memory()?,
+            Storage::File(path) => {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        format!("cannot create data directory {}: {e}", parent.display())
+                    })?;
+                }
+                open_file(path)?
+            }
+        };
+        conn.execute_batch("PRAGMA foreign_keys = ON;")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a half-applied change: open transactions roll
+        // back when dropped. So a poisoned lock is still safe to use.
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// True when there are no users and no tenants (seed only then, so data survives restarts).
+    pub fn is_empty(&self) -> rusqlite::Result<bool> {
+        let conn = self.conn();
+        let count: i64 = conn.query_row(
+            "SELECT (SELECT COUNT(*) FROM users) + (SELECT COUNT(*) FROM tenants)",
+            [],
+            |row| row.get(0),
+        )?;
+        Ok(count == 0)
+    }
+
+    /// Creates a tenant, or renames it if it exists.
+    pub fn upsert_tenant(&self, id: &str, name: &str, now: i64) -> rusqlite::Result<()> {
+        self.conn().execute(
+            "INSERT INTO tenants (id, name, created_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(id) DO UPDATE SET name = excluded.name",
+            params![id, name, now],
+        )?;
+        Ok(())
+    }
+
+    /// Stores a new user and their tenant memberships in one transaction.
+    pub fn create_user(&self, user: &NewUser, now: i64) -> rusqlite::Result<CreateUser> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let taken = tx
+            .query_row(
+                "SELECT 1 FROM users WHERE email = ?1",
+                [&user.email],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        if taken {
+            return Ok(CreateUser::EmailTaken);
+        }
+        let id = new_id();
+        let totp_device_id = user.totp_secret.as_ref().map(|_| new_id());
+        tx.execute(
+            "INSERT INTO users (id, email, name, password_hash, phone_number, totp_secret,
+                                totp_device_id, roles, permissions, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                id,
+                user.email,
+                user.name,
+                user.password_hash,
+                user.phone_number,
+                user.totp_secret,
+                totp_device_id,
+                list_to_json(&user.roles)?,
+                list_to_json(&user.permissions)?,
+                now
+            ],
+        )?;
+        for tenant_id in &user.tenant_ids {
+            tx.execute(
+                "INSERT OR IGNORE INTO tenants (id, name, created_at) VALUES (?1, ?1, ?2)",
+                params![tenant_id, now],
+            )?;
+            tx.execute(
+                "INSERT OR IGNORE INTO user_tenants (user_id, tenant_id) VALUES (?1, ?2)",
+                params![id, tenant_id],
+            )?;
+        }
+        let record = load_user(&tx, &id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+        tx.commit()?;
+        Ok(CreateUser::Created(Box::new(record)))
+    }
+
+    /// The login credentials of the user with this email (ASCII case ignored).
+    pub fn credentials(&self, email: &str) -> rusqlite::Result<Option<Credentials>> {
+        self.conn()
+            .query_row(
+                "SELECT id, password_hash FROM users WHERE email = ?1",
+                [email],
+                |row| {
+                    Ok(Credentials {
+                        user_id: row.get(0)?,
+                        password_hash: row.get(1)?,
+                    })
+                },
+            )
+            .optional()
+    }
+
+    /// A user by id.
+    pub fn user(&self, id: &str) -> rusqlite::Result<Option<UserRecord>> {
+        load_user(&self.conn(), id)
+    }
+
+    /// Starts a session for a logged-in user with its first refresh token; records the login.
+    /// Returns the session id.
+    pub fn start_session(
+        &self,
+        user_id: &str,
+        tenant_id: &str,
+        refresh: NewRefreshToken,
+        now: i64,
+    ) -> rusqlite::Result<String> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let session_id = new_id();
+        tx.execute(
+            "INSERT INTO sessions (id, user_id, tenant_id, created_at, last_seen)
+             VALUES (?1, ?2, ?3, ?4, ?4)",
+            params![session_id, user_id, tenant_id, now],
+        )?;
+        insert_refresh(&tx, &session_id, refresh, now)?;
+        tx.execute(
+            "UPDATE users SET last_login = ?2 WHERE id = ?1",
+            params![user_id, now],
+        )?;
+        tx.commit()?;
+        Ok(session_id)
+    }
+
+    /// Exchanges a refresh token for a new one in the same session, atomically, so two
+    /// concurrent refreshes with one token cannot both succeed. Presenting an already-rotated
+    /// token revokes the whole session. With `tenant_id`, the session switches to that tenant.
+    pub fn rotate_refresh_token(
+        &self,
+        presented: &[u8; 32],
+        tenant_id: Option<&str>,
+        next: NewRefreshToken,
+        now: i64,
+    ) -> rusqlite::Result<Rotation> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found = tx
+            .query_row(
+                "SELECT r.session_id, r.expires_at, r.used, r.revoked, s.user_id, s.tenant_id,
+                        s.revoked
+                 FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id
+                 WHERE r.hash = ?1",
+                [&presented[..]],
+                |row| {
+                    Ok((
+                        SessionInfo {
+                            id: row.get(0)?,
+                            user_id: row.get(4)?,
+                            tenant_id: row.get(5)?,
+                        },
+                        row.get::<_, i64>(1)?,
+                        row.get::<_, bool>(2)?,
+                        row.get::<_, bool>(3)? || row.get::<_, bool>(6)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((mut session, expires_at, used, revoked)) = found else {
+            return Ok(Rotation::Invalid);
+        };
+        if revoked {
+            return Ok(Rotation::Invalid);
+        }
+        if used {
+            revoke_session(&tx, &session.id)?;
+            tx.commit()?;
+            return Ok(Rotation::Reused);
+        }
+        if expires_at <= now {
+            return Ok(Rotation::Invalid);
+        }
+        if let Some(tenant_id) = tenant_id {
+            let member = tx
+                .query_row(
+                    "SELECT 1 FROM user_tenants WHERE user_id = ?1 AND tenant_id = ?2",
+                    params![session.user_id, tenant_id],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some();
+            if !member {
+                return Ok(Rotation::NotAMember);
+            }
+            session.tenant_id = tenant_id.to_owned();
+        }
+        tx.execute(
+            "UPDATE refresh_tokens SET used = 1 WHERE hash = ?1",
+            [&presented[..]],
+        )?;
+        insert_refresh(&tx, &session.id, next, now)?;
+        tx.execute(
+            "UPDATE sessions SET tenant_id = ?2, last_seen = ?3 WHERE id = ?1",
+            params![session.id, session.tenant_id, now],
+        )?;
+        tx.commit()?;
+        Ok(Rotation::Rotated(session))
+    }
+
+    /// Revokes the session that a refresh token belongs to (and all its tokens). Unknown tokens
+    /// are ignored: logout is idempotent.
+    pub fn revoke_session_of_refresh_token(&self, presented: &[u8; 32]) -> rusqlite::Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let session_id: Option<String> = tx
+            .query_row(
+                "SELECT session_id FROM refresh_tokens WHERE hash = ?1",
+                [&presented[..]],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if let Some(session_id) = session_id {
+            revoke_session(&tx, &session_id)?;
+        }
+        tx.commit()
+    }
+
+    /// True if the session exists and has not been revoked.
+    pub fn session_active(&self, session_id: &str) -> rusqlite::Result<bool> {
+        let revoked: Option<bool> = self
+            .conn()
+            .query_row(
+                "SELECT revoked FROM sessions WHERE id = ?1",
+                [session_id],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(revoked == Some(false))
+    }
+
+    /// Stores the hash of a single-use MFA token that the MFA verify step will redeem.
+    pub fn insert_mfa_token(
+        &self,
+        hash: &[u8; 32],
+        user_id: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> rusqlite::Result<()> {
+        self.conn().execute(
+            "INSERT INTO mfa_tokens (hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![&hash[..], user_id, now, expires_at],
+        )?;
+        Ok(())
+    }
+
+    /// The newest signing key: `(kid, PKCS#8 PEM)`.
+    pub fn signing_key(&self) -> rusqlite::Result<Option<(String, String)>> {
+        self.conn()
+            .query_row(
+                "SELECT kid, private_key_pem FROM signing_keys ORDER BY created_at DESC, rowid DESC
+                 LIMIT 1",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()
+    }
+
+    /// Stores a signing key so tokens stay verifiable across restarts.
+    pub fn insert_signing_key(&self, kid: &str, pem: &str, now: i64) -> rusqlite::Result<()> {
+        self.conn().execute(
+            "INSERT INTO signing_keys (kid, private_key_pem, created_at) VALUES (?1, ?2, ?3)",
+            params![kid, pem, now],
+        )?;
+        Ok(())
+    }
+}
+
+fn open_file(path: &Path) -> Result<Connection, BoxError> {
+    let conn = Connection::open(path)
+        .map_err(|e| format!("cannot open database {}: {e}", path.display()))?;
+    // Another emulator process on the same file waits briefly instead of failing at once.
+    conn.busy_timeout(Duration::from_secs(5))?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(format!("database {} refused WAL mode (got {mode})", path.display()).into());
+    }
+    Ok(conn)
+}
+
+fn insert_refresh(
+    conn: &Connection,
+    session_id: &str,
+    token: NewRefreshToken,
+    now: i64,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO refresh_tokens (hash, session_id, created_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![&token.hash[..], session_id, now, token.expires_at],
+    )?;
+    Ok(())
+}
+
+fn revoke_session(conn: &Connection, session_id: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE refresh_tokens SET revoked = 1 WHERE session_id = ?1",
+        [session_id],
+    )?;
+    conn.execute(
+        "UPDATE sessions SET revoked = 1 WHERE id = ?1",
+        [session_id],
+    )?;
+    Ok(())
+}
+
+fn load_user(conn: &Connection, id: &str) -> rusqlite::Result<Option<UserRecord>> {
+    let row = conn
+        .query_row(
+            "SELECT id, email, name, phone_number, profile_picture_url, totp_secret,
+                    totp_device_id, roles, permissions, created_at, last_login
+             FROM users WHERE id = ?1",
+            [id],
+            |row| {
+                Ok((
+                    UserRecord {
+                        id: row.get(0)?,
+                        email: row.get(1)?,
+                        name: row.get(2)?,
+                        phone_number: row.get(3)?,
+                        profile_picture_url: row.get(4)?,
+                        totp_secret: row.get(5)?,
+                        totp_device_id: row.get(6)?,
+                        roles: Vec::new(),
+                        permissions: Vec::new(),
+                        tenant_ids: Vec::new(),
+                        created_at: row.get(9)?,
+                        last_login: row.get(10)?,
+                    },
+                    row.get::<_, String>(7)?,
+                    row.get::<_, String>(8)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((mut user, roles, permissions)) = row else {
+        return Ok(None);
+    };
+    user.roles = list_from_json(&roles)?;
+    user.permissions = list_from_json(&permissions)?;
+    let mut stmt =
+        conn.prepare("SELECT tenant_id FROM user_tenants WHERE user_id = ?1 ORDER BY rowid")?;
+    user.tenant_ids = stmt
+        .query_map([id], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(Some(user))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(email: &str) -> NewUser {
+        NewUser {
+            email: email.to_owned(),
+            name: "N".to_owned(),
+            password_hash: None,
+            phone_number: None,
+            totp_secret: None,
+            roles: vec!["Admin".to_owned()],
+            permissions: vec![],
+            tenant_ids: vec!["t1".to_owned(), "t2".to_owned()],
+        }
+    }
+
+    fn token(byte: u8, expires_at: i64) -> NewRefreshToken {
+        NewRefreshToken {
+            hash: [byte; 32],
+            expires_at,
+        }
+    }
+
+    #[test]
+    fn emails_are_unique_ignoring_case_and_tenants_keep_order() {
+        let store = Store::open(&Storage::Memory).unwrap();
+        let CreateUser::Created(u) = store.create_user(&user("A@x.io"), 1).unwrap() else {
+            panic!("not created")
+        };
+        assert_eq!(u.tenant_ids, ["t1", "t2"]);
+        assert_eq!(u.roles, ["Admin"]);
+        assert!(matches!(
+            store.create_user(&user("a@X.io"), 1).unwrap(),
+            CreateUser::EmailTaken
+        ));
+        assert_eq!(store.credentials("a@x.IO").unwrap().unwrap().user_id, u.id);
+    }
+
+    #[test]
+    fn rotation_then_reuse_revokes_family() {
+        let store = Store::open(&Storage::Memory).unwrap();
+        let CreateUser::Created(u) = store.create_user(&user("a@x.io"), 1).unwrap() else {
+            panic!("not created")
+        };
+        let sid = store.start_session(&u.id, "t1", token(1, 100), 10).unwrap();
+        let Rotation::Rotated(s) = store
+            .rotate_refresh_token(&[1; 32], Some("t2"), token(2, 200), 20)
+            .unwrap()
+        else {
+            panic!("not rotated")
+        };
+        assert_eq!((s.id.as_str(), s.tenant_id.as_str()), (sid.as_str(), "t2"));
+        assert_eq!(
+            store
+                .rotate_refresh_token(&[2; 32], Some("nope"), token(3, 300), 30)
+                .unwrap(),
+            Rotation::NotAMember
+        );
+        assert_eq!(
+            store
+                .rotate_refresh_token(&[1; 32], None, token(4, 300), 30)
+                .unwrap(),
+            Rotation::Reused
+        );
+        assert!(!store.session_active(&sid).unwrap());
+        assert_eq!(
+            store
+                .rotate_refresh_token(&[2; 32], None, token(5, 300), 30)
+                .unwrap(),
+            Rotation::Invalid
+        );
+    }
+
+    #[test]
+    fn expired_refresh_token_is_invalid() {
+        let store = Store::open(&Storage::Memory).unwrap();
+        let CreateUser::Created(u) = store.create_user(&user("a@x.io"), 1).unwrap() else {
+            panic!("not created")
+        };
+        store.start_session(&u.id, "t1", token(1, 100), 10).unwrap();
+        assert_eq!(
+            store
+                .rotate_refresh_token(&[1; 32], None, token(2, 300), 100)
+                .unwrap(),
+            Rotation::Invalid
+        );
+    }
+}
