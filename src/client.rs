@@ -1,0 +1,174 @@
+//! The async driver: feeds the sans-IO [`AuthCore`] through a [`Transport`]. It holds no rules
+//! of its own beyond ordering: one refresh at a time, refresh before a call that needs a fresh
+//! token, retry once after a 401.
+
+use std::cell::RefCell;
+
+use futures_channel::oneshot;
+use serde_json::Value;
+
+use crate::config::{Mode, Options};
+use crate::core::AuthCore;
+use crate::endpoints::Profile;
+use crate::error::{Error, ErrorCode, Result};
+use crate::flows::LoginResult;
+use crate::http::{HttpRequest, HttpResponse};
+use crate::session::Session;
+use crate::transport::Transport;
+
+/// A client instance. Not `Sync`: it lives on one JS event loop (or one test task), and
+/// `RefCell` borrows are never held across an `.await`.
+pub struct Client<T> {
+    core: RefCell<AuthCore>,
+    transport: T,
+    clock: fn() -> f64,
+    /// While a refresh is under way: the callers waiting for its outcome.
+    refresh_waiters: RefCell<Option<Vec<oneshot::Sender<Result<Session>>>>>,
+}
+
+impl<T: Transport> Client<T> {
+    /// A signed-out client. `clock` gives epoch milliseconds.
+    pub fn new(options: Options, mode: Mode, transport: T, clock: fn() -> f64) -> Self {
+        Self {
+            core: RefCell::new(AuthCore::new(options, mode)),
+            transport,
+            clock,
+            refresh_waiters: RefCell::new(None),
+        }
+    }
+
+    /// The current session, if signed in.
+    pub fn session(&self) -> Option<Session> {
+        self.core.borrow().session().cloned()
+    }
+
+    /// Password login.
+    pub async fn login(&self, args: &Value) -> Result<LoginResult> {
+        let input = AuthCore::login_input(args)?;
+        let request = self.core.borrow().login_request(&input);
+        let response = self.send(request).await?;
+        self.core
+            .borrow_mut()
+            .handle_login(response, (self.clock)())
+    }
+
+    /// Refreshes the session. Concurrent callers share one request: the host rotates refresh
+    /// tokens and treats a replayed one as theft, so two parallel refreshes would end the session.
+    pub async fn refresh(&self) -> Result<Session> {
+        let waiting = self.refresh_waiters.borrow_mut().as_mut().map(|waiters| {
+            let (tx, rx) = oneshot::channel();
+            waiters.push(tx);
+            rx
+        });
+        if let Some(rx) = waiting {
+            return rx.await.unwrap_or_else(|_| {
+                Err(Error::new(ErrorCode::Network, "The refresh was cancelled."))
+            });
+        }
+        *self.refresh_waiters.borrow_mut() = Some(Vec::new());
+        let guard = WaitersGuard(&self.refresh_waiters);
+        let result = self.refresh_now().await;
+        for waiter in guard.take() {
+            // A waiter that went away doesn't need the answer.
+            let _ = waiter.send(result.clone());
+        }
+        result
+    }
+
+    async fn refresh_now(&self) -> Result<Session> {
+        let request = self.core.borrow().refresh_request()?;
+        let response = self.send(request).await?;
+        self.core
+            .borrow_mut()
+            .handle_refresh(response, (self.clock)())
+    }
+
+    /// On page load: the session still held, or one refresh through the refresh cookie.
+    /// `None` when there is no session to restore; network trouble is still an error.
+    pub async fn restore(&self) -> Result<Option<Session>> {
+        if !self.core.borrow().is_expired((self.clock)()) {
+            return Ok(self.session());
+        }
+        match self.refresh().await {
+            Ok(session) => Ok(Some(session)),
+            Err(e) if e.code == ErrorCode::SessionExpired => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Ends the session at the host and forgets it locally, even when the host can't be reached.
+    pub async fn logout(&self) {
+        let request = self.core.borrow().logout_request();
+        // Local state goes whatever happens: a user who clicked "Sign out" is signed out here.
+        let _ = self.send(request).await;
+        self.core.borrow_mut().clear();
+    }
+
+    /// The signed-in user's profile.
+    pub async fn get_profile(&self) -> Result<Profile> {
+        let response = self.authed(|core| core.profile_request()).await?;
+        self.core.borrow().handle_profile(response)
+    }
+
+    /// Sends a request that needs the access token: refreshes first when the token is about to
+    /// expire (timers are throttled in background tabs, so this is the backstop), and refreshes
+    /// and retries once if the host answers 401 anyway.
+    async fn authed(
+        &self,
+        build: impl Fn(&AuthCore) -> Result<HttpRequest>,
+    ) -> Result<HttpResponse> {
+        self.ensure_fresh().await?;
+        let request = build(&self.core.borrow())?;
+        let response = self.send(request).await?;
+        if response.status != 401 {
+            return Ok(response);
+        }
+        self.refresh().await?;
+        let request = build(&self.core.borrow())?;
+        self.send(request).await
+    }
+
+    /// Refreshes when inside the leeway. A failed refresh is only fatal once the token has
+    /// really expired; until then the current token is still good to use.
+    async fn ensure_fresh(&self) -> Result<()> {
+        let now = (self.clock)();
+        let (signed_in, needs_refresh) = {
+            let core = self.core.borrow();
+            (core.session().is_some(), core.needs_refresh(now))
+        };
+        if !signed_in || !needs_refresh {
+            return Ok(());
+        }
+        match self.refresh().await {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.code != ErrorCode::SessionExpired
+                    && !self.core.borrow().is_expired((self.clock)()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+        let timeout_ms = self.core.borrow().options().timeout_ms;
+        self.transport.send(request, timeout_ms).await
+    }
+}
+
+/// Clears the in-flight marker even if the refreshing future is dropped half-way, so a
+/// cancelled refresh never blocks later ones (its waiters then see "cancelled").
+struct WaitersGuard<'a>(&'a RefCell<Option<Vec<oneshot::Sender<Result<Session>>>>>);
+
+impl WaitersGuard<'_> {
+    fn take(self) -> Vec<oneshot::Sender<Result<Session>>> {
+        self.0.borrow_mut().take().unwrap_or_default()
+    }
+}
+
+impl Drop for WaitersGuard<'_> {
+    fn drop(&mut self) {
+        self.0.borrow_mut().take();
+    }
+}

@@ -1,0 +1,478 @@
+//! The sans-IO heart of the SDK: it turns calls into [`HttpRequest`]s and responses into
+//! results and state, and never touches the network, a clock or a browser. Every shell (the
+//! wasm bindings, the native client in tests) drives the same `AuthCore`.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::config::{Mode, Options};
+use crate::endpoints::{self, AuthResponse, PasswordLogin, Profile, RefreshBody};
+use crate::error::{Error, ErrorCode, Result};
+use crate::flows::{self, LoginResult, Step};
+use crate::http::{HttpRequest, HttpResponse, Method};
+use crate::input::Fields;
+use crate::session::{self, CookieUpdate, RefreshCookie, Session};
+
+/// Client state and the rules that change it.
+#[derive(Debug)]
+pub struct AuthCore {
+    options: Options,
+    mode: Mode,
+    session: Option<Session>,
+    /// Server mode only; in browser mode the host's httpOnly cookie holds the refresh token.
+    refresh_cookie: Option<RefreshCookie>,
+}
+
+/// A validated password login, ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginInput(PasswordLogin);
+
+impl AuthCore {
+    /// A signed-out client. `mode` is the resolved one (options or the runtime's default).
+    pub fn new(options: Options, mode: Mode) -> Self {
+        Self {
+            options,
+            mode,
+            session: None,
+            refresh_cookie: None,
+        }
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Browser or server.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// The current session, if signed in.
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref()
+    }
+
+    /// True when the access token is missing or within the refresh leeway of expiry.
+    pub fn needs_refresh(&self, now_ms: f64) -> bool {
+        let leeway = f64::from(self.options.refresh_leeway_seconds) * 1000.0;
+        self.session
+            .as_ref()
+            .is_none_or(|s| now_ms >= s.expires_at - leeway)
+    }
+
+    /// True when the access token is past its expiry (no leeway): it must not be sent.
+    pub fn is_expired(&self, now_ms: f64) -> bool {
+        self.session.as_ref().is_none_or(|s| now_ms >= s.expires_at)
+    }
+
+    /// Validates `login` arguments: `{ email | username, password, invitationToken?, recaptchaToken? }`.
+    pub fn login_input(args: &Value) -> Result<LoginInput> {
+        let mut f = Fields::new("login", args)?;
+        let email = f.opt_str("email")?.map(str::to_owned);
+        let username = f.opt_str("username")?.map(str::to_owned);
+        let password = f.req_str("password")?.to_owned();
+        let invitation_token = f.opt_str("invitationToken")?.map(str::to_owned);
+        let recaptcha_token = f.opt_str("recaptchaToken")?.map(str::to_owned);
+        f.finish()?;
+        if email.is_none() && username.is_none() {
+            return Err(Error::invalid_input(
+                "login: `email` or `username` is required.",
+            ));
+        }
+        Ok(LoginInput(PasswordLogin {
+            email,
+            username,
+            password,
+            invitation_token,
+            recaptcha_token,
+        }))
+    }
+
+    /// The password login request.
+    pub fn login_request(&self, input: &LoginInput) -> HttpRequest {
+        self.request(
+            Method::Post,
+            endpoints::LOGIN,
+            Some(json(&input.0)),
+            Credentials::Refresh,
+        )
+    }
+
+    /// Reads the login response; a 401 means a wrong email or password.
+    pub fn handle_login(&mut self, resp: HttpResponse, now_ms: f64) -> Result<LoginResult> {
+        let body: AuthResponse = parse(&resp, ErrorCode::InvalidCredentials)?;
+        match flows::interpret(body)? {
+            Step::Other(result) => Ok(result),
+            Step::Tokens(grant) => {
+                let recovery_code = grant.recovery_code.clone();
+                let session = self.absorb_grant(grant, &resp, now_ms)?;
+                Ok(LoginResult::Authenticated {
+                    session,
+                    recovery_code,
+                })
+            }
+        }
+    }
+
+    /// The refresh request, or `session_expired` when server mode has nothing to refresh with.
+    pub fn refresh_request(&self) -> Result<HttpRequest> {
+        if self.mode == Mode::Server && self.refresh_cookie.is_none() {
+            return Err(Error::new(
+                ErrorCode::SessionExpired,
+                "No refresh token is held; sign in again.",
+            ));
+        }
+        let tenant_id = self
+            .session
+            .as_ref()
+            .map(|s| s.user.tenant_id.clone())
+            .filter(|t| !t.is_empty());
+        Ok(self.request(
+            Method::Post,
+            endpoints::REFRESH,
+            Some(json(&RefreshBody { tenant_id })),
+            Credentials::Refresh,
+        ))
+    }
+
+    /// Reads the refresh response. A rejection ends the session: state is cleared and the
+    /// error is `session_expired`. Other failures (5xx, garbage) keep the session as it is.
+    pub fn handle_refresh(&mut self, resp: HttpResponse, now_ms: f64) -> Result<Session> {
+        if matches!(resp.status, 400 | 401 | 403) {
+            self.clear();
+            let mut err = Error::from_status(
+                resp.status,
+                &resp.body,
+                resp.trace_id,
+                ErrorCode::SessionExpired,
+            );
+            err.code = ErrorCode::SessionExpired;
+            return Err(err);
+        }
+        let body: AuthResponse = parse(&resp, ErrorCode::SessionExpired)?;
+        match flows::interpret(body)? {
+            Step::Tokens(grant) => self.absorb_grant(grant, &resp, now_ms),
+            Step::Other(_) => Err(Error::bad_response(
+                resp.status,
+                resp.trace_id,
+                "refresh answered without tokens",
+            )),
+        }
+    }
+
+    /// The logout request.
+    pub fn logout_request(&self) -> HttpRequest {
+        self.request(
+            Method::Post,
+            endpoints::LOGOUT,
+            Some("{}".into()),
+            Credentials::Refresh,
+        )
+    }
+
+    /// Forgets the session and the refresh token, whatever the server said.
+    pub fn clear(&mut self) {
+        self.session = None;
+        self.refresh_cookie = None;
+    }
+
+    /// `GET users/v2/me`; `unauthorized` when signed out.
+    pub fn profile_request(&self) -> Result<HttpRequest> {
+        self.authed(Method::Get, endpoints::ME, None)
+    }
+
+    /// Reads the profile.
+    pub fn handle_profile(&self, resp: HttpResponse) -> Result<Profile> {
+        parse(&resp, ErrorCode::Unauthorized)
+    }
+
+    /// A request that carries the access token.
+    fn authed(&self, method: Method, path: &str, body: Option<String>) -> Result<HttpRequest> {
+        let session = self
+            .session
+            .as_ref()
+            .ok_or_else(|| Error::new(ErrorCode::Unauthorized, "Not signed in."))?;
+        let mut req = self.request(method, path, body, Credentials::None);
+        req.headers.push((
+            "authorization".into(),
+            format!("Bearer {}", session.access_token),
+        ));
+        Ok(req)
+    }
+
+    fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+        credentials: Credentials,
+    ) -> HttpRequest {
+        let mut headers = Vec::new();
+        if body.is_some() {
+            headers.push(("content-type".into(), "application/json".into()));
+        }
+        if let Some(app_id) = &self.options.app_id {
+            headers.push(("frontegg-requested-application-id".into(), app_id.clone()));
+        }
+        let with_refresh = credentials == Credentials::Refresh;
+        if with_refresh && self.mode == Mode::Server {
+            if let Some(cookie) = &self.refresh_cookie {
+                headers.push(("cookie".into(), cookie.header()));
+            }
+        }
+        HttpRequest {
+            method,
+            url: format!("{}{}", self.options.base_url, path),
+            headers,
+            body,
+            with_credentials: with_refresh && self.mode == Mode::Browser,
+        }
+    }
+
+    /// Turns issued tokens into the current session, keeping the refresh token in server mode
+    /// only (from `Set-Cookie`, else from the body when a client id names the cookie).
+    fn absorb_grant(
+        &mut self,
+        grant: flows::Grant,
+        resp: &HttpResponse,
+        now_ms: f64,
+    ) -> Result<Session> {
+        if self.mode == Mode::Server {
+            match session::refresh_cookie_update(&resp.set_cookies) {
+                Some(CookieUpdate::Set(cookie)) => self.refresh_cookie = Some(cookie),
+                Some(CookieUpdate::Cleared) => self.refresh_cookie = None,
+                None => {
+                    if let (Some(value), Some(client_id)) =
+                        (&grant.refresh_token, &self.options.client_id)
+                    {
+                        self.refresh_cookie = Some(RefreshCookie {
+                            name: RefreshCookie::name_for(client_id),
+                            value: value.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        let refresh_token = self.refresh_cookie.as_ref().map(|c| c.value.clone());
+        let session = session::session_from_token(
+            grant.access_token,
+            grant.expires_in,
+            refresh_token,
+            now_ms,
+        )?;
+        self.session = Some(session.clone());
+        Ok(session)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Credentials {
+    /// No cookies.
+    None,
+    /// The call reads or sets the refresh cookie.
+    Refresh,
+}
+
+fn json<T: Serialize>(value: &T) -> String {
+    // Serialising our own plain structs cannot fail; an empty object is a safe fallback.
+    serde_json::to_string(value).unwrap_or_else(|_| "{}".into())
+}
+
+/// Maps a response to its typed body, or to the error its status means.
+fn parse<T: DeserializeOwned>(resp: &HttpResponse, on_unauthorized: ErrorCode) -> Result<T> {
+    if !resp.is_success() {
+        return Err(Error::from_status(
+            resp.status,
+            &resp.body,
+            resp.trace_id.clone(),
+            on_unauthorized,
+        ));
+    }
+    serde_json::from_str(&resp.body).map_err(|_| {
+        Error::bad_response(
+            resp.status,
+            resp.trace_id.clone(),
+            "the body is not the expected JSON",
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::tests::jwt;
+    use serde_json::json;
+
+    fn core(mode: Mode) -> AuthCore {
+        let options =
+            Options::from_json(&json!({ "baseUrl": "http://h", "appId": "app" })).unwrap();
+        AuthCore::new(options, mode)
+    }
+
+    fn ok(status: u16, body: Value, set_cookies: &[&str]) -> HttpResponse {
+        HttpResponse {
+            status,
+            body: body.to_string(),
+            trace_id: Some("trace".into()),
+            set_cookies: set_cookies.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn tokens(sub: &str) -> Value {
+        json!({ "accessToken": jwt(json!({"sub": sub, "email": "a@b.c", "tenantId": "t1"})), "refreshToken": "body-rt", "expiresIn": 300 })
+    }
+
+    #[test]
+    fn login_input_validation() {
+        for (args, msg) in [
+            (json!(null), "object"),
+            (json!({ "password": "x" }), "`email` or `username`"),
+            (json!({ "email": "a@b.c" }), "`password` is required"),
+            (
+                json!({ "email": "", "password": "x" }),
+                "`email` must not be empty",
+            ),
+            (
+                json!({ "email": 1, "password": "x" }),
+                "`email` must be a string",
+            ),
+            (
+                json!({ "email": "a@b.c", "pasword": "x" }),
+                "`password` is required",
+            ),
+            (
+                json!({ "email": "a@b.c", "password": "x", "remember": true }),
+                "unknown field `remember`",
+            ),
+        ] {
+            let err = AuthCore::login_input(&args).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidInput);
+            assert!(err.message.contains(msg), "{args}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn browser_login_uses_the_cookie_and_drops_the_body_refresh_token() {
+        let mut c = core(Mode::Browser);
+        let input = AuthCore::login_input(&json!({ "email": "a@b.c", "password": "pw" })).unwrap();
+        let req = c.login_request(&input);
+        assert_eq!(req.url, "http://h/identity/resources/auth/v1/user");
+        assert!(req.with_credentials);
+        assert!(req
+            .headers
+            .contains(&("frontegg-requested-application-id".into(), "app".into())));
+        let result = c.handle_login(ok(200, tokens("u1"), &[]), 0.0).unwrap();
+        let LoginResult::Authenticated { session, .. } = result else {
+            panic!()
+        };
+        assert_eq!(session.refresh_token, None);
+        assert_eq!(session.expires_at, 300_000.0);
+        let refresh = c.refresh_request().unwrap();
+        assert!(refresh.with_credentials);
+        assert_eq!(refresh.body.as_deref(), Some(r#"{"tenantId":"t1"}"#));
+        assert!(!refresh.headers.iter().any(|(k, _)| k == "cookie"));
+        // The profile call carries the bearer token but no cookies.
+        let me = c.profile_request().unwrap();
+        assert!(!me.with_credentials);
+        assert!(me
+            .headers
+            .iter()
+            .any(|(k, v)| k == "authorization" && v.starts_with("Bearer ")));
+    }
+
+    #[test]
+    fn server_mode_keeps_and_rotates_the_refresh_cookie() {
+        let mut c = core(Mode::Server);
+        assert_eq!(
+            c.refresh_request().unwrap_err().code,
+            ErrorCode::SessionExpired
+        );
+        let input = AuthCore::login_input(&json!({ "email": "a@b.c", "password": "pw" })).unwrap();
+        c.handle_login(ok(200, tokens("u1"), &["fe_refresh_x=r1; HttpOnly"]), 0.0)
+            .unwrap();
+        assert_eq!(c.session().unwrap().refresh_token.as_deref(), Some("r1"));
+        let req = c.refresh_request().unwrap();
+        assert!(!req.with_credentials);
+        assert!(req
+            .headers
+            .contains(&("cookie".into(), "fe_refresh_x=r1".into())));
+        c.handle_refresh(ok(201, tokens("u1"), &["fe_refresh_x=r2"]), 1.0)
+            .unwrap();
+        assert!(c
+            .refresh_request()
+            .unwrap()
+            .headers
+            .contains(&("cookie".into(), "fe_refresh_x=r2".into())));
+        assert!(!c.login_request(&input).with_credentials);
+    }
+
+    #[test]
+    fn server_mode_falls_back_to_the_body_token_when_cookies_are_hidden() {
+        let options =
+            Options::from_json(&json!({ "baseUrl": "http://h", "clientId": "ab-cd" })).unwrap();
+        let mut c = AuthCore::new(options, Mode::Server);
+        c.handle_login(ok(200, tokens("u1"), &[]), 0.0).unwrap();
+        assert!(c
+            .refresh_request()
+            .unwrap()
+            .headers
+            .contains(&("cookie".into(), "fe_refresh_abcd=body-rt".into())));
+    }
+
+    #[test]
+    fn rejected_refresh_ends_the_session_but_a_server_error_keeps_it() {
+        let mut c = core(Mode::Browser);
+        c.handle_login(ok(200, tokens("u1"), &[]), 0.0).unwrap();
+        let err = c
+            .handle_refresh(ok(502, json!("bad gateway"), &[]), 1.0)
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::Server);
+        assert!(c.session().is_some());
+        let err = c
+            .handle_refresh(ok(200, json!("not an object"), &[]), 1.0)
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::Server);
+        assert!(c.session().is_some());
+        let err = c
+            .handle_refresh(ok(401, json!({"errors": ["Session expired"]}), &[]), 1.0)
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::SessionExpired);
+        assert_eq!(err.trace_id.as_deref(), Some("trace"));
+        assert!(c.session().is_none());
+    }
+
+    #[test]
+    fn wrong_password_is_invalid_credentials() {
+        let mut c = core(Mode::Browser);
+        let err = c
+            .handle_login(
+                ok(
+                    401,
+                    json!({"errors": ["Incorrect email or password"], "errorCode": "ER-1"}),
+                    &[],
+                ),
+                0.0,
+            )
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidCredentials);
+        assert_eq!(err.error_code.as_deref(), Some("ER-1"));
+        assert!(c.session().is_none());
+    }
+
+    #[test]
+    fn expiry_and_leeway() {
+        let mut c = core(Mode::Browser);
+        assert!(c.needs_refresh(0.0));
+        assert_eq!(
+            c.profile_request().unwrap_err().code,
+            ErrorCode::Unauthorized
+        );
+        c.handle_login(ok(200, tokens("u1"), &[]), 0.0).unwrap();
+        assert!(!c.needs_refresh(269_999.0));
+        assert!(c.needs_refresh(270_000.0));
+        assert!(!c.is_expired(299_999.0));
+        assert!(c.is_expired(300_000.0));
+    }
+}

@@ -1,0 +1,59 @@
+//! Transport-neutral HTTP values: the core produces [`HttpRequest`]s and consumes
+//! [`HttpResponse`]s, and never performs I/O itself.
+
+/// HTTP methods the identity API uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Delete,
+}
+
+impl Method {
+    /// Upper-case name for the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Delete => "DELETE",
+        }
+    }
+}
+
+/// A request for a transport to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    /// Method.
+    pub method: Method,
+    /// Absolute URL.
+    pub url: String,
+    /// Headers to send, in order. Never includes cookies in browser mode.
+    pub headers: Vec<(String, String)>,
+    /// JSON body, if any.
+    pub body: Option<String>,
+    /// Whether the browser should attach the host's cookies (`credentials: "include"`). Only
+    /// calls that need the refresh cookie set it, so other calls can't be used for CSRF.
+    pub with_credentials: bool,
+}
+
+/// What came back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Body text (may be empty or garbage: the core copes).
+    pub body: String,
+    /// `frontegg-trace-id` header, carried into errors.
+    pub trace_id: Option<String>,
+    /// Every `Set-Cookie` header, where the runtime exposes them (never in browsers).
+    pub set_cookies: Vec<String>,
+}
+
+impl HttpResponse {
+    /// True for 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}

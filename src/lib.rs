@@ -1,0 +1,25 @@
+//! Sign people in against the Frontegg identity API from browsers, Node, Deno and edge
+//! workers.
+//!
+//! The crate is a sans-IO core ([`core::AuthCore`]: options, endpoint types, the login state
+//! machine, token rules) driven by a thin async [`client::Client`] over a [`transport::Transport`].
+//! In wasm builds, [`js`] exports it to JavaScript with wasm-bindgen.
+
+pub mod client;
+pub mod config;
+pub mod core;
+pub mod endpoints;
+pub mod error;
+pub mod flows;
+pub mod http;
+pub mod input;
+#[cfg(target_arch = "wasm32")]
+pub mod js;
+pub mod session;
+pub mod transport;
+
+pub use crate::client::Client;
+pub use crate::config::{Mode, Options};
+pub use crate::error::{Error, ErrorCode, Result};
+pub use crate::flows::LoginResult;
+pub use crate::session::Session;

@@ -1,0 +1,234 @@
+//! Sessions and tokens: what a signed-in user looks like to the app, built from the access
+//! token's claims, and the server-mode refresh cookie.
+//!
+//! The SDK is a client: it decodes claims to describe the user and to schedule refreshes, but
+//! never trusts them for a security decision (that is `verifyAccessToken`'s job, server-side).
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorCode, Result};
+
+/// A signed-in session, as handed to the app.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    /// The bearer token for API calls.
+    pub access_token: String,
+    /// When the access token expires, epoch milliseconds (by this machine's clock).
+    pub expires_at: f64,
+    /// Who is signed in.
+    pub user: User,
+    /// Server mode only: the refresh token the SDK keeps. Never set in browser mode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+/// The signed-in user, from the access token's claims.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    #[serde(rename(deserialize = "sub"))]
+    pub id: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub tenant_id: String,
+    #[serde(default)]
+    pub tenant_ids: Vec<String>,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub permissions: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_picture_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Expiry {
+    exp: Option<f64>,
+}
+
+/// Decodes a JWT's payload without verifying it. A token that is not a JWT is the server's
+/// fault, so it is reported as `server`, never a panic.
+fn decode_payload<T: for<'de> Deserialize<'de>>(token: &str) -> Result<T> {
+    let bad = |why: &str| {
+        Error::new(
+            ErrorCode::Server,
+            format!("The access token from the server is not a valid JWT ({why})."),
+        )
+    };
+    let mut parts = token.split('.');
+    let payload = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(_), Some(p), Some(_), None) => p,
+        _ => return Err(bad("not three parts")),
+    };
+    // Some issuers pad; the standard says not to. Accept both.
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(|_| bad("payload is not base64url"))?;
+    serde_json::from_slice(&bytes).map_err(|_| bad("claims are not the expected JSON"))
+}
+
+/// Builds a session from a freshly issued access token. `expires_in` (seconds, from the
+/// response) is preferred over the `exp` claim so a skewed local clock can't make a fresh token
+/// look expired.
+pub fn session_from_token(
+    access_token: String,
+    expires_in: Option<f64>,
+    refresh_token: Option<String>,
+    now_ms: f64,
+) -> Result<Session> {
+    let user: User = decode_payload(&access_token)?;
+    let expires_at = match expires_in {
+        Some(s) if s.is_finite() && s > 0.0 => now_ms + s * 1000.0,
+        _ => match decode_payload::<Expiry>(&access_token)?.exp {
+            Some(exp) if exp.is_finite() => exp * 1000.0,
+            _ => {
+                return Err(Error::new(
+                    ErrorCode::Server,
+                    "The access token has no expiry.",
+                ))
+            }
+        },
+    };
+    Ok(Session {
+        access_token,
+        expires_at,
+        user,
+        refresh_token,
+    })
+}
+
+/// The server-mode refresh credential: the `fe_refresh_*` cookie, kept by the SDK itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshCookie {
+    /// Cookie name, e.g. `fe_refresh_b9a1f0b6...`.
+    pub name: String,
+    /// The opaque refresh token.
+    pub value: String,
+}
+
+impl RefreshCookie {
+    /// Prefix of the identity host's refresh cookie.
+    pub const PREFIX: &'static str = "fe_refresh_";
+
+    /// The cookie name the host uses for `client_id`.
+    pub fn name_for(client_id: &str) -> String {
+        format!("{}{}", Self::PREFIX, client_id.replace('-', ""))
+    }
+
+    /// The `Cookie` header value that sends it back.
+    pub fn header(&self) -> String {
+        format!("{}={}", self.name, self.value)
+    }
+}
+
+/// What `Set-Cookie` headers say about the refresh cookie.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CookieUpdate {
+    /// A new refresh token was set.
+    Set(RefreshCookie),
+    /// The host cleared it (logout).
+    Cleared,
+}
+
+/// Finds the refresh cookie among `Set-Cookie` headers. The last one wins, as in a browser.
+pub fn refresh_cookie_update(set_cookies: &[String]) -> Option<CookieUpdate> {
+    set_cookies.iter().rev().find_map(|header| parse_refresh_cookie(header))
+}
+
+fn parse_refresh_cookie(header: &str) -> Option<CookieUpdate> {
+    let mut attrs = header.split(';').map(str::trim);
+    let (name, value) = attrs.next()?.split_once('=')?;
+    if !name.starts_with(RefreshCookie::PREFIX) {
+        return None;
+    }
+    let expired = attrs.any(|a| {
+        a.split_once('=').is_some_and(|(k, v)| {
+            k.eq_ignore_ascii_case("max-age") && v.trim().parse::<i64>().is_ok_and(|n| n <= 0)
+        })
+    });
+    let value = value.trim().trim_matches('"');
+    if expired || value.is_empty() {
+        Some(CookieUpdate::Cleared)
+    } else {
+        Some(CookieUpdate::Set(RefreshCookie {
+            name: name.to_owned(),
+            value: value.to_owned(),
+        }))
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// An unsigned JWT with the given claims, for tests.
+    pub(crate) fn jwt(claims: serde_json::Value) -> String {
+        let enc = |v: &[u8]| URL_SAFE_NO_PAD.encode(v);
+        format!(
+            "{}.{}.sig",
+            enc(br#"{"alg":"RS256"}"#),
+            enc(claims.to_string().as_bytes())
+        )
+    }
+
+    #[test]
+    fn session_from_claims() {
+        let token = jwt(serde_json::json!({
+            "sub": "u1", "email": "a@b.c", "name": "A", "tenantId": "t1", "tenantIds": ["t1", "t2"],
+            "roles": ["Admin"], "permissions": ["p"], "exp": 2000, "sid": "s"
+        }));
+        let s = session_from_token(token.clone(), Some(300.0), None, 1_000.0).unwrap();
+        assert_eq!(s.expires_at, 301_000.0);
+        assert_eq!(s.user.id, "u1");
+        assert_eq!(s.user.tenant_ids, ["t1", "t2"]);
+        let s = session_from_token(token, None, None, 1_000.0).unwrap();
+        assert_eq!(s.expires_at, 2_000_000.0);
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(json["user"]["id"], "u1");
+        assert!(json.get("refreshToken").is_none());
+    }
+
+    #[test]
+    fn garbage_tokens_are_server_errors_not_panics() {
+        for token in [
+            "",
+            "a.b",
+            "a.b.c.d",
+            "a.!!!.c",
+            "a.e30.c",
+            &jwt(serde_json::json!({"sub": 5})),
+        ] {
+            let err = session_from_token(token.into(), Some(10.0), None, 0.0).unwrap_err();
+            assert_eq!(err.code, ErrorCode::Server, "{token}");
+        }
+        // Valid claims but neither expiresIn nor exp.
+        let err =
+            session_from_token(jwt(serde_json::json!({"sub": "u"})), None, None, 0.0).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Server);
+    }
+
+    #[test]
+    fn refresh_cookie_from_set_cookie_headers() {
+        let headers = vec![
+            "other=1; Path=/".to_owned(),
+            "fe_refresh_abc=tok123; Path=/; HttpOnly; SameSite=Lax; Max-Age=2592000".to_owned(),
+        ];
+        assert_eq!(
+            refresh_cookie_update(&headers),
+            Some(CookieUpdate::Set(RefreshCookie {
+                name: "fe_refresh_abc".into(),
+                value: "tok123".into()
+            }))
+        );
+        let cleared = vec!["fe_refresh_abc=; Path=/; Max-Age=0".to_owned()];
+        assert_eq!(refresh_cookie_update(&cleared), Some(CookieUpdate::Cleared));
+        assert_eq!(refresh_cookie_update(&["junk".to_owned()]), None);
+        assert_eq!(RefreshCookie::name_for("b9a1-f0"), "fe_refresh_b9a1f0");
+    }
+}

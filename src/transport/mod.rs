@@ -1,0 +1,25 @@
+//! Transports send the core's [`HttpRequest`]s. The wasm build uses the runtime's `fetch`; the
+//! native build uses reqwest, so the same core is tested natively against the emulator.
+
+#[cfg(target_arch = "wasm32")]
+pub mod fetch;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native;
+
+use crate::error::Result;
+use crate::http::{HttpRequest, HttpResponse};
+
+/// Sends one request. Network failures and timeouts come back as `network` / `timeout` errors;
+/// any HTTP status is a response, not an error.
+// The SDK runs on one thread (a JS event loop), so its futures need no `Send` bound.
+#[allow(async_fn_in_trait)]
+pub trait Transport {
+    /// Sends `request`, giving up after `timeout_ms`.
+    async fn send(&self, request: HttpRequest, timeout_ms: u32) -> Result<HttpResponse>;
+}
+
+/// What to tell the caller when the host can't be reached: the URL, without any credentials.
+pub(crate) fn unreachable_message(url: &str, detail: &str) -> String {
+    let origin = url.split("/identity/").next().unwrap_or(url);
+    format!("Could not reach the identity server at {origin} ({detail}).")
+}

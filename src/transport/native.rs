@@ -1,0 +1,71 @@
+//! reqwest transport for native builds (integration tests against the emulator).
+
+use std::time::Duration;
+
+use super::{unreachable_message, Transport};
+use crate::error::{Error, ErrorCode, Result};
+use crate::http::{HttpRequest, HttpResponse, Method};
+
+/// Sends requests with reqwest. Cookies are never stored by reqwest: the core keeps the
+/// refresh cookie itself, as it does in every server-mode runtime.
+#[derive(Debug, Clone, Default)]
+pub struct NativeTransport {
+    client: reqwest::Client,
+}
+
+impl Transport for NativeTransport {
+    async fn send(&self, request: HttpRequest, timeout_ms: u32) -> Result<HttpResponse> {
+        let method = match request.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Delete => reqwest::Method::DELETE,
+        };
+        let mut builder = self
+            .client
+            .request(method, &request.url)
+            .timeout(Duration::from_millis(u64::from(timeout_ms)));
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        if let Some(body) = request.body {
+            builder = builder.body(body);
+        }
+        let fail = |e: reqwest::Error| {
+            if e.is_timeout() {
+                Error::new(
+                    ErrorCode::Timeout,
+                    format!("The identity server did not answer within {timeout_ms} ms."),
+                )
+            } else {
+                Error::new(
+                    ErrorCode::Network,
+                    unreachable_message(&request.url, &e.to_string()),
+                )
+            }
+        };
+        let response = builder.send().await.map_err(fail)?;
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let trace_id = header("frontegg-trace-id");
+        let set_cookies = response
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect();
+        let body = response.text().await.map_err(fail)?;
+        Ok(HttpResponse {
+            status,
+            body,
+            trace_id,
+            set_cookies,
+        })
+    }
+}
