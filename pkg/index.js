@@ -1,0 +1,5 @@
+// Browsers and bundlers: the wasm file is fetched next to this module and compiled while it streams.
+import { bind } from "./loader.js";
+
+export { FronteggError } from "./error.js";
+export const { createAuth } = bind(undefined);

@@ -1,0 +1,6 @@
+// Node: the wasm file is read from disk (Node's fetch cannot load file: URLs).
+import { readFile } from "node:fs/promises";
+import { bind } from "./loader.js";
+
+export { FronteggError } from "./error.js";
+export const { createAuth } = bind(() => readFile(new URL("./frontegg_auth_wasm_bg.wasm", import.meta.url)));

@@ -1,0 +1,301 @@
+//! The JavaScript face of the SDK (wasm-bindgen). Converts between JS values and the core's
+//! types; every failure leaves here as a `FronteggError`, never a bare string.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Function, Object, Promise, Reflect};
+use serde::Serialize;
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::client::Client;
+use crate::config::{Mode, Options};
+use crate::error::Error;
+use crate::transport::fetch::FetchTransport;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** Options of `createAuth`. Bad options reject with `FronteggError` code `invalid_input`. */
+export interface AuthOptions {
+  /** Identity host, e.g. `https://app-x.frontegg.com`; the SDK appends `/identity/resources/...`. */
+  baseUrl: string;
+  /** Names the refresh cookie `fe_refresh_<clientId without dashes>` in server mode. */
+  clientId?: string;
+  /** Sent as `frontegg-requested-application-id`. */
+  appId?: string;
+  /** Where the refresh token lives; default: "browser" where there is a `document`, else "server". */
+  mode?: "browser" | "server";
+  /** Where the session snapshot is kept. */
+  storage?: "memory";
+  /** Refresh before the access token expires (default true). */
+  autoRefresh?: boolean;
+  /** How long before expiry to refresh, in seconds (default 30). */
+  refreshLeewaySeconds?: number;
+  /** Per-request timeout in milliseconds (default 15000). */
+  timeoutMs?: number;
+  /** Injected transport (tests, edge); default: the global `fetch`. */
+  fetch?: typeof fetch;
+}
+
+/** The signed-in user, from the access token's claims. */
+export interface SessionUser {
+  id: string;
+  email: string;
+  name?: string;
+  tenantId: string;
+  tenantIds: string[];
+  roles: string[];
+  permissions: string[];
+  profilePictureUrl?: string;
+}
+
+export interface Session {
+  accessToken: string;
+  /** Epoch milliseconds. */
+  expiresAt: number;
+  user: SessionUser;
+  /** Server mode only. */
+  refreshToken?: string;
+}
+
+export interface MfaDevices {
+  authenticators: { id: string }[];
+  phones: { id: string; phoneNumber: string }[];
+  emails: { email: string }[];
+  webauthn: { id: string; deviceType: "Platform" | "CrossPlatform"; name?: string }[];
+}
+
+export interface MfaChallenge {
+  mfaToken: string;
+  devices: MfaDevices;
+  /** e.g. ["AuthenticatorApp", "SMS", "EmailCode", "WebAuthnPlatform"] */
+  strategies: string[];
+  rememberDeviceAllowed?: boolean;
+}
+
+export type LoginResult =
+  | { status: "authenticated"; session: Session; recoveryCode?: string }
+  | { status: "mfa_required"; mfa: MfaChallenge }
+  | { status: "mfa_enrollment_required"; mfa: MfaChallenge }
+  | { status: "password_expired"; resetPasswordToken: string };
+
+export type LoginParams =
+  ({ email: string; username?: string } | { email?: string; username: string }) & {
+    password: string;
+    invitationToken?: string;
+    recaptchaToken?: string;
+  };
+
+export interface Grant { id: string; key: string; name?: string }
+
+/** `GET users/v2/me`. */
+export interface Profile {
+  id: string;
+  email: string;
+  name?: string;
+  profilePictureUrl?: string;
+  phoneNumber?: string;
+  verified: boolean;
+  mfaEnrolled: boolean;
+  tenantId: string;
+  tenantIds: string[];
+  roles: Grant[];
+  permissions: Grant[];
+  /** Stringified JSON. */
+  metadata?: string;
+  createdAt?: string;
+  lastLogin?: string;
+}
+
+export type FronteggErrorCode =
+  | "invalid_input" | "network" | "timeout" | "unauthorized" | "forbidden" | "not_found"
+  | "conflict" | "rate_limited" | "locked_out" | "invalid_credentials" | "invalid_code"
+  | "mfa_token_expired" | "session_expired" | "webauthn_cancelled" | "webauthn_unsupported"
+  | "webauthn_already_registered" | "server";
+"#;
+
+thread_local! {
+    /// The loader's `FronteggError` class, so errors made here pass `instanceof` there.
+    static ERROR_CLASS: RefCell<Option<Function>> = const { RefCell::new(None) };
+}
+
+/// Called once by the package loader with its `FronteggError` class.
+#[wasm_bindgen(js_name = "__setErrorClass", skip_typescript)]
+pub fn set_error_class(class: Function) {
+    ERROR_CLASS.with(|c| *c.borrow_mut() = Some(class));
+}
+
+/// `new FronteggError(code, message, { status, errorCode, traceId })`, or a plain `Error` with
+/// the same fields if the loader was bypassed.
+fn to_js_error(e: &Error) -> JsValue {
+    let details = Object::new();
+    let set = |obj: &Object, k: &str, v: JsValue| {
+        let _ = Reflect::set(obj, &k.into(), &v);
+    };
+    if let Some(s) = e.status {
+        set(&details, "status", s.into());
+    }
+    if let Some(c) = &e.error_code {
+        set(&details, "errorCode", c.into());
+    }
+    if let Some(t) = &e.trace_id {
+        set(&details, "traceId", t.into());
+    }
+    let args = js_sys::Array::of3(
+        &e.code.as_str().into(),
+        &e.message.as_str().into(),
+        &details,
+    );
+    let constructed = ERROR_CLASS.with(|c| {
+        c.borrow()
+            .as_ref()
+            .and_then(|class| Reflect::construct(class, &args).ok())
+    });
+    constructed.unwrap_or_else(|| {
+        let err = js_sys::Error::new(&e.message);
+        err.set_name("FronteggError");
+        set(&err, "code", e.code.as_str().into());
+        let _ = Object::assign(&err, &details);
+        err.into()
+    })
+}
+
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| {
+            to_js_error(&Error::new(
+                crate::ErrorCode::Server,
+                format!("Could not convert a result for JS: {e}"),
+            ))
+        })
+}
+
+/// A JS argument as JSON; `undefined` becomes `null` so "missing" reads the same everywhere.
+fn from_js(what: &str, value: JsValue) -> Result<Value, Error> {
+    if value.is_undefined() {
+        return Ok(Value::Null);
+    }
+    serde_wasm_bindgen::from_value(value).map_err(|_| {
+        Error::invalid_input(format!(
+            "{what}: the argument must be plain data (strings, numbers, booleans, objects)."
+        ))
+    })
+}
+
+/// Runs an async method body as a Promise that rejects with a `FronteggError`.
+fn promise<T: Serialize>(
+    fut: impl std::future::Future<Output = Result<T, Error>> + 'static,
+) -> Promise {
+    future_to_promise(async move {
+        match fut.await {
+            Ok(v) => to_js(&v),
+            Err(e) => Err(to_js_error(&e)),
+        }
+    })
+}
+
+/// A client for one identity host. Create it with `createAuth`.
+#[wasm_bindgen]
+pub struct FronteggAuth {
+    client: Rc<Client<FetchTransport>>,
+}
+
+/// Validates the options and returns a ready client. Exposed through the package loader's
+/// `createAuth`, which first initialises the wasm module.
+#[wasm_bindgen(js_name = "createAuth", skip_typescript)]
+pub fn create_auth(options: JsValue) -> Result<FronteggAuth, JsValue> {
+    build(options).map_err(|e| to_js_error(&e))
+}
+
+fn build(options: JsValue) -> Result<FronteggAuth, Error> {
+    if !options.is_object() {
+        return Err(Error::invalid_input(
+            "createAuth needs an options object, e.g. { baseUrl: \"https://app-x.frontegg.com\" }.",
+        ));
+    }
+    // Copy, so taking out `fetch` leaves the caller's object alone.
+    let copy = Object::assign(&Object::new(), options.unchecked_ref());
+    let fetch = Reflect::get(&copy, &"fetch".into()).unwrap_or(JsValue::UNDEFINED);
+    let _ = Reflect::delete_property(&copy, &"fetch".into());
+    let fetch = if fetch.is_undefined() || fetch.is_null() {
+        FetchTransport::global_fetch().ok_or_else(|| {
+            Error::invalid_input(
+                "This runtime has no global `fetch`; pass one as the `fetch` option.",
+            )
+        })?
+    } else {
+        fetch
+            .dyn_into::<Function>()
+            .map_err(|_| Error::invalid_input("createAuth: `fetch` must be a function."))?
+    };
+    let options = Options::from_json(&from_js("createAuth", copy.into())?)?;
+    let mode = options.mode.unwrap_or_else(default_mode);
+    let client = Client::new(options, mode, FetchTransport::new(fetch), js_sys::Date::now);
+    Ok(FronteggAuth {
+        client: Rc::new(client),
+    })
+}
+
+/// Browser mode where there is a page (a `document`); server mode in Node, Deno and workers.
+fn default_mode() -> Mode {
+    let has_document =
+        Reflect::get(&js_sys::global(), &"document".into()).is_ok_and(|d| !d.is_undefined());
+    if has_document {
+        Mode::Browser
+    } else {
+        Mode::Server
+    }
+}
+
+#[wasm_bindgen]
+impl FronteggAuth {
+    /// Password login: `{ email | username, password, invitationToken?, recaptchaToken? }`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<LoginResult>")]
+    pub fn login(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "LoginParams")] params: JsValue,
+    ) -> Promise {
+        let client = self.client.clone();
+        promise(async move { client.login(&from_js("login", params)?).await })
+    }
+
+    /// Refreshes the session; concurrent callers share one request.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Session>")]
+    pub fn refresh(&self) -> Promise {
+        let client = self.client.clone();
+        promise(async move { client.refresh().await })
+    }
+
+    /// On page load: the session held, or one refresh through the refresh cookie; `null` if none.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Session | null>")]
+    pub fn restore(&self) -> Promise {
+        let client = self.client.clone();
+        promise(async move { client.restore().await })
+    }
+
+    /// Signs out at the host and locally; local state is cleared even when the network fails.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn logout(&self) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            client.logout().await;
+            Ok(())
+        })
+    }
+
+    /// The signed-in user's profile (`GET users/v2/me`).
+    #[wasm_bindgen(js_name = "getProfile", unchecked_return_type = "Promise<Profile>")]
+    pub fn get_profile(&self) -> Promise {
+        let client = self.client.clone();
+        promise(async move { client.get_profile().await })
+    }
+
+    /// The current session, or `null` when signed out.
+    #[wasm_bindgen(getter, unchecked_return_type = "Session | null")]
+    pub fn session(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.client.session())
+    }
+}

@@ -1,0 +1,141 @@
+//! `fetch` transport for wasm: browsers, workers, Node, Deno and workerd all have one. Requests
+//! are built with gloo-net and sent through the `fetch` the caller injected (or the global one).
+
+use gloo_net::http::{Method as GlooMethod, RequestBuilder, Response};
+use js_sys::{Array, Function, Promise, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, RequestCredentials};
+
+use super::{unreachable_message, Transport};
+use crate::error::{Error, ErrorCode, Result};
+use crate::http::{HttpRequest, HttpResponse, Method};
+
+/// Sends requests with a JS `fetch` function.
+pub struct FetchTransport {
+    fetch: Function,
+}
+
+impl FetchTransport {
+    /// Uses `fetch`, called with `globalThis` as `this` (some runtimes insist on it).
+    pub fn new(fetch: Function) -> Self {
+        Self { fetch }
+    }
+
+    /// The runtime's global `fetch`, if it has one.
+    pub fn global_fetch() -> Option<Function> {
+        Reflect::get(&js_sys::global(), &"fetch".into())
+            .ok()?
+            .dyn_into()
+            .ok()
+    }
+}
+
+impl Transport for FetchTransport {
+    async fn send(&self, request: HttpRequest, timeout_ms: u32) -> Result<HttpResponse> {
+        let url = request.url.clone();
+        let failed = |e: JsValue| fetch_error(&e, &url, timeout_ms);
+        let method = match request.method {
+            Method::Get => GlooMethod::GET,
+            Method::Post => GlooMethod::POST,
+            Method::Put => GlooMethod::PUT,
+            Method::Delete => GlooMethod::DELETE,
+        };
+        // One signal covers the whole exchange, body included.
+        let signal = AbortSignal::timeout_with_u32(timeout_ms);
+        let mut builder = RequestBuilder::new(&request.url)
+            .method(method)
+            .abort_signal(Some(&signal))
+            .credentials(if request.with_credentials {
+                RequestCredentials::Include
+            } else {
+                RequestCredentials::SameOrigin
+            });
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        let built = match request.body {
+            Some(body) => builder.body(body),
+            None => builder.build(),
+        }
+        .map_err(|e| Error::invalid_input(format!("Could not build the request to {url}: {e}")))?;
+        let web_request: web_sys::Request = built.into();
+        let promise: Promise = self
+            .fetch
+            .call1(&js_sys::global(), &web_request)
+            .map_err(failed)?
+            .dyn_into()
+            .map_err(|_| Error::invalid_input("The `fetch` option did not return a Promise."))?;
+        let web_response: web_sys::Response = JsFuture::from(promise)
+            .await
+            .map_err(failed)?
+            .dyn_into()
+            .map_err(|_| {
+                Error::invalid_input("The `fetch` option did not resolve to a Response.")
+            })?;
+        let set_cookies = set_cookies(&web_response.headers());
+        let response = Response::from(web_response);
+        let status = response.status();
+        let trace_id = response.headers().get("frontegg-trace-id");
+        let body = response.text().await.map_err(|e| match e {
+            gloo_net::Error::JsError(js) => classify(&js.name, &js.message, &url, timeout_ms),
+            other => Error::new(
+                ErrorCode::Network,
+                unreachable_message(&url, &other.to_string()),
+            ),
+        })?;
+        Ok(HttpResponse {
+            status,
+            body,
+            trace_id,
+            set_cookies,
+        })
+    }
+}
+
+/// `Set-Cookie` values where the runtime exposes them (Node, Deno, workerd: `getSetCookie()`;
+/// browsers hide them, which is the point of an httpOnly cookie).
+fn set_cookies(headers: &web_sys::Headers) -> Vec<String> {
+    let get_set_cookie = Reflect::get(headers, &"getSetCookie".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok());
+    if let Some(list) = get_set_cookie
+        .and_then(|f| f.call0(headers).ok())
+        .and_then(|v| v.dyn_into::<Array>().ok())
+    {
+        return list.iter().filter_map(|v| v.as_string()).collect();
+    }
+    headers
+        .get("set-cookie")
+        .ok()
+        .flatten()
+        .into_iter()
+        .collect()
+}
+
+fn fetch_error(e: &JsValue, url: &str, timeout_ms: u32) -> Error {
+    let field = |k: &str| {
+        Reflect::get(e, &k.into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default()
+    };
+    classify(&field("name"), &field("message"), url, timeout_ms)
+}
+
+/// The abort signal fires `TimeoutError` (or `AbortError` in older runtimes); anything else
+/// thrown by `fetch` means the host could not be reached.
+fn classify(name: &str, message: &str, url: &str, timeout_ms: u32) -> Error {
+    if name == "TimeoutError" || name == "AbortError" {
+        return Error::new(
+            ErrorCode::Timeout,
+            format!("The identity server did not answer within {timeout_ms} ms."),
+        );
+    }
+    let detail = if message.is_empty() {
+        "fetch failed"
+    } else {
+        message
+    };
+    Error::new(ErrorCode::Network, unreachable_message(url, detail))
+}
