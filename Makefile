@@ -1,0 +1,66 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Both install what is missing
+# first (scripts/setup.sh), so a fresh clone needs nothing else.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+EMULATOR_RELEASE := target/release/frontegg-emulator
+SITE := build/site
+PORT ?= 8787
+
+.PHONY: all setup pkg emulator site demo test test-native test-wasm test-node test-e2e bench clean
+
+all: pkg emulator
+
+setup:
+	@scripts/setup.sh
+
+## The npm package in pkg/ (release wasm, wasm-bindgen glue, wasm-opt).
+pkg: setup
+	@scripts/build-pkg.sh
+
+emulator: setup
+	cargo build --quiet --release -p frontegg-emulator
+
+## The demo page with the package beside it, as the emulator serves it.
+site: pkg
+	@rm -rf $(SITE) && mkdir -p $(SITE)/pkg
+	@cp -r www/. $(SITE)/
+	@cp pkg/*.js pkg/*.wasm pkg/package.json $(SITE)/pkg/
+
+## Build everything, start the emulator with the demo seed and serve the demo page.
+demo: site emulator
+	@echo
+	@echo "Demo: open http://127.0.0.1:$(PORT)/ and sign in as demo@example.com / Demo-pass-123!"
+	@echo "(mfa@example.com has TOTP enrolled with secret JBSWY3DPEHPK3PXP). Ctrl-C stops it."
+	@echo
+	$(EMULATOR_RELEASE) --port $(PORT) --seed demo --serve $(SITE)
+
+## Every suite: native unit and integration tests, wasm in headless Chromium, Node, end to end.
+test: test-native test-wasm test-node test-e2e
+	@echo "make test: every suite passed"
+
+## Core unit tests, emulator integration tests, and the SDK core against a live emulator.
+test-native: setup
+	cargo build --quiet -p frontegg-emulator
+	cargo test --workspace
+
+## The wasm build in headless Chromium (wasm-bindgen-test, with webdriver.json's flags).
+test-wasm: setup
+	cargo build --quiet -p frontegg-emulator
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+	CHROMEDRIVER=$${CHROMEDRIVER:-/usr/bin/chromedriver} \
+	  scripts/with-emulator.sh scripts/wasm-cargo test --target wasm32-unknown-unknown --test browser
+
+## The npm package in Node (server mode).
+test-node: pkg
+	cargo build --quiet -p frontegg-emulator
+	node --test tests/node/
+
+## A person signing in on the demo page (Playwright driving /usr/bin/chromium).
+test-e2e: site
+	cargo build --quiet -p frontegg-emulator
+	node --test tests/e2e/
+
+clean:
+	rm -rf target build pkg/frontegg_auth_wasm* pkg/snippets

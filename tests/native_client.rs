@@ -1,0 +1,251 @@
+//! The SDK core, driven natively (reqwest transport, server mode), against a real emulator.
+
+mod common;
+
+use common::Emulator;
+use frontegg_auth_wasm::transport::native::NativeTransport;
+use frontegg_auth_wasm::{Client, ErrorCode, LoginResult, Mode, Options};
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+const DEMO: (&str, &str) = ("demo@example.com", "Demo-pass-123!");
+
+fn now_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .unwrap_or_default()
+}
+
+fn client_with(options: Value) -> Client<NativeTransport> {
+    let options = Options::from_json(&options).expect("valid options");
+    Client::new(options, Mode::Server, NativeTransport::default(), now_ms)
+}
+
+fn client(url: &str) -> Client<NativeTransport> {
+    client_with(json!({ "baseUrl": url }))
+}
+
+async fn signed_in(url: &str) -> Client<NativeTransport> {
+    let c = client(url);
+    let result = c
+        .login(&json!({ "email": DEMO.0, "password": DEMO.1 }))
+        .await
+        .expect("login");
+    assert!(
+        matches!(result, LoginResult::Authenticated { .. }),
+        "{result:?}"
+    );
+    c
+}
+
+#[tokio::test]
+async fn password_login_profile_refresh_logout() {
+    let emu = Emulator::start();
+    let c = client(&emu.url);
+    assert!(c.session().is_none());
+    let LoginResult::Authenticated { session, .. } = c
+        .login(&json!({ "email": DEMO.0, "password": DEMO.1 }))
+        .await
+        .unwrap()
+    else {
+        panic!("expected authenticated")
+    };
+    assert_eq!(session.user.email, DEMO.0);
+    assert_eq!(session.user.tenant_ids.len(), 2);
+    assert!(session.expires_at > now_ms());
+    let first_refresh_token = session
+        .refresh_token
+        .clone()
+        .expect("server mode keeps the refresh token");
+
+    let profile = c.get_profile().await.unwrap();
+    assert_eq!(profile.email, DEMO.0);
+    assert_eq!(profile.id, session.user.id);
+
+    let refreshed = c.refresh().await.unwrap();
+    assert_eq!(refreshed.user.id, session.user.id);
+    assert_ne!(
+        refreshed.refresh_token.as_deref(),
+        Some(first_refresh_token.as_str()),
+        "rotated"
+    );
+    assert_eq!(c.get_profile().await.unwrap().email, DEMO.0);
+
+    c.logout().await;
+    assert!(c.session().is_none());
+    assert_eq!(
+        c.get_profile().await.unwrap_err().code,
+        ErrorCode::Unauthorized
+    );
+    assert_eq!(
+        c.refresh().await.unwrap_err().code,
+        ErrorCode::SessionExpired
+    );
+    assert!(c.restore().await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_share_one_request() {
+    let emu = Emulator::start();
+    let c = signed_in(&emu.url).await;
+    // Without single-flight, the second request would replay a rotated token and the
+    // emulator's reuse detection would revoke the whole session.
+    let results = futures_util::future::join_all((0..10).map(|_| c.refresh())).await;
+    let tokens: Vec<_> = results
+        .into_iter()
+        .map(|r| r.expect("refresh").access_token)
+        .collect();
+    assert!(
+        tokens.windows(2).all(|w| w[0] == w[1]),
+        "all callers got the same session"
+    );
+    assert_eq!(c.get_profile().await.unwrap().email, DEMO.0);
+    c.refresh().await.expect("the session is still alive");
+}
+
+#[tokio::test]
+async fn restore_returns_the_held_session() {
+    let emu = Emulator::start();
+    let c = signed_in(&emu.url).await;
+    let held = c.session().unwrap();
+    assert_eq!(c.restore().await.unwrap(), Some(held));
+    assert!(
+        client(&emu.url).restore().await.unwrap().is_none(),
+        "a new client has nothing to restore"
+    );
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_user_read_the_same() {
+    let emu = Emulator::start();
+    let c = client(&emu.url);
+    let wrong = c
+        .login(&json!({ "email": DEMO.0, "password": "nope" }))
+        .await
+        .unwrap_err();
+    let unknown = c
+        .login(&json!({ "email": "nobody@example.com", "password": "nope" }))
+        .await
+        .unwrap_err();
+    for e in [&wrong, &unknown] {
+        assert_eq!(e.code, ErrorCode::InvalidCredentials);
+        assert_eq!(e.status, Some(401));
+        assert!(e.trace_id.is_some(), "trace id carried through");
+        assert!(!e.message.is_empty());
+    }
+    assert_eq!(wrong.message, unknown.message);
+    assert!(c.session().is_none());
+}
+
+#[tokio::test]
+async fn empty_fields_fail_before_any_request() {
+    // Nothing listens here: had a request been made, the error would be `network`.
+    let c = client("http://127.0.0.1:9");
+    for args in [
+        json!({ "email": "", "password": "x" }),
+        json!({ "email": DEMO.0, "password": "" }),
+        json!({}),
+    ] {
+        let e = c.login(&args).await.unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidInput, "{args}");
+    }
+}
+
+#[tokio::test]
+async fn mfa_user_gets_an_mfa_challenge() {
+    let emu = Emulator::start();
+    let c = client(&emu.url);
+    let result = c
+        .login(&json!({ "email": "mfa@example.com", "password": DEMO.1 }))
+        .await
+        .unwrap();
+    let LoginResult::MfaRequired { mfa } = result else {
+        panic!("expected mfa_required: {result:?}")
+    };
+    assert!(!mfa.mfa_token.is_empty());
+    assert_eq!(mfa.devices.authenticators.len(), 1);
+    assert!(mfa.strategies.iter().any(|s| s == "AuthenticatorApp"));
+    assert!(c.session().is_none());
+}
+
+#[tokio::test]
+async fn emulator_down_is_a_network_error() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    }; // closed again: nothing listens there now
+    let c = client(&format!("http://127.0.0.1:{port}"));
+    let e = c
+        .login(&json!({ "email": DEMO.0, "password": DEMO.1 }))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Network);
+    assert!(
+        e.message.contains(&format!("127.0.0.1:{port}")),
+        "{}",
+        e.message
+    );
+    assert_eq!(e.status, None);
+}
+
+/// A server that answers every request with `answer`, or holds the connection silently.
+async fn fake_server(answer: Option<&'static str>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                match answer {
+                    Some(text) => {
+                        let _ = socket.write_all(text.as_bytes()).await;
+                    }
+                    // Say nothing; hold the connection until the client gives up.
+                    None => tokio::time::sleep(std::time::Duration::from_secs(30)).await,
+                }
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn a_silent_server_times_out() {
+    let url = fake_server(None).await;
+    let c = client_with(json!({ "baseUrl": url, "timeoutMs": 200 }));
+    let e = c
+        .login(&json!({ "email": DEMO.0, "password": DEMO.1 }))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Timeout);
+}
+
+#[tokio::test]
+async fn a_garbage_answer_is_a_server_error() {
+    let url = fake_server(Some(
+        "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 15\r\nconnection: close\r\n\r\n<html>hi</html>",
+    ))
+    .await;
+    let c = client(&url);
+    let e = c
+        .login(&json!({ "email": DEMO.0, "password": DEMO.1 }))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Server);
+    assert_eq!(e.status, Some(200));
+
+    let url = fake_server(Some(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+    ))
+    .await;
+    let e = client(&url)
+        .login(&json!({ "email": DEMO.0, "password": DEMO.1 }))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Server);
+    assert_eq!(e.status, Some(503));
+    assert!(e.message.contains("503"));
+}

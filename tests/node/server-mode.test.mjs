@@ -1,0 +1,125 @@
+// The built npm package in Node 20 (server mode: the SDK keeps the refresh cookie itself).
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { createServer } from "node:net";
+import { createAuth, FronteggError } from "../../pkg/node.js";
+import { startEmulator } from "../support/emulator.mjs";
+
+const demo = { email: "demo@example.com", password: "Demo-pass-123!" };
+let emu;
+before(async () => (emu = await startEmulator()));
+after(async () => emu?.stop());
+
+async function rejects(promise, code) {
+  const e = await promise.then(
+    (v) => assert.fail(`expected ${code}, got ${JSON.stringify(v)}`),
+    (e) => e,
+  );
+  assert.ok(e instanceof FronteggError, `a FronteggError, not ${e}`);
+  assert.ok(e instanceof Error);
+  assert.equal(e.code, code, e.message);
+  assert.ok(e.message.length > 0);
+  return e;
+}
+
+describe("server mode against the emulator", () => {
+  test("login, profile, refresh, restore, logout", async () => {
+    const auth = await createAuth({ baseUrl: emu.url });
+    assert.equal(auth.session, null);
+    const result = await auth.login(demo);
+    assert.equal(result.status, "authenticated");
+    const { session } = result;
+    assert.equal(session.user.email, demo.email);
+    assert.deepEqual(session.user.tenantIds.length, 2);
+    assert.ok(session.expiresAt > Date.now());
+    assert.ok(session.refreshToken, "server mode keeps the refresh token");
+    assert.deepEqual(auth.session, session);
+
+    const profile = await auth.getProfile();
+    assert.equal(profile.email, demo.email);
+    assert.equal(profile.id, session.user.id);
+
+    const refreshed = await auth.refresh();
+    assert.notEqual(refreshed.refreshToken, session.refreshToken, "refresh tokens rotate");
+    assert.deepEqual(await auth.restore(), refreshed);
+
+    await auth.logout();
+    assert.equal(auth.session, null);
+    await rejects(auth.refresh(), "session_expired");
+    await rejects(auth.getProfile(), "unauthorized");
+    assert.equal(await auth.restore(), null);
+  });
+
+  test("concurrent refreshes share one request and keep the session alive", async () => {
+    const auth = await createAuth({ baseUrl: emu.url });
+    await auth.login(demo);
+    const sessions = await Promise.all(Array.from({ length: 20 }, () => auth.refresh()));
+    assert.equal(new Set(sessions.map((s) => s.refreshToken)).size, 1);
+    assert.equal((await auth.getProfile()).email, demo.email);
+  });
+
+  test("wrong password and unknown user are the same invalid_credentials", async () => {
+    const auth = await createAuth({ baseUrl: emu.url });
+    const wrong = await rejects(auth.login({ ...demo, password: "nope" }), "invalid_credentials");
+    const unknown = await rejects(auth.login({ email: "nobody@example.com", password: "nope" }), "invalid_credentials");
+    assert.equal(wrong.message, unknown.message);
+    assert.equal(wrong.status, 401);
+    assert.match(wrong.traceId, /\S/);
+  });
+
+  test("the injected fetch carries every request", async () => {
+    const seen = [];
+    const auth = await createAuth({
+      baseUrl: emu.url,
+      fetch: (req, init) => {
+        seen.push(new URL(req.url ?? req).pathname);
+        return fetch(req, init);
+      },
+    });
+    await auth.login(demo);
+    await auth.getProfile();
+    assert.deepEqual(seen, ["/identity/resources/auth/v1/user", "/identity/resources/users/v2/me"]);
+  });
+});
+
+describe("bad input and bad hosts", () => {
+  test("bad options are invalid_input at once", async () => {
+    for (const options of [undefined, null, 42, {}, { baseUrl: "" }, { baseUrl: "localhost:8787" },
+      { baseUrl: "http://x", mode: "edge" }, { baseUrl: "http://x", fetch: "no" }, { baseUrl: "http://x", timeout: 5 }]) {
+      await rejects(createAuth(options), "invalid_input");
+    }
+  });
+
+  test("bad login arguments are invalid_input before any request", async () => {
+    let calls = 0;
+    const auth = await createAuth({ baseUrl: emu.url, fetch: (...a) => (calls++, fetch(...a)) });
+    for (const args of [undefined, "x", {}, { email: "", password: "x" }, { email: demo.email },
+      { email: demo.email, password: 5 }, { ...demo, extra: true }]) {
+      await rejects(auth.login(args), "invalid_input");
+    }
+    assert.equal(calls, 0);
+  });
+
+  test("an emulator that is down is a network error", async () => {
+    const server = createServer();
+    await new Promise((r) => server.listen(0, "127.0.0.1", r));
+    const { port } = server.address();
+    await new Promise((r) => server.close(r));
+    const auth = await createAuth({ baseUrl: `http://127.0.0.1:${port}` });
+    const e = await rejects(auth.login(demo), "network");
+    assert.equal(e.status, undefined);
+  });
+
+  test("a host that never answers times out", async () => {
+    const sockets = new Set();
+    const server = createServer((socket) => sockets.add(socket)); // accepts, never answers
+    await new Promise((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const auth = await createAuth({ baseUrl: `http://127.0.0.1:${server.address().port}`, timeoutMs: 200 });
+      await rejects(auth.login(demo), "timeout");
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    }
+  });
+});
