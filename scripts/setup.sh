@@ -30,6 +30,11 @@ missing_debs() {
 # Rust itself: rustup is the one supported way to get it.
 command -v cargo >/dev/null 2>&1 || die "Rust is missing: install it from https://rustup.rs, then run make again."
 
+# OpenSSL headers: the emulator verifies WebAuthn with webauthn-rs, which links OpenSSL.
+if ! pkg-config --exists openssl 2>/dev/null; then
+  apt_install libssl-dev pkg-config
+fi
+
 # The wasm32 target: rustup's when it can be had, else Debian's rustc-web with build-std
 # (rustup cannot download targets on machines without a route to its server).
 if [ "$(scripts/wasm-cargo --which)" = none ]; then

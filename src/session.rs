@@ -138,7 +138,10 @@ pub enum CookieUpdate {
 
 /// Finds the refresh cookie among `Set-Cookie` headers. The last one wins, as in a browser.
 pub fn refresh_cookie_update(set_cookies: &[String]) -> Option<CookieUpdate> {
-    set_cookies.iter().rev().find_map(|header| parse_refresh_cookie(header))
+    set_cookies
+        .iter()
+        .rev()
+        .find_map(|header| parse_refresh_cookie(header))
 }
 
 fn parse_refresh_cookie(header: &str) -> Option<CookieUpdate> {

@@ -100,6 +100,113 @@ pub struct Settings {
     pub issuer: Option<String>,
     /// Origins allowed to call with credentials. An entry ending in `:*` matches any port.
     pub allowed_origins: Vec<String>,
+    /// Multi-factor policy.
+    pub mfa: MfaPolicy,
+    /// Which passwordless methods are on.
+    pub passwordless: PasswordlessPolicy,
+    /// Account lockout after failed sign-in attempts.
+    pub lockout: LockoutPolicy,
+    /// Per-IP and per-user limits on attempts (passwords, codes, recovery codes).
+    pub rate_limit: RateLimitPolicy,
+}
+
+/// Whether MFA is forced on users who have none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MfaEnforce {
+    /// Users without MFA sign in with their first factor alone.
+    DontForce,
+    /// Users without MFA must enroll during login.
+    Force,
+}
+
+/// `mfa` in the config.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct MfaPolicy {
+    /// Force enrollment for users without MFA.
+    pub enforce: MfaEnforce,
+    /// Offer "remember this device", and honour the device cookie that skips MFA.
+    pub allow_remember_device: bool,
+    /// How long a remembered device skips MFA.
+    pub remember_device_seconds: i64,
+    /// Strategies offered: `AuthenticatorApp`, `SMS`, `EmailCode`, `WebAuthnPlatform`, `WebAuthnCrossPlatform`.
+    pub strategies: Vec<String>,
+}
+
+impl Default for MfaPolicy {
+    fn default() -> Self {
+        Self {
+            enforce: MfaEnforce::DontForce,
+            allow_remember_device: true,
+            remember_device_seconds: 30 * 86_400,
+            strategies: [
+                "AuthenticatorApp",
+                "SMS",
+                "EmailCode",
+                "WebAuthnPlatform",
+                "WebAuthnCrossPlatform",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        }
+    }
+}
+
+/// `passwordless` in the config.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct PasswordlessPolicy {
+    /// Magic links by email.
+    pub magic_link: bool,
+    /// One-time codes by email.
+    pub otc: bool,
+    /// One-time codes by SMS.
+    pub sms_code: bool,
+}
+
+impl Default for PasswordlessPolicy {
+    fn default() -> Self {
+        Self {
+            magic_link: true,
+            otc: true,
+            sms_code: true,
+        }
+    }
+}
+
+/// `lockout` in the config.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct LockoutPolicy {
+    /// Consecutive failed password attempts that lock the account (0: never).
+    pub max_attempts: u32,
+}
+
+impl Default for LockoutPolicy {
+    fn default() -> Self {
+        Self { max_attempts: 5 }
+    }
+}
+
+/// `rateLimit` in the config: fixed one-minute windows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct RateLimitPolicy {
+    /// Attempts per client IP per minute (0: unlimited).
+    pub per_ip_per_minute: u32,
+    /// Attempts per user (or email, or MFA token) per minute (0: unlimited).
+    pub per_user_per_minute: u32,
+}
+
+impl Default for RateLimitPolicy {
+    fn default() -> Self {
+        // Generous enough for test suites and load tests from one loopback address, tight enough
+        // that a guessing loop against one user is stopped.
+        Self {
+            per_ip_per_minute: 100_000,
+            per_user_per_minute: 20,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -113,6 +220,10 @@ impl Default for Settings {
                 "http://localhost:*".to_owned(),
                 "http://127.0.0.1:*".to_owned(),
             ],
+            mfa: MfaPolicy::default(),
+            passwordless: PasswordlessPolicy::default(),
+            lockout: LockoutPolicy::default(),
+            rate_limit: RateLimitPolicy::default(),
         }
     }
 }
@@ -142,6 +253,27 @@ impl Settings {
         }
         if self.client_id.trim().is_empty() {
             return Err("clientId must not be empty".to_owned());
+        }
+        if self.mfa.remember_device_seconds <= 0 {
+            return Err("mfa.rememberDeviceSeconds must be positive".to_owned());
+        }
+        const STRATEGIES: [&str; 5] = [
+            "AuthenticatorApp",
+            "SMS",
+            "EmailCode",
+            "WebAuthnPlatform",
+            "WebAuthnCrossPlatform",
+        ];
+        if let Some(unknown) = self
+            .mfa
+            .strategies
+            .iter()
+            .find(|s| !STRATEGIES.contains(&s.as_str()))
+        {
+            return Err(format!(
+                "mfa.strategies: unknown strategy {unknown:?}; known: {}",
+                STRATEGIES.join(", ")
+            ));
         }
         Ok(())
     }

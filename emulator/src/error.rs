@@ -3,7 +3,8 @@
 //! The official JS client reads `errors` (joined into its exception message) and `errorCode`,
 //! so every failure, including malformed requests, must come back in this shape.
 
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
@@ -27,6 +28,10 @@ pub mod codes {
     pub const USER_ALREADY_EXISTS: &str = "ER-01006";
     /// A browser preflight came from an origin that is not allowed.
     pub const ORIGIN_NOT_ALLOWED: &str = "ER-01007";
+    /// Too many attempts from this IP or against this user; `Retry-After` says when to retry.
+    pub const RATE_LIMITED: &str = "ER-01008";
+    /// The account is locked after too many failed attempts.
+    pub const ACCOUNT_LOCKED: &str = "ER-01009";
     /// No route matches the path.
     pub const NOT_FOUND: &str = "ER-00404";
     /// The route exists but not for this method.
@@ -44,6 +49,8 @@ pub struct ApiError {
     pub message: String,
     /// The machine-readable `errorCode`.
     pub code: &'static str,
+    /// Seconds for a `Retry-After` header (429 answers).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -53,6 +60,19 @@ impl ApiError {
             status,
             message: message.into(),
             code,
+            retry_after: None,
+        }
+    }
+
+    /// 429: too many attempts; retry after `seconds`.
+    pub fn rate_limited(seconds: u64) -> Self {
+        Self {
+            retry_after: Some(seconds.max(1)),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many attempts; try again later",
+                codes::RATE_LIMITED,
+            )
         }
     }
 
@@ -84,7 +104,13 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({ "errors": [self.message], "errorCode": self.code });
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod keys;
+pub mod limits;
 pub mod password;
 pub mod routes;
 pub mod seed;
@@ -48,6 +49,7 @@ pub async fn run(cli: Cli) -> Result<(), BoxError> {
         key,
         clock,
         settings,
+        cli.seed,
         address.clone(),
     ));
     let app = routes::router(state, cli.serve.as_deref());
@@ -57,7 +59,12 @@ pub async fn run(cli: Cli) -> Result<(), BoxError> {
     stdout.flush()?;
     drop(stdout);
 
-    axum::serve(listener, app).await?;
+    // Connect info gives handlers the client IP for per-IP attempt limits.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .await?;
     Ok(())
 }
 

@@ -2,9 +2,13 @@
 
 use std::sync::{PoisonError, RwLock};
 
+use std::net::IpAddr;
+
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::{SeedMode, Settings};
+use crate::error::ApiError;
 use crate::keys::SigningKey;
+use crate::limits::Limiter;
 use crate::store::Store;
 
 /// Shared state of the running emulator.
@@ -15,8 +19,14 @@ pub struct AppState {
     pub key: SigningKey,
     /// The emulator's adjustable clock.
     pub clock: Clock,
+    /// Attempt counters for rate limits.
+    pub limiter: Limiter,
+    /// What `POST /emulator/v1/reset` restores.
+    pub seed: SeedMode,
     // Behind a lock because the developer config endpoint changes policies while serving.
     settings: RwLock<Settings>,
+    /// The settings at start, which a developer reset restores.
+    initial_settings: Settings,
     bound_address: String,
 }
 
@@ -27,15 +37,46 @@ impl AppState {
         key: SigningKey,
         clock: Clock,
         settings: Settings,
+        seed: SeedMode,
         bound_address: String,
     ) -> Self {
         Self {
             store,
             key,
             clock,
+            limiter: Limiter::default(),
+            seed,
+            initial_settings: settings.clone(),
             settings: RwLock::new(settings),
             bound_address,
         }
+    }
+
+    /// The settings the emulator started with.
+    pub fn initial_settings(&self) -> &Settings {
+        &self.initial_settings
+    }
+
+    /// Replaces the settings (developer config endpoint); the caller validated them.
+    pub fn set_settings(&self, settings: Settings) {
+        *self
+            .settings
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = settings;
+    }
+
+    /// Counts one guess (a password, a code, a recovery code) from `ip` against `subject` (an
+    /// email, a user id, an MFA token) under the configured per-IP and per-user limits.
+    pub fn limit_attempt(&self, ip: IpAddr, subject: &str) -> Result<(), ApiError> {
+        let limits = self.settings().rate_limit;
+        let now = self.clock.now();
+        self.limiter
+            .hit(&format!("ip:{ip}"), limits.per_ip_per_minute, now)?;
+        self.limiter.hit(
+            &format!("subject:{}", subject.to_lowercase()),
+            limits.per_user_per_minute,
+            now,
+        )
     }
 
     /// A snapshot of the current settings; take one per request so it sees consistent values.

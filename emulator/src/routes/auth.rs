@@ -6,7 +6,8 @@ use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::routing::post;
+use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -18,6 +19,14 @@ use crate::password;
 use crate::state::AppState;
 use crate::store::{NewRefreshToken, Rotation, UserRecord};
 use crate::tokens::{self, TokenContext};
+
+/// Password login, refresh and logout, under `/identity`.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/resources/auth/v1/user", post(login))
+        .route("/resources/auth/v1/user/token/refresh", post(refresh))
+        .route("/resources/auth/v1/logout", post(logout))
+}
 
 /// How long an MFA token from the login step stays redeemable.
 const MFA_TOKEN_TTL_SECONDS: i64 = 600;

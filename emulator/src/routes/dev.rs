@@ -2,26 +2,144 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::{method_not_allowed, ApiJson};
+use crate::clock::rfc3339;
+use crate::config::Settings;
 use crate::error::{codes, ApiError};
 use crate::password;
+use crate::seed;
 use crate::state::AppState;
-use crate::store::{CreateUser, NewUser};
+use crate::store::{CreateUser, NewUser, OutboxMessage};
 
 /// The `/emulator/v1` routes.
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/health", get(health))
         .route("/users", post(create_user))
+        .route("/outbox", get(outbox))
+        .route("/config", get(get_config).put(put_config))
+        .route("/clock", get(get_clock).post(advance_clock))
+        .route("/reset", post(reset))
         .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// Query of `GET /emulator/v1/outbox`.
+#[derive(Debug, Deserialize)]
+struct OutboxQuery {
+    to: Option<String>,
+}
+
+/// `GET /emulator/v1/outbox?to=ADDRESS`: what was "sent", oldest first.
+async fn outbox(
+    State(state): State<Arc<AppState>>,
+    query: Result<Query<OutboxQuery>, QueryRejection>,
+) -> Result<Json<Vec<OutboxMessage>>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    Ok(Json(
+        state.store.outbox(query.to.as_deref().map(str::trim))?,
+    ))
+}
+
+/// `GET /emulator/v1/config`: the policies in force.
+async fn get_config(State(state): State<Arc<AppState>>) -> Json<Settings> {
+    Json(state.settings())
+}
+
+/// `PUT /emulator/v1/config`: merges the given fields into the policies in force (so a test
+/// can send just `{ "mfa": { "enforce": "Force" } }`), validates, and answers the result.
+async fn put_config(
+    State(state): State<Arc<AppState>>,
+    ApiJson(patch): ApiJson<Value>,
+) -> Result<Json<Settings>, ApiError> {
+    if !patch.is_object() {
+        return Err(ApiError::bad_request("the config must be a JSON object"));
+    }
+    let mut merged = serde_json::to_value(state.settings()).map_err(ApiError::internal)?;
+    merge(&mut merged, patch);
+    let settings: Settings = serde_json::from_value(merged)
+        .map_err(|e| ApiError::bad_request(format!("invalid config: {e}")))?;
+    settings.validate().map_err(ApiError::bad_request)?;
+    state.set_settings(settings.clone());
+    Ok(Json(settings))
+}
+
+/// Deep merge: objects merge key by key, anything else replaces.
+fn merge(target: &mut Value, patch: Value) {
+    match (target, patch) {
+        (Value::Object(target), Value::Object(patch)) => {
+            for (key, value) in patch {
+                merge(target.entry(key).or_insert(Value::Null), value);
+            }
+        }
+        (target, patch) => *target = patch,
+    }
+}
+
+/// The emulator clock, as `GET`/`POST /emulator/v1/clock` answer it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClockState {
+    /// Emulator time, Unix seconds.
+    now: i64,
+    /// Emulator time, RFC 3339.
+    now_iso: String,
+    /// How far ahead of real time the clock runs.
+    offset_seconds: i64,
+}
+
+fn clock_state(state: &AppState) -> ClockState {
+    let now = state.clock.now();
+    ClockState {
+        now,
+        now_iso: rfc3339(now),
+        offset_seconds: state.clock.offset(),
+    }
+}
+
+/// `GET /emulator/v1/clock`.
+async fn get_clock(State(state): State<Arc<AppState>>) -> Json<ClockState> {
+    Json(clock_state(&state))
+}
+
+/// Body of `POST /emulator/v1/clock`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AdvanceClock {
+    advance_seconds: i64,
+}
+
+/// `POST /emulator/v1/clock` with `{ advanceSeconds }`: moves the clock forward (only forward:
+/// a clock going back would make used codes and rotated tokens valid again).
+async fn advance_clock(
+    State(state): State<Arc<AppState>>,
+    ApiJson(body): ApiJson<AdvanceClock>,
+) -> Result<Json<ClockState>, ApiError> {
+    if body.advance_seconds < 0 {
+        return Err(ApiError::bad_request("advanceSeconds must not be negative"));
+    }
+    state.clock.advance(body.advance_seconds);
+    Ok(Json(clock_state(&state)))
+}
+
+/// `POST /emulator/v1/reset`: wipes all data back to the seed, and the config back to the
+/// start-up one. The signing key stays, so the JWKS a client cached is still right.
+async fn reset(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
+    state.store.wipe()?;
+    state.limiter.clear();
+    state.set_settings(state.initial_settings().clone());
+    seed::apply(&state.store, state.seed, state.clock.now())
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(json!({ "status": "ok" })))
 }
 
 /// `GET /emulator/v1/health`: 200 once the emulator serves.

@@ -15,7 +15,7 @@ use axum::http::header::{ACCESS_CONTROL_REQUEST_METHOD, ORIGIN};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use rand::RngCore;
 use serde::de::DeserializeOwned;
@@ -46,11 +46,10 @@ const ALLOWED_REQUEST_HEADERS: [&str; 10] = [
 
 /// The whole application. With `serve_dir`, unmatched paths are served from that directory.
 pub fn router(state: Arc<AppState>, serve_dir: Option<&Path>) -> Router {
+    // Each area module owns its routes (paths relative to `/identity`).
     let identity = Router::new()
-        .route("/resources/auth/v1/user", post(auth::login))
-        .route("/resources/auth/v1/user/token/refresh", post(auth::refresh))
-        .route("/resources/auth/v1/logout", post(auth::logout))
-        .route("/resources/users/v2/me", get(users::me))
+        .merge(auth::routes())
+        .merge(users::routes())
         .method_not_allowed_fallback(method_not_allowed);
     let app = Router::new()
         .nest("/identity", identity.clone())

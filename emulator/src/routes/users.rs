@@ -6,13 +6,19 @@ use axum::extract::State;
 use axum::http::header::AUTHORIZATION;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::routing::get;
+use axum::{Json, Router};
 use serde::Serialize;
 
 use crate::clock::rfc3339;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::tokens::{self, AccessClaims};
+
+/// Self-service routes, under `/identity`.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new().route("/resources/users/v2/me", get(me))
+}
 
 /// A role or permission as `/users/v2/me` lists it. The emulator keeps only keys, so the key
 /// doubles as id and name.

@@ -13,6 +13,13 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use crate::config::Storage;
 use crate::BoxError;
 
+mod outbox;
+
+pub use outbox::{MessageKind, NewMessage, OutboxMessage};
+
+/// Every area's tables: the core ones here, the others beside their queries.
+const SCHEMAS: [&str; 2] = [SCHEMA, outbox::SCHEMA];
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS tenants (
     id          TEXT PRIMARY KEY,
@@ -204,7 +211,9 @@ impl Store {
             }
         };
         conn.execute_batch("PRAGMA foreign_keys = ON;")?;
-        conn.execute_batch(SCHEMA)?;
+        for schema in SCHEMAS {
+            conn.execute_batch(schema)?;
+        }
         Ok(Self {
             conn: Mutex::new(conn),
         })
@@ -214,6 +223,23 @@ impl Store {
         // A panic while holding the lock cannot leave a half-applied change: open transactions roll
         // back when dropped. So a poisoned lock is still safe to use.
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Deletes every row but the signing keys (developer reset), so tokens signed before the
+    /// reset still verify as well-formed and fail only because their sessions are gone.
+    pub fn wipe(&self) -> rusqlite::Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let tables: Vec<String> = tx
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('signing_keys', 'sqlite_sequence')")?
+            .query_map([], |row| row.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        // Foreign keys are deferred so the order of deletion doesn't matter inside the transaction.
+        tx.execute_batch("PRAGMA defer_foreign_keys = ON;")?;
+        for table in tables {
+            tx.execute(&format!("DELETE FROM \"{table}\""), [])?;
+        }
+        tx.commit()
     }
 
     /// True when there are no users and no tenants (seed only then, so data survives restarts).

@@ -1,0 +1,72 @@
+//! Attempt limits: fixed one-minute windows per key (an IP, a user, an MFA token), counted on
+//! the emulator clock so tests can move past a window without sleeping.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use crate::error::ApiError;
+
+const WINDOW_SECONDS: i64 = 60;
+/// Past this many keys, windows that have ended are dropped, so memory stays bounded.
+const PRUNE_ABOVE: usize = 10_000;
+
+/// Counts attempts per key in the current window.
+#[derive(Debug, Default)]
+pub struct Limiter {
+    windows: Mutex<HashMap<String, (i64, u32)>>,
+}
+
+impl Limiter {
+    /// Counts one attempt under `key` at `now` (Unix seconds). Once `max` attempts were made in
+    /// the current window, answers 429 with the seconds left until it ends. `max == 0` means
+    /// unlimited.
+    pub fn hit(&self, key: &str, max: u32, now: i64) -> Result<(), ApiError> {
+        if max == 0 {
+            return Ok(());
+        }
+        let window = now - now.rem_euclid(WINDOW_SECONDS);
+        let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
+        if windows.len() > PRUNE_ABOVE {
+            windows.retain(|_, (start, _)| *start == window);
+        }
+        let entry = windows.entry(key.to_owned()).or_insert((window, 0));
+        if entry.0 != window {
+            *entry = (window, 0);
+        }
+        if entry.1 >= max {
+            let left = u64::try_from(window + WINDOW_SECONDS - now).unwrap_or(1);
+            return Err(ApiError::rate_limited(left));
+        }
+        entry.1 += 1;
+        Ok(())
+    }
+
+    /// Forgets every count (developer reset).
+    pub fn clear(&self) {
+        self.windows
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_within_a_window_and_resets_after_it() {
+        let l = Limiter::default();
+        assert!(l.hit("k", 2, 600).is_ok());
+        assert!(l.hit("k", 2, 610).is_ok());
+        let err = l.hit("k", 2, 615).unwrap_err();
+        assert_eq!(err.status, axum::http::StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(err.retry_after, Some(45));
+        assert!(l.hit("other", 2, 615).is_ok(), "keys are independent");
+        assert!(l.hit("k", 2, 660).is_ok(), "a new window starts afresh");
+        assert!(
+            l.hit("k", 0, 660).is_ok() && l.hit("k", 0, 660).is_ok(),
+            "0 is unlimited"
+        );
+    }
+}
