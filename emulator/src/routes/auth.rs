@@ -90,6 +90,7 @@ fn session_expired() -> ApiError {
 /// challenge for users with an authenticator app.
 pub async fn login(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Response, ApiError> {
     let identifier = body
@@ -120,10 +121,31 @@ pub async fn login(
         .user(&user_id)?
         .ok_or_else(invalid_credentials)?;
 
-    let now = state.clock.now();
+    complete_first_factor(&state, &user, &headers, state.clock.now())
+}
+
+/// Where every first factor (password, passwordless code or link) ends: an MFA challenge when
+/// the user has a second factor (and no remembered device), else a new session. Passkeys skip
+/// this: a user-verifying passkey is already two factors.
+pub(crate) fn complete_first_factor(
+    state: &AppState,
+    user: &UserRecord,
+    _headers: &HeaderMap,
+    now: i64,
+) -> Result<Response, ApiError> {
     if let (Some(_), Some(device_id)) = (&user.totp_secret, &user.totp_device_id) {
-        return mfa_challenge(&state, &user, device_id, now);
+        return mfa_challenge(state, user, device_id, now);
     }
+    issue_session(state, user, now, StatusCode::OK)
+}
+
+/// Starts a session in the user's first tenant and answers its tokens and refresh cookie.
+pub(crate) fn issue_session(
+    state: &AppState,
+    user: &UserRecord,
+    now: i64,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
     let tenant_id = user.tenant_ids.first().cloned().ok_or_else(|| {
         ApiError::new(
             StatusCode::FORBIDDEN,
@@ -141,12 +163,12 @@ pub async fn login(
         .store
         .start_session(&user.id, &tenant_id, refresh, now)?;
     let grant = Grant {
-        user: &user,
+        user,
         tenant_id: &tenant_id,
         session_id: &session_id,
         refresh_token: &refresh_token,
     };
-    session_response(&state, &settings, &grant, now, StatusCode::OK)
+    session_response(state, &settings, &grant, now, status)
 }
 
 fn mfa_challenge(
