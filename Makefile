@@ -8,7 +8,7 @@ EMULATOR_RELEASE := target/release/frontegg-emulator
 SITE := build/site
 PORT ?= 8787
 
-.PHONY: all setup pkg emulator site demo test test-native test-wasm test-node test-e2e bench clean
+.PHONY: all setup pkg emulator site demo test test-native test-wasm test-node test-types test-e2e test-official bench clean
 
 all: pkg emulator
 
@@ -37,7 +37,7 @@ demo: site emulator
 	$(EMULATOR_RELEASE) --port $(PORT) --seed demo --serve $(SITE)
 
 ## Every suite: native unit and integration tests, wasm in headless Chromium, Node, end to end.
-test: test-native test-wasm test-node test-e2e
+test: test-native test-wasm test-types test-node test-e2e test-official
 	@echo "make test: every suite passed"
 
 ## Core unit tests, emulator integration tests, and the SDK core against a live emulator.
@@ -52,6 +52,11 @@ test-wasm: setup
 	CHROMEDRIVER=$${CHROMEDRIVER:-/usr/bin/chromedriver} \
 	  scripts/with-emulator.sh scripts/wasm-cargo test --target wasm32-unknown-unknown --test browser
 
+## The TypeScript declarations, as a consumer sees them (tsc --noEmit on tests/types/consumer.ts).
+test-types: pkg
+	node_modules/.bin/tsc -p tests/types/tsconfig.json
+	@echo "tsc: tests/types/consumer.ts type-checks against pkg/index.d.ts"
+
 ## The npm package in Node (server mode).
 test-node: pkg
 	cargo build --quiet -p frontegg-emulator
@@ -61,6 +66,11 @@ test-node: pkg
 test-e2e: site
 	cargo build --quiet -p frontegg-emulator
 	node --test tests/e2e/
+
+## The official client (@frontegg/rest-api) against the emulator in Chromium: dialect drift shows here.
+test-official: setup
+	cargo build --quiet -p frontegg-emulator
+	node --test tests/official-client/
 
 clean:
 	rm -rf target build pkg/frontegg_auth_wasm* pkg/snippets

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../support/chromium.mjs";
 import { startEmulator } from "../support/emulator.mjs";
 
 const site = fileURLToPath(new URL("../../build/site", import.meta.url));
@@ -10,15 +10,7 @@ let emu, browser;
 
 before(async () => {
   emu = await startEmulator(["--serve", site]);
-  // Playwright adds --headless and a fresh profile directory itself; these flags keep Chromium
-  // from reaching for the network at start-up (this machine has none but loopback).
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: [
-      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

@@ -1,0 +1,50 @@
+// Compiled with `tsc --noEmit` by `make test`: a consumer gets precise types, and misuse fails
+// to compile (the @ts-expect-error lines must stay errors).
+import { createAuth, FronteggError, type LoginResult, type Session } from "frontegg-auth-wasm";
+
+export async function signIn(email: string, password: string): Promise<string> {
+  const auth = await createAuth({ baseUrl: "https://app-x.frontegg.com", timeoutMs: 5000 });
+  const restored: Session | null = await auth.restore();
+  if (restored) return restored.user.email;
+
+  let result: LoginResult;
+  try {
+    result = await auth.login({ email, password });
+  } catch (e) {
+    if (e instanceof FronteggError && e.code === "invalid_credentials") return `no: ${e.status ?? "?"}`;
+    throw e;
+  }
+  switch (result.status) {
+    case "authenticated":
+      return `${result.session.user.email} in ${result.session.user.tenantId}, until ${result.session.expiresAt}`;
+    case "mfa_required":
+    case "mfa_enrollment_required":
+      return `${result.mfa.mfaToken}: ${result.mfa.devices.authenticators.map((d) => d.id).join()}`;
+    case "password_expired":
+      return result.resetPasswordToken;
+  }
+}
+
+export async function profile(): Promise<string> {
+  const auth = await createAuth({ baseUrl: "http://127.0.0.1:8787", mode: "server", fetch });
+  const me = await auth.getProfile();
+  const session = auth.session;
+  await auth.logout();
+  return `${me.email} ${me.roles.map((r) => r.key).join()} ${session?.accessToken ?? ""}`;
+}
+
+export async function misuse(): Promise<void> {
+  // @ts-expect-error baseUrl is required
+  await createAuth({});
+  // @ts-expect-error mode is "browser" | "server"
+  await createAuth({ baseUrl: "x", mode: "edge" });
+  const auth = await createAuth({ baseUrl: "x" });
+  // @ts-expect-error password is required
+  await auth.login({ email: "a@b.c" });
+  const result = await auth.login({ username: "a", password: "b" });
+  // @ts-expect-error session exists only once narrowed to "authenticated"
+  result.session;
+  // @ts-expect-error codes are a closed set
+  const code: FronteggError["code"] = "oops";
+  void code;
+}
