@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 wasm=target/wasm/wasm32-unknown-unknown/wasm-release/frontegg_auth_wasm.wasm
 
 if [ "$(scripts/wasm-cargo --which)" = debian ]; then
-  # Debian's toolchain builds std from source, so it can drop the panic machinery too
-  # (about 7 KB gzip); a panic is a bug and aborts either way.
-  export RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort"
+  # Debian's toolchain builds std from source, so it can also drop the panic machinery, Debug
+  # formatting and panic locations (about 10 KB gzip together); a panic is a bug and aborts
+  # either way, and the SDK never formats with {:?} for users.
+  export RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none"
 fi
 scripts/wasm-cargo build --quiet --lib --target wasm32-unknown-unknown --profile wasm-release
 

@@ -3,7 +3,6 @@
 //! wasm bindings, the native client in tests) drives the same `AuthCore`.
 
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::config::{Mode, Options};
@@ -12,6 +11,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::flows::{self, LoginResult, Step};
 use crate::http::{HttpRequest, HttpResponse, Method};
 use crate::input::Fields;
+use crate::json;
 use crate::session::{self, CookieUpdate, RefreshCookie, Session};
 
 /// Client state and the rules that change it.
@@ -95,7 +95,7 @@ impl AuthCore {
         self.request(
             Method::Post,
             endpoints::LOGIN,
-            Some(json(&input.0)),
+            Some(json::to_string(&input.0)),
             Credentials::Refresh,
         )
     }
@@ -132,7 +132,7 @@ impl AuthCore {
         Ok(self.request(
             Method::Post,
             endpoints::REFRESH,
-            Some(json(&RefreshBody { tenant_id })),
+            Some(json::to_string(&RefreshBody { tenant_id })),
             Credentials::Refresh,
         ))
     }
@@ -275,11 +275,6 @@ enum Credentials {
     Refresh,
 }
 
-fn json<T: Serialize>(value: &T) -> String {
-    // Serialising our own plain structs cannot fail; an empty object is a safe fallback.
-    serde_json::to_string(value).unwrap_or_else(|_| "{}".into())
-}
-
 /// Maps a response to its typed body, or to the error its status means.
 fn parse<T: DeserializeOwned>(resp: &HttpResponse, on_unauthorized: ErrorCode) -> Result<T> {
     if !resp.is_success() {
@@ -290,7 +285,7 @@ fn parse<T: DeserializeOwned>(resp: &HttpResponse, on_unauthorized: ErrorCode) -
             on_unauthorized,
         ));
     }
-    serde_json::from_str(&resp.body).map_err(|_| {
+    json::from_str(&resp.body).ok_or_else(|| {
         Error::bad_response(
             resp.status,
             resp.trace_id.clone(),

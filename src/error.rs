@@ -111,7 +111,7 @@ impl Error {
         trace_id: Option<String>,
         on_unauthorized: ErrorCode,
     ) -> Self {
-        let server: ServerError = serde_json::from_str(body).unwrap_or_default();
+        let server: ServerError = crate::json::from_str(body).unwrap_or_default();
         let code = match status {
             400 | 422 => ErrorCode::InvalidInput,
             401 => on_unauthorized,

@@ -15,6 +15,7 @@ pub mod http;
 pub mod input;
 #[cfg(target_arch = "wasm32")]
 pub mod js;
+pub mod json;
 pub mod session;
 pub mod transport;
 

@@ -70,7 +70,8 @@ fn decode_payload<T: for<'de> Deserialize<'de>>(token: &str) -> Result<T> {
     let bytes = URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
         .map_err(|_| bad("payload is not base64url"))?;
-    serde_json::from_slice(&bytes).map_err(|_| bad("claims are not the expected JSON"))
+    let text = String::from_utf8(bytes).map_err(|_| bad("claims are not UTF-8"))?;
+    crate::json::from_str(&text).ok_or_else(|| bad("claims are not the expected JSON"))
 }
 
 /// Builds a session from a freshly issued access token. `expires_in` (seconds, from the
