@@ -1,6 +1,7 @@
 import type { AuthOptions, FronteggAuth, FronteggErrorCode } from "./frontegg_auth_wasm.js";
 
 export type {
+  AuthEvent,
   AuthOptions,
   FronteggAuth,
   FronteggErrorCode,

@@ -2,7 +2,8 @@
 //! of its own beyond ordering: one refresh at a time, refresh before a call that needs a fresh
 //! token, retry once after a 401.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use futures_channel::oneshot;
 use serde_json::Value;
@@ -13,6 +14,7 @@ use crate::endpoints::Profile;
 use crate::error::{Error, ErrorCode, Result};
 use crate::flows::LoginResult;
 use crate::http::{HttpRequest, HttpResponse};
+use crate::refresh::AuthEvent;
 use crate::session::Session;
 use crate::transport::Transport;
 
@@ -24,7 +26,12 @@ pub struct Client<T> {
     clock: fn() -> f64,
     /// While a refresh is under way: the callers waiting for its outcome.
     refresh_waiters: RefCell<Option<Vec<oneshot::Sender<Result<Session>>>>>,
+    listeners: RefCell<Vec<(u32, Listener)>>,
+    next_listener: Cell<u32>,
 }
+
+/// An `onAuthStateChange` callback: the event and the session after it.
+pub type Listener = Rc<dyn Fn(AuthEvent, Option<&Session>)>;
 
 impl<T: Transport> Client<T> {
     /// A signed-out client. `clock` gives epoch milliseconds.
@@ -34,6 +41,42 @@ impl<T: Transport> Client<T> {
             transport,
             clock,
             refresh_waiters: RefCell::new(None),
+            listeners: RefCell::new(Vec::new()),
+            next_listener: Cell::new(0),
+        }
+    }
+
+    /// Calls `listener` after every change of session; returns an id for [`Self::remove_listener`].
+    pub fn on_auth_state_change(&self, listener: Listener) -> u32 {
+        let id = self.next_listener.get();
+        self.next_listener.set(id.wrapping_add(1));
+        self.listeners.borrow_mut().push((id, listener));
+        id
+    }
+
+    /// Stops calling the listener `id`.
+    pub fn remove_listener(&self, id: u32) {
+        self.listeners.borrow_mut().retain(|(i, _)| *i != id);
+    }
+
+    /// Delivers the core's pending events. No borrow is held while listeners run, so a listener
+    /// may call back into the client (even start a refresh) without deadlocking or panicking.
+    fn emit(&self) {
+        let events = self.core.borrow_mut().take_events();
+        if events.is_empty() {
+            return;
+        }
+        let session = self.session();
+        let listeners: Vec<Listener> = self
+            .listeners
+            .borrow()
+            .iter()
+            .map(|(_, l)| Rc::clone(l))
+            .collect();
+        for event in events {
+            for listener in &listeners {
+                listener(event, session.as_ref());
+            }
         }
     }
 
@@ -47,9 +90,12 @@ impl<T: Transport> Client<T> {
         let input = AuthCore::login_input(args)?;
         let request = self.core.borrow().login_request(&input);
         let response = self.send(request).await?;
-        self.core
+        let result = self
+            .core
             .borrow_mut()
-            .handle_login(response, (self.clock)())
+            .handle_login(response, (self.clock)());
+        self.emit();
+        result
     }
 
     /// Refreshes the session. Concurrent callers share one request: the host rotates refresh
@@ -78,9 +124,12 @@ impl<T: Transport> Client<T> {
     async fn refresh_now(&self) -> Result<Session> {
         let request = self.core.borrow().refresh_request()?;
         let response = self.send(request).await?;
-        self.core
+        let result = self
+            .core
             .borrow_mut()
-            .handle_refresh(response, (self.clock)())
+            .handle_refresh(response, (self.clock)());
+        self.emit();
+        result
     }
 
     /// On page load: the session still held, or one refresh through the refresh cookie.
@@ -101,7 +150,8 @@ impl<T: Transport> Client<T> {
         let request = self.core.borrow().logout_request();
         // Local state goes whatever happens: a user who clicked "Sign out" is signed out here.
         let _ = self.send(request).await;
-        self.core.borrow_mut().clear();
+        self.core.borrow_mut().sign_out();
+        self.emit();
     }
 
     /// The signed-in user's profile.

@@ -12,6 +12,7 @@ use crate::flows::{self, LoginResult, Step};
 use crate::http::{HttpRequest, HttpResponse, Method};
 use crate::input::Fields;
 use crate::json;
+use crate::refresh::AuthEvent;
 use crate::session::{self, CookieUpdate, RefreshCookie, Session};
 
 /// Client state and the rules that change it.
@@ -22,6 +23,8 @@ pub struct AuthCore {
     session: Option<Session>,
     /// Server mode only; in browser mode the host's httpOnly cookie holds the refresh token.
     refresh_cookie: Option<RefreshCookie>,
+    /// Events not yet delivered to listeners.
+    events: Vec<AuthEvent>,
 }
 
 /// A validated password login, ready to send.
@@ -36,6 +39,7 @@ impl AuthCore {
             mode,
             session: None,
             refresh_cookie: None,
+            events: Vec::new(),
         }
     }
 
@@ -52,6 +56,11 @@ impl AuthCore {
     /// The current session, if signed in.
     pub fn session(&self) -> Option<&Session> {
         self.session.as_ref()
+    }
+
+    /// Events since the last call, oldest first, for the shell to deliver to listeners.
+    pub fn take_events(&mut self) -> Vec<AuthEvent> {
+        std::mem::take(&mut self.events)
     }
 
     /// True when the access token is missing or within the refresh leeway of expiry.
@@ -104,10 +113,19 @@ impl AuthCore {
     pub fn handle_login(&mut self, resp: HttpResponse, now_ms: f64) -> Result<LoginResult> {
         let body: AuthResponse = parse(&resp, ErrorCode::InvalidCredentials)?;
         match flows::interpret(body)? {
-            Step::Other(result) => Ok(result),
+            Step::Other(result) => {
+                if matches!(
+                    result,
+                    LoginResult::MfaRequired { .. } | LoginResult::MfaEnrollmentRequired { .. }
+                ) {
+                    self.events.push(AuthEvent::MfaRequired);
+                }
+                Ok(result)
+            }
             Step::Tokens(grant) => {
                 let recovery_code = grant.recovery_code.clone();
                 let session = self.absorb_grant(grant, &resp, now_ms)?;
+                self.events.push(AuthEvent::SignedIn);
                 Ok(LoginResult::Authenticated {
                     session,
                     recovery_code,
@@ -141,7 +159,10 @@ impl AuthCore {
     /// error is `session_expired`. Other failures (5xx, garbage) keep the session as it is.
     pub fn handle_refresh(&mut self, resp: HttpResponse, now_ms: f64) -> Result<Session> {
         if matches!(resp.status, 400 | 401 | 403) {
-            self.clear();
+            if self.session.is_some() {
+                self.events.push(AuthEvent::SessionExpired);
+            }
+            self.forget();
             let mut err = Error::from_status(
                 resp.status,
                 &resp.body,
@@ -153,7 +174,16 @@ impl AuthCore {
         }
         let body: AuthResponse = parse(&resp, ErrorCode::SessionExpired)?;
         match flows::interpret(body)? {
-            Step::Tokens(grant) => self.absorb_grant(grant, &resp, now_ms),
+            Step::Tokens(grant) => {
+                let event = if self.session.is_some() {
+                    AuthEvent::TokenRefreshed
+                } else {
+                    AuthEvent::SignedIn
+                };
+                let session = self.absorb_grant(grant, &resp, now_ms)?;
+                self.events.push(event);
+                Ok(session)
+            }
             Step::Other(_) => Err(Error::bad_response(
                 resp.status,
                 resp.trace_id,
@@ -172,8 +202,15 @@ impl AuthCore {
         )
     }
 
-    /// Forgets the session and the refresh token, whatever the server said.
-    pub fn clear(&mut self) {
+    /// Signs out locally (whatever the server said): forgets the session and the refresh token.
+    pub fn sign_out(&mut self) {
+        if self.session.is_some() {
+            self.events.push(AuthEvent::SignedOut);
+        }
+        self.forget();
+    }
+
+    fn forget(&mut self) {
         self.session = None;
         self.refresh_cookie = None;
     }
@@ -454,6 +491,37 @@ mod tests {
         assert_eq!(err.code, ErrorCode::InvalidCredentials);
         assert_eq!(err.error_code.as_deref(), Some("ER-1"));
         assert!(c.session().is_none());
+    }
+
+    #[test]
+    fn events_follow_the_session() {
+        let mut c = core(Mode::Server);
+        c.handle_login(
+            ok(200, json!({"mfaRequired": true, "mfaToken": "m"}), &[]),
+            0.0,
+        )
+        .unwrap();
+        assert_eq!(c.take_events(), [AuthEvent::MfaRequired]);
+        c.handle_login(ok(200, tokens("u1"), &["fe_refresh_x=r1"]), 0.0)
+            .unwrap();
+        c.handle_refresh(ok(201, tokens("u1"), &["fe_refresh_x=r2"]), 1.0)
+            .unwrap();
+        assert_eq!(
+            c.take_events(),
+            [AuthEvent::SignedIn, AuthEvent::TokenRefreshed]
+        );
+        assert!(c.take_events().is_empty(), "taken once");
+        c.handle_refresh(ok(401, json!({}), &[]), 2.0).unwrap_err();
+        assert_eq!(c.take_events(), [AuthEvent::SessionExpired]);
+        c.sign_out();
+        assert!(
+            c.take_events().is_empty(),
+            "no session, nothing to sign out of"
+        );
+        c.handle_login(ok(200, tokens("u1"), &["fe_refresh_x=r3"]), 0.0)
+            .unwrap();
+        c.sign_out();
+        assert_eq!(c.take_events(), [AuthEvent::SignedIn, AuthEvent::SignedOut]);
     }
 
     #[test]

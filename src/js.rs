@@ -109,12 +109,22 @@ export interface Profile {
   lastLogin?: string;
 }
 
+/** What `onAuthStateChange` listeners hear. */
+export type AuthEvent = "SIGNED_IN" | "TOKEN_REFRESHED" | "SIGNED_OUT" | "SESSION_EXPIRED" | "MFA_REQUIRED";
+
 export type FronteggErrorCode =
   | "invalid_input" | "network" | "timeout" | "unauthorized" | "forbidden" | "not_found"
   | "conflict" | "rate_limited" | "locked_out" | "invalid_credentials" | "invalid_code"
   | "mfa_token_expired" | "session_expired" | "webauthn_cancelled" | "webauthn_unsupported"
   | "webauthn_already_registered" | "server";
 "#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// Where an exception thrown by a listener goes: it must not break the SDK's own work.
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn console_error(message: &str, error: &JsValue);
+}
 
 thread_local! {
     /// The loader's `FronteggError` class, so errors made here pass `instanceof` there.
@@ -291,6 +301,31 @@ impl FronteggAuth {
     pub fn get_profile(&self) -> Promise {
         let client = self.client.clone();
         promise(async move { client.get_profile().await })
+    }
+
+    /// Calls `callback(event, session)` after every change of session; returns a function that
+    /// stops it. Callbacks run after the SDK's own work, so they may call back into the client.
+    #[wasm_bindgen(js_name = "onAuthStateChange", unchecked_return_type = "() => void")]
+    pub fn on_auth_state_change(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(event: AuthEvent, session: Session | null) => void")]
+        callback: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let callback: Function = callback
+            .dyn_into()
+            .map_err(|_| to_js_error(&Error::invalid_input("onAuthStateChange needs a function.")))?;
+        let id = self.client.on_auth_state_change(Rc::new(move |event, session| {
+            let session = to_js(&session).unwrap_or(JsValue::NULL);
+            if let Err(e) = callback.call2(&JsValue::NULL, &event.as_str().into(), &session) {
+                console_error("frontegg-auth-wasm: an onAuthStateChange listener threw", &e);
+            }
+        }));
+        let client = Rc::downgrade(&self.client);
+        Ok(Closure::once_into_js(move || {
+            if let Some(client) = client.upgrade() {
+                client.remove_listener(id);
+            }
+        }))
     }
 
     /// The current session, or `null` when signed out.

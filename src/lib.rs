@@ -16,6 +16,7 @@ pub mod input;
 #[cfg(target_arch = "wasm32")]
 pub mod js;
 pub mod json;
+pub mod refresh;
 pub mod session;
 pub mod transport;
 

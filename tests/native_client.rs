@@ -249,3 +249,43 @@ async fn a_garbage_answer_is_a_server_error() {
     assert_eq!(e.status, Some(503));
     assert!(e.message.contains("503"));
 }
+
+#[tokio::test]
+async fn listeners_hear_every_change_and_may_call_back_in() {
+    use frontegg_auth_wasm::refresh::AuthEvent;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    let emu = Emulator::start();
+    let c = Rc::new(client(&emu.url));
+    let heard: Rc<RefCell<Vec<(AuthEvent, bool)>>> = Rc::default();
+    let (log, me) = (Rc::clone(&heard), Rc::downgrade(&c));
+    let id = c.on_auth_state_change(Rc::new(move |event, session| {
+        // Calling back into the client from a listener must not deadlock or panic.
+        let still_there = me.upgrade().map(|c| c.session().is_some());
+        assert_eq!(still_there, Some(session.is_some()));
+        log.borrow_mut().push((event, session.is_some()));
+    }));
+    c.login(&json!({ "email": "mfa@example.com", "password": DEMO.1 }))
+        .await
+        .unwrap();
+    c.login(&json!({ "email": DEMO.0, "password": DEMO.1 }))
+        .await
+        .unwrap();
+    c.refresh().await.unwrap();
+    c.logout().await;
+    assert_eq!(
+        *heard.borrow(),
+        [
+            (AuthEvent::MfaRequired, false),
+            (AuthEvent::SignedIn, true),
+            (AuthEvent::TokenRefreshed, true),
+            (AuthEvent::SignedOut, false)
+        ]
+    );
+    c.remove_listener(id);
+    c.login(&json!({ "email": DEMO.0, "password": DEMO.1 }))
+        .await
+        .unwrap();
+    assert_eq!(heard.borrow().len(), 4, "removed listeners hear nothing");
+}

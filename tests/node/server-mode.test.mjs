@@ -67,6 +67,26 @@ describe("server mode against the emulator", () => {
     assert.match(wrong.traceId, /\S/);
   });
 
+  test("onAuthStateChange hears sign-in, refresh and sign-out; a throwing listener breaks nothing", async () => {
+    const auth = await createAuth({ baseUrl: emu.url });
+    const heard = [];
+    const stop = auth.onAuthStateChange((event, session) => heard.push([event, session?.user.email ?? null]));
+    auth.onAuthStateChange(() => {
+      throw new Error("a broken listener");
+    });
+    await auth.login(demo);
+    await auth.refresh();
+    await auth.logout();
+    stop();
+    await auth.login(demo);
+    assert.deepEqual(heard, [
+      ["SIGNED_IN", demo.email],
+      ["TOKEN_REFRESHED", demo.email],
+      ["SIGNED_OUT", null],
+    ]);
+    await rejects(Promise.resolve().then(() => auth.onAuthStateChange("not a function")), "invalid_input");
+  });
+
   test("the injected fetch carries every request", async () => {
     const seen = [];
     const auth = await createAuth({

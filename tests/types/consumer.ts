@@ -48,3 +48,14 @@ export async function misuse(): Promise<void> {
   const code: FronteggError["code"] = "oops";
   void code;
 }
+
+export async function events(): Promise<() => void> {
+  const auth = await createAuth({ baseUrl: "http://127.0.0.1:8787" });
+  const stop = auth.onAuthStateChange((event, session) => {
+    if (event === "SIGNED_OUT") console.log(session === null);
+    else console.log(session?.user.email);
+  });
+  // @ts-expect-error event names are a closed set
+  auth.onAuthStateChange((event) => event === "LOGGED_IN");
+  return stop;
+}
