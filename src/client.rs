@@ -14,7 +14,7 @@ use crate::endpoints::Profile;
 use crate::error::{Error, ErrorCode, Result};
 use crate::flows::LoginResult;
 use crate::http::{HttpRequest, HttpResponse};
-use crate::refresh::AuthEvent;
+use crate::refresh::{AuthEvent, Backoff};
 use crate::session::Session;
 use crate::transport::Transport;
 
@@ -121,15 +121,35 @@ impl<T: Transport> Client<T> {
         result
     }
 
+    /// One refresh, retried with backoff while the failure is transient (network, timeout, 5xx);
+    /// a rejection by the host is final.
     async fn refresh_now(&self) -> Result<Session> {
-        let request = self.core.borrow().refresh_request()?;
-        let response = self.send(request).await?;
-        let result = self
-            .core
-            .borrow_mut()
-            .handle_refresh(response, (self.clock)());
-        self.emit();
-        result
+        let backoff = Backoff::default();
+        let mut attempt = 0;
+        loop {
+            let request = self.core.borrow().refresh_request()?;
+            let result = match self.send(request).await {
+                Ok(response) => {
+                    let result = self
+                        .core
+                        .borrow_mut()
+                        .handle_refresh(response, (self.clock)());
+                    self.emit();
+                    result
+                }
+                Err(e) => Err(e),
+            };
+            match result {
+                Err(e) if is_transient(&e) => {
+                    attempt += 1;
+                    match backoff.delay_ms(attempt, self.transport.jitter()) {
+                        Some(delay) => self.transport.sleep(delay).await,
+                        None => return Err(e),
+                    }
+                }
+                other => return other,
+            }
+        }
     }
 
     /// On page load: the session still held, or one refresh through the refresh cookie.
@@ -180,7 +200,7 @@ impl<T: Transport> Client<T> {
 
     /// Refreshes when inside the leeway. A failed refresh is only fatal once the token has
     /// really expired; until then the current token is still good to use.
-    async fn ensure_fresh(&self) -> Result<()> {
+    pub async fn ensure_fresh(&self) -> Result<()> {
         let now = (self.clock)();
         let (signed_in, needs_refresh) = {
             let core = self.core.borrow();
@@ -207,6 +227,16 @@ impl<T: Transport> Client<T> {
     }
 }
 
+/// Failures worth retrying: the host may answer next time.
+fn is_transient(e: &Error) -> bool {
+    match e.code {
+        ErrorCode::Network | ErrorCode::Timeout => true,
+        // A 2xx with a broken body is not retried: the host did answer.
+        ErrorCode::Server => e.status.is_some_and(|s| s >= 500),
+        _ => false,
+    }
+}
+
 /// Clears the in-flight marker even if the refreshing future is dropped half-way, so a
 /// cancelled refresh never blocks later ones (its waiters then see "cancelled").
 struct WaitersGuard<'a>(&'a RefCell<Option<Vec<oneshot::Sender<Result<Session>>>>>);
@@ -220,5 +250,118 @@ impl WaitersGuard<'_> {
 impl Drop for WaitersGuard<'_> {
     fn drop(&mut self) {
         self.0.borrow_mut().take();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::tests::jwt;
+    use serde_json::json;
+    use std::collections::VecDeque;
+
+    /// A transport that answers from a script, records what was sent and "sleeps" instantly,
+    /// recording the delays: the client's timing rules run in microseconds.
+    #[derive(Default)]
+    struct Scripted {
+        answers: RefCell<VecDeque<Result<HttpResponse>>>,
+        sent: RefCell<Vec<String>>,
+        slept: RefCell<Vec<u32>>,
+    }
+
+    impl Transport for Scripted {
+        async fn send(&self, request: HttpRequest, _timeout_ms: u32) -> Result<HttpResponse> {
+            self.sent.borrow_mut().push(
+                request
+                    .url
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
+            self.answers
+                .borrow_mut()
+                .pop_front()
+                .expect("the script has an answer")
+        }
+        async fn sleep(&self, ms: u32) {
+            self.slept.borrow_mut().push(ms);
+        }
+        fn jitter(&self) -> f64 {
+            0.0
+        }
+    }
+
+    fn answer(status: u16, body: serde_json::Value) -> Result<HttpResponse> {
+        Ok(HttpResponse {
+            status,
+            body: body.to_string(),
+            trace_id: None,
+            set_cookies: vec!["fe_refresh_x=r".into()],
+        })
+    }
+
+    fn tokens() -> serde_json::Value {
+        json!({ "accessToken": jwt(json!({ "sub": "u", "email": "a@b.c" })), "expiresIn": 300 })
+    }
+
+    fn fixed_clock() -> f64 {
+        1_000_000.0
+    }
+
+    fn client(script: Vec<Result<HttpResponse>>) -> Client<Scripted> {
+        let options = Options::from_json(&json!({ "baseUrl": "http://h" })).unwrap();
+        let transport = Scripted {
+            answers: RefCell::new(script.into()),
+            ..Scripted::default()
+        };
+        Client::new(options, Mode::Server, transport, fixed_clock)
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        futures_util::FutureExt::now_or_never(f).expect("nothing here really waits")
+    }
+
+    #[test]
+    fn transient_refresh_failures_are_retried_with_backoff() {
+        let network = Err(Error::new(ErrorCode::Network, "down"));
+        let c = client(vec![
+            answer(200, tokens()),
+            network,
+            answer(503, json!({})),
+            answer(201, tokens()),
+        ]);
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        block_on(c.refresh()).expect("third try works");
+        assert_eq!(
+            *c.transport.sent.borrow(),
+            ["user", "refresh", "refresh", "refresh"]
+        );
+        assert_eq!(*c.transport.slept.borrow(), [500, 1000]);
+    }
+
+    #[test]
+    fn retries_stop_after_three_tries_and_keep_the_session() {
+        let down = || Err(Error::new(ErrorCode::Timeout, "slow"));
+        let c = client(vec![answer(200, tokens()), down(), down(), down()]);
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        assert_eq!(block_on(c.refresh()).unwrap_err().code, ErrorCode::Timeout);
+        assert_eq!(c.transport.sent.borrow().len(), 4);
+        assert!(c.session().is_some(), "a network failure is not a sign-out");
+    }
+
+    #[test]
+    fn a_rejected_refresh_is_not_retried() {
+        let c = client(vec![
+            answer(200, tokens()),
+            answer(401, json!({ "errors": ["Session expired"] })),
+        ]);
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        assert_eq!(
+            block_on(c.refresh()).unwrap_err().code,
+            ErrorCode::SessionExpired
+        );
+        assert!(c.transport.slept.borrow().is_empty());
+        assert!(c.session().is_none());
     }
 }

@@ -1,19 +1,20 @@
 //! The JavaScript face of the SDK (wasm-bindgen). Converts between JS values and the core's
 //! types; every failure leaves here as a `FronteggError`, never a bare string.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise, Reflect};
 use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
+use wasm_bindgen_futures::{future_to_promise, spawn_local};
 
 use crate::client::Client;
 use crate::config::{Mode, Options};
-use crate::error::Error;
-use crate::transport::fetch::FetchTransport;
+use crate::error::{Error, ErrorCode};
+use crate::refresh::{refresh_delay_ms, AuthEvent};
+use crate::transport::fetch::{sleep, FetchTransport};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -243,10 +244,92 @@ fn build(options: JsValue) -> Result<FronteggAuth, Error> {
     };
     let options = Options::from_json(&from_js("createAuth", copy.into())?)?;
     let mode = options.mode.unwrap_or_else(default_mode);
-    let client = Client::new(options, mode, FetchTransport::new(fetch), js_sys::Date::now);
-    Ok(FronteggAuth {
-        client: Rc::new(client),
-    })
+    let (auto_refresh, leeway_ms) = (
+        options.auto_refresh,
+        f64::from(options.refresh_leeway_seconds) * 1000.0,
+    );
+    let client = Rc::new(Client::new(
+        options,
+        mode,
+        FetchTransport::new(fetch),
+        js_sys::Date::now,
+    ));
+    if auto_refresh {
+        start_auto_refresh(&client, leeway_ms);
+        if mode == Mode::Browser {
+            refresh_when_visible(&client);
+        }
+    }
+    Ok(FronteggAuth { client })
+}
+
+/// How long to wait before trying again after a timer-driven refresh failed on the network.
+const RETRY_LATER_MS: u32 = 30_000;
+
+/// Refreshes `leeway_ms` before each expiry. Every sign-in or refresh schedules the next one and
+/// cancels the previous timer (a generation counter), sign-out cancels it. The timers hold the
+/// client weakly, so a client the app dropped is not kept alive by them.
+fn start_auto_refresh(client: &Rc<Client<FetchTransport>>, leeway_ms: f64) {
+    let weak = Rc::downgrade(client);
+    let generation = Rc::new(Cell::new(0u32));
+    client.on_auth_state_change(Rc::new(move |event, session| {
+        if !matches!(
+            event,
+            AuthEvent::SignedIn
+                | AuthEvent::TokenRefreshed
+                | AuthEvent::SignedOut
+                | AuthEvent::SessionExpired
+        ) {
+            return;
+        }
+        let current = generation.get().wrapping_add(1);
+        generation.set(current);
+        let Some(session) = session else { return };
+        let mut delay = refresh_delay_ms(js_sys::Date::now(), session.expires_at, leeway_ms);
+        let (weak, generation) = (weak.clone(), Rc::clone(&generation));
+        spawn_local(async move {
+            loop {
+                sleep(delay).await;
+                let Some(client) = weak.upgrade().filter(|_| generation.get() == current) else {
+                    return;
+                };
+                match client.refresh().await {
+                    // Success schedules the next refresh through TOKEN_REFRESHED; a rejection
+                    // ended the session (SESSION_EXPIRED).
+                    Ok(_) => return,
+                    Err(e) if e.code == ErrorCode::SessionExpired => return,
+                    Err(_) => delay = RETRY_LATER_MS,
+                }
+            }
+        });
+    }));
+}
+
+/// Background tabs throttle timers, so a page coming back to the foreground checks its token
+/// at once (`visibilitychange` to visible, or window `focus`).
+fn refresh_when_visible(client: &Rc<Client<FetchTransport>>) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let weak = Rc::downgrade(client);
+    let check = Closure::<dyn Fn()>::new(move || {
+        let visible = web_sys::window()
+            .and_then(|w| w.document())
+            .is_none_or(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
+        if let (true, Some(client)) = (visible, weak.upgrade()) {
+            spawn_local(async move {
+                // Failures surface on the next call that needs the token; nothing to report here.
+                let _ = client.ensure_fresh().await;
+            });
+        }
+    });
+    let handler = check.as_ref().unchecked_ref();
+    if let Some(document) = window.document() {
+        let _ = document.add_event_listener_with_callback("visibilitychange", handler);
+    }
+    let _ = window.add_event_listener_with_callback("focus", handler);
+    // The page owns these listeners for its lifetime; they only hold the client weakly.
+    check.forget();
 }
 
 /// Browser mode where there is a page (a `document`); server mode in Node, Deno and workers.
@@ -308,18 +391,25 @@ impl FronteggAuth {
     #[wasm_bindgen(js_name = "onAuthStateChange", unchecked_return_type = "() => void")]
     pub fn on_auth_state_change(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "(event: AuthEvent, session: Session | null) => void")]
+        #[wasm_bindgen(
+            unchecked_param_type = "(event: AuthEvent, session: Session | null) => void"
+        )]
         callback: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let callback: Function = callback
-            .dyn_into()
-            .map_err(|_| to_js_error(&Error::invalid_input("onAuthStateChange needs a function.")))?;
-        let id = self.client.on_auth_state_change(Rc::new(move |event, session| {
-            let session = to_js(&session).unwrap_or(JsValue::NULL);
-            if let Err(e) = callback.call2(&JsValue::NULL, &event.as_str().into(), &session) {
-                console_error("frontegg-auth-wasm: an onAuthStateChange listener threw", &e);
-            }
-        }));
+        let callback: Function = callback.dyn_into().map_err(|_| {
+            to_js_error(&Error::invalid_input("onAuthStateChange needs a function."))
+        })?;
+        let id = self
+            .client
+            .on_auth_state_change(Rc::new(move |event, session| {
+                let session = to_js(&session).unwrap_or(JsValue::NULL);
+                if let Err(e) = callback.call2(&JsValue::NULL, &event.as_str().into(), &session) {
+                    console_error(
+                        "frontegg-auth-wasm: an onAuthStateChange listener threw",
+                        &e,
+                    );
+                }
+            }));
         let client = Rc::downgrade(&self.client);
         Ok(Closure::once_into_js(move || {
             if let Some(client) = client.upgrade() {

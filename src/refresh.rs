@@ -16,10 +16,12 @@ pub struct Backoff {
 
 impl Default for Backoff {
     fn default() -> Self {
+        // Three tries over about 1.5 s: long enough to ride out a blip, short enough that a page
+        // load against a host that is down reports it promptly.
         Self {
             base_ms: 500,
             max_ms: 30_000,
-            max_attempts: 5,
+            max_attempts: 3,
         }
     }
 }
@@ -90,12 +92,18 @@ mod tests {
 
     #[test]
     fn backoff_grows_caps_and_stops() {
-        let b = Backoff::default();
+        let b = Backoff {
+            base_ms: 500,
+            max_ms: 30_000,
+            max_attempts: 5,
+        };
         let delays: Vec<_> = (1..6).map(|a| b.delay_ms(a, 0.0)).collect();
         assert_eq!(
             delays,
             [Some(500), Some(1000), Some(2000), Some(4000), None]
         );
+        let defaults = Backoff::default();
+        assert_eq!(defaults.delay_ms(3, 0.0), None, "three tries by default");
         let long = Backoff {
             base_ms: 500,
             max_ms: 3000,

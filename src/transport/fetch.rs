@@ -91,6 +91,37 @@ impl Transport for FetchTransport {
             set_cookies,
         })
     }
+
+    async fn sleep(&self, ms: u32) {
+        sleep(ms).await;
+    }
+
+    fn jitter(&self) -> f64 {
+        js_sys::Math::random()
+    }
+}
+
+/// Waits `ms` milliseconds on the runtime's timer.
+pub async fn sleep(ms: u32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        let timer = set_timeout(&resolve, ms);
+        // In Node and Deno a pending timer keeps the process alive; a refresh timer must not stop
+        // a script from exiting.
+        if let Some(unref) = Reflect::get(&timer, &"unref".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok())
+        {
+            let _ = unref.call0(&timer);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The global `setTimeout` (windows, workers, Node, Deno and workerd all have it).
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &Function, ms: u32) -> JsValue;
 }
 
 /// `Set-Cookie` values where the runtime exposes them (Node, Deno, workerd: `getSetCookie()`;

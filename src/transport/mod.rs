@@ -9,13 +9,20 @@ pub mod native;
 use crate::error::Result;
 use crate::http::{HttpRequest, HttpResponse};
 
-/// Sends one request. Network failures and timeouts come back as `network` / `timeout` errors;
-/// any HTTP status is a response, not an error.
+/// What the client needs from its runtime: the network, a timer and a little randomness.
+/// Network failures and timeouts come back as `network` / `timeout` errors; any HTTP status is a
+/// response, not an error.
 // The SDK runs on one thread (a JS event loop), so its futures need no `Send` bound.
 #[allow(async_fn_in_trait)]
 pub trait Transport {
     /// Sends `request`, giving up after `timeout_ms`.
     async fn send(&self, request: HttpRequest, timeout_ms: u32) -> Result<HttpResponse>;
+
+    /// Waits `ms` milliseconds (retry backoff, refresh timers).
+    async fn sleep(&self, ms: u32);
+
+    /// A number in `0.0..1.0` that differs between clients, to spread retries out.
+    fn jitter(&self) -> f64;
 }
 
 /// What to tell the caller when the host can't be reached: the URL, without any credentials.

@@ -68,4 +68,17 @@ impl Transport for NativeTransport {
             set_cookies,
         })
     }
+
+    async fn sleep(&self, ms: u32) {
+        tokio::time::sleep(Duration::from_millis(u64::from(ms))).await;
+    }
+
+    fn jitter(&self) -> f64 {
+        // std's per-process random hash keys are randomness enough to spread retries.
+        use std::hash::{BuildHasher, Hasher};
+        let bits = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        (bits >> 11) as f64 / (1u64 << 53) as f64
+    }
 }

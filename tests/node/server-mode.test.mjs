@@ -1,7 +1,9 @@
 // The built npm package in Node 20 (server mode: the SDK keeps the refresh cookie itself).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { execFile } from "node:child_process";
 import { createServer } from "node:net";
+import { promisify } from "node:util";
 import { createAuth, FronteggError } from "../../pkg/node.js";
 import { startEmulator } from "../support/emulator.mjs";
 
@@ -99,6 +101,35 @@ describe("server mode against the emulator", () => {
     await auth.login(demo);
     await auth.getProfile();
     assert.deepEqual(seen, ["/identity/resources/auth/v1/user", "/identity/resources/users/v2/me"]);
+  });
+});
+
+describe("token lifecycle", () => {
+  test("a short-lived token is refreshed before it expires, without any call", async () => {
+    const config = (body) =>
+      fetch(`${emu.url}/emulator/v1/config`, { method: "PUT", body: JSON.stringify(body) }).then((r) => r.json());
+    await config({ accessTokenTtlSeconds: 2 });
+    try {
+      const auth = await createAuth({ baseUrl: emu.url, refreshLeewaySeconds: 1 });
+      const refreshed = new Promise((resolve) => auth.onAuthStateChange((event) => event === "TOKEN_REFRESHED" && resolve()));
+      const { session } = await auth.login(demo);
+      await refreshed;
+      assert.notEqual(auth.session.accessToken, session.accessToken);
+      assert.ok(auth.session.expiresAt > session.expiresAt);
+      await auth.logout();
+    } finally {
+      await config({ accessTokenTtlSeconds: 300 });
+    }
+  });
+
+  test("a pending refresh timer does not keep a Node script alive", async () => {
+    const script = `
+      import { createAuth } from ${JSON.stringify(new URL("../../pkg/node.js", import.meta.url).href)};
+      const auth = await createAuth({ baseUrl: ${JSON.stringify(emu.url)} });
+      await auth.login(${JSON.stringify(demo)});
+      console.log(auth.session.user.email);`;
+    const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], { timeout: 20_000 });
+    assert.equal(stdout.trim(), demo.email, "the script signed in and exited on its own");
   });
 });
 
