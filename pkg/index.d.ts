@@ -13,6 +13,7 @@ export type {
   Profile,
   Session,
   SessionUser,
+  StorageAdapter,
 } from "./frontegg_auth_wasm.js";
 
 /** Initialises the wasm module (once) and returns a client for one identity host. */

@@ -28,6 +28,7 @@ pub struct Client<T> {
     refresh_waiters: RefCell<Option<Vec<oneshot::Sender<Result<Session>>>>>,
     listeners: RefCell<Vec<(u32, Listener)>>,
     next_listener: Cell<u32>,
+    hooks: RefCell<Vec<Listener>>,
 }
 
 /// An `onAuthStateChange` callback: the event and the session after it.
@@ -43,6 +44,7 @@ impl<T: Transport> Client<T> {
             refresh_waiters: RefCell::new(None),
             listeners: RefCell::new(Vec::new()),
             next_listener: Cell::new(0),
+            hooks: RefCell::new(Vec::new()),
         }
     }
 
@@ -59,10 +61,39 @@ impl<T: Transport> Client<T> {
         self.listeners.borrow_mut().retain(|(i, _)| *i != id);
     }
 
-    /// Delivers the core's pending events. No borrow is held while listeners run, so a listener
-    /// may call back into the client (even start a refresh) without deadlocking or panicking.
+    /// Runs the SDK's own reaction to a change of session (telling other tabs, storing the
+    /// snapshot, scheduling the next refresh) before a refresh lock is released, so a waiting tab
+    /// finds the new session instead of refreshing again. Hooks never call the app's code.
+    pub fn add_hook(&self, hook: Listener) {
+        self.hooks.borrow_mut().push(hook);
+    }
+
+    /// Delivers the core's pending events: hooks, then listeners. No borrow is held while they
+    /// run, so a listener may call back into the client (even start a refresh).
     fn emit(&self) {
-        let events = self.core.borrow_mut().take_events();
+        let events = self.take_events();
+        self.run_hooks(&events);
+        self.deliver(&events);
+    }
+
+    fn take_events(&self) -> Vec<AuthEvent> {
+        self.core.borrow_mut().take_events()
+    }
+
+    fn run_hooks(&self, events: &[AuthEvent]) {
+        if events.is_empty() {
+            return;
+        }
+        let session = self.session();
+        let hooks: Vec<Listener> = self.hooks.borrow().iter().map(Rc::clone).collect();
+        for &event in events {
+            for hook in &hooks {
+                hook(event, session.as_ref());
+            }
+        }
+    }
+
+    fn deliver(&self, events: &[AuthEvent]) {
         if events.is_empty() {
             return;
         }
@@ -73,7 +104,7 @@ impl<T: Transport> Client<T> {
             .iter()
             .map(|(_, l)| Rc::clone(l))
             .collect();
-        for event in events {
+        for &event in events {
             for listener in &listeners {
                 listener(event, session.as_ref());
             }
@@ -122,21 +153,34 @@ impl<T: Transport> Client<T> {
     }
 
     /// One refresh, retried with backoff while the failure is transient (network, timeout, 5xx);
-    /// a rejection by the host is final.
+    /// a rejection by the host is final. Runs under the runtime's refresh lock (one tab at a
+    /// time in browsers), and listeners hear about it only after the lock is released, so a
+    /// listener that calls the client can't deadlock.
     async fn refresh_now(&self) -> Result<Session> {
+        let held_before = self.session().map(|s| s.expires_at);
+        let lock = self.transport.refresh_lock().await;
+        // Another tab may have refreshed while this one waited; its session arrived meanwhile.
+        let result = match self.session().filter(|s| Some(s.expires_at) != held_before) {
+            Some(session) => Ok(session),
+            None => self.refresh_with_retries().await,
+        };
+        let events = self.take_events();
+        self.run_hooks(&events);
+        drop(lock);
+        self.deliver(&events);
+        result
+    }
+
+    async fn refresh_with_retries(&self) -> Result<Session> {
         let backoff = Backoff::default();
         let mut attempt = 0;
         loop {
             let request = self.core.borrow().refresh_request()?;
             let result = match self.send(request).await {
-                Ok(response) => {
-                    let result = self
-                        .core
-                        .borrow_mut()
-                        .handle_refresh(response, (self.clock)());
-                    self.emit();
-                    result
-                }
+                Ok(response) => self
+                    .core
+                    .borrow_mut()
+                    .handle_refresh(response, (self.clock)()),
                 Err(e) => Err(e),
             };
             match result {
@@ -150,6 +194,25 @@ impl<T: Transport> Client<T> {
                 other => return other,
             }
         }
+    }
+
+    /// The session as a snapshot for storage or other tabs; `None` when signed out.
+    pub fn snapshot(&self) -> Option<String> {
+        self.core.borrow().snapshot()
+    }
+
+    /// Takes over a newer session from storage or another tab; `false` if it was not newer or
+    /// not usable.
+    pub fn adopt_snapshot(&self, snapshot: &str) -> bool {
+        let adopted = self.core.borrow_mut().adopt_snapshot(snapshot);
+        self.emit();
+        adopted
+    }
+
+    /// Forgets the session without telling the host (another tab already signed out).
+    pub fn sign_out_locally(&self) {
+        self.core.borrow_mut().sign_out();
+        self.emit();
     }
 
     /// On page load: the session still held, or one refresh through the refresh cookie.
@@ -267,6 +330,16 @@ mod tests {
         answers: RefCell<VecDeque<Result<HttpResponse>>>,
         sent: RefCell<Vec<String>>,
         slept: RefCell<Vec<u32>>,
+        order: Rc<RefCell<Vec<&'static str>>>,
+    }
+
+    /// Records its release in the shared order log.
+    struct Guard(Rc<RefCell<Vec<&'static str>>>);
+
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            self.0.borrow_mut().push("lock released");
+        }
     }
 
     impl Transport for Scripted {
@@ -286,6 +359,10 @@ mod tests {
         }
         async fn sleep(&self, ms: u32) {
             self.slept.borrow_mut().push(ms);
+        }
+        type RefreshLock = Guard;
+        async fn refresh_lock(&self) -> Guard {
+            Guard(Rc::clone(&self.order))
         }
         fn jitter(&self) -> f64 {
             0.0
@@ -348,6 +425,19 @@ mod tests {
         assert_eq!(block_on(c.refresh()).unwrap_err().code, ErrorCode::Timeout);
         assert_eq!(c.transport.sent.borrow().len(), 4);
         assert!(c.session().is_some(), "a network failure is not a sign-out");
+    }
+
+    #[test]
+    fn hooks_run_under_the_lock_and_listeners_after_it() {
+        let c = client(vec![answer(200, tokens()), answer(201, tokens())]);
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        let order = Rc::clone(&c.transport.order);
+        let log = Rc::clone(&order);
+        c.add_hook(Rc::new(move |_, _| log.borrow_mut().push("hook")));
+        let log = Rc::clone(&order);
+        c.on_auth_state_change(Rc::new(move |_, _| log.borrow_mut().push("listener")));
+        block_on(c.refresh()).unwrap();
+        assert_eq!(*order.borrow(), ["hook", "lock released", "listener"]);
     }
 
     #[test]

@@ -20,6 +20,12 @@ pub enum Mode {
 pub enum StorageKind {
     /// In memory, gone with the page. The default: nothing for other scripts to read.
     Memory,
+    /// `localStorage`: survives reloads and is shared by the origin's tabs.
+    Local,
+    /// `sessionStorage`: survives reloads of this tab only.
+    Session,
+    /// The caller's `{ get, set, remove }` object (a worker's KV, a server's session store).
+    Adapter,
 }
 
 /// Validated client options.
@@ -67,11 +73,14 @@ impl Options {
                 )))
             }
         };
+        // An adapter object is taken out by the JS shell, which then sets `StorageKind::Adapter`.
         let storage = match f.opt_str("storage")? {
             None | Some("memory") => StorageKind::Memory,
+            Some("local") => StorageKind::Local,
+            Some("session") => StorageKind::Session,
             Some(other) => {
                 return Err(Error::invalid_input(format!(
-                    "createAuth: `storage` \"{other}\" is not supported by this version; use \"memory\"."
+                    "createAuth: `storage` must be \"memory\", \"local\", \"session\" or an adapter {{ get, set, remove }}, not \"{other}\"."
                 )))
             }
         };

@@ -13,7 +13,7 @@ use crate::http::{HttpRequest, HttpResponse, Method};
 use crate::input::Fields;
 use crate::json;
 use crate::refresh::AuthEvent;
-use crate::session::{self, CookieUpdate, RefreshCookie, Session};
+use crate::session::{self, CookieUpdate, RefreshCookie, Session, Snapshot};
 
 /// Client state and the rules that change it.
 #[derive(Debug)]
@@ -200,6 +200,63 @@ impl AuthCore {
             Some("{}".into()),
             Credentials::Refresh,
         )
+    }
+
+    /// The session as a snapshot for storage or other tabs (JSON), `None` when signed out. The
+    /// refresh cookie is included only in server mode: in browser mode it never leaves the host's
+    /// httpOnly cookie.
+    pub fn snapshot(&self) -> Option<String> {
+        let session = self.session.as_ref()?;
+        let refresh_cookie = match self.mode {
+            Mode::Server => self.refresh_cookie.as_ref().map(RefreshCookie::header),
+            Mode::Browser => None,
+        };
+        Some(json::to_string(&Snapshot {
+            version: Snapshot::VERSION,
+            access_token: session.access_token.clone(),
+            expires_at: session.expires_at,
+            refresh_cookie,
+        }))
+    }
+
+    /// Takes over a session from storage or another tab if it is newer than the one held. A
+    /// snapshot that doesn't parse, is of another version, or is older is ignored (`false`).
+    pub fn adopt_snapshot(&mut self, text: &str) -> bool {
+        let Some(snapshot) =
+            json::from_str::<Snapshot>(text).filter(|s| s.version == Snapshot::VERSION)
+        else {
+            return false;
+        };
+        if self
+            .session
+            .as_ref()
+            .is_some_and(|s| s.expires_at >= snapshot.expires_at)
+        {
+            return false;
+        }
+        let cookie = match self.mode {
+            Mode::Server => snapshot
+                .refresh_cookie
+                .as_deref()
+                .and_then(RefreshCookie::from_pair),
+            Mode::Browser => None,
+        };
+        let refresh_token = cookie.as_ref().map(|c| c.value.clone());
+        let Ok(session) =
+            session::session_expiring_at(snapshot.access_token, snapshot.expires_at, refresh_token)
+        else {
+            return false;
+        };
+        self.events.push(if self.session.is_some() {
+            AuthEvent::TokenRefreshed
+        } else {
+            AuthEvent::SignedIn
+        });
+        if cookie.is_some() {
+            self.refresh_cookie = cookie;
+        }
+        self.session = Some(session);
+        true
     }
 
     /// Signs out locally (whatever the server said): forgets the session and the refresh token.
@@ -522,6 +579,50 @@ mod tests {
             .unwrap();
         c.sign_out();
         assert_eq!(c.take_events(), [AuthEvent::SignedIn, AuthEvent::SignedOut]);
+    }
+
+    #[test]
+    fn snapshots_round_trip_and_keep_the_refresh_token_in_server_mode_only() {
+        let mut server = core(Mode::Server);
+        server
+            .handle_login(ok(200, tokens("u1"), &["fe_refresh_x=r1"]), 0.0)
+            .unwrap();
+        let snap = server.snapshot().unwrap();
+        assert!(snap.contains("fe_refresh_x=r1"));
+        let mut restored = core(Mode::Server);
+        assert!(restored.adopt_snapshot(&snap));
+        assert_eq!(restored.session().unwrap().user.id, "u1");
+        assert_eq!(restored.session().unwrap().expires_at, 300_000.0);
+        assert!(restored
+            .refresh_request()
+            .unwrap()
+            .headers
+            .contains(&("cookie".into(), "fe_refresh_x=r1".into())));
+        assert_eq!(restored.take_events(), [AuthEvent::SignedIn]);
+        assert!(!restored.adopt_snapshot(&snap), "not newer: ignored");
+
+        let mut browser = core(Mode::Browser);
+        assert!(browser.adopt_snapshot(&snap));
+        assert!(
+            !browser.snapshot().unwrap().contains("fe_refresh"),
+            "browser snapshots never carry it"
+        );
+        assert!(browser
+            .refresh_request()
+            .unwrap()
+            .headers
+            .iter()
+            .all(|(k, _)| k != "cookie"));
+
+        for junk in [
+            "",
+            "{}",
+            "null",
+            r#"{"version":2,"accessToken":"x","expiresAt":1}"#,
+            r#"{"version":1,"accessToken":"x.y.z","expiresAt":1}"#,
+        ] {
+            assert!(!core(Mode::Server).adopt_snapshot(junk), "{junk}");
+        }
     }
 
     #[test]

@@ -11,9 +11,11 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, spawn_local};
 
 use crate::client::Client;
-use crate::config::{Mode, Options};
+use crate::config::{Mode, Options, StorageKind};
 use crate::error::{Error, ErrorCode};
 use crate::refresh::{refresh_delay_ms, AuthEvent};
+use crate::storage::SnapshotStore;
+use crate::tabs::{PeerMessage, Peers};
 use crate::transport::fetch::{sleep, FetchTransport};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -28,8 +30,11 @@ export interface AuthOptions {
   appId?: string;
   /** Where the refresh token lives; default: "browser" where there is a `document`, else "server". */
   mode?: "browser" | "server";
-  /** Where the session snapshot is kept. */
-  storage?: "memory";
+  /**
+   * Where the session snapshot is kept (default "memory"). In browser mode it never holds the
+   * refresh token; in server mode an adapter keeps it too, e.g. in a worker's KV.
+   */
+  storage?: "memory" | "local" | "session" | StorageAdapter;
   /** Refresh before the access token expires (default true). */
   autoRefresh?: boolean;
   /** How long before expiry to refresh, in seconds (default 30). */
@@ -38,6 +43,13 @@ export interface AuthOptions {
   timeoutMs?: number;
   /** Injected transport (tests, edge); default: the global `fetch`. */
   fetch?: typeof fetch;
+}
+
+/** A place for the session snapshot; methods may return promises. */
+export interface StorageAdapter {
+  get(key: string): string | null | undefined | Promise<string | null | undefined>;
+  set(key: string, value: string): void | Promise<void>;
+  remove(key: string): void | Promise<void>;
 }
 
 /** The signed-in user, from the access token's claims. */
@@ -212,6 +224,9 @@ fn promise<T: Serialize>(
 #[wasm_bindgen]
 pub struct FronteggAuth {
     client: Rc<Client<FetchTransport>>,
+    store: Rc<SnapshotStore>,
+    /// Storage key and channel name for this identity host.
+    key: String,
 }
 
 /// Validates the options and returns a ready client. Exposed through the package loader's
@@ -227,10 +242,9 @@ fn build(options: JsValue) -> Result<FronteggAuth, Error> {
             "createAuth needs an options object, e.g. { baseUrl: \"https://app-x.frontegg.com\" }.",
         ));
     }
-    // Copy, so taking out `fetch` leaves the caller's object alone.
+    // Copy, so taking out the JS-only options leaves the caller's object alone.
     let copy = Object::assign(&Object::new(), options.unchecked_ref());
-    let fetch = Reflect::get(&copy, &"fetch".into()).unwrap_or(JsValue::UNDEFINED);
-    let _ = Reflect::delete_property(&copy, &"fetch".into());
+    let fetch = take(&copy, "fetch");
     let fetch = if fetch.is_undefined() || fetch.is_null() {
         FetchTransport::global_fetch().ok_or_else(|| {
             Error::invalid_input(
@@ -242,25 +256,100 @@ fn build(options: JsValue) -> Result<FronteggAuth, Error> {
             .dyn_into::<Function>()
             .map_err(|_| Error::invalid_input("createAuth: `fetch` must be a function."))?
     };
-    let options = Options::from_json(&from_js("createAuth", copy.into())?)?;
+    let storage = Reflect::get(&copy, &"storage".into()).unwrap_or(JsValue::UNDEFINED);
+    let adapter = storage.is_object().then(|| take(&copy, "storage"));
+    let mut options = Options::from_json(&from_js("createAuth", copy.into())?)?;
+    if adapter.is_some() {
+        options.storage = StorageKind::Adapter;
+    }
+    let store = SnapshotStore::open(options.storage, adapter)?;
     let mode = options.mode.unwrap_or_else(default_mode);
+    // One name per identity host: tabs of an origin that talk to the same host share a session.
+    let key = format!("frontegg-auth-wasm:{}", options.base_url);
     let (auto_refresh, leeway_ms) = (
         options.auto_refresh,
         f64::from(options.refresh_leeway_seconds) * 1000.0,
     );
-    let client = Rc::new(Client::new(
-        options,
-        mode,
-        FetchTransport::new(fetch),
-        js_sys::Date::now,
-    ));
+    let mut transport = FetchTransport::new(fetch);
+    if mode == Mode::Browser {
+        transport = transport.with_refresh_lock(format!("{key}:refresh"));
+    }
+    let client = Rc::new(Client::new(options, mode, transport, js_sys::Date::now));
+    let store = Rc::new(store);
+    if !store.is_memory() {
+        persist_snapshots(&client, &store, &key);
+    }
+    if mode == Mode::Browser {
+        share_with_other_tabs(&client, &key);
+    }
     if auto_refresh {
         start_auto_refresh(&client, leeway_ms);
         if mode == Mode::Browser {
             refresh_when_visible(&client);
         }
     }
-    Ok(FronteggAuth { client })
+    Ok(FronteggAuth { client, store, key })
+}
+
+/// Removes `name` from `object` and returns its value.
+fn take(object: &Object, name: &str) -> JsValue {
+    let value = Reflect::get(object, &name.into()).unwrap_or(JsValue::UNDEFINED);
+    let _ = Reflect::delete_property(object, &name.into());
+    value
+}
+
+/// Writes the snapshot after every change of session (and removes it on sign-out).
+fn persist_snapshots(client: &Rc<Client<FetchTransport>>, store: &Rc<SnapshotStore>, key: &str) {
+    let weak = Rc::downgrade(client);
+    let (store, key) = (Rc::clone(store), key.to_owned());
+    client.add_hook(Rc::new(move |_, _| {
+        let Some(client) = weak.upgrade() else { return };
+        let (store, key, snapshot) = (Rc::clone(&store), key.clone(), client.snapshot());
+        // Started in event order; an adapter sees its calls in that order.
+        spawn_local(async move {
+            match snapshot {
+                Some(snapshot) => store.set(&key, &snapshot).await,
+                None => store.remove(&key).await,
+            }
+        });
+    }));
+}
+
+/// Tells the origin's other tabs about this tab's sign-ins, refreshes and sign-outs, and takes
+/// theirs over, so one refresh serves every tab and signing out in one signs out all.
+fn share_with_other_tabs(client: &Rc<Client<FetchTransport>>, key: &str) {
+    // Set while applying a peer's news, so it isn't echoed back.
+    let from_peer = Rc::new(Cell::new(false));
+    let weak = Rc::downgrade(client);
+    let applying = Rc::clone(&from_peer);
+    let Some(peers) = Peers::join(key, move |message| {
+        let Some(client) = weak.upgrade() else { return };
+        applying.set(true);
+        match message {
+            PeerMessage::Session(snapshot) => {
+                client.adopt_snapshot(&snapshot);
+            }
+            PeerMessage::SignedOut => client.sign_out_locally(),
+        }
+        applying.set(false);
+    }) else {
+        return;
+    };
+    let weak = Rc::downgrade(client);
+    client.add_hook(Rc::new(move |event, _| {
+        let Some(client) = weak.upgrade().filter(|_| !from_peer.get()) else {
+            return;
+        };
+        match event {
+            AuthEvent::SignedIn | AuthEvent::TokenRefreshed => {
+                if let Some(snapshot) = client.snapshot() {
+                    peers.tell(&PeerMessage::Session(snapshot));
+                }
+            }
+            AuthEvent::SignedOut | AuthEvent::SessionExpired => peers.tell(&PeerMessage::SignedOut),
+            AuthEvent::MfaRequired => {}
+        }
+    }));
 }
 
 /// How long to wait before trying again after a timer-driven refresh failed on the network.
@@ -272,7 +361,7 @@ const RETRY_LATER_MS: u32 = 30_000;
 fn start_auto_refresh(client: &Rc<Client<FetchTransport>>, leeway_ms: f64) {
     let weak = Rc::downgrade(client);
     let generation = Rc::new(Cell::new(0u32));
-    client.on_auth_state_change(Rc::new(move |event, session| {
+    client.add_hook(Rc::new(move |event, session| {
         if !matches!(
             event,
             AuthEvent::SignedIn
@@ -365,8 +454,17 @@ impl FronteggAuth {
     /// On page load: the session held, or one refresh through the refresh cookie; `null` if none.
     #[wasm_bindgen(unchecked_return_type = "Promise<Session | null>")]
     pub fn restore(&self) -> Promise {
-        let client = self.client.clone();
-        promise(async move { client.restore().await })
+        let (client, store, key) = (
+            self.client.clone(),
+            Rc::clone(&self.store),
+            self.key.clone(),
+        );
+        promise(async move {
+            if let Some(snapshot) = store.get(&key).await {
+                client.adopt_snapshot(&snapshot);
+            }
+            client.restore().await
+        })
     }
 
     /// Signs out at the host and locally; local state is cleared even when the network fails.

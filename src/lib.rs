@@ -18,6 +18,10 @@ pub mod js;
 pub mod json;
 pub mod refresh;
 pub mod session;
+#[cfg(target_arch = "wasm32")]
+pub mod storage;
+#[cfg(target_arch = "wasm32")]
+pub mod tabs;
 pub mod transport;
 
 pub use crate::client::Client;

@@ -83,7 +83,6 @@ pub fn session_from_token(
     refresh_token: Option<String>,
     now_ms: f64,
 ) -> Result<Session> {
-    let user: User = decode_payload(&access_token)?;
     let expires_at = match expires_in {
         Some(s) if s.is_finite() && s > 0.0 => now_ms + s * 1000.0,
         _ => match decode_payload::<Expiry>(&access_token)?.exp {
@@ -96,12 +95,44 @@ pub fn session_from_token(
             }
         },
     };
+    session_expiring_at(access_token, expires_at, refresh_token)
+}
+
+/// Builds a session whose expiry is already known (a stored or shared snapshot).
+pub fn session_expiring_at(
+    access_token: String,
+    expires_at: f64,
+    refresh_token: Option<String>,
+) -> Result<Session> {
+    let user: User = decode_payload(&access_token)?;
     Ok(Session {
         access_token,
         expires_at,
         user,
         refresh_token,
     })
+}
+
+/// What is stored (the `storage` option) and shared with other tabs: the access token, its
+/// expiry and, in server mode only, the refresh cookie. The user is re-derived from the token's
+/// claims on the way back, so no stale copy of them can be stored.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Snapshot {
+    /// Format version, so a future change can tell old snapshots apart.
+    pub version: u8,
+    /// The access token.
+    pub access_token: String,
+    /// Epoch milliseconds.
+    pub expires_at: f64,
+    /// `name=value` of the refresh cookie; server mode only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_cookie: Option<String>,
+}
+
+impl Snapshot {
+    /// The current format.
+    pub const VERSION: u8 = 1;
 }
 
 /// The server-mode refresh credential: the `fe_refresh_*` cookie, kept by the SDK itself.
@@ -120,6 +151,15 @@ impl RefreshCookie {
     /// The cookie name the host uses for `client_id`.
     pub fn name_for(client_id: &str) -> String {
         format!("{}{}", Self::PREFIX, client_id.replace('-', ""))
+    }
+
+    /// Reads `name=value` as stored in a snapshot.
+    pub fn from_pair(pair: &str) -> Option<Self> {
+        let (name, value) = pair.split_once('=')?;
+        (name.starts_with(Self::PREFIX) && !value.is_empty()).then(|| Self {
+            name: name.to_owned(),
+            value: value.to_owned(),
+        })
     }
 
     /// The `Cookie` header value that sends it back.

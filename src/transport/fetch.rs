@@ -10,16 +10,28 @@ use web_sys::{AbortSignal, RequestCredentials};
 use super::{unreachable_message, Transport};
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::{HttpRequest, HttpResponse, Method};
+use crate::tabs::{self, WebLock};
 
 /// Sends requests with a JS `fetch` function.
 pub struct FetchTransport {
     fetch: Function,
+    /// The Web Lock that serialises refreshes across tabs (browser mode).
+    refresh_lock: Option<String>,
 }
 
 impl FetchTransport {
     /// Uses `fetch`, called with `globalThis` as `this` (some runtimes insist on it).
     pub fn new(fetch: Function) -> Self {
-        Self { fetch }
+        Self {
+            fetch,
+            refresh_lock: None,
+        }
+    }
+
+    /// Serialises refreshes across the origin's tabs with the Web Lock `name`.
+    pub fn with_refresh_lock(mut self, name: String) -> Self {
+        self.refresh_lock = Some(name);
+        self
     }
 
     /// The runtime's global `fetch`, if it has one.
@@ -98,6 +110,15 @@ impl Transport for FetchTransport {
 
     fn jitter(&self) -> f64 {
         js_sys::Math::random()
+    }
+
+    type RefreshLock = Option<WebLock>;
+
+    async fn refresh_lock(&self) -> Option<WebLock> {
+        match &self.refresh_lock {
+            Some(name) => tabs::acquire(name).await,
+            None => None,
+        }
     }
 }
 

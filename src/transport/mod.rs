@@ -23,6 +23,14 @@ pub trait Transport {
 
     /// A number in `0.0..1.0` that differs between clients, to spread retries out.
     fn jitter(&self) -> f64;
+
+    /// Held while refreshing; dropping it releases the lock.
+    type RefreshLock;
+
+    /// Waits until this client may refresh. In browsers it is a Web Lock shared by the tabs of
+    /// one origin (each refresh rotates the shared cookie, so two tabs must never race); a
+    /// single process needs nothing beyond the client's own single-flight.
+    async fn refresh_lock(&self) -> Self::RefreshLock;
 }
 
 /// What to tell the caller when the host can't be reached: the URL, without any credentials.

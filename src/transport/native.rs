@@ -73,6 +73,10 @@ impl Transport for NativeTransport {
         tokio::time::sleep(Duration::from_millis(u64::from(ms))).await;
     }
 
+    type RefreshLock = ();
+
+    async fn refresh_lock(&self) {}
+
     fn jitter(&self) -> f64 {
         // std's per-process random hash keys are randomness enough to spread retries.
         use std::hash::{BuildHasher, Hasher};

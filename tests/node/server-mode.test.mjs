@@ -104,6 +104,41 @@ describe("server mode against the emulator", () => {
   });
 });
 
+describe("storage", () => {
+  test("an async adapter keeps the session and the refresh token, so a new client resumes it", async () => {
+    const kv = new Map();
+    const adapter = {
+      get: async (key) => kv.get(key),
+      set: async (key, value) => void kv.set(key, value),
+      remove: async (key) => void kv.delete(key),
+    };
+    const first = await createAuth({ baseUrl: emu.url, storage: adapter });
+    await first.login(demo);
+    await new Promise((r) => setTimeout(r, 10)); // adapter writes are async
+    const [stored] = [...kv.values()];
+    assert.match(stored, /fe_refresh_/, "server mode stores the refresh cookie too");
+
+    // A new process (say, the next worker invocation) with the same store.
+    const second = await createAuth({ baseUrl: emu.url, storage: adapter });
+    const resumed = await second.restore();
+    assert.equal(resumed.user.email, demo.email);
+    const refreshed = await second.refresh();
+    assert.equal(refreshed.user.email, demo.email, "the stored refresh token works");
+    await second.logout();
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(kv.size, 0, "sign-out removes the stored session");
+  });
+
+  test("a broken adapter is rejected up front, and a throwing one only costs the restore", async () => {
+    await rejects(createAuth({ baseUrl: emu.url, storage: { get() {} } }), "invalid_input");
+    await rejects(createAuth({ baseUrl: emu.url, storage: "cookie" }), "invalid_input");
+    const throwing = { get: () => { throw new Error("down"); }, set: () => Promise.reject(new Error("down")), remove() {} };
+    const auth = await createAuth({ baseUrl: emu.url, storage: throwing });
+    assert.equal(await auth.restore(), null);
+    assert.equal((await auth.login(demo)).status, "authenticated");
+  });
+});
+
 describe("token lifecycle", () => {
   test("a short-lived token is refreshed before it expires, without any call", async () => {
     const config = (body) =>
