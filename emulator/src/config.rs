@@ -108,6 +108,8 @@ pub struct Settings {
     pub lockout: LockoutPolicy,
     /// Per-IP and per-user limits on attempts (passwords, codes, recovery codes).
     pub rate_limit: RateLimitPolicy,
+    /// The WebAuthn relying party (passkeys and WebAuthn MFA).
+    pub webauthn: WebauthnPolicy,
 }
 
 /// Whether MFA is forced on users who have none.
@@ -209,6 +211,56 @@ impl Default for RateLimitPolicy {
     }
 }
 
+/// `webauthn` in the config: which relying party WebAuthn ceremonies are for.
+///
+/// With no `origins`, each ceremony takes its origin from the request's `Origin` header, which
+/// must be one of `allowedOrigins` (by default any `http://localhost:*`) and have a domain name
+/// (browsers refuse IP addresses as RP ids, so `127.0.0.1` cannot work); the RP id defaults to
+/// that origin's host. With `origins`, those are the only origins accepted and the RP id defaults
+/// to the first origin's host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct WebauthnPolicy {
+    /// The RP id: a domain that every origin's host equals or is a subdomain of.
+    pub rp_id: Option<String>,
+    /// The RP name authenticators may show.
+    pub rp_name: String,
+    /// Origins (`scheme://host[:port]`) allowed in the client data of ceremonies.
+    pub origins: Vec<String>,
+}
+
+impl Default for WebauthnPolicy {
+    fn default() -> Self {
+        Self {
+            rp_id: None,
+            rp_name: "Frontegg Emulator".to_owned(),
+            origins: Vec::new(),
+        }
+    }
+}
+
+impl WebauthnPolicy {
+    fn validate(&self) -> Result<(), String> {
+        if self.rp_name.trim().is_empty() {
+            return Err("webauthn.rpName must not be empty".to_owned());
+        }
+        for origin in &self.origins {
+            let url = webauthn_rs::prelude::Url::parse(origin)
+                .map_err(|e| format!("webauthn.origins: {origin:?} is not a URL: {e}"))?;
+            let host = url.domain().ok_or_else(|| {
+                format!("webauthn.origins: {origin:?} needs a domain name, not an IP address")
+            })?;
+            let rp_id = self.rp_id.as_deref().unwrap_or(host);
+            if host != rp_id && !host.ends_with(&format!(".{rp_id}")) {
+                return Err(format!(
+                    "webauthn.origins: the host of {origin:?} is not {rp_id:?} or a subdomain of it"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
@@ -224,6 +276,7 @@ impl Default for Settings {
             passwordless: PasswordlessPolicy::default(),
             lockout: LockoutPolicy::default(),
             rate_limit: RateLimitPolicy::default(),
+            webauthn: WebauthnPolicy::default(),
         }
     }
 }
@@ -275,6 +328,7 @@ impl Settings {
                 STRATEGIES.join(", ")
             ));
         }
+        self.webauthn.validate()?;
         Ok(())
     }
 

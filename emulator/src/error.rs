@@ -32,6 +32,58 @@ pub mod codes {
     pub const RATE_LIMITED: &str = "ER-01008";
     /// The account is locked after too many failed attempts.
     pub const ACCOUNT_LOCKED: &str = "ER-01009";
+    /// The MFA token is unknown, already used or expired: sign in again.
+    pub const MFA_TOKEN_INVALID: &str = "ER-02001";
+    /// The MFA code (authenticator app, SMS or email) is wrong, or a TOTP code was already used.
+    pub const INVALID_MFA_CODE: &str = "ER-02002";
+    /// The `otcToken` is unknown, used, expired or burned by too many wrong codes: request a
+    /// new code.
+    pub const MFA_CODE_EXPIRED: &str = "ER-02003";
+    /// The MFA device id is not one of the user's devices.
+    pub const MFA_DEVICE_NOT_FOUND: &str = "ER-02004";
+    /// Enrollment refused: the user is already enrolled (login) or already has an authenticator
+    /// app (settings).
+    pub const MFA_ALREADY_ENROLLED: &str = "ER-02005";
+    /// MFA recovery failed: unknown email or wrong recovery code (deliberately the same code).
+    pub const INVALID_RECOVERY_CODE: &str = "ER-02006";
+    /// The MFA policy does not offer this method.
+    pub const MFA_METHOD_DISABLED: &str = "ER-02007";
+    /// No authenticator-app enrollment is in progress (never started, completed or expired).
+    pub const MFA_ENROLLMENT_NOT_STARTED: &str = "ER-02008";
+    /// A new password breaks the password policy (too short, too long).
+    pub const PASSWORD_POLICY: &str = "ER-04001";
+    /// A password-reset or activation link is unknown, used, expired or not this user's.
+    pub const INVALID_LINK_TOKEN: &str = "ER-04002";
+    /// Changing the password: the current password given is wrong.
+    pub const WRONG_CURRENT_PASSWORD: &str = "ER-04003";
+    /// The session id is not one of the signed-in user's live sessions.
+    pub const SESSION_NOT_FOUND: &str = "ER-04004";
+    /// API-token login: unknown client id or wrong secret (deliberately the same code).
+    pub const INVALID_API_CREDENTIALS: &str = "ER-04005";
+    /// A developer request names a user that does not exist.
+    pub const USER_NOT_FOUND: &str = "ER-04006";
+    /// The passwordless method (magic link, email code, SMS code) is turned off in the config.
+    pub const PASSWORDLESS_DISABLED: &str = "ER-03001";
+    /// The magic-link token, or the code with its `otcToken`, is unknown, wrong, used, expired or
+    /// burned by too many wrong guesses (deliberately one code for all).
+    pub const PASSWORDLESS_INVALID: &str = "ER-03002";
+    /// No WebAuthn relying party fits the request: no usable `Origin` and no configured origins.
+    pub const WEBAUTHN_RP_UNAVAILABLE: &str = "ER-03010";
+    /// The WebAuthn challenge (or `webauthnToken`) is unknown, already answered, expired, or
+    /// belongs to another ceremony or user.
+    pub const WEBAUTHN_CHALLENGE_INVALID: &str = "ER-03011";
+    /// The origin in `clientDataJSON` is not the relying party's.
+    pub const WEBAUTHN_ORIGIN_MISMATCH: &str = "ER-03012";
+    /// The WebAuthn response failed verification (signature, challenge, RP id, flags, format).
+    pub const WEBAUTHN_VERIFICATION_FAILED: &str = "ER-03013";
+    /// The authenticator's signature counter did not increase: a possibly cloned authenticator.
+    pub const WEBAUTHN_COUNTER_REGRESSION: &str = "ER-03014";
+    /// The credential is not registered (deleted, never registered, or not this user's).
+    pub const WEBAUTHN_CREDENTIAL_UNKNOWN: &str = "ER-03015";
+    /// The credential is already registered.
+    pub const WEBAUTHN_CREDENTIAL_EXISTS: &str = "ER-03016";
+    /// The WebAuthn device id is not one of the user's devices of this kind.
+    pub const WEBAUTHN_DEVICE_NOT_FOUND: &str = "ER-03017";
     /// No route matches the path.
     pub const NOT_FOUND: &str = "ER-00404";
     /// The route exists but not for this method.

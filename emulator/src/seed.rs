@@ -2,7 +2,8 @@
 
 use crate::config::SeedMode;
 use crate::password;
-use crate::store::{NewUser, Store};
+use crate::store::{ApiCredential, NewUser, Store};
+use crate::tokens;
 use crate::BoxError;
 
 /// Password of every demo user.
@@ -10,6 +11,13 @@ pub const DEMO_PASSWORD: &str = "Demo-pass-123!";
 
 /// TOTP secret of `mfa@example.com`.
 pub const DEMO_TOTP_SECRET: &str = "JBSWY3DPEHPK3PXP";
+
+/// Client id of the demo tenant API token (tenant `tenant-acme`, role `Admin`), for
+/// `POST /identity/resources/auth/v2/api-token` with [`DEMO_API_SECRET`].
+pub const DEMO_API_CLIENT_ID: &str = "5f0e7d4c-2b1a-4c3d-9e8f-7a6b5c4d3e2f";
+
+/// Secret of the demo tenant API token.
+pub const DEMO_API_SECRET: &str = "demo-api-secret-3f9a6c2e8b7d4105";
 
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
@@ -52,5 +60,13 @@ pub async fn apply(store: &Store, mode: SeedMode, now: i64) -> Result<(), BoxErr
         user.password_hash = Some(hash);
         store.create_user(&user, now)?;
     }
+    let api_token = ApiCredential {
+        client_id: DEMO_API_CLIENT_ID.to_owned(),
+        tenant_id: "tenant-acme".to_owned(),
+        user_id: None,
+        roles: strings(&["Admin"]),
+        permissions: strings(&["fe.secure.read.*"]),
+    };
+    store.create_api_credential(&api_token, &tokens::hash_token(DEMO_API_SECRET), now)?;
     Ok(())
 }

@@ -47,6 +47,8 @@ pub struct AccessClaims {
     pub iat: i64,
     /// Expiry, Unix seconds (emulator clock).
     pub exp: i64,
+    /// Unique token id, so two tokens issued in the same second for one session still differ.
+    pub jti: String,
     /// Avatar URL, only when the user has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile_picture_url: Option<String>,
@@ -89,6 +91,7 @@ pub fn issue_access_token(
         aud: ctx.client_id.to_owned(),
         iat: ctx.now,
         exp: ctx.now.saturating_add(ctx.ttl_seconds),
+        jti: uuid::Uuid::new_v4().to_string(),
         profile_picture_url: user.profile_picture_url.clone(),
         metadata: Map::new(),
     };
@@ -210,8 +213,6 @@ mod tests {
             name: "A".into(),
             phone_number: None,
             profile_picture_url: None,
-            totp_secret: None,
-            totp_device_id: None,
             roles: vec!["Admin".into()],
             permissions: vec![],
             tenant_ids: vec!["t1".into()],

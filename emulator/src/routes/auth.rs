@@ -1,17 +1,17 @@
 //! Authentication: password login, refresh-token rotation, logout.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
-use super::ApiJson;
+use super::{client, mfa, ApiJson};
 use crate::clock::http_date;
 use crate::config::Settings;
 use crate::error::{codes, ApiError};
@@ -27,9 +27,6 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/resources/auth/v1/user/token/refresh", post(refresh))
         .route("/resources/auth/v1/logout", post(logout))
 }
-
-/// How long an MFA token from the login step stays redeemable.
-const MFA_TOKEN_TTL_SECONDS: i64 = 600;
 
 /// Body of `POST /auth/v1/user`.
 #[derive(Debug, Deserialize)]
@@ -67,6 +64,9 @@ struct SessionTokens {
     user_email: String,
     email_verified: bool,
     is_breached_password: bool,
+    /// Shown once, right after an MFA enrollment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recovery_code: Option<String>,
 }
 
 fn invalid_credentials() -> ApiError {
@@ -88,8 +88,16 @@ fn session_expired() -> ApiError {
 
 /// `POST /auth/v1/user`: password login. Answers tokens and the refresh cookie, or an MFA
 /// challenge for users with an authenticator app.
+///
+/// Every attempt counts against the per-IP and per-email limits (429). After `lockout.maxAttempts`
+/// consecutive wrong passwords the account is locked: it then answers 403 `ACCOUNT_LOCKED`
+/// whatever the password, until a password reset. Unknown emails never lock and answer 401
+/// forever. The trade-off: whoever spends `maxAttempts` guesses on an email learns that it
+/// exists (and locks its owner out), but a locked account is never a password oracle, because
+/// the password is not even checked once it is locked.
 pub async fn login(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Response, ApiError> {
@@ -102,7 +110,15 @@ pub async fn login(
     if body.password.is_empty() {
         return Err(ApiError::bad_request("password must not be empty"));
     }
+    state.limit_attempt(peer.ip(), &identifier)?;
     let credentials = state.store.credentials(&identifier)?;
+    if credentials.as_ref().is_some_and(|c| c.locked) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "account locked",
+            codes::ACCOUNT_LOCKED,
+        ));
+    }
     let (user_id, stored_hash) = match credentials {
         Some(c) => (Some(c.user_id), c.password_hash),
         None => (None, None),
@@ -113,9 +129,17 @@ pub async fn login(
         tokio::task::spawn_blocking(move || password::verify(&password, stored_hash.as_deref()))
             .await
             .map_err(ApiError::internal)?;
-    let user_id = user_id
-        .filter(|_| verified)
-        .ok_or_else(invalid_credentials)?;
+    let user_id = match (user_id, verified) {
+        (Some(user_id), true) => user_id,
+        (Some(user_id), false) => {
+            state
+                .store
+                .record_failed_login(&user_id, state.settings().lockout.max_attempts)?;
+            return Err(invalid_credentials());
+        }
+        (None, _) => return Err(invalid_credentials()),
+    };
+    state.store.clear_failed_logins(&user_id)?;
     let user = state
         .store
         .user(&user_id)?
@@ -125,16 +149,16 @@ pub async fn login(
 }
 
 /// Where every first factor (password, passwordless code or link) ends: an MFA challenge when
-/// the user has a second factor (and no remembered device), else a new session. Passkeys skip
-/// this: a user-verifying passkey is already two factors.
+/// the user has a second factor (and no remembered device) or must enroll one, else a new
+/// session. Passkeys skip this: a user-verifying passkey is already two factors.
 pub(crate) fn complete_first_factor(
     state: &AppState,
     user: &UserRecord,
-    _headers: &HeaderMap,
+    headers: &HeaderMap,
     now: i64,
 ) -> Result<Response, ApiError> {
-    if let (Some(_), Some(device_id)) = (&user.totp_secret, &user.totp_device_id) {
-        return mfa_challenge(state, user, device_id, now);
+    if let Some(challenge) = mfa::challenge_if_required(state, user, headers, now)? {
+        return Ok(challenge);
     }
     issue_session(state, user, now, StatusCode::OK)
 }
@@ -145,6 +169,28 @@ pub(crate) fn issue_session(
     user: &UserRecord,
     now: i64,
     status: StatusCode,
+) -> Result<Response, ApiError> {
+    start_session(state, user, now, status, None)
+}
+
+/// [`issue_session`] right after an MFA enrollment: the answer also shows the new recovery code
+/// (once) as `recoveryCode`, as the hosted service does.
+pub(crate) fn issue_session_with_recovery_code(
+    state: &AppState,
+    user: &UserRecord,
+    now: i64,
+    status: StatusCode,
+    recovery_code: &str,
+) -> Result<Response, ApiError> {
+    start_session(state, user, now, status, Some(recovery_code))
+}
+
+fn start_session(
+    state: &AppState,
+    user: &UserRecord,
+    now: i64,
+    status: StatusCode,
+    recovery_code: Option<&str>,
 ) -> Result<Response, ApiError> {
     let tenant_id = user.tenant_ids.first().cloned().ok_or_else(|| {
         ApiError::new(
@@ -159,47 +205,18 @@ pub(crate) fn issue_session(
         hash: tokens::hash_token(&refresh_token),
         expires_at: now.saturating_add(settings.refresh_token_ttl_seconds),
     };
-    let session_id = state
-        .store
-        .start_session(&user.id, &tenant_id, refresh, now)?;
+    let session_id =
+        state
+            .store
+            .start_session(&user.id, &tenant_id, refresh, &client::current(), now)?;
     let grant = Grant {
         user,
         tenant_id: &tenant_id,
         session_id: &session_id,
         refresh_token: &refresh_token,
+        recovery_code,
     };
     session_response(state, &settings, &grant, now, status)
-}
-
-fn mfa_challenge(
-    state: &AppState,
-    user: &UserRecord,
-    device_id: &str,
-    now: i64,
-) -> Result<Response, ApiError> {
-    let mfa_token = tokens::new_opaque_token();
-    state.store.insert_mfa_token(
-        &tokens::hash_token(&mfa_token),
-        &user.id,
-        now.saturating_add(MFA_TOKEN_TTL_SECONDS),
-        now,
-    )?;
-    let body = json!({
-        "mfaRequired": true,
-        "mfaToken": mfa_token,
-        "mfaEnrolled": true,
-        "mfaDevices": {
-            "webauthn": [],
-            "phones": [],
-            "authenticators": [{ "id": device_id }],
-            "emails": [{ "email": user.email }],
-        },
-        "mfaStrategies": ["AuthenticatorApp", "EmailCode"],
-        "userId": user.id,
-        "userEmail": user.email,
-        "isBreachedPassword": false,
-    });
-    Ok(Json(body).into_response())
 }
 
 /// `POST /auth/v1/user/token/refresh`: rotates the refresh cookie and issues a new access token.
@@ -255,6 +272,7 @@ pub async fn refresh(
         tenant_id: &session.tenant_id,
         session_id: &session.id,
         refresh_token: &refresh_token,
+        recovery_code: None,
     };
     session_response(&state, &settings, &grant, now, StatusCode::CREATED)
 }
@@ -292,6 +310,7 @@ struct Grant<'a> {
     tenant_id: &'a str,
     session_id: &'a str,
     refresh_token: &'a str,
+    recovery_code: Option<&'a str>,
 }
 
 fn session_response(
@@ -306,6 +325,7 @@ fn session_response(
         tenant_id,
         session_id,
         refresh_token,
+        recovery_code,
     } = *grant;
     let issuer = state.issuer(settings);
     let ctx = TokenContext {
@@ -328,6 +348,7 @@ fn session_response(
         user_email: user.email.clone(),
         email_verified: true,
         is_breached_password: false,
+        recovery_code: recovery_code.map(str::to_owned),
     };
     let cookie = tokens::refresh_cookie(
         &tokens::refresh_cookie_name(&settings.client_id),

@@ -158,7 +158,21 @@ struct CreateUserBody {
     roles: Option<Vec<String>>,
     permissions: Option<Vec<String>>,
     phone_number: Option<String>,
+    #[serde(default)]
+    phone_number_type: PhoneNumberType,
     totp_secret: Option<String>,
+}
+
+/// What `phoneNumber` is for, named as in the hosted user-migration API. Unlike there, absent
+/// means `auth`: fixtures for SMS sign-in must not find themselves challenged for MFA.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum PhoneNumberType {
+    /// The user's number for sign-in by SMS code (the profile's `phoneNumber`).
+    #[default]
+    Auth,
+    /// An enrolled SMS MFA phone.
+    Mfa,
 }
 
 /// The created user, as `POST /emulator/v1/users` answers it.
@@ -206,7 +220,8 @@ fn non_empty(field: &str, value: Option<String>) -> Result<Option<String>, ApiEr
 
 /// `POST /emulator/v1/users`: creates a user directly (no activation). Without `tenantId` the user
 /// gets a new tenant of their own; a `tenantId` that does not exist yet is created. 409 if the
-/// email is taken.
+/// email is taken. `totpSecret` enrolls an authenticator app; `phoneNumber` is the number for
+/// SMS sign-in, or with `phoneNumberType: "mfa"` an enrolled SMS MFA phone.
 async fn create_user(
     State(state): State<Arc<AppState>>,
     ApiJson(body): ApiJson<CreateUserBody>,
@@ -238,19 +253,28 @@ async fn create_user(
         ),
         None => None,
     };
+    let phone_number = non_empty("phoneNumber", body.phone_number)?;
+    let (phone_number, mfa_phone) = match body.phone_number_type {
+        PhoneNumberType::Auth => (phone_number, None),
+        PhoneNumberType::Mfa => (None, phone_number),
+    };
     let new_user = NewUser {
         email,
         name,
         password_hash,
-        phone_number: non_empty("phoneNumber", body.phone_number)?,
+        phone_number,
         totp_secret,
         roles: body.roles.unwrap_or_default(),
         permissions: body.permissions.unwrap_or_default(),
         tenant_ids: vec![tenant_id],
     };
-    match state.store.create_user(&new_user, state.clock.now())? {
+    let now = state.clock.now();
+    match state.store.create_user(&new_user, now)? {
         CreateUser::Created(user) => {
             let user = *user;
+            if let Some(phone) = mfa_phone {
+                state.store.add_mfa_phone(&user.id, &phone, now)?;
+            }
             let created = CreatedUser {
                 tenant_id: user.tenant_ids.first().cloned().unwrap_or_default(),
                 id: user.id,

@@ -1,9 +1,15 @@
 //! HTTP routing: the identity API under both prefixes, JWKS, developer endpoints, static files,
 //! and the layers every response goes through (CORS, `frontegg-trace-id`).
 
+pub mod account;
+pub mod api_tokens;
 pub mod auth;
+pub mod client;
 pub mod dev;
+pub mod mfa;
+pub mod passwordless;
 pub mod users;
+pub mod webauthn;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -50,12 +56,20 @@ pub fn router(state: Arc<AppState>, serve_dir: Option<&Path>) -> Router {
     let identity = Router::new()
         .merge(auth::routes())
         .merge(users::routes())
+        .merge(mfa::routes())
+        .merge(account::routes())
+        .merge(api_tokens::routes())
+        .merge(passwordless::routes())
+        .merge(webauthn::routes())
         .method_not_allowed_fallback(method_not_allowed);
     let app = Router::new()
         .nest("/identity", identity.clone())
         .nest("/frontegg/identity", identity)
         .route("/.well-known/jwks.json", get(jwks))
-        .nest("/emulator/v1", dev::router())
+        .nest(
+            "/emulator/v1",
+            dev::router().merge(api_tokens::dev_routes()),
+        )
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(Arc::clone(&state));
     let app = match serve_dir {
@@ -68,6 +82,7 @@ pub fn router(state: Arc<AppState>, serve_dir: Option<&Path>) -> Router {
             reject_foreign_preflight,
         ))
         .layer(middleware::from_fn(trace_id))
+        .layer(middleware::from_fn(client::remember_client))
 }
 
 /// Answers preflights from origins that are not allowed with a 403 in the error shape. Browsers

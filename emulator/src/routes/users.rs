@@ -1,27 +1,52 @@
-//! The signed-in user's profile.
+//! The signed-in user's self-service: profile (read and edit), tenants, roles and permissions,
+//! the active tenant of the session, and the user's sessions.
+//!
+//! Every route needs a bearer access token whose session is alive ([`authenticate`]).
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::header::AUTHORIZATION;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{delete, get, put};
 use axum::{Json, Router};
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
+use super::ApiJson;
 use crate::clock::rfc3339;
-use crate::error::ApiError;
+use crate::error::{codes, ApiError};
 use crate::state::AppState;
+use crate::store::{ProfileUpdate, TenantRecord, UserRecord};
 use crate::tokens::{self, AccessClaims};
 
 /// Self-service routes, under `/identity`.
 pub fn routes() -> Router<Arc<AppState>> {
-    Router::new().route("/resources/users/v2/me", get(me))
+    Router::new()
+        .route("/resources/users/v2/me", get(me).put(update_me))
+        .route("/resources/users/v3/me", get(me_v3))
+        .route("/resources/users/v1/me/tenants", get(tenants_v1))
+        .route("/resources/users/v2/me/tenants", get(tenants_v2))
+        .route("/resources/users/v1/me/authorization", get(authorization))
+        .route("/resources/users/v1/tenant", put(switch_tenant))
+        .route("/resources/users/sessions/v1/me", get(sessions))
+        .route(
+            "/resources/users/sessions/v1/me/all",
+            delete(delete_other_sessions),
+        )
+        .route(
+            "/resources/users/sessions/v1/me/{id}",
+            delete(delete_session),
+        )
 }
 
-/// A role or permission as `/users/v2/me` lists it. The emulator keeps only keys, so the key
-/// doubles as id and name.
+/// Longest accepted display name.
+const MAX_NAME_CHARS: usize = 255;
+/// Longest accepted avatar URL.
+const MAX_URL_CHARS: usize = 2048;
+
+/// A role or permission as `/users/v2/me` and `/users/v1/me/authorization` list it. The emulator
+/// keeps only keys, so the key doubles as id and name.
 #[derive(Debug, Serialize)]
 struct Named {
     id: String,
@@ -30,12 +55,14 @@ struct Named {
 }
 
 impl Named {
-    fn from_key(key: &str) -> Self {
-        Self {
-            id: key.to_owned(),
-            key: key.to_owned(),
-            name: key.to_owned(),
-        }
+    fn list(keys: &[String]) -> Vec<Self> {
+        keys.iter()
+            .map(|key| Self {
+                id: key.clone(),
+                key: key.clone(),
+                name: key.clone(),
+            })
+            .collect()
     }
 }
 
@@ -46,10 +73,10 @@ struct TenantRoles {
     roles: Vec<Named>,
 }
 
-/// `GET /users/v2/me` body, named as in the spec. Fields without a value are `null`.
+/// `GET /users/v3/me` body, named as in the spec. Fields without a value are `null`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Profile {
+struct ProfileV3 {
     id: String,
     sub: String,
     email: String,
@@ -59,8 +86,6 @@ struct Profile {
     mfa_enrolled: bool,
     mfa_bypass: bool,
     phone_number: Option<String>,
-    roles: Vec<Named>,
-    permissions: Vec<Named>,
     provider: &'static str,
     tenant_id: String,
     tenant_ids: Vec<String>,
@@ -69,9 +94,24 @@ struct Profile {
     tenants: Vec<TenantRoles>,
     invisible: bool,
     super_user: bool,
-    metadata: &'static str,
+    metadata: String,
+    vendor_metadata: Option<String>,
+    external_id: Option<String>,
     created_at: String,
     last_login: Option<String>,
+    sub_account_access_allowed: bool,
+    managed_by: &'static str,
+}
+
+/// `GET /users/v2/me` body: the v3 fields plus roles, permissions and groups.
+#[derive(Debug, Serialize)]
+struct ProfileV2 {
+    #[serde(flatten)]
+    base: ProfileV3,
+    roles: Vec<Named>,
+    permissions: Vec<Named>,
+    /// Always empty: the emulator has no user groups.
+    groups: Vec<Named>,
 }
 
 /// The claims of a valid bearer access token whose session is still alive, or 401.
@@ -98,56 +138,386 @@ pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<AccessClaim
     Ok(claims)
 }
 
-/// `GET /users/v2/me`: the profile of the token's user, in the token's tenant.
-pub async fn me(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let claims = authenticate(&state, &headers)?;
-    let user = state
+/// The signed-in user, or 401 if the token's user is gone.
+fn current_user(state: &AppState, claims: &AccessClaims) -> Result<UserRecord, ApiError> {
+    state
         .store
         .user(&claims.sub)?
+        .ok_or_else(ApiError::unauthorized)
+}
+
+/// The v3 profile of `user` as seen in `tenant_id`.
+fn profile_v3(state: &AppState, user: &UserRecord, tenant_id: &str) -> Result<ProfileV3, ApiError> {
+    let account = state
+        .store
+        .account_state(&user.id)?
         .ok_or_else(ApiError::unauthorized)?;
-    let roles = || {
-        user.roles
-            .iter()
-            .map(|key| Named::from_key(key))
-            .collect::<Vec<_>>()
-    };
-    let profile = Profile {
+    Ok(ProfileV3 {
         id: user.id.clone(),
         sub: user.id.clone(),
         email: user.email.clone(),
         name: user.name.clone(),
         profile_picture_url: user.profile_picture_url.clone(),
         verified: true,
-        mfa_enrolled: user.totp_secret.is_some(),
+        mfa_enrolled: state
+            .store
+            .mfa_devices(&user.id)?
+            .is_some_and(|devices| devices.is_enrolled()),
         mfa_bypass: false,
         phone_number: user.phone_number.clone(),
-        roles: roles(),
-        permissions: user
-            .permissions
-            .iter()
-            .map(|key| Named::from_key(key))
-            .collect(),
         provider: "local",
-        tenant_id: claims.tenant_id,
+        tenant_id: tenant_id.to_owned(),
         tenant_ids: user.tenant_ids.clone(),
         activated_for_tenant: true,
-        is_locked: false,
+        is_locked: account.locked,
+        // Roles apply in every tenant of the user, so each tenant lists the same ones.
         tenants: user
             .tenant_ids
             .iter()
             .map(|tenant_id| TenantRoles {
                 tenant_id: tenant_id.clone(),
-                roles: roles(),
+                roles: Named::list(&user.roles),
             })
             .collect(),
         invisible: false,
         super_user: false,
-        metadata: "{}",
+        metadata: account.metadata,
+        vendor_metadata: None,
+        external_id: None,
         created_at: rfc3339(user.created_at),
         last_login: user.last_login.map(rfc3339),
+        sub_account_access_allowed: false,
+        managed_by: "frontegg",
+    })
+}
+
+fn profile_v2(state: &AppState, user: &UserRecord, tenant_id: &str) -> Result<ProfileV2, ApiError> {
+    Ok(ProfileV2 {
+        base: profile_v3(state, user, tenant_id)?,
+        roles: Named::list(&user.roles),
+        permissions: Named::list(&user.permissions),
+        groups: Vec::new(),
+    })
+}
+
+/// `GET /users/v2/me`: the profile of the token's user, in the token's tenant, with roles and
+/// permissions.
+pub async fn me(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let claims = authenticate(&state, &headers)?;
+    let user = current_user(&state, &claims)?;
+    Ok(Json(profile_v2(&state, &user, &claims.tenant_id)?).into_response())
+}
+
+/// `GET /users/v3/me`: the profile without roles, permissions and groups (the hosted client
+/// loads those from `/users/v1/me/authorization`).
+async fn me_v3(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let claims = authenticate(&state, &headers)?;
+    let user = current_user(&state, &claims)?;
+    Ok(Json(profile_v3(&state, &user, &claims.tenant_id)?).into_response())
+}
+
+/// Reads a field that may be absent (`None`), `null` (`Some(None)`) or a value.
+fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Body of `PUT /users/v2/me`. `phoneNumber` and `profilePictureUrl` may be `null` to clear them.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ProfileBody {
+    name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    phone_number: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    profile_picture_url: Option<Option<String>>,
+    metadata: Option<String>,
+}
+
+/// A display name: trimmed, not empty, at most [`MAX_NAME_CHARS`].
+pub(crate) fn valid_name(name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(ApiError::bad_request(format!(
+            "name must be 1 to {MAX_NAME_CHARS} characters long"
+        )));
+    }
+    Ok(name.to_owned())
+}
+
+/// A phone number in E.164 form (`+` and 7 to 15 digits); spaces and dashes are dropped.
+pub(crate) fn valid_phone_number(phone: &str) -> Result<String, ApiError> {
+    let compact: String = phone
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
+    let digits = compact.strip_prefix('+').unwrap_or_default();
+    if digits.len() < 7 || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::bad_request(
+            "phoneNumber must be in E.164 form, like +15551234567",
+        ));
+    }
+    Ok(compact)
+}
+
+/// An avatar URL: `http://` or `https://`, at most [`MAX_URL_CHARS`].
+pub(crate) fn valid_picture_url(url: &str) -> Result<String, ApiError> {
+    let url = url.trim();
+    let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+    if !scheme_ok || url.len() > MAX_URL_CHARS || url.chars().any(char::is_whitespace) {
+        return Err(ApiError::bad_request(
+            "profilePictureUrl must be an http(s) URL",
+        ));
+    }
+    Ok(url.to_owned())
+}
+
+/// Custom metadata: a stringified JSON object, stored as given.
+pub(crate) fn valid_metadata(metadata: &str) -> Result<String, ApiError> {
+    match serde_json::from_str::<serde_json::Value>(metadata) {
+        Ok(value) if value.is_object() => Ok(metadata.to_owned()),
+        _ => Err(ApiError::bad_request(
+            "metadata must be a stringified JSON object, like \"{\\\"plan\\\":\\\"pro\\\"}\"",
+        )),
+    }
+}
+
+/// `PUT /users/v2/me`: edits the signed-in user's name, phone number, avatar and metadata, and
+/// answers the updated v2 profile. Tokens issued afterwards (the next refresh) carry the changes.
+async fn update_me(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<ProfileBody>,
+) -> Result<Response, ApiError> {
+    let claims = authenticate(&state, &headers)?;
+    let update = ProfileUpdate {
+        name: body.name.as_deref().map(valid_name).transpose()?,
+        phone_number: body
+            .phone_number
+            .map(|phone| phone.as_deref().map(valid_phone_number).transpose())
+            .transpose()?,
+        profile_picture_url: body
+            .profile_picture_url
+            .map(|url| url.as_deref().map(valid_picture_url).transpose())
+            .transpose()?,
+        metadata: body.metadata.as_deref().map(valid_metadata).transpose()?,
     };
-    Ok(Json(profile).into_response())
+    state.store.update_profile(&claims.sub, &update)?;
+    let user = current_user(&state, &claims)?;
+    Ok(Json(profile_v2(&state, &user, &claims.tenant_id)?).into_response())
+}
+
+/// A tenant as the official client's `ITenantsResponse` has it. The emulator has no separate
+/// internal id, so `id` and `tenantId` are the same.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Tenant {
+    id: String,
+    tenant_id: String,
+    name: String,
+    vendor_id: String,
+    is_reseller: bool,
+    metadata: Option<String>,
+    deleted_at: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl Tenant {
+    fn new(record: TenantRecord, vendor_id: &str) -> Self {
+        Self {
+            id: record.id.clone(),
+            tenant_id: record.id,
+            name: record.name,
+            vendor_id: vendor_id.to_owned(),
+            is_reseller: false,
+            metadata: None,
+            deleted_at: None,
+            created_at: rfc3339(record.created_at),
+            updated_at: rfc3339(record.created_at),
+        }
+    }
+}
+
+/// The signed-in user's tenants, in the order joined.
+fn tenant_list(state: &AppState, claims: &AccessClaims) -> Result<Vec<Tenant>, ApiError> {
+    // The environment's client id stands in for the vendor id: one emulator is one environment.
+    let vendor_id = state.settings().client_id;
+    Ok(state
+        .store
+        .user_tenants(&claims.sub)?
+        .into_iter()
+        .map(|record| Tenant::new(record, &vendor_id))
+        .collect())
+}
+
+/// `GET /users/v2/me/tenants`: the user's tenants as a plain array (the official client's
+/// `getTenants`).
+async fn tenants_v2(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let claims = authenticate(&state, &headers)?;
+    Ok(Json(tenant_list(&state, &claims)?).into_response())
+}
+
+/// `GET /users/v1/me/tenants` body (the official client's `GetCurrentUserTenantsResponse`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CurrentUserTenants {
+    tenants: Vec<Tenant>,
+    active_tenant: Option<Tenant>,
+}
+
+/// `GET /users/v1/me/tenants`: `{ tenants, activeTenant }`, the active one being the token's.
+async fn tenants_v1(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let claims = authenticate(&state, &headers)?;
+    let tenants = tenant_list(&state, &claims)?;
+    let active_tenant = state
+        .store
+        .user_tenants(&claims.sub)?
+        .into_iter()
+        .find(|t| t.id == claims.tenant_id)
+        .map(|record| Tenant::new(record, &state.settings().client_id));
+    Ok(Json(CurrentUserTenants {
+        tenants,
+        active_tenant,
+    })
+    .into_response())
+}
+
+/// `GET /users/v1/me/authorization` body.
+#[derive(Debug, Serialize)]
+struct Authorization {
+    roles: Vec<Named>,
+    permissions: Vec<Named>,
+}
+
+/// `GET /users/v1/me/authorization`: the user's roles and permissions (the same in every tenant).
+async fn authorization(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let claims = authenticate(&state, &headers)?;
+    let user = current_user(&state, &claims)?;
+    Ok(Json(Authorization {
+        roles: Named::list(&user.roles),
+        permissions: Named::list(&user.permissions),
+    })
+    .into_response())
+}
+
+/// Body of `PUT /users/v1/tenant`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SwitchTenantBody {
+    tenant_id: String,
+}
+
+/// `PUT /users/v1/tenant`: makes `tenantId` the active tenant of the current session (the one of
+/// the token's `sid`) and answers the v2 profile in that tenant. The token in hand keeps its old
+/// `tenantId`; as with the hosted service, the client refreshes next, and that refresh and every
+/// later token carry the new tenant. 403 (`ER-01005`) for a tenant the user is not in.
+async fn switch_tenant(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<SwitchTenantBody>,
+) -> Result<Response, ApiError> {
+    let claims = authenticate(&state, &headers)?;
+    let tenant_id = body.tenant_id.trim();
+    if tenant_id.is_empty() {
+        return Err(ApiError::bad_request("tenantId must not be empty"));
+    }
+    if !state
+        .store
+        .switch_session_tenant(&claims.sid, &claims.sub, tenant_id)?
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "The user is not a member of the requested tenant",
+            codes::NOT_A_TENANT_MEMBER,
+        ));
+    }
+    let user = current_user(&state, &claims)?;
+    Ok(Json(profile_v2(&state, &user, tenant_id)?).into_response())
+}
+
+/// One entry of `GET /users/sessions/v1/me` (the official client's `ISessionResponse`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Session {
+    id: String,
+    user_agent: Option<String>,
+    ip_address: Option<String>,
+    created_at: String,
+    last_active_at: String,
+    expires: String,
+    current: bool,
+}
+
+/// `GET /users/sessions/v1/me`: the user's sessions that can still be refreshed, oldest first;
+/// `current` marks the one of the token in hand.
+async fn sessions(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let claims = authenticate(&state, &headers)?;
+    let list: Vec<Session> = state
+        .store
+        .active_sessions(&claims.sub, state.clock.now())?
+        .into_iter()
+        .map(|s| Session {
+            current: s.id == claims.sid,
+            id: s.id,
+            user_agent: s.client.user_agent,
+            ip_address: s.client.ip_address,
+            created_at: rfc3339(s.created_at),
+            last_active_at: rfc3339(s.last_seen),
+            expires: rfc3339(s.expires_at),
+        })
+        .collect();
+    Ok(Json(list).into_response())
+}
+
+/// `DELETE /users/sessions/v1/me/{id}`: signs one of the user's sessions out (its refresh tokens
+/// stop working, its access tokens are refused). 404 (`ER-04004`) for an id that is not one of
+/// the user's live sessions, whoever's it is.
+async fn delete_session(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let claims = authenticate(&state, &headers)?;
+    if !state.store.revoke_user_session(&claims.sub, &id)? {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "Session not found",
+            codes::SESSION_NOT_FOUND,
+        ));
+    }
+    Ok(StatusCode::OK.into_response())
+}
+
+/// `DELETE /users/sessions/v1/me/all`: signs out every session of the user but the current one.
+async fn delete_other_sessions(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let claims = authenticate(&state, &headers)?;
+    state
+        .store
+        .revoke_other_sessions(&claims.sub, &claims.sid)?;
+    Ok(StatusCode::OK.into_response())
 }

@@ -13,12 +13,33 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use crate::config::Storage;
 use crate::BoxError;
 
+mod account;
+mod mfa;
 mod outbox;
+mod passwordless;
+mod webauthn;
 
+pub use account::{
+    AccountState, ApiCredential, ApiRotation, ProfileUpdate, SessionClient, SessionRecord,
+    TenantRecord, TokenPurpose,
+};
+pub use mfa::{
+    Authenticator, CodeBinding, CodeCheck, CodePurpose, MfaDevices, NewCode, PhoneMfaDevice,
+    WebAuthnMfaDevice, MAX_CODE_ATTEMPTS,
+};
 pub use outbox::{MessageKind, NewMessage, OutboxMessage};
+pub use passwordless::{NewPasswordlessSecret, PasswordlessCheck, PasswordlessMethod};
+pub use webauthn::{NewWebauthnDevice, WebauthnCeremony, WebauthnDevice, WebauthnPurpose};
 
 /// Every area's tables: the core ones here, the others beside their queries.
-const SCHEMAS: [&str; 2] = [SCHEMA, outbox::SCHEMA];
+const SCHEMAS: [&str; 6] = [
+    SCHEMA,
+    outbox::SCHEMA,
+    account::SCHEMA,
+    mfa::SCHEMA,
+    passwordless::SCHEMA,
+    webauthn::SCHEMA,
+];
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS tenants (
@@ -33,12 +54,13 @@ CREATE TABLE IF NOT EXISTS users (
     password_hash        TEXT,
     phone_number         TEXT,
     profile_picture_url  TEXT,
-    totp_secret          TEXT,
-    totp_device_id       TEXT,
     roles                TEXT NOT NULL DEFAULT '[]',
     permissions          TEXT NOT NULL DEFAULT '[]',
     created_at           INTEGER NOT NULL,
-    last_login           INTEGER
+    last_login           INTEGER,
+    metadata             TEXT NOT NULL DEFAULT '{}',
+    failed_logins        INTEGER NOT NULL DEFAULT 0,
+    locked               INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS user_tenants (
     user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
@@ -56,7 +78,9 @@ CREATE TABLE IF NOT EXISTS sessions (
     tenant_id   TEXT NOT NULL,
     created_at  INTEGER NOT NULL,
     last_seen   INTEGER NOT NULL,
-    revoked     INTEGER NOT NULL DEFAULT 0
+    revoked     INTEGER NOT NULL DEFAULT 0,
+    user_agent  TEXT,
+    ip_address  TEXT
 );
 CREATE TABLE IF NOT EXISTS refresh_tokens (
     hash        BLOB PRIMARY KEY,
@@ -94,10 +118,6 @@ pub struct UserRecord {
     pub phone_number: Option<String>,
     /// Avatar URL, if any.
     pub profile_picture_url: Option<String>,
-    /// Base32 TOTP secret; present means the user is MFA-enrolled.
-    pub totp_secret: Option<String>,
-    /// Id of the authenticator-app device, present with `totp_secret`.
-    pub totp_device_id: Option<String>,
     /// Role keys, applied in every tenant of the user.
     pub roles: Vec<String>,
     /// Permission keys, applied in every tenant of the user.
@@ -147,6 +167,8 @@ pub struct Credentials {
     pub user_id: String,
     /// The stored hash, `None` if the user has no password.
     pub password_hash: Option<String>,
+    /// Locked after too many failed password attempts.
+    pub locked: bool,
 }
 
 /// A refresh token about to be stored.
@@ -214,6 +236,7 @@ impl Store {
         for schema in SCHEMAS {
             conn.execute_batch(schema)?;
         }
+        account::add_missing_columns(&conn)?;
         Ok(Self {
             conn: Mutex::new(conn),
         })
@@ -279,24 +302,25 @@ impl Store {
             return Ok(CreateUser::EmailTaken);
         }
         let id = new_id();
-        let totp_device_id = user.totp_secret.as_ref().map(|_| new_id());
         tx.execute(
-            "INSERT INTO users (id, email, name, password_hash, phone_number, totp_secret,
-                                totp_device_id, roles, permissions, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            "INSERT INTO users (id, email, name, password_hash, phone_number, roles, permissions,
+                                created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 id,
                 user.email,
                 user.name,
                 user.password_hash,
                 user.phone_number,
-                user.totp_secret,
-                totp_device_id,
                 list_to_json(&user.roles)?,
                 list_to_json(&user.permissions)?,
                 now
             ],
         )?;
+        if let Some(secret) = &user.totp_secret {
+            // The secret becomes the user's authenticator-app device (MFA storage).
+            mfa::insert_authenticator(&tx, &id, secret, None, now)?;
+        }
         for tenant_id in &user.tenant_ids {
             tx.execute(
                 "INSERT OR IGNORE INTO tenants (id, name, created_at) VALUES (?1, ?1, ?2)",
@@ -316,12 +340,13 @@ impl Store {
     pub fn credentials(&self, email: &str) -> rusqlite::Result<Option<Credentials>> {
         self.conn()
             .query_row(
-                "SELECT id, password_hash FROM users WHERE email = ?1",
+                "SELECT id, password_hash, locked FROM users WHERE email = ?1",
                 [email],
                 |row| {
                     Ok(Credentials {
                         user_id: row.get(0)?,
                         password_hash: row.get(1)?,
+                        locked: row.get(2)?,
                     })
                 },
             )
@@ -333,22 +358,31 @@ impl Store {
         load_user(&self.conn(), id)
     }
 
-    /// Starts a session for a logged-in user with its first refresh token; records the login.
-    /// Returns the session id.
+    /// Starts a session for a logged-in user with its first refresh token; records the login
+    /// and where it came from. Returns the session id.
     pub fn start_session(
         &self,
         user_id: &str,
         tenant_id: &str,
         refresh: NewRefreshToken,
+        client: &SessionClient,
         now: i64,
     ) -> rusqlite::Result<String> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let session_id = new_id();
         tx.execute(
-            "INSERT INTO sessions (id, user_id, tenant_id, created_at, last_seen)
-             VALUES (?1, ?2, ?3, ?4, ?4)",
-            params![session_id, user_id, tenant_id, now],
+            "INSERT INTO sessions (id, user_id, tenant_id, created_at, last_seen, user_agent,
+                                   ip_address)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)",
+            params![
+                session_id,
+                user_id,
+                tenant_id,
+                now,
+                client.user_agent,
+                client.ip_address
+            ],
         )?;
         insert_refresh(&tx, &session_id, refresh, now)?;
         tx.execute(
@@ -542,8 +576,8 @@ fn revoke_session(conn: &Connection, session_id: &str) -> rusqlite::Result<()> {
 fn load_user(conn: &Connection, id: &str) -> rusqlite::Result<Option<UserRecord>> {
     let row = conn
         .query_row(
-            "SELECT id, email, name, phone_number, profile_picture_url, totp_secret,
-                    totp_device_id, roles, permissions, created_at, last_login
+            "SELECT id, email, name, phone_number, profile_picture_url, roles, permissions,
+                    created_at, last_login
              FROM users WHERE id = ?1",
             [id],
             |row| {
@@ -554,16 +588,14 @@ fn load_user(conn: &Connection, id: &str) -> rusqlite::Result<Option<UserRecord>
                         name: row.get(2)?,
                         phone_number: row.get(3)?,
                         profile_picture_url: row.get(4)?,
-                        totp_secret: row.get(5)?,
-                        totp_device_id: row.get(6)?,
                         roles: Vec::new(),
                         permissions: Vec::new(),
                         tenant_ids: Vec::new(),
-                        created_at: row.get(9)?,
-                        last_login: row.get(10)?,
+                        created_at: row.get(7)?,
+                        last_login: row.get(8)?,
                     },
-                    row.get::<_, String>(7)?,
-                    row.get::<_, String>(8)?,
+                    row.get::<_, String>(5)?,
+                    row.get::<_, String>(6)?,
                 ))
             },
         )
@@ -626,7 +658,9 @@ mod tests {
         let CreateUser::Created(u) = store.create_user(&user("a@x.io"), 1).unwrap() else {
             panic!("not created")
         };
-        let sid = store.start_session(&u.id, "t1", token(1, 100), 10).unwrap();
+        let sid = store
+            .start_session(&u.id, "t1", token(1, 100), &SessionClient::default(), 10)
+            .unwrap();
         let Rotation::Rotated(s) = store
             .rotate_refresh_token(&[1; 32], Some("t2"), token(2, 200), 20)
             .unwrap()
@@ -661,7 +695,9 @@ mod tests {
         let CreateUser::Created(u) = store.create_user(&user("a@x.io"), 1).unwrap() else {
             panic!("not created")
         };
-        store.start_session(&u.id, "t1", token(1, 100), 10).unwrap();
+        store
+            .start_session(&u.id, "t1", token(1, 100), &SessionClient::default(), 10)
+            .unwrap();
         assert_eq!(
             store
                 .rotate_refresh_token(&[1; 32], None, token(2, 300), 100)

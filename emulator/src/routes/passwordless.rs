@@ -1,0 +1,375 @@
+//! Passwordless sign-in: magic links and one-time codes by email or SMS.
+//!
+//! `prelogin` sends the link or code (to the outbox) and `postlogin` redeems it. Redeeming ends
+//! where every first factor ends ([`complete_first_factor`]), so a user with MFA still gets an
+//! MFA challenge. Prelogin answers the same whether or not the user exists (and then sends
+//! nothing), so it cannot be used to find out who has an account.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::header::ORIGIN;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use rand::Rng;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth::complete_first_factor;
+use super::ApiJson;
+use crate::config::Settings;
+use crate::error::{codes, ApiError};
+use crate::state::AppState;
+use crate::store::{
+    MessageKind, NewMessage, NewPasswordlessSecret, PasswordlessCheck, PasswordlessMethod,
+    MAX_CODE_ATTEMPTS,
+};
+use crate::tokens;
+
+/// The passwordless routes, under `/identity`.
+pub fn routes() -> Router<Arc<AppState>> {
+    const BASE: &str = "/resources/auth/v1/passwordless";
+    Router::new()
+        .route(
+            &format!("{BASE}/magiclink/prelogin"),
+            post(magic_link_prelogin),
+        )
+        .route(
+            &format!("{BASE}/magiclink/postlogin"),
+            post(magic_link_postlogin),
+        )
+        .route(&format!("{BASE}/code/prelogin"), post(otc_prelogin))
+        .route(&format!("{BASE}/code/postlogin"), post(otc_postlogin))
+        .route(&format!("{BASE}/smscode/prelogin"), post(sms_prelogin))
+        .route(&format!("{BASE}/smscode/postlogin"), post(sms_postlogin))
+}
+
+/// How long a magic link works.
+const MAGIC_LINK_TTL_SECONDS: i64 = 15 * 60;
+/// How long a one-time code works.
+const CODE_TTL_SECONDS: i64 = 5 * 60;
+
+/// Body of every `prelogin`: who wants to sign in. `phoneNumber` only identifies users for SMS
+/// codes.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreloginBody {
+    email: Option<String>,
+    user_id: Option<String>,
+    phone_number: Option<String>,
+    // Type-checked but not acted on, as in password login: clients that send them still work.
+    #[serde(rename = "recaptchaToken")]
+    _recaptcha_token: Option<String>,
+    #[serde(rename = "invitationToken")]
+    _invitation_token: Option<String>,
+}
+
+/// Body of every `postlogin`: the magic-link token, or the code (as `token`) with the
+/// `otcToken` its prelogin returned.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PostloginBody {
+    token: String,
+    otc_token: Option<String>,
+    #[serde(rename = "recaptchaToken")]
+    _recaptcha_token: Option<String>,
+    #[serde(rename = "invitationToken")]
+    _invitation_token: Option<String>,
+}
+
+/// Who a prelogin names.
+enum Identifier {
+    Email(String),
+    UserId(String),
+    Phone(String),
+}
+
+impl Identifier {
+    fn from_body(body: PreloginBody, method: PasswordlessMethod) -> Result<Self, ApiError> {
+        let non_empty =
+            |value: Option<String>| value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        if let Some(email) = non_empty(body.email) {
+            return Ok(Self::Email(email));
+        }
+        if let Some(user_id) = non_empty(body.user_id) {
+            return Ok(Self::UserId(user_id));
+        }
+        match non_empty(body.phone_number) {
+            Some(phone) if method == PasswordlessMethod::SmsCode => Ok(Self::Phone(phone)),
+            _ if method == PasswordlessMethod::SmsCode => Err(ApiError::bad_request(
+                "One of email, userId or phoneNumber is required",
+            )),
+            _ => Err(ApiError::bad_request("email or userId is required")),
+        }
+    }
+
+    /// The rate-limit subject: the identifier as given.
+    fn subject(&self) -> String {
+        match self {
+            Self::Email(v) | Self::UserId(v) | Self::Phone(v) => format!("passwordless:{v}"),
+        }
+    }
+}
+
+fn ensure_enabled(settings: &Settings, method: PasswordlessMethod) -> Result<(), ApiError> {
+    let policy = &settings.passwordless;
+    let (enabled, message) = match method {
+        PasswordlessMethod::MagicLink => (
+            policy.magic_link,
+            "Invalid authentication type, magic link authentication should be enabled",
+        ),
+        PasswordlessMethod::Otc => (
+            policy.otc,
+            "Invalid authentication type, OTC (One-Time Code) authentication should be enabled",
+        ),
+        PasswordlessMethod::SmsCode => (
+            policy.sms_code,
+            "Invalid authentication type, SMS code authentication should be enabled",
+        ),
+    };
+    if enabled {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            message,
+            codes::PASSWORDLESS_DISABLED,
+        ))
+    }
+}
+
+fn invalid(method: PasswordlessMethod) -> ApiError {
+    let message = match method {
+        PasswordlessMethod::MagicLink => "Invalid or expired link",
+        PasswordlessMethod::Otc | PasswordlessMethod::SmsCode => "Invalid or expired code",
+    };
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        message,
+        codes::PASSWORDLESS_INVALID,
+    )
+}
+
+/// A rate-limit subject for a secret: a hash prefix, so the limiter never holds the secret.
+fn secret_subject(kind: &str, secret: &str) -> String {
+    let hash = tokens::hash_token(secret);
+    let hex: String = hash[..12].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{kind}:{hex}")
+}
+
+/// What is stored for a code: bound to its `otcToken`, so equal codes of two logins differ.
+fn code_hash(otc_token: &str, code: &str) -> [u8; 32] {
+    tokens::hash_token(&format!("{otc_token}:{code}"))
+}
+
+/// Where magic links point: the calling app's origin when it is an allowed one (the link opens
+/// the app, which posts the token back), else the emulator's own address.
+fn link_base(state: &AppState, settings: &Settings, headers: &HeaderMap) -> String {
+    headers
+        .get(ORIGIN)
+        .and_then(|origin| origin.to_str().ok())
+        .filter(|origin| settings.origin_allowed(origin))
+        .map(str::to_owned)
+        .unwrap_or_else(|| state.issuer(settings))
+}
+
+async fn magic_link_prelogin(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PreloginBody>,
+) -> Result<Response, ApiError> {
+    prelogin(&state, peer, &headers, body, PasswordlessMethod::MagicLink)
+}
+
+async fn otc_prelogin(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PreloginBody>,
+) -> Result<Response, ApiError> {
+    prelogin(&state, peer, &headers, body, PasswordlessMethod::Otc)
+}
+
+async fn sms_prelogin(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PreloginBody>,
+) -> Result<Response, ApiError> {
+    prelogin(&state, peer, &headers, body, PasswordlessMethod::SmsCode)
+}
+
+/// Sends a link or code if the user exists (and, for SMS, has a phone number).
+///
+/// Answers: magic link `200 {}`; codes `201 { otcToken }`. The `otcToken` is issued for unknown
+/// users too, so both answers look alike; it just never matches any code.
+fn prelogin(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    body: PreloginBody,
+    method: PasswordlessMethod,
+) -> Result<Response, ApiError> {
+    let settings = state.settings();
+    ensure_enabled(&settings, method)?;
+    let identifier = Identifier::from_body(body, method)?;
+    // Counted like a guess: it stops a loop from flooding one inbox or phone.
+    state.limit_attempt(peer.ip(), &identifier.subject())?;
+    let now = state.clock.now();
+    let user_id = match &identifier {
+        Identifier::Email(email) => state.store.credentials(email)?.map(|c| c.user_id),
+        Identifier::UserId(id) => Some(id.clone()),
+        Identifier::Phone(phone) => state.store.user_id_by_phone(phone)?,
+    };
+    let user = match user_id {
+        Some(id) => state.store.user(&id)?,
+        None => None,
+    };
+
+    if method == PasswordlessMethod::MagicLink {
+        if let Some(user) = user {
+            let token = tokens::new_opaque_token();
+            let secret = NewPasswordlessSecret {
+                hash: tokens::hash_token(&token),
+                user_id: &user.id,
+                method,
+                code_hash: None,
+                expires_at: now.saturating_add(MAGIC_LINK_TTL_SECONDS),
+            };
+            state.store.insert_passwordless_secret(secret, now)?;
+            let link = format!(
+                "{}/account/login/magic-link?token={token}",
+                link_base(state, &settings, headers)
+            );
+            let message = NewMessage {
+                to: &user.email,
+                kind: MessageKind::MagicLink,
+                code: None,
+                token: Some(&token),
+                link: Some(&link),
+            };
+            state.store.send_message(message, now)?;
+        }
+        return Ok(Json(json!({})).into_response());
+    }
+
+    let otc_token = tokens::new_opaque_token();
+    // SMS codes go to the profile's phone number; a user without one is treated like an unknown
+    // user (nothing sent, same answer) rather than with the hosted 400, which would tell that
+    // the account exists.
+    let recipient = user.and_then(|user| match method {
+        PasswordlessMethod::SmsCode => user.phone_number.map(|phone| (user.id, phone)),
+        _ => Some((user.id, user.email)),
+    });
+    if let Some((user_id, to)) = recipient {
+        let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
+        let secret = NewPasswordlessSecret {
+            hash: tokens::hash_token(&otc_token),
+            user_id: &user_id,
+            method,
+            code_hash: Some(code_hash(&otc_token, &code)),
+            expires_at: now.saturating_add(CODE_TTL_SECONDS),
+        };
+        state.store.insert_passwordless_secret(secret, now)?;
+        let kind = match method {
+            PasswordlessMethod::SmsCode => MessageKind::SmsCode,
+            _ => MessageKind::Otc,
+        };
+        let message = NewMessage {
+            to: &to,
+            kind,
+            code: Some(&code),
+            token: None,
+            link: None,
+        };
+        state.store.send_message(message, now)?;
+    }
+    Ok((StatusCode::CREATED, Json(json!({ "otcToken": otc_token }))).into_response())
+}
+
+async fn magic_link_postlogin(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PostloginBody>,
+) -> Result<Response, ApiError> {
+    postlogin(&state, peer, &headers, body, PasswordlessMethod::MagicLink)
+}
+
+async fn otc_postlogin(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PostloginBody>,
+) -> Result<Response, ApiError> {
+    postlogin(&state, peer, &headers, body, PasswordlessMethod::Otc)
+}
+
+async fn sms_postlogin(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PostloginBody>,
+) -> Result<Response, ApiError> {
+    postlogin(&state, peer, &headers, body, PasswordlessMethod::SmsCode)
+}
+
+/// Redeems a link or code and continues like any first factor: tokens and the refresh cookie,
+/// or an MFA challenge. Answers 201, as the hosted service does for these routes.
+fn postlogin(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    body: PostloginBody,
+    method: PasswordlessMethod,
+) -> Result<Response, ApiError> {
+    ensure_enabled(&state.settings(), method)?;
+    let token = body.token.trim();
+    if token.is_empty() {
+        return Err(ApiError::bad_request("token must not be empty"));
+    }
+    let now = state.clock.now();
+    let user_id = if method == PasswordlessMethod::MagicLink {
+        state.limit_attempt(peer.ip(), &secret_subject("magic-link", token))?;
+        state
+            .store
+            .redeem_magic_link(&tokens::hash_token(token), now)?
+    } else {
+        let otc_token = body
+            .otc_token
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "otcToken is required: send the otcToken that prelogin returned, with the \
+                     code as token",
+                )
+            })?;
+        state.limit_attempt(peer.ip(), &secret_subject("otc", &otc_token))?;
+        let check = state.store.redeem_passwordless_code(
+            &tokens::hash_token(&otc_token),
+            method,
+            &code_hash(&otc_token, token),
+            MAX_CODE_ATTEMPTS,
+            now,
+        )?;
+        match check {
+            PasswordlessCheck::Accepted(user_id) => Some(user_id),
+            PasswordlessCheck::Rejected => None,
+        }
+    };
+    let user = match user_id {
+        Some(id) => state.store.user(&id)?,
+        None => None,
+    }
+    .ok_or_else(|| invalid(method))?;
+    let mut response = complete_first_factor(state, &user, headers, now)?;
+    if response.status() == StatusCode::OK {
+        *response.status_mut() = StatusCode::CREATED;
+    }
+    Ok(response)
+}

@@ -1,0 +1,378 @@
+//! Passwordless sign-in (magic links, email codes, SMS codes), over HTTP against the binary.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const BASE: &str = "/identity/resources/auth/v1/passwordless";
+
+fn path(method: &str, step: &str) -> String {
+    format!("{BASE}/{method}/{step}")
+}
+
+async fn outbox(emu: &Emulator, to: &str) -> Vec<Value> {
+    let url = emu.url(&format!("/emulator/v1/outbox?to={}", urlencode(to)));
+    let body: Value = emu
+        .http
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body.as_array().expect("outbox is a list").clone()
+}
+
+fn urlencode(text: &str) -> String {
+    text.replace('+', "%2B").replace('@', "%40")
+}
+
+async fn put_config(emu: &Emulator, patch: Value) {
+    let response = emu
+        .http
+        .put(emu.url("/emulator/v1/config"))
+        .json(&patch)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+async fn advance_clock(emu: &Emulator, seconds: i64) {
+    let response = emu
+        .post_json("/emulator/v1/clock", &json!({ "advanceSeconds": seconds }))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+/// Asserts a successful sign-in: 201, tokens, and a refresh cookie equal to `refreshToken`.
+async fn expect_session(response: reqwest::Response, email: &str) -> Value {
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let cookie = refresh_cookie(&response).expect("refresh cookie");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["mfaRequired"], false, "{body}");
+    assert_eq!(body["userEmail"], email);
+    assert_eq!(body["refreshToken"], cookie.as_str());
+    body
+}
+
+/// Code prelogin; returns the `otcToken`.
+async fn code_prelogin(emu: &Emulator, method: &str, body: Value) -> String {
+    let response = emu.post_json(&path(method, "prelogin"), &body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.unwrap();
+    body["otcToken"].as_str().expect("otcToken").to_owned()
+}
+
+fn last_code(messages: &[Value], kind: &str) -> String {
+    let message = messages.last().expect("a message was sent");
+    assert_eq!(message["kind"], kind);
+    let code = message["code"].as_str().expect("code").to_owned();
+    assert!(
+        code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()),
+        "{code}"
+    );
+    code
+}
+
+#[tokio::test]
+async fn magic_link_signs_in_once_and_expires() {
+    let emu = Emulator::demo().await;
+    let response = emu
+        .http
+        .post(emu.url(&path("magiclink", "prelogin")))
+        .header("origin", "http://localhost:5173")
+        .json(&json!({ "email": "demo@example.com" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.json::<Value>().await.unwrap(), json!({}));
+
+    let messages = outbox(&emu, "demo@example.com").await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0]["kind"], "magic_link");
+    let token = messages[0]["token"].as_str().unwrap();
+    assert_eq!(
+        messages[0]["link"],
+        format!("http://localhost:5173/account/login/magic-link?token={token}")
+    );
+
+    let postlogin = path("magiclink", "postlogin");
+    let body = expect_session(
+        emu.post_json(&postlogin, &json!({ "token": token })).await,
+        "demo@example.com",
+    )
+    .await;
+    let me = emu.me(ME, body["accessToken"].as_str().unwrap()).await;
+    assert_eq!(me.status(), StatusCode::OK);
+
+    let reused = emu.post_json(&postlogin, &json!({ "token": token })).await;
+    let error = expect_error(reused, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(error["errorCode"], "ER-03002");
+
+    // Without an allowed Origin the link points at the emulator itself; links live 15 minutes.
+    let response = emu
+        .post_json(
+            &path("magiclink", "prelogin"),
+            &json!({ "email": "demo@example.com" }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let messages = outbox(&emu, "demo@example.com").await;
+    let token = messages[1]["token"].as_str().unwrap();
+    assert!(messages[1]["link"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("{}/account/login/magic-link?token=", emu.base)));
+    advance_clock(&emu, 15 * 60 + 1).await;
+    let expired = emu.post_json(&postlogin, &json!({ "token": token })).await;
+    let error = expect_error(expired, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(error["errorCode"], "ER-03002");
+}
+
+#[tokio::test]
+async fn email_code_rejects_wrong_reused_expired_and_burned_codes() {
+    let emu = Emulator::demo().await;
+    let postlogin = path("code", "postlogin");
+    let otc_token = code_prelogin(&emu, "code", json!({ "email": "demo@example.com" })).await;
+    let code = last_code(&outbox(&emu, "demo@example.com").await, "otc");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+
+    let response = emu
+        .post_json(
+            &postlogin,
+            &json!({ "token": wrong, "otcToken": otc_token }),
+        )
+        .await;
+    let error = expect_error(response, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(error["errorCode"], "ER-03002");
+    let missing = emu.post_json(&postlogin, &json!({ "token": code })).await;
+    expect_error(missing, StatusCode::BAD_REQUEST).await;
+
+    let ok = emu
+        .post_json(&postlogin, &json!({ "token": code, "otcToken": otc_token }))
+        .await;
+    expect_session(ok, "demo@example.com").await;
+    let reused = emu
+        .post_json(&postlogin, &json!({ "token": code, "otcToken": otc_token }))
+        .await;
+    expect_error(reused, StatusCode::UNAUTHORIZED).await;
+
+    // Five wrong guesses burn the code: the right one no longer works.
+    let otc_token = code_prelogin(&emu, "code", json!({ "email": "demo@example.com" })).await;
+    let code = last_code(&outbox(&emu, "demo@example.com").await, "otc");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        let response = emu
+            .post_json(
+                &postlogin,
+                &json!({ "token": wrong, "otcToken": otc_token }),
+            )
+            .await;
+        expect_error(response, StatusCode::UNAUTHORIZED).await;
+    }
+    let burned = emu
+        .post_json(&postlogin, &json!({ "token": code, "otcToken": otc_token }))
+        .await;
+    expect_error(burned, StatusCode::UNAUTHORIZED).await;
+
+    // Codes live five minutes.
+    let otc_token = code_prelogin(&emu, "code", json!({ "email": "demo@example.com" })).await;
+    let code = last_code(&outbox(&emu, "demo@example.com").await, "otc");
+    advance_clock(&emu, 5 * 60 + 1).await;
+    let expired = emu
+        .post_json(&postlogin, &json!({ "token": code, "otcToken": otc_token }))
+        .await;
+    let error = expect_error(expired, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(error["errorCode"], "ER-03002");
+}
+
+#[tokio::test]
+async fn a_new_code_replaces_the_previous_one() {
+    let emu = Emulator::demo().await;
+    let first = code_prelogin(&emu, "code", json!({ "email": "demo@example.com" })).await;
+    let first_code = last_code(&outbox(&emu, "demo@example.com").await, "otc");
+    let second = code_prelogin(&emu, "code", json!({ "email": "demo@example.com" })).await;
+    let second_code = last_code(&outbox(&emu, "demo@example.com").await, "otc");
+    let postlogin = path("code", "postlogin");
+    let old = emu
+        .post_json(
+            &postlogin,
+            &json!({ "token": first_code, "otcToken": first }),
+        )
+        .await;
+    expect_error(old, StatusCode::UNAUTHORIZED).await;
+    let new = emu
+        .post_json(
+            &postlogin,
+            &json!({ "token": second_code, "otcToken": second }),
+        )
+        .await;
+    expect_session(new, "demo@example.com").await;
+}
+
+#[tokio::test]
+async fn sms_code_goes_to_the_users_phone() {
+    let emu = Emulator::start_none().await;
+    // `auth`: the sign-in number only, not also an SMS MFA device.
+    let user = json!({
+        "email": "sms@example.com",
+        "phoneNumber": "+15550100",
+        "phoneNumberType": "auth",
+    });
+    let created = emu.post_json("/emulator/v1/users", &user).await;
+    assert!(created.status().is_success());
+    let postlogin = path("smscode", "postlogin");
+
+    for identifier in [
+        json!({ "email": "sms@example.com" }),
+        json!({ "phoneNumber": "+15550100" }),
+    ] {
+        let otc_token = code_prelogin(&emu, "smscode", identifier).await;
+        let code = last_code(&outbox(&emu, "+15550100").await, "sms_code");
+        let response = emu
+            .post_json(&postlogin, &json!({ "token": code, "otcToken": otc_token }))
+            .await;
+        expect_session(response, "sms@example.com").await;
+    }
+    assert!(outbox(&emu, "sms@example.com").await.is_empty());
+
+    // A user without a phone number gets nothing, and the answer looks the same.
+    let user = json!({ "email": "nophone@example.com" });
+    assert!(emu
+        .post_json("/emulator/v1/users", &user)
+        .await
+        .status()
+        .is_success());
+    code_prelogin(&emu, "smscode", json!({ "email": "nophone@example.com" })).await;
+    assert!(outbox(&emu, "nophone@example.com").await.is_empty());
+    let missing = emu
+        .post_json(&path("smscode", "prelogin"), &json!({}))
+        .await;
+    expect_error(missing, StatusCode::BAD_REQUEST).await;
+}
+
+#[tokio::test]
+async fn disabled_methods_are_refused() {
+    let emu = Emulator::demo().await;
+    put_config(
+        &emu,
+        json!({ "passwordless": { "magicLink": false, "otc": false, "smsCode": false } }),
+    )
+    .await;
+    for method in ["magiclink", "code", "smscode"] {
+        let pre = emu
+            .post_json(
+                &path(method, "prelogin"),
+                &json!({ "email": "demo@example.com" }),
+            )
+            .await;
+        let error = expect_error(pre, StatusCode::BAD_REQUEST).await;
+        assert_eq!(error["errorCode"], "ER-03001");
+        assert!(error["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("should be enabled"));
+        let post = emu
+            .post_json(
+                &path(method, "postlogin"),
+                &json!({ "token": "x", "otcToken": "y" }),
+            )
+            .await;
+        let error = expect_error(post, StatusCode::BAD_REQUEST).await;
+        assert_eq!(error["errorCode"], "ER-03001");
+    }
+    assert!(outbox(&emu, "demo@example.com").await.is_empty());
+}
+
+#[tokio::test]
+async fn unknown_emails_are_indistinguishable_and_get_nothing() {
+    let emu = Emulator::demo().await;
+    for method in ["magiclink", "code", "smscode"] {
+        let known = emu
+            .post_json(
+                &path(method, "prelogin"),
+                &json!({ "email": "demo@example.com" }),
+            )
+            .await;
+        let unknown = emu
+            .post_json(
+                &path(method, "prelogin"),
+                &json!({ "email": "nobody@example.com" }),
+            )
+            .await;
+        assert_eq!(known.status(), unknown.status(), "{method}");
+        let known: Value = known.json().await.unwrap();
+        let unknown: Value = unknown.json().await.unwrap();
+        let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+        assert_eq!(keys(&known), keys(&unknown), "{method}");
+        if let Some(token) = unknown["otcToken"].as_str() {
+            assert_eq!(token.len(), known["otcToken"].as_str().unwrap().len());
+            let guess = emu
+                .post_json(
+                    &path(method, "postlogin"),
+                    &json!({ "token": "123456", "otcToken": token }),
+                )
+                .await;
+            expect_error(guess, StatusCode::UNAUTHORIZED).await;
+        }
+    }
+    assert!(outbox(&emu, "nobody@example.com").await.is_empty());
+    let malformed = emu
+        .post_json(&path("code", "prelogin"), &json!({ "email": 42 }))
+        .await;
+    expect_error(malformed, StatusCode::BAD_REQUEST).await;
+}
+
+#[tokio::test]
+async fn mfa_still_applies_after_a_passwordless_first_factor() {
+    let emu = Emulator::demo().await;
+    let response = emu
+        .post_json(
+            &path("magiclink", "prelogin"),
+            &json!({ "email": "mfa@example.com" }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let messages = outbox(&emu, "mfa@example.com").await;
+    let token = messages[0]["token"].as_str().unwrap();
+    let response = emu
+        .post_json(&path("magiclink", "postlogin"), &json!({ "token": token }))
+        .await;
+    assert!(response.status().is_success());
+    assert!(refresh_cookie(&response).is_none());
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["mfaRequired"], true, "{body}");
+    assert!(body["mfaToken"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(body.get("accessToken").is_none());
+}
+
+#[tokio::test]
+async fn code_guessing_is_rate_limited() {
+    let emu = Emulator::demo().await;
+    put_config(&emu, json!({ "rateLimit": { "perUserPerMinute": 3 } })).await;
+    let otc_token = code_prelogin(&emu, "code", json!({ "email": "demo@example.com" })).await;
+    let postlogin = path("code", "postlogin");
+    for _ in 0..3 {
+        let response = emu
+            .post_json(
+                &postlogin,
+                &json!({ "token": "999999x", "otcToken": otc_token }),
+            )
+            .await;
+        expect_error(response, StatusCode::UNAUTHORIZED).await;
+    }
+    let response = emu
+        .post_json(
+            &postlogin,
+            &json!({ "token": "999999x", "otcToken": otc_token }),
+        )
+        .await;
+    assert!(response.headers().contains_key("retry-after"));
+    let error = expect_error(response, StatusCode::TOO_MANY_REQUESTS).await;
+    assert_eq!(error["errorCode"], "ER-01008");
+}
