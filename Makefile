@@ -31,7 +31,7 @@ site: pkg
 ## Build everything, start the emulator with the demo seed and serve the demo page.
 demo: site emulator
 	@echo
-	@echo "Demo: open http://127.0.0.1:$(PORT)/ and sign in as demo@example.com / Demo-pass-123!"
+	@echo "Demo: open http://localhost:$(PORT)/ and sign in as demo@example.com / Demo-pass-123!"
 	@echo "(mfa@example.com has TOTP enrolled with secret JBSWY3DPEHPK3PXP). Ctrl-C stops it."
 	@echo
 	$(EMULATOR_RELEASE) --port $(PORT) --seed demo --serve $(SITE)
@@ -71,6 +71,12 @@ test-e2e: site
 test-official: setup
 	cargo build --quiet -p frontegg-emulator
 	node --test tests/official-client/
+
+## Numbers, never timed tests: the browser download's size, and the emulator under 50 clients.
+bench: pkg emulator
+	@node bench/size.mjs
+	@echo
+	cargo run --quiet --release -p frontegg-emulator --example bench -- --clients 50 --seconds 10
 
 clean:
 	rm -rf target build pkg/frontegg_auth_wasm* pkg/snippets
