@@ -8,10 +8,13 @@ use std::rc::Rc;
 use futures_channel::oneshot;
 use serde_json::Value;
 
+use serde::de::DeserializeOwned;
+
+use crate::account::{expect_success, SignUpResult};
 use crate::config::{Mode, Options};
-use crate::core::AuthCore;
-use crate::endpoints::Profile;
-use crate::error::{Error, ErrorCode, Result};
+use crate::core::{parse, AuthCore};
+use crate::endpoints::{CodeSent, Profile};
+use crate::error::{Error, ErrorCode, Meaning, Result};
 use crate::flows::LoginResult;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::refresh::{AuthEvent, Backoff};
@@ -235,6 +238,72 @@ impl<T: Transport> Client<T> {
         let _ = self.send(request).await;
         self.core.borrow_mut().sign_out();
         self.emit();
+    }
+
+    /// Runs a login step (MFA, passwordless completion): the answer is a [`LoginResult`].
+    pub async fn step(
+        &self,
+        build: impl FnOnce(&AuthCore) -> Result<HttpRequest>,
+        meaning: Meaning,
+    ) -> Result<LoginResult> {
+        let request = build(&self.core.borrow())?;
+        let response = self.send(request).await?;
+        let result = self
+            .core
+            .borrow_mut()
+            .handle_login_like(response, (self.clock)(), meaning);
+        self.emit();
+        result
+    }
+
+    /// Runs a call that needs no session and answers a typed body (e.g. `{ otcToken }`).
+    pub async fn call<R: DeserializeOwned>(
+        &self,
+        build: impl FnOnce(&AuthCore) -> Result<HttpRequest>,
+        meaning: Meaning,
+    ) -> Result<R> {
+        let request = build(&self.core.borrow())?;
+        let response = self.send(request).await?;
+        parse(&response, meaning)
+    }
+
+    /// Runs a call that needs no session and whose answer has no body worth reading.
+    pub async fn call_empty(
+        &self,
+        build: impl FnOnce(&AuthCore) -> Result<HttpRequest>,
+        meaning: Meaning,
+    ) -> Result<()> {
+        let request = build(&self.core.borrow())?;
+        let response = self.send(request).await?;
+        expect_success(&response, meaning)
+    }
+
+    /// Runs a call with the access token whose answer has no body worth reading.
+    pub async fn call_signed_in_empty(
+        &self,
+        build: impl Fn(&AuthCore) -> Result<HttpRequest>,
+    ) -> Result<()> {
+        let response = self.authed(build).await?;
+        expect_success(&response, Meaning::SIGNED_IN)
+    }
+
+    /// Sends a passwordless link or code; the core remembers its `otcToken`.
+    pub async fn passwordless_start(&self, args: &Value) -> Result<CodeSent> {
+        let request = self.core.borrow().passwordless_start(args)?;
+        let response = self.send(request).await?;
+        self.core.borrow_mut().handle_passwordless_start(&response)
+    }
+
+    /// Creates an account; signed in at once, or waiting for the activation email.
+    pub async fn signup(&self, args: &Value) -> Result<SignUpResult> {
+        let request = self.core.borrow().signup_request(args)?;
+        let response = self.send(request).await?;
+        let result = self
+            .core
+            .borrow_mut()
+            .handle_signup(response, (self.clock)());
+        self.emit();
+        result
     }
 
     /// The signed-in user's profile.

@@ -3,11 +3,12 @@
 //! wasm bindings, the native client in tests) drives the same `AuthCore`.
 
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::config::{Mode, Options};
 use crate::endpoints::{self, AuthResponse, PasswordLogin, Profile, RefreshBody};
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Meaning, Result};
 use crate::flows::{self, LoginResult, Step};
 use crate::http::{HttpRequest, HttpResponse, Method};
 use crate::input::Fields;
@@ -25,6 +26,10 @@ pub struct AuthCore {
     refresh_cookie: Option<RefreshCookie>,
     /// Events not yet delivered to listeners.
     events: Vec<AuthEvent>,
+    /// The MFA token of a login waiting for its second factor, so MFA calls may leave it out.
+    pub(crate) pending_mfa: Option<String>,
+    /// The `otcToken` of the last passwordless code sent, so the completion may leave it out.
+    pub(crate) pending_otc: Option<String>,
 }
 
 /// A validated password login, ready to send.
@@ -40,6 +45,8 @@ impl AuthCore {
             session: None,
             refresh_cookie: None,
             events: Vec::new(),
+            pending_mfa: None,
+            pending_otc: None,
         }
     }
 
@@ -109,22 +116,45 @@ impl AuthCore {
         )
     }
 
-    /// Reads the login response; a 401 means a wrong email or password.
+    /// Reads the password login answer; a 401 means a wrong email or password.
     pub fn handle_login(&mut self, resp: HttpResponse, now_ms: f64) -> Result<LoginResult> {
-        let body: AuthResponse = parse(&resp, ErrorCode::InvalidCredentials)?;
+        self.handle_login_like(resp, now_ms, Meaning::LOGIN)
+    }
+
+    /// Reads the answer of any login-like call (password, MFA step, passwordless, sign-up):
+    /// tokens start a session; a next step is remembered (the MFA token) and returned.
+    pub fn handle_login_like(
+        &mut self,
+        resp: HttpResponse,
+        now_ms: f64,
+        meaning: Meaning,
+    ) -> Result<LoginResult> {
+        let body: AuthResponse = parse(&resp, meaning)?;
+        self.finish_login(body, &resp, now_ms)
+    }
+
+    /// Turns a login-like answer's body into the result (shared with sign-up, which nests it).
+    pub(crate) fn finish_login(
+        &mut self,
+        body: AuthResponse,
+        resp: &HttpResponse,
+        now_ms: f64,
+    ) -> Result<LoginResult> {
         match flows::interpret(body)? {
             Step::Other(result) => {
-                if matches!(
-                    result,
-                    LoginResult::MfaRequired { .. } | LoginResult::MfaEnrollmentRequired { .. }
-                ) {
+                if let LoginResult::MfaRequired { mfa }
+                | LoginResult::MfaEnrollmentRequired { mfa } = &result
+                {
+                    self.pending_mfa = Some(mfa.mfa_token.clone());
                     self.events.push(AuthEvent::MfaRequired);
                 }
                 Ok(result)
             }
             Step::Tokens(grant) => {
                 let recovery_code = grant.recovery_code.clone();
-                let session = self.absorb_grant(grant, &resp, now_ms)?;
+                let session = self.absorb_grant(grant, resp, now_ms)?;
+                self.pending_mfa = None;
+                self.pending_otc = None;
                 self.events.push(AuthEvent::SignedIn);
                 Ok(LoginResult::Authenticated {
                     session,
@@ -163,16 +193,12 @@ impl AuthCore {
                 self.events.push(AuthEvent::SessionExpired);
             }
             self.forget();
-            let mut err = Error::from_status(
-                resp.status,
-                &resp.body,
-                resp.trace_id,
-                ErrorCode::SessionExpired,
-            );
+            let mut err =
+                Error::from_status(resp.status, &resp.body, resp.trace_id, Meaning::REFRESH);
             err.code = ErrorCode::SessionExpired;
             return Err(err);
         }
-        let body: AuthResponse = parse(&resp, ErrorCode::SessionExpired)?;
+        let body: AuthResponse = parse(&resp, Meaning::REFRESH)?;
         match flows::interpret(body)? {
             Step::Tokens(grant) => {
                 let event = if self.session.is_some() {
@@ -270,6 +296,8 @@ impl AuthCore {
     fn forget(&mut self) {
         self.session = None;
         self.refresh_cookie = None;
+        self.pending_mfa = None;
+        self.pending_otc = None;
     }
 
     /// `GET users/v2/me`; `unauthorized` when signed out.
@@ -279,11 +307,32 @@ impl AuthCore {
 
     /// Reads the profile.
     pub fn handle_profile(&self, resp: HttpResponse) -> Result<Profile> {
-        parse(&resp, ErrorCode::Unauthorized)
+        parse(&resp, Meaning::SIGNED_IN)
+    }
+
+    /// A POST of a login step: cookies go along (the answer may set the refresh and device
+    /// cookies).
+    pub(crate) fn login_step<T: Serialize>(&self, path: &str, body: &T) -> HttpRequest {
+        self.request(
+            Method::Post,
+            path,
+            Some(json::to_string(body)),
+            Credentials::Refresh,
+        )
+    }
+
+    /// A POST with the access token and a JSON body.
+    pub(crate) fn authed_post<T: Serialize>(&self, path: &str, body: &T) -> Result<HttpRequest> {
+        self.authed(Method::Post, path, Some(json::to_string(body)))
     }
 
     /// A request that carries the access token.
-    fn authed(&self, method: Method, path: &str, body: Option<String>) -> Result<HttpRequest> {
+    pub(crate) fn authed(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+    ) -> Result<HttpRequest> {
         let session = self
             .session
             .as_ref()
@@ -296,7 +345,7 @@ impl AuthCore {
         Ok(req)
     }
 
-    fn request(
+    pub(crate) fn request(
         &self,
         method: Method,
         path: &str,
@@ -362,7 +411,7 @@ impl AuthCore {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Credentials {
+pub(crate) enum Credentials {
     /// No cookies.
     None,
     /// The call reads or sets the refresh cookie.
@@ -370,13 +419,13 @@ enum Credentials {
 }
 
 /// Maps a response to its typed body, or to the error its status means.
-fn parse<T: DeserializeOwned>(resp: &HttpResponse, on_unauthorized: ErrorCode) -> Result<T> {
+pub(crate) fn parse<T: DeserializeOwned>(resp: &HttpResponse, meaning: Meaning) -> Result<T> {
     if !resp.is_success() {
         return Err(Error::from_status(
             resp.status,
             &resp.body,
             resp.trace_id.clone(),
-            on_unauthorized,
+            meaning,
         ));
     }
     json::from_str(&resp.body).ok_or_else(|| {

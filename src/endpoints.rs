@@ -13,6 +13,84 @@ pub const LOGOUT: &str = "/identity/resources/auth/v1/logout";
 /// `GET` the signed-in user's profile.
 pub const ME: &str = "/identity/resources/users/v2/me";
 
+/// Prefix of the authentication routes (login steps).
+pub const AUTH_V1: &str = "/identity/resources/auth/v1";
+/// Prefix of the signed-in user's routes.
+pub const USERS_V1: &str = "/identity/resources/users/v1";
+
+/// Body of the MFA steps during login; fields left out are not sent.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct MfaStep {
+    pub mfa_token: String,
+    /// The TOTP code, as `mfa/verify` names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// The TOTP code, as enrollment names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// An SMS or email code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub otc_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remember_device: Option<bool>,
+}
+
+/// `{ otcToken }` answers: a code was sent.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct CodeSent {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otc_token: Option<String>,
+    /// Where it went, masked, when the host says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+}
+
+/// Authenticator-app enrollment: the QR code (a data URL) of the `otpauth://` URI.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct TotpEnrollment {
+    pub qr_code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+/// Body of `mfa/recover`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct MfaRecover {
+    pub email: String,
+    pub recovery_code: String,
+}
+
+/// Body of a passwordless `prelogin`.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordlessStart {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+}
+
+/// Body of a passwordless `postlogin`: the link's token or the code, and the code's `otcToken`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordlessComplete {
+    pub token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub otc_token: Option<String>,
+}
+
 /// Body of [`LOGIN`].
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]

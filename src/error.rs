@@ -103,19 +103,19 @@ impl Error {
         }
     }
 
-    /// Builds the error for a non-2xx response. `on_unauthorized` is what a 401 means for the
-    /// endpoint that answered: wrong password on login, an expired session on refresh, and so on.
+    /// Builds the error for a non-2xx response; `meaning` says what 400, 401 and 403 mean for
+    /// the endpoint that answered.
     pub fn from_status(
         status: u16,
         body: &str,
         trace_id: Option<String>,
-        on_unauthorized: ErrorCode,
+        meaning: Meaning,
     ) -> Self {
         let server: ServerError = crate::json::from_str(body).unwrap_or_default();
         let code = match status {
-            400 | 422 => ErrorCode::InvalidInput,
-            401 => on_unauthorized,
-            403 => ErrorCode::Forbidden,
+            400 | 422 => meaning.bad_request,
+            401 => meaning.unauthorized,
+            403 => meaning.forbidden,
             404 => ErrorCode::NotFound,
             409 => ErrorCode::Conflict,
             423 => ErrorCode::LockedOut,
@@ -133,6 +133,65 @@ impl Error {
             status: Some(status),
             error_code: server.error_code,
             trace_id,
+        }
+    }
+}
+
+/// What an endpoint's 400, 401 and 403 mean; every other status means the same everywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Meaning {
+    /// A 400 (or 422).
+    pub bad_request: ErrorCode,
+    /// A 401.
+    pub unauthorized: ErrorCode,
+    /// A 403.
+    pub forbidden: ErrorCode,
+}
+
+impl Meaning {
+    /// Password login: a 401 is a wrong email or password, a 403 a locked account.
+    pub const LOGIN: Self = Self::new(
+        ErrorCode::InvalidInput,
+        ErrorCode::InvalidCredentials,
+        ErrorCode::LockedOut,
+    );
+    /// Refresh: a 401 ends the session.
+    pub const REFRESH: Self = Self::new(
+        ErrorCode::InvalidInput,
+        ErrorCode::SessionExpired,
+        ErrorCode::Forbidden,
+    );
+    /// Calls with the access token: a 401 means the token is not (or no longer) accepted.
+    pub const SIGNED_IN: Self = Self::new(
+        ErrorCode::InvalidInput,
+        ErrorCode::Unauthorized,
+        ErrorCode::Forbidden,
+    );
+    /// MFA steps: a 400 is a wrong code (try again), a 401 means the MFA token expired (sign in
+    /// again), a 403 that the method is not allowed.
+    pub const MFA: Self = Self::new(
+        ErrorCode::InvalidCode,
+        ErrorCode::MfaTokenExpired,
+        ErrorCode::Forbidden,
+    );
+    /// Passwordless completion: a 401 is a wrong, used or expired code or link.
+    pub const PASSWORDLESS: Self = Self::new(
+        ErrorCode::InvalidInput,
+        ErrorCode::InvalidCode,
+        ErrorCode::Forbidden,
+    );
+    /// Calls that need nothing but their arguments (forgot password, sign-up).
+    pub const PUBLIC: Self = Self::new(
+        ErrorCode::InvalidInput,
+        ErrorCode::Unauthorized,
+        ErrorCode::Forbidden,
+    );
+
+    const fn new(bad_request: ErrorCode, unauthorized: ErrorCode, forbidden: ErrorCode) -> Self {
+        Self {
+            bad_request,
+            unauthorized,
+            forbidden,
         }
     }
 }
@@ -178,7 +237,7 @@ mod tests {
             401,
             r#"{"errors":["Incorrect email or password"],"errorCode":"ER-01000"}"#,
             Some("abc".into()),
-            ErrorCode::InvalidCredentials,
+            Meaning::LOGIN,
         );
         assert_eq!(e.code, ErrorCode::InvalidCredentials);
         assert_eq!(e.message, "Incorrect email or password");
@@ -189,15 +248,10 @@ mod tests {
 
     #[test]
     fn garbage_body_still_gives_a_sentence() {
-        let e = Error::from_status(
-            502,
-            "<html>bad gateway</html>",
-            None,
-            ErrorCode::Unauthorized,
-        );
+        let e = Error::from_status(502, "<html>bad gateway</html>", None, Meaning::SIGNED_IN);
         assert_eq!(e.code, ErrorCode::Server);
         assert!(e.message.contains("502"));
-        let e = Error::from_status(429, "", None, ErrorCode::Unauthorized);
+        let e = Error::from_status(429, "", None, Meaning::SIGNED_IN);
         assert_eq!(e.code, ErrorCode::RateLimited);
     }
 

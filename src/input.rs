@@ -57,6 +57,45 @@ impl<'a> Fields<'a> {
             .ok_or_else(|| Error::invalid_input(format!("{}: `{key}` is required.", self.what)))
     }
 
+    /// A required code or token typed by a person: spaces are dropped (codes are often pasted
+    /// as "123 456").
+    pub fn req_code(&mut self, key: &'static str) -> Result<String> {
+        Ok(self
+            .req_str(key)?
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect())
+    }
+
+    /// An optional id that goes into a URL path: only letters, digits, `-` and `_`, so it can't
+    /// change the path (`../`, `?`, `#`).
+    pub fn opt_id(&mut self, key: &'static str) -> Result<Option<&'a str>> {
+        match self.opt_str(key)? {
+            Some(id)
+                if !id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+            {
+                Err(Error::invalid_input(format!(
+                    "{}: `{key}` is not a valid id.",
+                    self.what
+                )))
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// A required id that goes into a URL path (see [`Fields::opt_id`]).
+    pub fn req_id(&mut self, key: &'static str) -> Result<&'a str> {
+        self.opt_id(key)?
+            .ok_or_else(|| Error::invalid_input(format!("{}: `{key}` is required.", self.what)))
+    }
+
+    /// The argument's name, for messages.
+    pub fn what(&self) -> &str {
+        self.what
+    }
+
     /// An optional boolean.
     pub fn opt_bool(&mut self, key: &'static str) -> Result<Option<bool>> {
         match self.get(key) {

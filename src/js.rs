@@ -10,9 +10,16 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, spawn_local};
 
+use serde::de::DeserializeOwned;
+
+use crate::account::SignUpResult;
 use crate::client::Client;
 use crate::config::{Mode, Options, StorageKind};
+use crate::core::AuthCore;
+use crate::endpoints::{CodeSent, TotpEnrollment};
+use crate::error::Meaning;
 use crate::error::{Error, ErrorCode};
+use crate::http::HttpRequest;
 use crate::refresh::{refresh_delay_ms, AuthEvent};
 use crate::storage::SnapshotStore;
 use crate::tabs::{PeerMessage, Peers};
@@ -125,6 +132,29 @@ export interface Profile {
 /** What `onAuthStateChange` listeners hear. */
 export type AuthEvent = "SIGNED_IN" | "TOKEN_REFRESHED" | "SIGNED_OUT" | "SESSION_EXPIRED" | "MFA_REQUIRED";
 
+/** A code was sent; pass `otcToken` back with the code. */
+export interface CodeSent { otcToken?: string; phoneNumber?: string }
+
+/** Authenticator-app enrollment: show `qrCode` (a data URL) as an image. */
+export interface TotpEnrollment { qrCode: string; secret?: string }
+
+export interface MfaVerifyTotpParams { mfaToken?: string; code: string; deviceId?: string; rememberDevice?: boolean }
+export interface MfaVerifySmsCodeParams { mfaToken?: string; deviceId: string; otcToken: string; code: string; rememberDevice?: boolean }
+export interface MfaVerifyEmailCodeParams { mfaToken?: string; otcToken: string; code: string; rememberDevice?: boolean }
+export interface MfaConfirmSmsParams { mfaToken?: string; otcToken: string; code: string; rememberDevice?: boolean }
+
+export type PasswordlessType = "MagicLink" | "OTC" | "SmsCode";
+export interface PasswordlessStartParams {
+  type: PasswordlessType; email?: string; phoneNumber?: string; userId?: string; username?: string;
+}
+/** `token` is the magic link's token, or the code; `otcToken` defaults to the one just sent. */
+export interface PasswordlessCompleteParams { type: PasswordlessType; token: string; otcToken?: string }
+
+export interface SignupParams {
+  email: string; companyName: string; password?: string; name?: string; phoneNumber?: string;
+  invitationToken?: string; recaptchaToken?: string;
+}
+
 export type FronteggErrorCode =
   | "invalid_input" | "network" | "timeout" | "unauthorized" | "forbidden" | "not_found"
   | "conflict" | "rate_limited" | "locked_out" | "invalid_credentials" | "invalid_code"
@@ -218,6 +248,56 @@ fn promise<T: Serialize>(
             Err(e) => Err(to_js_error(&e)),
         }
     })
+}
+
+/// Builds a request from the core and the caller's arguments.
+type Build = fn(&AuthCore, &Value) -> Result<HttpRequest, Error>;
+
+/// `{ status }` results that carry nothing else.
+#[derive(Serialize)]
+struct Status {
+    status: &'static str,
+}
+
+impl FronteggAuth {
+    /// A login step: the answer is a `LoginResult`.
+    fn step(&self, what: &'static str, params: JsValue, build: Build, meaning: Meaning) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            let args = from_js(what, params)?;
+            client.step(|core| build(core, &args), meaning).await
+        })
+    }
+
+    /// A call answering a typed body.
+    fn call<R: Serialize + DeserializeOwned + 'static>(
+        &self,
+        what: &'static str,
+        params: JsValue,
+        build: Build,
+        meaning: Meaning,
+    ) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            let args = from_js(what, params)?;
+            client.call::<R>(|core| build(core, &args), meaning).await
+        })
+    }
+
+    /// A call whose answer has no body worth reading.
+    fn call_empty(
+        &self,
+        what: &'static str,
+        params: JsValue,
+        build: Build,
+        meaning: Meaning,
+    ) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            let args = from_js(what, params)?;
+            client.call_empty(|core| build(core, &args), meaning).await
+        })
+    }
 }
 
 /// A client for one identity host. Create it with `createAuth`.
@@ -475,6 +555,271 @@ impl FronteggAuth {
             client.logout().await;
             Ok(())
         })
+    }
+
+    /// MFA: checks an authenticator-app code.
+    #[wasm_bindgen(
+        js_name = "mfaVerifyTotp",
+        unchecked_return_type = "Promise<LoginResult>"
+    )]
+    pub fn mfa_verify_totp(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "MfaVerifyTotpParams")] params: JsValue,
+    ) -> Promise {
+        self.step(
+            "mfaVerifyTotp",
+            params,
+            AuthCore::mfa_verify_totp,
+            Meaning::MFA,
+        )
+    }
+
+    /// MFA: texts a code to one of the user's phones.
+    #[wasm_bindgen(
+        js_name = "mfaSendSmsCode",
+        unchecked_return_type = "Promise<CodeSent>"
+    )]
+    pub fn mfa_send_sms_code(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ mfaToken?: string; deviceId: string }")]
+        params: JsValue,
+    ) -> Promise {
+        self.call::<CodeSent>(
+            "mfaSendSmsCode",
+            params,
+            AuthCore::mfa_send_sms_code,
+            Meaning::MFA,
+        )
+    }
+
+    /// MFA: checks the texted code.
+    #[wasm_bindgen(
+        js_name = "mfaVerifySmsCode",
+        unchecked_return_type = "Promise<LoginResult>"
+    )]
+    pub fn mfa_verify_sms_code(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "MfaVerifySmsCodeParams")] params: JsValue,
+    ) -> Promise {
+        self.step(
+            "mfaVerifySmsCode",
+            params,
+            AuthCore::mfa_verify_sms_code,
+            Meaning::MFA,
+        )
+    }
+
+    /// MFA: emails a code to the user.
+    #[wasm_bindgen(
+        js_name = "mfaSendEmailCode",
+        unchecked_return_type = "Promise<CodeSent>"
+    )]
+    pub fn mfa_send_email_code(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ mfaToken?: string }")] params: JsValue,
+    ) -> Promise {
+        self.call::<CodeSent>(
+            "mfaSendEmailCode",
+            params,
+            AuthCore::mfa_send_email_code,
+            Meaning::MFA,
+        )
+    }
+
+    /// MFA: checks the emailed code.
+    #[wasm_bindgen(
+        js_name = "mfaVerifyEmailCode",
+        unchecked_return_type = "Promise<LoginResult>"
+    )]
+    pub fn mfa_verify_email_code(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "MfaVerifyEmailCodeParams")] params: JsValue,
+    ) -> Promise {
+        self.step(
+            "mfaVerifyEmailCode",
+            params,
+            AuthCore::mfa_verify_email_code,
+            Meaning::MFA,
+        )
+    }
+
+    /// MFA enrollment during login: the QR code for an authenticator app.
+    #[wasm_bindgen(
+        js_name = "mfaEnrollTotp",
+        unchecked_return_type = "Promise<TotpEnrollment>"
+    )]
+    pub fn mfa_enroll_totp(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ mfaToken?: string }")] params: JsValue,
+    ) -> Promise {
+        self.call::<TotpEnrollment>(
+            "mfaEnrollTotp",
+            params,
+            AuthCore::mfa_enroll_totp,
+            Meaning::MFA,
+        )
+    }
+
+    /// MFA enrollment during login: the first code from the new app; signs in.
+    #[wasm_bindgen(
+        js_name = "mfaConfirmTotp",
+        unchecked_return_type = "Promise<LoginResult>"
+    )]
+    pub fn mfa_confirm_totp(
+        &self,
+        #[wasm_bindgen(
+            unchecked_param_type = "{ mfaToken?: string; code: string; rememberDevice?: boolean }"
+        )]
+        params: JsValue,
+    ) -> Promise {
+        self.step(
+            "mfaConfirmTotp",
+            params,
+            AuthCore::mfa_confirm_totp,
+            Meaning::MFA,
+        )
+    }
+
+    /// MFA enrollment during login: texts a code to a new phone.
+    #[wasm_bindgen(js_name = "mfaEnrollSms", unchecked_return_type = "Promise<CodeSent>")]
+    pub fn mfa_enroll_sms(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ mfaToken?: string; phoneNumber: string }")] params: JsValue,
+    ) -> Promise {
+        self.call::<CodeSent>(
+            "mfaEnrollSms",
+            params,
+            AuthCore::mfa_enroll_sms,
+            Meaning::MFA,
+        )
+    }
+
+    /// MFA enrollment during login: the texted code; signs in.
+    #[wasm_bindgen(
+        js_name = "mfaConfirmSms",
+        unchecked_return_type = "Promise<LoginResult>"
+    )]
+    pub fn mfa_confirm_sms(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "MfaConfirmSmsParams")] params: JsValue,
+    ) -> Promise {
+        self.step(
+            "mfaConfirmSms",
+            params,
+            AuthCore::mfa_confirm_sms,
+            Meaning::MFA,
+        )
+    }
+
+    /// Turns MFA off with a recovery code (then sign in with the password alone).
+    #[wasm_bindgen(js_name = "mfaRecover", unchecked_return_type = "Promise<void>")]
+    pub fn mfa_recover(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ email: string; recoveryCode: string }")]
+        params: JsValue,
+    ) -> Promise {
+        self.call_empty("mfaRecover", params, AuthCore::mfa_recover, Meaning::MFA)
+    }
+
+    /// Sends a magic link, an email code or an SMS code.
+    #[wasm_bindgen(
+        js_name = "passwordlessStart",
+        unchecked_return_type = "Promise<CodeSent>"
+    )]
+    pub fn passwordless_start(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "PasswordlessStartParams")] params: JsValue,
+    ) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            client
+                .passwordless_start(&from_js("passwordlessStart", params)?)
+                .await
+        })
+    }
+
+    /// Trades the link's token or the code for a session (or an MFA step).
+    #[wasm_bindgen(
+        js_name = "passwordlessComplete",
+        unchecked_return_type = "Promise<LoginResult>"
+    )]
+    pub fn passwordless_complete(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "PasswordlessCompleteParams")] params: JsValue,
+    ) -> Promise {
+        self.step(
+            "passwordlessComplete",
+            params,
+            AuthCore::passwordless_complete,
+            Meaning::PASSWORDLESS,
+        )
+    }
+
+    /// Creates an account: signed in at once, or `{ status: "activation_required" }`.
+    #[wasm_bindgen(
+        unchecked_return_type = "Promise<LoginResult | { status: \"activation_required\" }>"
+    )]
+    pub fn signup(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "SignupParams")] params: JsValue,
+    ) -> Promise {
+        let client = self.client.clone();
+        future_to_promise(async move {
+            let outcome = async { client.signup(&from_js("signup", params)?).await }.await;
+            match outcome {
+                Ok(SignUpResult::Login(result)) => to_js(&result),
+                Ok(SignUpResult::ActivationRequired) => to_js(&Status {
+                    status: "activation_required",
+                }),
+                Err(e) => Err(to_js_error(&e)),
+            }
+        })
+    }
+
+    /// Changes the signed-in user's password.
+    #[wasm_bindgen(js_name = "changePassword", unchecked_return_type = "Promise<void>")]
+    pub fn change_password(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ password: string; newPassword: string }")] params: JsValue,
+    ) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            let args = from_js("changePassword", params)?;
+            client
+                .call_signed_in_empty(|core| core.change_password(&args))
+                .await
+        })
+    }
+
+    /// Emails a password-reset link (the same answer for unknown emails).
+    #[wasm_bindgen(js_name = "forgotPassword", unchecked_return_type = "Promise<void>")]
+    pub fn forgot_password(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ email: string }")] params: JsValue,
+    ) -> Promise {
+        self.call_empty(
+            "forgotPassword",
+            params,
+            AuthCore::forgot_password,
+            Meaning::PUBLIC,
+        )
+    }
+
+    /// Sets a new password from a reset link's `userId` and `token`.
+    #[wasm_bindgen(js_name = "resetPassword", unchecked_return_type = "Promise<void>")]
+    pub fn reset_password(
+        &self,
+        #[wasm_bindgen(
+            unchecked_param_type = "{ userId: string; token: string; password: string }"
+        )]
+        params: JsValue,
+    ) -> Promise {
+        self.call_empty(
+            "resetPassword",
+            params,
+            AuthCore::reset_password,
+            Meaning::PUBLIC,
+        )
     }
 
     /// The signed-in user's profile (`GET users/v2/me`).

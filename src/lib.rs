@@ -5,6 +5,7 @@
 //! machine, token rules) driven by a thin async [`client::Client`] over a [`transport::Transport`].
 //! In wasm builds, [`js`] exports it to JavaScript with wasm-bindgen.
 
+pub mod account;
 pub mod client;
 pub mod config;
 pub mod core;
@@ -16,6 +17,8 @@ pub mod input;
 #[cfg(target_arch = "wasm32")]
 pub mod js;
 pub mod json;
+pub mod mfa;
+pub mod passwordless;
 pub mod refresh;
 pub mod session;
 #[cfg(target_arch = "wasm32")]

@@ -48,3 +48,69 @@ impl Drop for Emulator {
         let _ = self.child.wait();
     }
 }
+
+/// The emulator's developer endpoints, for arranging a test and reading what was "sent".
+pub mod dev {
+    use serde_json::Value;
+
+    async fn json(response: reqwest::Response) -> Value {
+        assert!(
+            response.status().is_success(),
+            "developer endpoint: {}",
+            response.status()
+        );
+        response.json().await.expect("json")
+    }
+
+    /// The last message sent to `to`.
+    pub async fn last_message(base: &str, to: &str) -> Value {
+        let url = format!("{base}/emulator/v1/outbox?to={}", to.replace('+', "%2B"));
+        let messages = json(reqwest::get(url).await.expect("outbox")).await;
+        messages
+            .as_array()
+            .and_then(|m| m.last().cloned())
+            .unwrap_or_else(|| panic!("nothing sent to {to}"))
+    }
+
+    /// Merges `patch` into the emulator's config.
+    pub async fn config(base: &str, patch: Value) {
+        let client = reqwest::Client::new();
+        json(
+            client
+                .put(format!("{base}/emulator/v1/config"))
+                .json(&patch)
+                .send()
+                .await
+                .expect("config"),
+        )
+        .await;
+    }
+
+    /// Creates a user (password `Demo-pass-123!` unless given).
+    pub async fn create_user(base: &str, mut user: Value) {
+        if user.get("password").is_none() {
+            user["password"] = "Demo-pass-123!".into();
+        }
+        let client = reqwest::Client::new();
+        json(
+            client
+                .post(format!("{base}/emulator/v1/users"))
+                .json(&user)
+                .send()
+                .await
+                .expect("create user"),
+        )
+        .await;
+    }
+
+    /// The emulator's clock, Unix seconds.
+    pub async fn now(base: &str) -> u64 {
+        let clock = json(
+            reqwest::get(format!("{base}/emulator/v1/clock"))
+                .await
+                .expect("clock"),
+        )
+        .await;
+        clock["now"].as_u64().expect("now")
+    }
+}

@@ -1,20 +1,18 @@
 // Browser mode across tabs and reloads: one refresh serves every tab of an origin, signing out in
 // one signs out all, and the storage option decides what survives a reload.
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { launchChromium } from "../support/chromium.mjs";
 import { startEmulator } from "../support/emulator.mjs";
+import { harnessPage, writeHarness } from "../support/harness.mjs";
 
 const site = fileURLToPath(new URL("../../build/site", import.meta.url));
 const demo = { email: "demo@example.com", password: "Demo-pass-123!" };
 let emu, browser;
 
 before(async () => {
-  // A bare page with the package on it (the demo page would start a client of its own).
-  await writeFile(`${site}/harness.html`, `<!doctype html><script type="module">
-    import * as sdk from "./pkg/index.js"; window.sdk = sdk;</script>`);
+  await writeHarness(site);
   emu = await startEmulator(["--serve", site]);
   browser = await launchChromium();
 });
@@ -23,18 +21,7 @@ after(async () => {
   await emu?.stop();
 });
 
-/** A page of the emulator's origin with a client made from `options`, recording its events. */
-async function tab(context, options = {}) {
-  const page = await context.newPage();
-  await page.goto(`${emu.url}/harness.html`);
-  await page.waitForFunction(() => window.sdk);
-  await page.evaluate(async (options) => {
-    window.auth = await window.sdk.createAuth(options);
-    window.heard = [];
-    window.auth.onAuthStateChange((event) => window.heard.push(event));
-  }, { baseUrl: emu.url, autoRefresh: false, ...options });
-  return page;
-}
+const tab = (context, options) => harnessPage(context, emu.url, options);
 
 function countRefreshes(context) {
   const counter = { n: 0 };

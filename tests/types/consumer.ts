@@ -59,3 +59,27 @@ export async function events(): Promise<() => void> {
   auth.onAuthStateChange((event) => event === "LOGGED_IN");
   return stop;
 }
+
+export async function flows(): Promise<string> {
+  const auth = await createAuth({ baseUrl: "http://127.0.0.1:8787" });
+  const first = await auth.login({ email: "mfa@example.com", password: "x" });
+  if (first.status === "mfa_required") {
+    const phone = first.mfa.devices.phones[0];
+    if (phone) {
+      const { otcToken } = await auth.mfaSendSmsCode({ deviceId: phone.id });
+      await auth.mfaVerifySmsCode({ deviceId: phone.id, otcToken: otcToken ?? "", code: "123456" });
+    }
+    const done = await auth.mfaVerifyTotp({ code: "123456", rememberDevice: true });
+    if (done.status === "authenticated") return done.session.user.email;
+  }
+  const { qrCode } = await auth.mfaEnrollTotp({});
+  await auth.passwordlessStart({ type: "OTC", email: "a@b.c" });
+  const signedUp = await auth.signup({ email: "a@b.c", companyName: "A" });
+  if (signedUp.status === "activation_required") return qrCode;
+  // @ts-expect-error passwordless types are a closed set
+  await auth.passwordlessStart({ type: "Carrier", email: "a@b.c" });
+  // @ts-expect-error a code is required
+  await auth.mfaVerifyTotp({ mfaToken: "m" });
+  await auth.changePassword({ password: "a", newPassword: "b" });
+  return signedUp.status;
+}

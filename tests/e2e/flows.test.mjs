@@ -1,0 +1,184 @@
+// Every sign-in path through the built package in Chromium (browser mode) against the emulator:
+// codes come from the emulator's outbox, TOTP codes are computed at the emulator's clock, and
+// the enrollment QR code is scanned as an authenticator app would.
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { launchChromium } from "../support/chromium.mjs";
+import { dev as devApi, scanTotpSecret } from "../support/dev.mjs";
+import { startEmulator } from "../support/emulator.mjs";
+import { call, harnessPage, writeHarness } from "../support/harness.mjs";
+
+const site = fileURLToPath(new URL("../../build/site", import.meta.url));
+const password = "Demo-pass-123!";
+let emu, browser, dev, context, page;
+
+before(async () => {
+  await writeHarness(site);
+  emu = await startEmulator(["--serve", site]);
+  dev = devApi(emu.url);
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+  await emu?.stop();
+});
+beforeEach(async () => {
+  await context?.close();
+  await dev.reset();
+  context = await browser.newContext();
+  page = await harnessPage(context, emu.url);
+});
+
+async function ok(method, args) {
+  const result = await call(page, method, args);
+  assert.ok(result.ok, `${method}: ${JSON.stringify(result.error)}`);
+  return result.value;
+}
+
+async function fails(method, args, code) {
+  const result = await call(page, method, args);
+  assert.equal(result.ok, false, `${method} should fail with ${code}`);
+  assert.ok(result.error.isFronteggError, "a FronteggError");
+  assert.equal(result.error.code, code, result.error.message);
+  return result.error;
+}
+
+const code = async (to) => (await dev.lastMessage(to)).code;
+
+describe("MFA during login", () => {
+  test("authenticator app; a wrong code is invalid_code; a remembered device skips MFA next time", async () => {
+    const first = await ok("login", { email: "mfa@example.com", password });
+    assert.equal(first.status, "mfa_required");
+    assert.ok(first.mfa.strategies.includes("AuthenticatorApp"));
+    await fails("mfaVerifyTotp", { code: "000000" }, "invalid_code");
+    const done = await ok("mfaVerifyTotp", { code: await dev.totp("JBSWY3DPEHPK3PXP"), rememberDevice: true });
+    assert.equal(done.status, "authenticated");
+    assert.equal(done.session.user.email, "mfa@example.com");
+    assert.deepEqual(await page.evaluate(() => window.heard), ["MFA_REQUIRED", "SIGNED_IN"]);
+
+    await ok("logout");
+    const again = await ok("login", { email: "mfa@example.com", password });
+    assert.equal(again.status, "authenticated", "the device cookie skipped MFA");
+  });
+
+  test("email code and SMS code", async () => {
+    await ok("login", { email: "mfa@example.com", password });
+    const { otcToken } = await ok("mfaSendEmailCode", {});
+    const done = await ok("mfaVerifyEmailCode", { otcToken, code: await code("mfa@example.com") });
+    assert.equal(done.status, "authenticated");
+    await ok("logout");
+
+    await dev.createUser({ email: "sms@example.com", phoneNumber: "+15550100", phoneNumberType: "mfa" });
+    const first = await ok("login", { email: "sms@example.com", password });
+    const deviceId = first.mfa.devices.phones[0].id;
+    const sent = await ok("mfaSendSmsCode", { deviceId });
+    await fails("mfaVerifySmsCode", { deviceId, otcToken: sent.otcToken, code: "000000" }, "invalid_code");
+    const verified = await ok("mfaVerifySmsCode", { deviceId, otcToken: sent.otcToken, code: await code("+15550100") });
+    assert.equal(verified.session.user.email, "sms@example.com");
+  });
+
+  test("forced enrollment with the QR code, a recovery code shown once, then recovery", async () => {
+    await dev.config({ mfa: { enforce: "Force" } });
+    const first = await ok("login", { email: "demo@example.com", password });
+    assert.equal(first.status, "mfa_enrollment_required");
+    const { qrCode } = await ok("mfaEnrollTotp", {});
+    assert.match(qrCode, /^data:image\/png;base64,/);
+    const enrolled = await ok("mfaConfirmTotp", { code: await dev.totp(scanTotpSecret(qrCode)) });
+    assert.equal(enrolled.status, "authenticated");
+    assert.ok(enrolled.recoveryCode, "a recovery code to show once");
+    await ok("logout");
+
+    assert.equal((await ok("login", { email: "demo@example.com", password })).status, "mfa_required");
+    await ok("mfaRecover", { email: "demo@example.com", recoveryCode: enrolled.recoveryCode });
+    await fails("mfaRecover", { email: "demo@example.com", recoveryCode: enrolled.recoveryCode }, "invalid_code");
+  });
+
+  test("forced enrollment by SMS", async () => {
+    await dev.config({ mfa: { enforce: "Force" } });
+    await ok("login", { email: "demo@example.com", password });
+    const { otcToken } = await ok("mfaEnrollSms", { phoneNumber: "+15550123" });
+    const done = await ok("mfaConfirmSms", { otcToken, code: await code("+15550123") });
+    assert.equal(done.status, "authenticated");
+    assert.ok(done.recoveryCode);
+  });
+});
+
+describe("passwordless", () => {
+  test("magic link, email code and SMS code; MFA still applies", async () => {
+    await ok("passwordlessStart", { type: "MagicLink", email: "demo@example.com" });
+    const link = await dev.lastMessage("demo@example.com");
+    assert.equal((await ok("passwordlessComplete", { type: "MagicLink", token: link.token })).status, "authenticated");
+    await fails("passwordlessComplete", { type: "MagicLink", token: link.token }, "invalid_code");
+    await ok("logout");
+
+    await ok("passwordlessStart", { type: "OTC", email: "demo@example.com" });
+    await fails("passwordlessComplete", { type: "OTC", token: "000000" }, "invalid_code");
+    const viaCode = await ok("passwordlessComplete", { type: "OTC", token: await code("demo@example.com") });
+    assert.equal(viaCode.session.user.email, "demo@example.com");
+    await ok("logout");
+
+    await dev.createUser({ email: "phone@example.com", phoneNumber: "+15550199" });
+    await ok("passwordlessStart", { type: "SmsCode", email: "phone@example.com" });
+    const viaSms = await ok("passwordlessComplete", { type: "SmsCode", token: await code("+15550199") });
+    assert.equal(viaSms.session.user.email, "phone@example.com");
+    await ok("logout");
+
+    await ok("passwordlessStart", { type: "OTC", email: "mfa@example.com" });
+    const step = await ok("passwordlessComplete", { type: "OTC", token: await code("mfa@example.com") });
+    assert.equal(step.status, "mfa_required");
+  });
+
+  test("an unknown email is answered like a known one", async () => {
+    const known = await ok("passwordlessStart", { type: "OTC", email: "demo@example.com" });
+    const unknown = await ok("passwordlessStart", { type: "OTC", email: "nobody@example.com" });
+    assert.deepEqual(Object.keys(unknown).sort(), Object.keys(known).sort());
+  });
+});
+
+describe("sign-up and passwords", () => {
+  test("sign up, change the password, forget it, reset it", async () => {
+    const signedUp = await ok("signup", { email: "new@example.com", password: "First-pass-1!", companyName: "New Co" });
+    assert.equal(signedUp.status, "authenticated");
+    await fails("signup", { email: "new@example.com", password: "First-pass-1!", companyName: "X" }, "conflict");
+    assert.deepEqual(await ok("signup", { email: "later@example.com", companyName: "Later" }), { status: "activation_required" });
+
+    await fails("changePassword", { password: "wrong-current", newPassword: "Second-pass-2!" }, "invalid_input");
+    await ok("changePassword", { password: "First-pass-1!", newPassword: "Second-pass-2!" });
+    await ok("logout");
+    await fails("login", { email: "new@example.com", password: "First-pass-1!" }, "invalid_credentials");
+
+    await ok("forgotPassword", { email: "new@example.com" });
+    const link = new URL((await dev.lastMessage("new@example.com")).link);
+    const reset = { userId: link.searchParams.get("userId"), token: link.searchParams.get("token"), password: "Third-pass-3!" };
+    await ok("resetPassword", reset);
+    await fails("resetPassword", reset, "invalid_input");
+    assert.equal((await ok("login", { email: "new@example.com", password: "Third-pass-3!" })).status, "authenticated");
+  });
+});
+
+describe("bad input", () => {
+  // Every method, given missing or mistyped arguments, rejects with invalid_input before any request.
+  const cases = [
+    ["login", {}], ["login", { email: "a@b.c" }], ["login", { email: 1, password: "x" }], ["login", "nope"],
+    ["mfaVerifyTotp", { mfaToken: "m" }], ["mfaVerifyTotp", { mfaToken: "m", code: 123456 }],
+    ["mfaSendSmsCode", { mfaToken: "m" }], ["mfaSendSmsCode", { mfaToken: "m", deviceId: "../x" }],
+    ["mfaVerifySmsCode", { mfaToken: "m", deviceId: "d", code: "1" }], ["mfaSendEmailCode", {}],
+    ["mfaVerifyEmailCode", { mfaToken: "m", code: "1" }], ["mfaEnrollTotp", { mfaToken: 5 }],
+    ["mfaConfirmTotp", { mfaToken: "m" }], ["mfaEnrollSms", { mfaToken: "m" }],
+    ["mfaConfirmSms", { mfaToken: "m", code: "1" }], ["mfaRecover", { email: "a@b.c" }],
+    ["passwordlessStart", { type: "OTC" }], ["passwordlessStart", { type: "Fax", email: "a@b.c" }],
+    ["passwordlessComplete", { type: "OTC" }], ["signup", { email: "a@b.c" }],
+    ["changePassword", { password: "a" }], ["forgotPassword", {}], ["resetPassword", { userId: "u", token: "t" }],
+    ["login", { email: "a@b.c", password: "x", extra: 1 }],
+  ];
+  test(`${cases.length} malformed calls: invalid_input, no request`, async () => {
+    let requests = 0;
+    page.on("request", (r) => r.url().includes("/identity/") && requests++);
+    for (const [method, args] of cases) {
+      const error = await fails(method, args, "invalid_input");
+      assert.ok(error.message.length > 10, `${method}: a sentence, not a code`);
+    }
+    assert.equal(requests, 0);
+  });
+});

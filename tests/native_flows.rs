@@ -1,0 +1,438 @@
+//! Every sign-in path of the SDK core against the emulator: MFA (TOTP, SMS, email code,
+//! enrollment, recovery), passwordless, sign-up and passwords. Codes come from the emulator's
+//! outbox and TOTP codes are computed at the emulator's clock, as a person's phone would.
+
+mod common;
+
+use base64::Engine as _;
+use common::{dev, Emulator};
+use frontegg_auth_wasm::account::SignUpResult;
+use frontegg_auth_wasm::error::Meaning;
+use frontegg_auth_wasm::flows::MfaChallenge;
+use frontegg_auth_wasm::transport::native::NativeTransport;
+use frontegg_auth_wasm::{Client, ErrorCode, LoginResult, Mode, Options};
+use serde_json::{json, Value};
+use totp_rs::{Builder, Secret};
+
+const PASSWORD: &str = "Demo-pass-123!";
+const MFA_SECRET: &str = "JBSWY3DPEHPK3PXP";
+
+fn now_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .unwrap_or_default()
+}
+
+fn client(url: &str) -> Client<NativeTransport> {
+    let options = Options::from_json(&json!({ "baseUrl": url })).expect("options");
+    Client::new(options, Mode::Server, NativeTransport::default(), now_ms)
+}
+
+async fn totp(url: &str, secret: &str) -> String {
+    let secret = Secret::try_from_base32(secret).expect("base32 secret");
+    // SHA-1, 6 digits, 30 s: RFC 6238's defaults, as authenticator apps use them.
+    let totp = Builder::new().with_secret(secret).build_noncompliant();
+    totp.generate(dev::now(url).await).to_string()
+}
+
+fn authenticated(result: LoginResult) -> frontegg_auth_wasm::Session {
+    match result {
+        LoginResult::Authenticated { session, .. } => session,
+        other => panic!("expected authenticated, got {other:?}"),
+    }
+}
+
+fn mfa(result: LoginResult) -> MfaChallenge {
+    match result {
+        LoginResult::MfaRequired { mfa } | LoginResult::MfaEnrollmentRequired { mfa } => mfa,
+        other => panic!("expected an MFA step, got {other:?}"),
+    }
+}
+
+async fn login(c: &Client<NativeTransport>, email: &str) -> LoginResult {
+    c.login(&json!({ "email": email, "password": PASSWORD }))
+        .await
+        .expect("login")
+}
+
+/// The secret inside a `data:image/png;base64,...` QR code of an `otpauth://totp/` URI, as an
+/// authenticator app would scan it.
+fn scan(qr_code: &str) -> String {
+    let png = qr_code
+        .strip_prefix("data:image/png;base64,")
+        .expect("a PNG data URL");
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(png)
+        .expect("base64");
+    let mut image =
+        rqrr::PreparedImage::prepare(image::load_from_memory(&png).expect("png").to_luma8());
+    let (_, uri) = image.detect_grids()[0].decode().expect("a QR code");
+    let query = uri.split_once('?').expect("otpauth query").1;
+    query
+        .split('&')
+        .find_map(|p| p.strip_prefix("secret="))
+        .expect("secret")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn mfa_with_an_authenticator_app() {
+    let emu = Emulator::start();
+    let c = client(&emu.url);
+    let challenge = mfa(login(&c, "mfa@example.com").await);
+    assert!(challenge.strategies.iter().any(|s| s == "AuthenticatorApp"));
+
+    let wrong = c
+        .step(
+            |core| core.mfa_verify_totp(&json!({ "code": "000000" })),
+            Meaning::MFA,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.code, ErrorCode::InvalidCode);
+    assert!(c.session().is_none());
+
+    // The MFA token is remembered from the login: the app need not pass it.
+    let code = totp(&emu.url, MFA_SECRET).await;
+    let session = authenticated(
+        c.step(
+            |core| core.mfa_verify_totp(&json!({ "code": code })),
+            Meaning::MFA,
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(session.user.email, "mfa@example.com");
+    assert_eq!(c.get_profile().await.unwrap().email, "mfa@example.com");
+
+    // A spent MFA token is refused as expired, not as a wrong code.
+    let again = c
+        .step(
+            |core| core.mfa_verify_totp(&json!({ "mfaToken": challenge.mfa_token, "code": code })),
+            Meaning::MFA,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(again.code, ErrorCode::MfaTokenExpired);
+}
+
+#[tokio::test]
+async fn mfa_with_an_email_code_and_with_an_sms_code() {
+    let emu = Emulator::start();
+    let c = client(&emu.url);
+    mfa(login(&c, "mfa@example.com").await);
+    let sent: frontegg_auth_wasm::endpoints::CodeSent = c
+        .call(|core| core.mfa_send_email_code(&json!({})), Meaning::MFA)
+        .await
+        .unwrap();
+    let otc_token = sent.otc_token.expect("otcToken");
+    let code = dev::last_message(&emu.url, "mfa@example.com").await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let args = json!({ "otcToken": otc_token, "code": code });
+    authenticated(
+        c.step(|core| core.mfa_verify_email_code(&args), Meaning::MFA)
+            .await
+            .unwrap(),
+    );
+
+    dev::create_user(
+        &emu.url,
+        json!({ "email": "sms@example.com", "phoneNumber": "+15550100", "phoneNumberType": "mfa" }),
+    )
+    .await;
+    let c = client(&emu.url);
+    let challenge = mfa(login(&c, "sms@example.com").await);
+    let phone = challenge
+        .devices
+        .phones
+        .first()
+        .expect("an MFA phone")
+        .id
+        .clone();
+    let sent: frontegg_auth_wasm::endpoints::CodeSent = c
+        .call(
+            |core| core.mfa_send_sms_code(&json!({ "deviceId": phone })),
+            Meaning::MFA,
+        )
+        .await
+        .unwrap();
+    let code = dev::last_message(&emu.url, "+15550100").await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let wrong = json!({ "deviceId": phone, "otcToken": sent.otc_token, "code": "000000" });
+    assert_eq!(
+        c.step(|core| core.mfa_verify_sms_code(&wrong), Meaning::MFA)
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidCode
+    );
+    let right = json!({ "deviceId": phone, "otcToken": sent.otc_token, "code": code });
+    authenticated(
+        c.step(|core| core.mfa_verify_sms_code(&right), Meaning::MFA)
+            .await
+            .unwrap(),
+    );
+}
+
+#[tokio::test]
+async fn forced_enrollment_then_recovery() {
+    let emu = Emulator::start();
+    dev::config(&emu.url, json!({ "mfa": { "enforce": "Force" } })).await;
+    let c = client(&emu.url);
+    let result = login(&c, "demo@example.com").await;
+    assert!(
+        matches!(result, LoginResult::MfaEnrollmentRequired { .. }),
+        "{result:?}"
+    );
+
+    let enrollment: frontegg_auth_wasm::endpoints::TotpEnrollment = c
+        .call(|core| core.mfa_enroll_totp(&json!({})), Meaning::MFA)
+        .await
+        .unwrap();
+    let secret = scan(&enrollment.qr_code);
+    let code = totp(&emu.url, &secret).await;
+    let LoginResult::Authenticated { recovery_code, .. } = c
+        .step(
+            |core| core.mfa_confirm_totp(&json!({ "code": code })),
+            Meaning::MFA,
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("expected a session after enrollment")
+    };
+    let recovery_code = recovery_code.expect("a recovery code, shown once");
+
+    // Next sign-in asks for the new factor; the recovery code turns MFA off instead.
+    let c = client(&emu.url);
+    mfa(login(&c, "demo@example.com").await);
+    let recover = json!({ "email": "demo@example.com", "recoveryCode": recovery_code });
+    c.call_empty(|core| core.mfa_recover(&recover), Meaning::MFA)
+        .await
+        .unwrap();
+    dev::config(&emu.url, json!({ "mfa": { "enforce": "DontForce" } })).await;
+    authenticated(login(&client(&emu.url), "demo@example.com").await);
+    let reused = client(&emu.url)
+        .call_empty(|core| core.mfa_recover(&recover), Meaning::MFA)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        reused.code,
+        ErrorCode::InvalidCode,
+        "a recovery code works once"
+    );
+}
+
+#[tokio::test]
+async fn forced_sms_enrollment() {
+    let emu = Emulator::start();
+    dev::config(&emu.url, json!({ "mfa": { "enforce": "Force" } })).await;
+    let c = client(&emu.url);
+    mfa(login(&c, "demo@example.com").await);
+    let sent: frontegg_auth_wasm::endpoints::CodeSent = c
+        .call(
+            |core| core.mfa_enroll_sms(&json!({ "phoneNumber": "+15550123" })),
+            Meaning::MFA,
+        )
+        .await
+        .unwrap();
+    let code = dev::last_message(&emu.url, "+15550123").await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let args = json!({ "otcToken": sent.otc_token, "code": code });
+    let LoginResult::Authenticated { recovery_code, .. } = c
+        .step(|core| core.mfa_confirm_sms(&args), Meaning::MFA)
+        .await
+        .unwrap()
+    else {
+        panic!("expected a session")
+    };
+    assert!(recovery_code.is_some());
+}
+
+#[tokio::test]
+async fn passwordless_code_magic_link_and_sms() {
+    let emu = Emulator::start();
+    let c = client(&emu.url);
+    let sent = c
+        .passwordless_start(&json!({ "type": "OTC", "email": "demo@example.com" }))
+        .await
+        .unwrap();
+    assert!(sent.otc_token.is_some());
+    let code = dev::last_message(&emu.url, "demo@example.com").await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let wrong = c
+        .step(
+            |core| core.passwordless_complete(&json!({ "type": "OTC", "token": "000000" })),
+            Meaning::PASSWORDLESS,
+        )
+        .await;
+    assert_eq!(wrong.unwrap_err().code, ErrorCode::InvalidCode);
+    let args = json!({ "type": "OTC", "token": code });
+    authenticated(
+        c.step(
+            |core| core.passwordless_complete(&args),
+            Meaning::PASSWORDLESS,
+        )
+        .await
+        .unwrap(),
+    );
+
+    let c = client(&emu.url);
+    c.passwordless_start(&json!({ "type": "MagicLink", "email": "demo@example.com" }))
+        .await
+        .unwrap();
+    let message = dev::last_message(&emu.url, "demo@example.com").await;
+    assert_eq!(message["kind"], "magic_link");
+    let args = json!({ "type": "MagicLink", "token": message["token"] });
+    authenticated(
+        c.step(
+            |core| core.passwordless_complete(&args),
+            Meaning::PASSWORDLESS,
+        )
+        .await
+        .unwrap(),
+    );
+    let reused = c
+        .step(
+            |core| core.passwordless_complete(&args),
+            Meaning::PASSWORDLESS,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(reused.code, ErrorCode::InvalidCode, "a link works once");
+
+    dev::create_user(
+        &emu.url,
+        json!({ "email": "phone@example.com", "phoneNumber": "+15550199" }),
+    )
+    .await;
+    let c = client(&emu.url);
+    c.passwordless_start(&json!({ "type": "SmsCode", "email": "phone@example.com" }))
+        .await
+        .unwrap();
+    let code = dev::last_message(&emu.url, "+15550199").await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let args = json!({ "type": "SmsCode", "token": code });
+    assert_eq!(
+        authenticated(
+            c.step(
+                |core| core.passwordless_complete(&args),
+                Meaning::PASSWORDLESS
+            )
+            .await
+            .unwrap()
+        )
+        .user
+        .email,
+        "phone@example.com"
+    );
+
+    // MFA still applies after a passwordless first factor.
+    let c = client(&emu.url);
+    c.passwordless_start(&json!({ "type": "OTC", "email": "mfa@example.com" }))
+        .await
+        .unwrap();
+    let code = dev::last_message(&emu.url, "mfa@example.com").await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let args = json!({ "type": "OTC", "token": code });
+    mfa(c
+        .step(
+            |core| core.passwordless_complete(&args),
+            Meaning::PASSWORDLESS,
+        )
+        .await
+        .unwrap());
+}
+
+#[tokio::test]
+async fn signup_forgot_reset_and_change_password() {
+    let emu = Emulator::start();
+    let c = client(&emu.url);
+    let signed_up = c.signup(&json!({ "email": "new@example.com", "password": "First-pass-1!", "companyName": "New Co" })).await.unwrap();
+    assert!(matches!(
+        signed_up,
+        SignUpResult::Login(LoginResult::Authenticated { .. })
+    ));
+    assert_eq!(c.get_profile().await.unwrap().email, "new@example.com");
+    let taken = c
+        .signup(
+            &json!({ "email": "new@example.com", "password": "First-pass-1!", "companyName": "X" }),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(taken.code, ErrorCode::Conflict);
+    let pending = client(&emu.url)
+        .signup(&json!({ "email": "later@example.com", "companyName": "Later" }))
+        .await
+        .unwrap();
+    assert_eq!(pending, SignUpResult::ActivationRequired);
+
+    let change = json!({ "password": "First-pass-1!", "newPassword": "Second-pass-2!" });
+    c.call_signed_in_empty(|core| core.change_password(&change))
+        .await
+        .unwrap();
+    let login_with = |password: &'static str| {
+        let url = emu.url.clone();
+        async move {
+            client(&url)
+                .login(&json!({ "email": "new@example.com", "password": password }))
+                .await
+        }
+    };
+    assert_eq!(
+        login_with("First-pass-1!").await.unwrap_err().code,
+        ErrorCode::InvalidCredentials
+    );
+    authenticated(login_with("Second-pass-2!").await.unwrap());
+
+    let forgot = json!({ "email": "new@example.com" });
+    client(&emu.url)
+        .call_empty(|core| core.forgot_password(&forgot), Meaning::PUBLIC)
+        .await
+        .unwrap();
+    let message = dev::last_message(&emu.url, "new@example.com").await;
+    assert_eq!(message["kind"], "password_reset");
+    let link: Value = message["link"].clone();
+    let query = link
+        .as_str()
+        .and_then(|l| l.split_once('?'))
+        .expect("reset link")
+        .1
+        .to_owned();
+    let param = |name: &str| {
+        query
+            .split('&')
+            .find_map(|p| p.strip_prefix(&format!("{name}=")))
+            .expect(name)
+            .to_owned()
+    };
+    let reset =
+        json!({ "userId": param("userId"), "token": param("token"), "password": "Third-pass-3!" });
+    client(&emu.url)
+        .call_empty(|core| core.reset_password(&reset), Meaning::PUBLIC)
+        .await
+        .unwrap();
+    authenticated(login_with("Third-pass-3!").await.unwrap());
+    let reused = client(&emu.url)
+        .call_empty(|core| core.reset_password(&reset), Meaning::PUBLIC)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        reused.code,
+        ErrorCode::InvalidInput,
+        "a reset link works once"
+    );
+}
