@@ -42,7 +42,7 @@ struct SignUpAnswer {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SignUpResult {
     /// Signed in, or a next step (MFA) as after a login.
-    Login(LoginResult),
+    Login(Box<LoginResult>),
     /// The account must be activated from the email first.
     ActivationRequired,
 }
@@ -89,7 +89,9 @@ impl AuthCore {
     pub fn handle_signup(&mut self, resp: HttpResponse, now_ms: f64) -> Result<SignUpResult> {
         let answer: SignUpAnswer = parse(&resp, Meaning::PUBLIC)?;
         match answer.auth_response {
-            Some(auth) => Ok(SignUpResult::Login(self.finish_login(auth, &resp, now_ms)?)),
+            Some(auth) => Ok(SignUpResult::Login(Box::new(
+                self.finish_login(auth, &resp, now_ms)?,
+            ))),
             None if answer.should_activate => Ok(SignUpResult::ActivationRequired),
             None => Err(Error::bad_response(
                 resp.status,
@@ -195,10 +197,9 @@ mod tests {
                 0.0,
             )
             .unwrap();
-        assert!(matches!(
-            result,
-            SignUpResult::Login(LoginResult::Authenticated { .. })
-        ));
+        assert!(
+            matches!(result, SignUpResult::Login(ref r) if matches!(**r, LoginResult::Authenticated { .. }))
+        );
         assert_eq!(
             c.session().unwrap().refresh_token.as_deref(),
             Some("r"),

@@ -767,7 +767,7 @@ impl FronteggAuth {
         future_to_promise(async move {
             let outcome = async { client.signup(&from_js("signup", params)?).await }.await;
             match outcome {
-                Ok(SignUpResult::Login(result)) => to_js(&result),
+                Ok(SignUpResult::Login(result)) => to_js(&*result),
                 Ok(SignUpResult::ActivationRequired) => to_js(&Status {
                     status: "activation_required",
                 }),

@@ -362,10 +362,9 @@ async fn signup_forgot_reset_and_change_password() {
     let emu = Emulator::start();
     let c = client(&emu.url);
     let signed_up = c.signup(&json!({ "email": "new@example.com", "password": "First-pass-1!", "companyName": "New Co" })).await.unwrap();
-    assert!(matches!(
-        signed_up,
-        SignUpResult::Login(LoginResult::Authenticated { .. })
-    ));
+    assert!(
+        matches!(signed_up, SignUpResult::Login(ref r) if matches!(**r, LoginResult::Authenticated { .. }))
+    );
     assert_eq!(c.get_profile().await.unwrap().email, "new@example.com");
     let taken = c
         .signup(
