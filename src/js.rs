@@ -2,6 +2,7 @@
 //! types; every failure leaves here as a `FronteggError`, never a bare string.
 
 use std::cell::{Cell, RefCell};
+use std::pin::Pin;
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise, Reflect};
@@ -239,15 +240,27 @@ fn from_js(what: &str, value: JsValue) -> Result<Value, Error> {
 }
 
 /// Runs an async method body as a Promise that rejects with a `FronteggError`.
-fn promise<T: Serialize>(
+fn promise<T: Serialize + 'static>(
     fut: impl std::future::Future<Output = Result<T, Error>> + 'static,
 ) -> Promise {
-    future_to_promise(async move {
-        match fut.await {
-            Ok(v) => to_js(&v),
-            Err(e) => Err(to_js_error(&e)),
-        }
-    })
+    run(Box::pin(async move { to_value(&fut.await?) }))
+}
+
+/// The one place futures become Promises. Every method's future is boxed on its way here, so
+/// the wasm carries one instance of the Promise machinery instead of one per method.
+fn run(fut: Pin<Box<dyn std::future::Future<Output = Result<JsValue, Error>>>>) -> Promise {
+    future_to_promise(async move { fut.await.map_err(|e| to_js_error(&e)) })
+}
+
+fn to_value<T: Serialize>(value: &T) -> Result<JsValue, Error> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| {
+            Error::new(
+                crate::ErrorCode::Server,
+                format!("Could not convert a result for JS: {e}"),
+            )
+        })
 }
 
 /// Builds a request from the core and the caller's arguments.
@@ -764,16 +777,14 @@ impl FronteggAuth {
         #[wasm_bindgen(unchecked_param_type = "SignupParams")] params: JsValue,
     ) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move {
-            let outcome = async { client.signup(&from_js("signup", params)?).await }.await;
-            match outcome {
-                Ok(SignUpResult::Login(result)) => to_js(&*result),
-                Ok(SignUpResult::ActivationRequired) => to_js(&Status {
+        run(Box::pin(async move {
+            match client.signup(&from_js("signup", params)?).await? {
+                SignUpResult::Login(result) => to_value(&*result),
+                SignUpResult::ActivationRequired => to_value(&Status {
                     status: "activation_required",
                 }),
-                Err(e) => Err(to_js_error(&e)),
             }
-        })
+        }))
     }
 
     /// Changes the signed-in user's password.
