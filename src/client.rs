@@ -114,6 +114,11 @@ impl<T: Transport> Client<T> {
         }
     }
 
+    /// The transport, for calls that go around the core (the `fetch` wrapper).
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
     /// The current session, if signed in.
     pub fn session(&self) -> Option<Session> {
         self.core.borrow().session().cloned()
@@ -320,14 +325,30 @@ impl<T: Transport> Client<T> {
         build: impl Fn(&AuthCore) -> Result<HttpRequest>,
     ) -> Result<HttpResponse> {
         self.ensure_fresh().await?;
+        let used = self.access_token();
         let request = build(&self.core.borrow())?;
         let response = self.send(request).await?;
         if response.status != 401 {
             return Ok(response);
         }
-        self.refresh().await?;
+        self.refresh_after_401(used.as_deref()).await?;
         let request = build(&self.core.borrow())?;
         self.send(request).await
+    }
+
+    /// The access token in use, if signed in.
+    pub fn access_token(&self) -> Option<String> {
+        self.core.borrow().session().map(|s| s.access_token.clone())
+    }
+
+    /// After a 401 to a request sent with `used`: refreshes, unless the session moved on since
+    /// (another caller's refresh finished first), in which case the caller just retries. Without
+    /// this, a 401 that arrives after a refresh would start a second one.
+    pub async fn refresh_after_401(&self, used: Option<&str>) -> Result<Session> {
+        match self.session() {
+            Some(current) if Some(current.access_token.as_str()) != used => Ok(current),
+            _ => self.refresh().await,
+        }
     }
 
     /// Refreshes when inside the leeway. A failed refresh is only fatal once the token has

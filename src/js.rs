@@ -384,6 +384,52 @@ fn build(options: JsValue) -> Result<FronteggAuth, Error> {
     Ok(FronteggAuth { client, store, key })
 }
 
+/// `new Request(input, init)`, as `fetch` would make it.
+fn new_request(input: &JsValue, init: &JsValue) -> Result<web_sys::Request, Error> {
+    let init: web_sys::RequestInit = if init.is_undefined() || init.is_null() {
+        web_sys::RequestInit::new()
+    } else {
+        init.clone().unchecked_into()
+    };
+    let made = match input.dyn_ref::<web_sys::Request>() {
+        Some(request) => web_sys::Request::new_with_request_and_init(request, &init),
+        None => {
+            let url = input
+                .as_string()
+                .or_else(|| js_sys::JsString::from(input.clone()).as_string())
+                .unwrap_or_default();
+            web_sys::Request::new_with_str_and_init(&url, &init)
+        }
+    };
+    made.map_err(|e| {
+        let detail = Reflect::get(&e, &"message".into())
+            .ok()
+            .and_then(|m| m.as_string())
+            .unwrap_or_default();
+        Error::invalid_input(format!("fetch: not a valid request ({detail})."))
+    })
+}
+
+/// Sends `request` with `Authorization: Bearer <token>` when there is a token.
+async fn send_with_token(
+    client: &Client<FetchTransport>,
+    request: &web_sys::Request,
+    token: Option<&str>,
+) -> Result<web_sys::Response, Error> {
+    if let Some(token) = token {
+        request
+            .headers()
+            .set("authorization", &format!("Bearer {token}"))
+            .map_err(|_| Error::invalid_input("fetch: the request's headers can't be changed."))?;
+    }
+    let url = request.url();
+    client
+        .transport()
+        .fetch_raw(request)
+        .await
+        .map_err(|e| e.classify(&url, 0))
+}
+
 /// Removes `name` from `object` and returns its value.
 fn take(object: &Object, name: &str) -> JsValue {
     let value = Reflect::get(object, &name.into()).unwrap_or(JsValue::UNDEFINED);
@@ -831,6 +877,41 @@ impl FronteggAuth {
             AuthCore::reset_password,
             Meaning::PUBLIC,
         )
+    }
+
+    /// `fetch` with the session's access token: refreshes first when the token is about to
+    /// expire, and once more (then retries) if the server answers 401. Signed out, the request
+    /// goes as it is. `init.signal` aborts it as with `fetch`.
+    #[wasm_bindgen(js_name = "fetch", unchecked_return_type = "Promise<Response>")]
+    pub fn fetch(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "RequestInfo | URL")] input: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "RequestInit")] init: JsValue,
+    ) -> Promise {
+        let client = self.client.clone();
+        run(Box::pin(async move {
+            let request = new_request(&input, &init)?;
+            // Cloned before the body is read, so the retry can send it again.
+            let retry = request
+                .clone()
+                .map_err(|_| Error::invalid_input("fetch: the request body was already used."))?;
+            client.ensure_fresh().await?;
+            let used = client.access_token();
+            let response = send_with_token(&client, &request, used.as_deref()).await?;
+            if response.status() != 401 || used.is_none() {
+                return Ok(response.into());
+            }
+            match client.refresh_after_401(used.as_deref()).await {
+                Ok(session) => Ok(
+                    send_with_token(&client, &retry, Some(&session.access_token))
+                        .await?
+                        .into(),
+                ),
+                // The session is over: the 401 is the answer.
+                Err(e) if e.code == ErrorCode::SessionExpired => Ok(response.into()),
+                Err(e) => Err(e),
+            }
+        }))
     }
 
     /// The signed-in user's profile (`GET users/v2/me`).

@@ -21,6 +21,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Attempt counters for rate limits.
     pub limiter: Limiter,
+    /// Requests counted for tests (`GET /emulator/v1/stats`).
+    pub stats: Stats,
     /// What `POST /emulator/v1/reset` restores.
     pub seed: SeedMode,
     // Behind a lock because the developer config endpoint changes policies while serving.
@@ -45,6 +47,7 @@ impl AppState {
             key,
             clock,
             limiter: Limiter::default(),
+            stats: Stats::default(),
             seed,
             initial_settings: settings.clone(),
             settings: RwLock::new(settings),
@@ -102,5 +105,35 @@ impl AppState {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .origin_allowed(origin)
+    }
+}
+
+/// Counts of requests received, so a test can assert how many a client sent (for example,
+/// exactly one refresh for many concurrent callers).
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Password login requests.
+    pub logins: std::sync::atomic::AtomicU64,
+    /// Refresh requests, accepted or not.
+    pub refreshes: std::sync::atomic::AtomicU64,
+}
+
+impl Stats {
+    /// Counts one request.
+    pub fn count(counter: &std::sync::atomic::AtomicU64) {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The counts, as `GET /emulator/v1/stats` answers them.
+    pub fn snapshot(&self) -> serde_json::Value {
+        use std::sync::atomic::Ordering::Relaxed;
+        serde_json::json!({ "logins": self.logins.load(Relaxed), "refreshes": self.refreshes.load(Relaxed) })
+    }
+
+    /// Back to zero (developer reset).
+    pub fn clear(&self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.logins.store(0, Relaxed);
+        self.refreshes.store(0, Relaxed);
     }
 }

@@ -152,3 +152,14 @@ async fn the_outbox_lists_nothing_until_something_is_sent() {
         json!([])
     );
 }
+
+#[tokio::test]
+async fn stats_count_logins_and_refreshes_until_reset() {
+    let emu = Emulator::demo().await;
+    let (_, cookie) = emu.login("demo@example.com", DEMO_PASSWORD).await;
+    emu.refresh(&cookie).await;
+    emu.refresh("not-a-token").await;
+    assert_eq!(get_json(&emu, "/emulator/v1/stats").await, json!({ "logins": 1, "refreshes": 2 }));
+    emu.post_json("/emulator/v1/reset", &json!({})).await;
+    assert_eq!(get_json(&emu, "/emulator/v1/stats").await, json!({ "logins": 0, "refreshes": 0 }));
+}

@@ -34,6 +34,24 @@ impl FetchTransport {
         self
     }
 
+    /// Sends `request` with the injected (or global) `fetch`, as it is.
+    pub async fn fetch_raw(
+        &self,
+        request: &web_sys::Request,
+    ) -> std::result::Result<web_sys::Response, FetchFailure> {
+        let promise: Promise = self
+            .fetch
+            .call1(&js_sys::global(), request)
+            .map_err(FetchFailure::Threw)?
+            .dyn_into()
+            .map_err(|_| FetchFailure::NotAResponse)?;
+        JsFuture::from(promise)
+            .await
+            .map_err(FetchFailure::Threw)?
+            .dyn_into()
+            .map_err(|_| FetchFailure::NotAResponse)
+    }
+
     /// The runtime's global `fetch`, if it has one.
     pub fn global_fetch() -> Option<Function> {
         Reflect::get(&js_sys::global(), &"fetch".into())
@@ -46,7 +64,6 @@ impl FetchTransport {
 impl Transport for FetchTransport {
     async fn send(&self, request: HttpRequest, timeout_ms: u32) -> Result<HttpResponse> {
         let url = request.url.clone();
-        let failed = |e: JsValue| fetch_error(&e, &url, timeout_ms);
         let method = match request.method {
             Method::Get => GlooMethod::GET,
             Method::Post => GlooMethod::POST,
@@ -72,19 +89,10 @@ impl Transport for FetchTransport {
         }
         .map_err(|e| Error::invalid_input(format!("Could not build the request to {url}: {e}")))?;
         let web_request: web_sys::Request = built.into();
-        let promise: Promise = self
-            .fetch
-            .call1(&js_sys::global(), &web_request)
-            .map_err(failed)?
-            .dyn_into()
-            .map_err(|_| Error::invalid_input("The `fetch` option did not return a Promise."))?;
-        let web_response: web_sys::Response = JsFuture::from(promise)
+        let web_response = self
+            .fetch_raw(&web_request)
             .await
-            .map_err(failed)?
-            .dyn_into()
-            .map_err(|_| {
-                Error::invalid_input("The `fetch` option did not resolve to a Response.")
-            })?;
+            .map_err(|e| e.classify(&url, timeout_ms))?;
         let set_cookies = set_cookies(&web_response.headers());
         let response = Response::from(web_response);
         let status = response.status();
@@ -145,6 +153,26 @@ extern "C" {
     fn set_timeout(handler: &Function, ms: u32) -> JsValue;
 }
 
+/// Why `fetch` gave no response.
+pub enum FetchFailure {
+    /// It threw or rejected (network down, aborted, timed out).
+    Threw(JsValue),
+    /// The injected `fetch` returned something that is not a Promise of a Response.
+    NotAResponse,
+}
+
+impl FetchFailure {
+    /// The SDK error for a request to `url` sent with a `timeout_ms` budget.
+    pub fn classify(&self, url: &str, timeout_ms: u32) -> Error {
+        match self {
+            Self::Threw(e) => fetch_error(e, url, timeout_ms),
+            Self::NotAResponse => {
+                Error::invalid_input("The `fetch` option did not resolve to a Response.")
+            }
+        }
+    }
+}
+
 /// `Set-Cookie` values where the runtime exposes them (Node, Deno, workerd: `getSetCookie()`;
 /// browsers hide them, which is the point of an httpOnly cookie).
 fn set_cookies(headers: &web_sys::Headers) -> Vec<String> {
@@ -177,12 +205,15 @@ fn fetch_error(e: &JsValue, url: &str, timeout_ms: u32) -> Error {
 
 /// The abort signal fires `TimeoutError` (or `AbortError` in older runtimes); anything else
 /// thrown by `fetch` means the host could not be reached.
+/// `timeout_ms == 0` means the SDK set no timeout of its own (the `fetch` wrapper): an abort
+/// then came from the caller's signal.
 fn classify(name: &str, message: &str, url: &str, timeout_ms: u32) -> Error {
     if name == "TimeoutError" || name == "AbortError" {
-        return Error::new(
-            ErrorCode::Timeout,
-            format!("The identity server did not answer within {timeout_ms} ms."),
-        );
+        let message = match timeout_ms {
+            0 => format!("The request to {url} was aborted or timed out."),
+            ms => format!("The identity server did not answer within {ms} ms."),
+        };
+        return Error::new(ErrorCode::Timeout, message);
     }
     let detail = if message.is_empty() {
         "fetch failed"

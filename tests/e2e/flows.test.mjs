@@ -157,6 +157,44 @@ describe("sign-up and passwords", () => {
   });
 });
 
+describe("auth.fetch", () => {
+  const refreshes = async () => (await (await fetch(`${emu.url}/emulator/v1/stats`)).json()).refreshes;
+
+  test("50 concurrent calls on a token the server no longer accepts: one refresh, all succeed", async () => {
+    await ok("login", { email: "demo@example.com", password });
+    // The access token lives 300 s; move the emulator past it. The client's clock still thinks
+    // the token is good, so every call goes out with it and comes back 401.
+    await fetch(`${emu.url}/emulator/v1/clock`, { method: "POST", body: JSON.stringify({ advanceSeconds: 301 }) });
+    const before = await refreshes();
+    const statuses = await page.evaluate(async (url) => {
+      const calls = Array.from({ length: 50 }, () => window.auth.fetch(url).then((r) => r.status));
+      return Promise.all(calls);
+    }, `${emu.url}/identity/resources/users/v2/me`);
+    assert.deepEqual([...new Set(statuses)], [200]);
+    assert.equal((await refreshes()) - before, 1, "exactly one refresh request at the emulator");
+  });
+
+  test("a retried request keeps its body; signed out, the 401 is the answer", async () => {
+    await ok("login", { email: "demo@example.com", password });
+    await fetch(`${emu.url}/emulator/v1/clock`, { method: "POST", body: JSON.stringify({ advanceSeconds: 301 }) });
+    const profile = await page.evaluate(async (url) => {
+      const response = await window.auth.fetch(url, {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: "Renamed Through Fetch" }),
+      });
+      return response.json();
+    }, `${emu.url}/identity/resources/users/v2/me`);
+    assert.equal(profile.name, "Renamed Through Fetch");
+
+    await ok("logout");
+    const status = await page.evaluate((url) => window.auth.fetch(url).then((r) => r.status), `${emu.url}/identity/resources/users/v2/me`);
+    assert.equal(status, 401);
+    const bad = await page.evaluate(() => window.auth.fetch("http://[bad").then(() => null, (e) => e.code));
+    assert.equal(bad, "invalid_input");
+  });
+});
+
 describe("bad input", () => {
   // Every method, given missing or mistyped arguments, rejects with invalid_input before any request.
   const cases = [

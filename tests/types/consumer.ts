@@ -83,3 +83,10 @@ export async function flows(): Promise<string> {
   await auth.changePassword({ password: "a", newPassword: "b" });
   return signedUp.status;
 }
+
+export async function bearerFetch(): Promise<number> {
+  const auth = await createAuth({ baseUrl: "http://127.0.0.1:8787" });
+  const response: Response = await auth.fetch("https://api.example.com/things", { method: "POST", body: "{}" });
+  const again: Response = await auth.fetch(new URL("https://api.example.com/things"));
+  return response.status + again.status;
+}

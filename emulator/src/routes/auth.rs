@@ -16,7 +16,7 @@ use crate::clock::http_date;
 use crate::config::Settings;
 use crate::error::{codes, ApiError};
 use crate::password;
-use crate::state::AppState;
+use crate::state::{AppState, Stats};
 use crate::store::{NewRefreshToken, Rotation, UserRecord};
 use crate::tokens::{self, TokenContext};
 
@@ -101,6 +101,7 @@ pub async fn login(
     headers: HeaderMap,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Response, ApiError> {
+    Stats::count(&state.stats.logins);
     let identifier = body
         .email
         .or(body.username)
@@ -229,6 +230,7 @@ pub async fn refresh(
     headers: HeaderMap,
     ApiJson(body): ApiJson<RefreshBody>,
 ) -> Result<Response, ApiError> {
+    Stats::count(&state.stats.refreshes);
     let settings = state.settings();
     let cookie_name = tokens::refresh_cookie_name(&settings.client_id);
     let presented = tokens::find_cookie(&headers, &cookie_name).ok_or_else(session_expired)?;

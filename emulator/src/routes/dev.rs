@@ -29,6 +29,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/config", get(get_config).put(put_config))
         .route("/clock", get(get_clock).post(advance_clock))
         .route("/reset", post(reset))
+        .route("/stats", get(stats))
         .method_not_allowed_fallback(method_not_allowed)
 }
 
@@ -130,11 +131,17 @@ async fn advance_clock(
     Ok(Json(clock_state(&state)))
 }
 
+/// `GET /emulator/v1/stats`: `{ logins, refreshes }` received since start (or the last reset).
+async fn stats(State(state): State<Arc<AppState>>) -> Json<Value> {
+    Json(state.stats.snapshot())
+}
+
 /// `POST /emulator/v1/reset`: wipes all data back to the seed, and the config back to the
 /// start-up one. The signing key stays, so the JWKS a client cached is still right.
 async fn reset(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
     state.store.wipe()?;
     state.limiter.clear();
+    state.stats.clear();
     state.set_settings(state.initial_settings().clone());
     seed::apply(&state.store, state.seed, state.clock.now())
         .await
