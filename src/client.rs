@@ -442,6 +442,8 @@ mod tests {
                     .unwrap_or_default()
                     .to_owned(),
             );
+            // Yield once, as a real network call would, so concurrent callers interleave.
+            YieldOnce(false).await;
             self.answers
                 .borrow_mut()
                 .pop_front()
@@ -456,6 +458,24 @@ mod tests {
         }
         fn jitter(&self) -> f64 {
             0.0
+        }
+    }
+
+    /// Pending on the first poll (waking itself), ready on the second.
+    struct YieldOnce(bool);
+
+    impl std::future::Future for YieldOnce {
+        type Output = ();
+        fn poll(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<()> {
+            if self.0 {
+                return std::task::Poll::Ready(());
+            }
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
         }
     }
 
@@ -485,8 +505,28 @@ mod tests {
         Client::new(options, Mode::Server, transport, fixed_clock)
     }
 
+    /// Runs `f` to completion on this thread (the scripted transport never really waits).
     fn block_on<F: std::future::Future>(f: F) -> F::Output {
-        futures_util::FutureExt::now_or_never(f).expect("nothing here really waits")
+        let mut f = std::pin::pin!(f);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        loop {
+            if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) {
+                return out;
+            }
+        }
+    }
+
+    #[test]
+    fn concurrent_refreshes_share_one_request() {
+        let c = client(vec![answer(200, tokens()), answer(201, tokens())]);
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        let all = block_on(futures_util::future::join_all((0..10).map(|_| c.refresh())));
+        assert!(all.iter().all(Result::is_ok));
+        assert_eq!(
+            *c.transport.sent.borrow(),
+            ["user", "refresh"],
+            "one request for ten callers"
+        );
     }
 
     #[test]
