@@ -3,7 +3,13 @@ import type { AuthOptions, FronteggAuth, FronteggErrorCode } from "./frontegg_au
 export type {
   AuthEvent,
   AuthOptions,
+  Authorization,
   CodeSent,
+  DisableDeviceParams,
+  DisableDeviceResult,
+  ProfileUpdate,
+  Tenant,
+  UserSession,
   MfaConfirmSmsParams,
   MfaVerifyEmailCodeParams,
   MfaVerifySmsCodeParams,

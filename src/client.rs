@@ -18,6 +18,7 @@ use crate::error::{Error, ErrorCode, Meaning, Result};
 use crate::flows::LoginResult;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::refresh::{AuthEvent, Backoff};
+use crate::self_service::{DeviceKind, DisableResult, Tenant, UserSession};
 use crate::session::Session;
 use crate::transport::Transport;
 
@@ -290,6 +291,61 @@ impl<T: Transport> Client<T> {
     ) -> Result<()> {
         let response = self.authed(build).await?;
         expect_success(&response, Meaning::SIGNED_IN)
+    }
+
+    /// Runs a call with the access token that answers a typed body.
+    pub async fn call_signed_in<R: DeserializeOwned>(
+        &self,
+        build: impl Fn(&AuthCore) -> Result<HttpRequest>,
+    ) -> Result<R> {
+        let response = self.authed(build).await?;
+        parse(&response, Meaning::SIGNED_IN)
+    }
+
+    /// The user's sessions, this one marked `current`.
+    pub async fn list_sessions(&self) -> Result<Vec<UserSession>> {
+        let sessions = self.call_signed_in(AuthCore::list_sessions).await?;
+        Ok(self.core.borrow().mark_current(sessions))
+    }
+
+    /// The tenants the user belongs to.
+    pub async fn list_tenants(&self) -> Result<Vec<Tenant>> {
+        let response = self.authed(AuthCore::list_tenants).await?;
+        parse::<serde_json::Value>(&response, Meaning::SIGNED_IN)?;
+        AuthCore::read_tenants(&response.body).ok_or_else(|| {
+            Error::bad_response(
+                response.status,
+                response.trace_id,
+                "the tenants are not a list",
+            )
+        })
+    }
+
+    /// Moves the session to another tenant and re-issues the token (`TOKEN_REFRESHED`).
+    pub async fn switch_tenant(&self, tenant_id: &Value) -> Result<Session> {
+        let tenant = AuthCore::tenant_choice(tenant_id)?;
+        let response = self.authed(|core| core.switch_tenant(&tenant)).await?;
+        expect_success(&response, Meaning::SIGNED_IN)?;
+        self.core.borrow_mut().next_tenant = Some(tenant);
+        self.refresh().await
+    }
+
+    /// Removes an authenticator app or SMS phone; an SMS phone without `code` first gets one.
+    pub async fn disable_device(&self, args: &Value) -> Result<DisableResult> {
+        let input = self.core.borrow().disable_device_input(args)?;
+        let response = self
+            .authed(|core| core.disable_device_request(&input))
+            .await?;
+        if input.kind == DeviceKind::Sms && input.code.is_none() {
+            let sent: CodeSent = parse(&response, Meaning::SIGNED_IN)?;
+            self.core.borrow_mut().pending_otc = sent.otc_token.clone();
+            return Ok(DisableResult::CodeSent {
+                otc_token: sent.otc_token,
+                phone_number: sent.phone_number,
+            });
+        }
+        expect_success(&response, Meaning::MFA)?;
+        Ok(DisableResult::Disabled)
     }
 
     /// Sends a passwordless link or code; the core remembers its `otcToken`.

@@ -28,8 +28,11 @@ pub struct AuthCore {
     events: Vec<AuthEvent>,
     /// The MFA token of a login waiting for its second factor, so MFA calls may leave it out.
     pub(crate) pending_mfa: Option<String>,
-    /// The `otcToken` of the last passwordless code sent, so the completion may leave it out.
+    /// The `otcToken` of the last code sent (passwordless, SMS device removal), so the next call
+    /// may leave it out.
     pub(crate) pending_otc: Option<String>,
+    /// After `switchTenant`: the tenant the next refresh asks for.
+    pub(crate) next_tenant: Option<String>,
 }
 
 /// A validated password login, ready to send.
@@ -47,6 +50,7 @@ impl AuthCore {
             events: Vec::new(),
             pending_mfa: None,
             pending_otc: None,
+            next_tenant: None,
         }
     }
 
@@ -173,9 +177,9 @@ impl AuthCore {
             ));
         }
         let tenant_id = self
-            .session
-            .as_ref()
-            .map(|s| s.user.tenant_id.clone())
+            .next_tenant
+            .clone()
+            .or_else(|| self.session.as_ref().map(|s| s.user.tenant_id.clone()))
             .filter(|t| !t.is_empty());
         Ok(self.request(
             Method::Post,
@@ -207,6 +211,7 @@ impl AuthCore {
                     AuthEvent::SignedIn
                 };
                 let session = self.absorb_grant(grant, &resp, now_ms)?;
+                self.next_tenant = None;
                 self.events.push(event);
                 Ok(session)
             }
@@ -298,6 +303,7 @@ impl AuthCore {
         self.refresh_cookie = None;
         self.pending_mfa = None;
         self.pending_otc = None;
+        self.next_tenant = None;
     }
 
     /// `GET users/v2/me`; `unauthorized` when signed out.

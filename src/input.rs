@@ -91,6 +91,11 @@ impl<'a> Fields<'a> {
             .ok_or_else(|| Error::invalid_input(format!("{}: `{key}` is required.", self.what)))
     }
 
+    /// Marks `key` as known when the caller reads it some other way (a field of any JSON type).
+    pub fn skip(&mut self, key: &'static str) {
+        self.known.push(key);
+    }
+
     /// The argument's name, for messages.
     pub fn what(&self) -> &str {
         self.what

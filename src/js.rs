@@ -17,11 +17,12 @@ use crate::account::SignUpResult;
 use crate::client::Client;
 use crate::config::{Mode, Options, StorageKind};
 use crate::core::AuthCore;
-use crate::endpoints::{CodeSent, TotpEnrollment};
+use crate::endpoints::{CodeSent, MfaDevices, Profile, TotpEnrollment};
 use crate::error::Meaning;
 use crate::error::{Error, ErrorCode};
 use crate::http::HttpRequest;
 use crate::refresh::{refresh_delay_ms, AuthEvent};
+use crate::self_service::{Authorization, RecoveryCode};
 use crate::storage::SnapshotStore;
 use crate::tabs::{PeerMessage, Peers};
 use crate::transport::fetch::{sleep, FetchTransport};
@@ -155,6 +156,32 @@ export interface SignupParams {
   email: string; companyName: string; password?: string; name?: string; phoneNumber?: string;
   invitationToken?: string; recaptchaToken?: string;
 }
+
+/** `updateProfile`: only the fields given change; `metadata` may be an object. */
+export interface ProfileUpdate {
+  name?: string; phoneNumber?: string; profilePictureUrl?: string; metadata?: Record<string, unknown> | string;
+}
+
+/** Where the user is signed in. */
+export interface UserSession {
+  id: string; userAgent?: string; ipAddress?: string; createdAt?: string; lastActiveAt?: string;
+  expires?: string;
+  /** This client's session. */
+  current: boolean;
+}
+
+export interface Tenant { tenantId: string; name: string; createdAt?: string }
+
+export interface Authorization { roles: Grant[]; permissions: Grant[] }
+
+export type DisableDeviceParams =
+  | { kind: "authenticator"; deviceId: string; code: string }
+  | { kind: "sms"; deviceId: string; code?: string; otcToken?: string }
+  | { kind: "webauthn"; deviceId: string };
+
+export type DisableDeviceResult =
+  | { status: "disabled" }
+  | { status: "code_sent"; otcToken?: string; phoneNumber?: string };
 
 export type FronteggErrorCode =
   | "invalid_input" | "network" | "timeout" | "unauthorized" | "forbidden" | "not_found"
@@ -912,6 +939,154 @@ impl FronteggAuth {
                 Err(e) => Err(e),
             }
         }))
+    }
+
+    /// Updates the signed-in user's profile; answers the new profile.
+    #[wasm_bindgen(js_name = "updateProfile", unchecked_return_type = "Promise<Profile>")]
+    pub fn update_profile(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ProfileUpdate")] params: JsValue,
+    ) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            let args = from_js("updateProfile", params)?;
+            client
+                .call_signed_in::<Profile>(|core| core.update_profile(&args))
+                .await
+        })
+    }
+
+    /// Where the user is signed in; this session is marked `current`.
+    #[wasm_bindgen(
+        js_name = "listSessions",
+        unchecked_return_type = "Promise<UserSession[]>"
+    )]
+    pub fn list_sessions(&self) -> Promise {
+        let client = self.client.clone();
+        promise(async move { client.list_sessions().await })
+    }
+
+    /// Ends one of the user's sessions.
+    #[wasm_bindgen(js_name = "revokeSession", unchecked_return_type = "Promise<void>")]
+    pub fn revoke_session(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            let id = from_js("revokeSession", id)?;
+            client
+                .call_signed_in_empty(|core| core.revoke_session(&id))
+                .await
+        })
+    }
+
+    /// Ends every session of the user but this one.
+    #[wasm_bindgen(js_name = "revokeAllSessions", unchecked_return_type = "Promise<void>")]
+    pub fn revoke_all_sessions(&self) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            client
+                .call_signed_in_empty(AuthCore::revoke_all_sessions)
+                .await
+        })
+    }
+
+    /// The tenants (accounts) the user belongs to.
+    #[wasm_bindgen(js_name = "listTenants", unchecked_return_type = "Promise<Tenant[]>")]
+    pub fn list_tenants(&self) -> Promise {
+        let client = self.client.clone();
+        promise(async move { client.list_tenants().await })
+    }
+
+    /// Moves the session to another tenant; the token is re-issued (`TOKEN_REFRESHED`).
+    #[wasm_bindgen(js_name = "switchTenant", unchecked_return_type = "Promise<Session>")]
+    pub fn switch_tenant(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] tenant_id: JsValue,
+    ) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            let tenant_id = from_js("switchTenant", tenant_id)?;
+            client.switch_tenant(&tenant_id).await
+        })
+    }
+
+    /// The user's roles and permissions.
+    #[wasm_bindgen(
+        js_name = "getAuthorization",
+        unchecked_return_type = "Promise<Authorization>"
+    )]
+    pub fn get_authorization(&self) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            client
+                .call_signed_in::<Authorization>(AuthCore::get_authorization)
+                .await
+        })
+    }
+
+    /// The user's MFA devices.
+    #[wasm_bindgen(
+        js_name = "listMfaDevices",
+        unchecked_return_type = "Promise<MfaDevices>"
+    )]
+    pub fn list_mfa_devices(&self) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            client
+                .call_signed_in::<MfaDevices>(AuthCore::list_mfa_devices)
+                .await
+        })
+    }
+
+    /// Adds an authenticator app from settings: the QR code to scan.
+    #[wasm_bindgen(
+        js_name = "mfaSettingsEnrollTotp",
+        unchecked_return_type = "Promise<TotpEnrollment>"
+    )]
+    pub fn mfa_settings_enroll_totp(&self) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            client
+                .call_signed_in::<TotpEnrollment>(AuthCore::mfa_settings_enroll_totp)
+                .await
+        })
+    }
+
+    /// Confirms the new app with its first code; answers the recovery code to show once.
+    #[wasm_bindgen(
+        js_name = "mfaSettingsConfirmTotp",
+        unchecked_return_type = "Promise<{ recoveryCode?: string }>"
+    )]
+    pub fn mfa_settings_confirm_totp(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ code: string }")] params: JsValue,
+    ) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            let args = from_js("mfaSettingsConfirmTotp", params)?;
+            client
+                .call_signed_in::<RecoveryCode>(|core| core.mfa_settings_confirm_totp(&args))
+                .await
+        })
+    }
+
+    /// Removes an MFA device. An SMS phone without `code` is first texted one; call again with it.
+    #[wasm_bindgen(
+        js_name = "mfaDisableDevice",
+        unchecked_return_type = "Promise<DisableDeviceResult>"
+    )]
+    pub fn mfa_disable_device(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "DisableDeviceParams")] params: JsValue,
+    ) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            client
+                .disable_device(&from_js("mfaDisableDevice", params)?)
+                .await
+        })
     }
 
     /// The signed-in user's profile (`GET users/v2/me`).

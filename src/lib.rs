@@ -20,6 +20,7 @@ pub mod json;
 pub mod mfa;
 pub mod passwordless;
 pub mod refresh;
+pub mod self_service;
 pub mod session;
 #[cfg(target_arch = "wasm32")]
 pub mod storage;

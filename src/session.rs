@@ -23,6 +23,9 @@ pub struct Session {
     /// Server mode only: the refresh token the SDK keeps. Never set in browser mode.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+    /// The host's session id (the token's `sid`), to tell this session apart in `listSessions`.
+    #[serde(skip)]
+    pub sid: Option<String>,
 }
 
 /// The signed-in user, from the access token's claims.
@@ -50,6 +53,11 @@ pub struct User {
 #[derive(Deserialize)]
 struct Expiry {
     exp: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct SessionId {
+    sid: Option<String>,
 }
 
 /// Decodes a JWT's payload without verifying it. A token that is not a JWT is the server's
@@ -105,11 +113,13 @@ pub fn session_expiring_at(
     refresh_token: Option<String>,
 ) -> Result<Session> {
     let user: User = decode_payload(&access_token)?;
+    let SessionId { sid } = decode_payload(&access_token)?;
     Ok(Session {
         access_token,
         expires_at,
         user,
         refresh_token,
+        sid,
     })
 }
 

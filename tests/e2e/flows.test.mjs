@@ -157,6 +157,100 @@ describe("sign-up and passwords", () => {
   });
 });
 
+describe("self-service", () => {
+  const demoLogin = () => ok("login", { email: "demo@example.com", password });
+
+  test("profile: update and read back; bad values are refused", async () => {
+    await demoLogin();
+    const updated = await ok("updateProfile", { name: "Dee Moe", metadata: { theme: "dark" } });
+    assert.equal(updated.name, "Dee Moe");
+    const profile = await ok("getProfile");
+    assert.equal(profile.name, "Dee Moe");
+    assert.deepEqual(JSON.parse(profile.metadata), { theme: "dark" });
+    await fails("updateProfile", { phoneNumber: "not a phone" }, "invalid_input");
+    await fails("updateProfile", {}, "invalid_input");
+  });
+
+  test("sessions: this one is marked; revoking another makes it fail to refresh; revoke all", async () => {
+    await demoLogin();
+    const other = await harnessPage(await browser.newContext(), emu.url);
+    await other.evaluate((password) => window.auth.login({ email: "demo@example.com", password }), password);
+    const third = await harnessPage(await browser.newContext(), emu.url);
+    await third.evaluate((password) => window.auth.login({ email: "demo@example.com", password }), password);
+
+    const sessions = await ok("listSessions");
+    assert.equal(sessions.length, 3);
+    assert.equal(sessions.filter((s) => s.current).length, 1);
+    const otherId = (await other.evaluate(() => window.auth.listSessions())).find((s) => s.current).id;
+    await ok("revokeSession", otherId);
+    const refused = await other.evaluate(() => window.auth.refresh().then(() => null, (e) => e.code));
+    assert.equal(refused, "session_expired", "the revoked session can't refresh");
+    await fails("revokeSession", "no-such-session", "not_found");
+
+    await ok("revokeAllSessions");
+    assert.equal(await third.evaluate(() => window.auth.refresh().then(() => null, (e) => e.code)), "session_expired");
+    assert.equal((await ok("refresh")).user.email, "demo@example.com", "this session lives on");
+    assert.equal((await ok("listSessions")).length, 1);
+  });
+
+  test("tenants: list, switch (the token's claim changes), refuse a foreign tenant; authorization", async () => {
+    await demoLogin();
+    const tenants = await ok("listTenants");
+    assert.deepEqual(tenants.map((t) => t.tenantId).sort(), ["tenant-acme", "tenant-globex"]);
+    assert.equal(await page.evaluate(() => window.auth.session.user.tenantId), "tenant-acme");
+    const switched = await ok("switchTenant", "tenant-globex");
+    assert.equal(switched.user.tenantId, "tenant-globex");
+    assert.ok((await page.evaluate(() => window.heard)).includes("TOKEN_REFRESHED"));
+    assert.equal((await ok("refresh")).user.tenantId, "tenant-globex", "later refreshes stay in the new tenant");
+    await fails("switchTenant", "tenant-initech", "forbidden");
+    await fails("switchTenant", "", "invalid_input");
+
+    const { roles, permissions } = await ok("getAuthorization");
+    assert.ok(roles.some((r) => r.key === "Admin"));
+    assert.ok(permissions.length > 0);
+  });
+
+  test("MFA devices from settings: add an authenticator app, list it, remove it", async () => {
+    await demoLogin();
+    const { qrCode } = await ok("mfaSettingsEnrollTotp");
+    const secret = scanTotpSecret(qrCode);
+    await fails("mfaSettingsConfirmTotp", { code: "000000" }, "invalid_input");
+    const { recoveryCode } = await ok("mfaSettingsConfirmTotp", { code: await dev.totp(secret) });
+    assert.ok(recoveryCode);
+    const devices = await ok("listMfaDevices");
+    assert.equal(devices.authenticators.length, 1);
+    const deviceId = devices.authenticators[0].id;
+
+    await fails("mfaDisableDevice", { kind: "authenticator", deviceId, code: "000000" }, "invalid_code");
+    // The code that confirmed the app can't be used again: move to the next 30 s step.
+    await fetch(`${emu.url}/emulator/v1/clock`, { method: "POST", body: JSON.stringify({ advanceSeconds: 30 }) });
+    assert.deepEqual(await ok("mfaDisableDevice", { kind: "authenticator", deviceId, code: await dev.totp(secret) }), { status: "disabled" });
+    assert.equal((await ok("listMfaDevices")).authenticators.length, 0);
+  });
+
+  test("an SMS device: the first call texts a code, the second removes it", async () => {
+    await dev.createUser({ email: "sms@example.com", phoneNumber: "+15550100", phoneNumberType: "mfa" });
+    const first = await ok("login", { email: "sms@example.com", password });
+    const deviceId = first.mfa.devices.phones[0].id;
+    const { otcToken } = await ok("mfaSendSmsCode", { deviceId });
+    await ok("mfaVerifySmsCode", { deviceId, otcToken, code: await code("+15550100") });
+
+    const sent = await ok("mfaDisableDevice", { kind: "sms", deviceId });
+    assert.equal(sent.status, "code_sent");
+    assert.deepEqual(await ok("mfaDisableDevice", { kind: "sms", deviceId, code: await code("+15550100") }), { status: "disabled" });
+    assert.equal((await ok("listMfaDevices")).phones.length, 0);
+  });
+
+  test("signed out, every self-service call is unauthorized before any request", async () => {
+    let requests = 0;
+    page.on("request", (r) => r.url().includes("/identity/") && requests++);
+    for (const [method, args] of [["getProfile"], ["listSessions"], ["listTenants"], ["getAuthorization"], ["listMfaDevices"], ["revokeAllSessions"], ["switchTenant", "tenant-acme"], ["updateProfile", { name: "x" }]]) {
+      await fails(method, args, "unauthorized");
+    }
+    assert.equal(requests, 0);
+  });
+});
+
 describe("auth.fetch", () => {
   const refreshes = async () => (await (await fetch(`${emu.url}/emulator/v1/stats`)).json()).refreshes;
 
