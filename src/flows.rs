@@ -45,6 +45,8 @@ pub struct MfaChallenge {
 }
 
 /// The next step a login-like response calls for, before any session is built.
+// Short-lived (read and matched at once), so the size difference of the variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
     /// Tokens were issued.
