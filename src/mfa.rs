@@ -11,6 +11,17 @@ use crate::error::{Error, Result};
 use crate::http::HttpRequest;
 use crate::input::Fields;
 
+/// The step of every "here is the code you sent me" call: `otcToken`, `code`, `rememberDevice`.
+fn code_step(mfa_token: String, f: &mut Fields<'_>) -> Result<MfaStep> {
+    Ok(MfaStep {
+        mfa_token,
+        otc_token: Some(f.req_str("otcToken")?.to_owned()),
+        code: Some(f.req_code("code")?),
+        remember_device: f.opt_bool("rememberDevice")?,
+        ..MfaStep::default()
+    })
+}
+
 impl AuthCore {
     /// `mfaToken` from the arguments, else the pending one.
     fn mfa_token(&self, f: &mut Fields<'_>) -> Result<String> {
@@ -69,13 +80,7 @@ impl AuthCore {
         let mut f = Fields::new("mfaVerifySmsCode", args)?;
         let mfa_token = self.mfa_token(&mut f)?;
         let device_id = f.req_id("deviceId")?;
-        let step = MfaStep {
-            mfa_token,
-            otc_token: Some(f.req_str("otcToken")?.to_owned()),
-            code: Some(f.req_code("code")?),
-            remember_device: f.opt_bool("rememberDevice")?,
-            ..MfaStep::default()
-        };
+        let step = code_step(mfa_token, &mut f)?;
         f.finish()?;
         Ok(self.login_step(&format!("{AUTH_V1}/user/mfa/sms/{device_id}/verify"), &step))
     }
@@ -98,13 +103,7 @@ impl AuthCore {
     pub fn mfa_verify_email_code(&self, args: &Value) -> Result<HttpRequest> {
         let mut f = Fields::new("mfaVerifyEmailCode", args)?;
         let mfa_token = self.mfa_token(&mut f)?;
-        let step = MfaStep {
-            mfa_token,
-            otc_token: Some(f.req_str("otcToken")?.to_owned()),
-            code: Some(f.req_code("code")?),
-            remember_device: f.opt_bool("rememberDevice")?,
-            ..MfaStep::default()
-        };
+        let step = code_step(mfa_token, &mut f)?;
         f.finish()?;
         Ok(self.login_step(&format!("{AUTH_V1}/user/mfa/emailcode/verify"), &step))
     }
@@ -158,13 +157,7 @@ impl AuthCore {
     pub fn mfa_confirm_sms(&self, args: &Value) -> Result<HttpRequest> {
         let mut f = Fields::new("mfaConfirmSms", args)?;
         let mfa_token = self.mfa_token(&mut f)?;
-        let step = MfaStep {
-            mfa_token,
-            otc_token: Some(f.req_str("otcToken")?.to_owned()),
-            code: Some(f.req_code("code")?),
-            remember_device: f.opt_bool("rememberDevice")?,
-            ..MfaStep::default()
-        };
+        let step = code_step(mfa_token, &mut f)?;
         f.finish()?;
         Ok(self.login_step(&format!("{AUTH_V1}/user/mfa/sms/enroll/verify"), &step))
     }
