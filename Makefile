@@ -8,7 +8,7 @@ EMULATOR_RELEASE := target/release/frontegg-emulator
 SITE := build/site
 PORT ?= 8787
 
-.PHONY: all setup pkg emulator site demo test test-native test-wasm test-node test-types test-e2e test-official bench clean
+.PHONY: all setup pkg emulator site demo test test-native test-wasm test-node test-types test-deno test-workerd test-e2e test-official bench clean
 
 all: pkg emulator
 
@@ -37,7 +37,7 @@ demo: site emulator
 	$(EMULATOR_RELEASE) --port $(PORT) --seed demo --serve $(SITE)
 
 ## Every suite: native unit and integration tests, wasm in headless Chromium, Node, end to end.
-test: test-native test-wasm test-types test-node test-e2e test-official
+test: test-native test-wasm test-types test-node test-deno test-workerd test-e2e test-official
 	@echo "make test: every suite passed"
 
 ## Core unit tests, emulator integration tests, and the SDK core against a live emulator.
@@ -60,17 +60,27 @@ test-types: pkg
 ## The npm package in Node (server mode).
 test-node: pkg
 	cargo build --quiet -p frontegg-emulator
-	node --test tests/node/
+	node --test --test-timeout=120000 tests/node/
+
+## The same package in Deno (npm's deno binary; no network but loopback).
+test-deno: pkg
+	cargo build --quiet -p frontegg-emulator
+	DENO_NO_UPDATE_CHECK=1 NO_COLOR=1 node_modules/.bin/deno test --allow-read --allow-net --allow-run --allow-env --no-check tests/deno/
+
+## The same package in Cloudflare's workerd, through miniflare.
+test-workerd: pkg
+	cargo build --quiet -p frontegg-emulator
+	node --test --test-timeout=120000 tests/workerd/
 
 ## A person signing in on the demo page (Playwright driving /usr/bin/chromium).
 test-e2e: site
 	cargo build --quiet -p frontegg-emulator
-	node --test tests/e2e/
+	node --test --test-timeout=120000 tests/e2e/
 
 ## The official client (@frontegg/rest-api) against the emulator in Chromium: dialect drift shows here.
 test-official: setup
 	cargo build --quiet -p frontegg-emulator
-	node --test tests/official-client/
+	node --test --test-timeout=120000 tests/official-client/
 
 ## Numbers, never timed tests: the browser download's size, and the emulator under 50 clients.
 bench: pkg emulator

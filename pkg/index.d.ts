@@ -1,6 +1,13 @@
-import type { AuthOptions, FronteggAuth, FronteggErrorCode } from "./frontegg_auth_wasm.js";
+import type {
+  AccessTokenClaims,
+  AuthOptions,
+  FronteggAuth,
+  FronteggErrorCode,
+  VerifyOptions,
+} from "./frontegg_auth_wasm.js";
 
 export type {
+  AccessTokenClaims,
   AuthEvent,
   AuthOptions,
   Authorization,
@@ -19,7 +26,7 @@ export type {
   PasswordlessType,
   SignupParams,
   TotpEnrollment,
-  FronteggAuth,
+  VerifyOptions,
   FronteggErrorCode,
   Grant,
   LoginParams,
@@ -32,8 +39,35 @@ export type {
   StorageAdapter,
 } from "./frontegg_auth_wasm.js";
 
+export type {
+  CeremonyOptions,
+  MfaEnrollWebAuthnParams,
+  MfaSettingsEnrollWebAuthnParams,
+  MfaVerifyWebAuthnParams,
+  PasskeyLoginParams,
+  PasskeyRegisterParams,
+  WebAuthnDevice,
+  WebAuthnDeviceType,
+} from "./frontegg_auth_wasm.js";
+
+/** The client class (`createAuth` makes them); its static `supportsPasskeys()` works before that too. */
+export { FronteggAuth } from "./frontegg_auth_wasm.js";
+
+/**
+ * Whether this device can hold passkeys (a user-verifying platform authenticator: Touch ID,
+ * Windows Hello, a phone's screen lock); false without WebAuthn or outside a secure context.
+ */
+export function supportsPasskeys(): Promise<boolean>;
+
 /** Initialises the wasm module (once) and returns a client for one identity host. */
 export function createAuth(options: AuthOptions): Promise<FronteggAuth>;
+
+/**
+ * Verifies an access token (edge, server): RS256 signature against the host's JWKS with
+ * WebCrypto, then `exp` / `nbf` / `iss` / `aud`. Rejects with `FronteggError` code
+ * `unauthorized` for a token that is not valid.
+ */
+export function verifyAccessToken(token: string, options: VerifyOptions): Promise<AccessTokenClaims>;
 
 /** Every failure of the SDK; `instanceof` works. */
 export class FronteggError extends Error {

@@ -2,4 +2,5 @@
 import { bind } from "./loader.js";
 
 export { FronteggError } from "./error.js";
-export const { createAuth } = bind(undefined);
+export { FronteggAuth } from "./frontegg_auth_wasm.js";
+export const { createAuth, supportsPasskeys, verifyAccessToken } = bind(undefined);

@@ -348,6 +348,18 @@ impl<T: Transport> Client<T> {
         Ok(DisableResult::Disabled)
     }
 
+    /// Signs in with machine credentials; the session then refreshes with its own refresh token.
+    pub async fn login_with_api_token(&self, args: &Value) -> Result<Session> {
+        let request = self.core.borrow().api_token_request(args)?;
+        let response = self.send(request).await?;
+        let result = self
+            .core
+            .borrow_mut()
+            .handle_api_token(response, (self.clock)());
+        self.emit();
+        result
+    }
+
     /// Sends a passwordless link or code; the core remembers its `otcToken`.
     pub async fn passwordless_start(&self, args: &Value) -> Result<CodeSent> {
         let request = self.core.borrow().passwordless_start(args)?;

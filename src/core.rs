@@ -7,7 +7,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::config::{Mode, Options};
-use crate::endpoints::{self, AuthResponse, PasswordLogin, Profile, RefreshBody};
+use crate::endpoints::{
+    self, ApiTokenLogin, ApiTokenRefresh, AuthResponse, PasswordLogin, Profile, RefreshBody,
+    AUTH_V2,
+};
 use crate::error::{Error, ErrorCode, Meaning, Result};
 use crate::flows::{self, LoginResult, Step};
 use crate::http::{HttpRequest, HttpResponse, Method};
@@ -33,6 +36,8 @@ pub struct AuthCore {
     pub(crate) pending_otc: Option<String>,
     /// After `switchTenant`: the tenant the next refresh asks for.
     pub(crate) next_tenant: Option<String>,
+    /// An API-token session's refresh token: machine sessions refresh with it in the body.
+    pub(crate) api_refresh: Option<String>,
 }
 
 /// A validated password login, ready to send.
@@ -51,6 +56,7 @@ impl AuthCore {
             pending_mfa: None,
             pending_otc: None,
             next_tenant: None,
+            api_refresh: None,
         }
     }
 
@@ -168,8 +174,59 @@ impl AuthCore {
         }
     }
 
+    /// `loginWithApiToken({ clientId, secret })`: a machine session (no cookies involved).
+    pub fn api_token_request(&self, args: &Value) -> Result<HttpRequest> {
+        let mut f = Fields::new("loginWithApiToken", args)?;
+        let body = ApiTokenLogin {
+            client_id: f.req_str("clientId")?.to_owned(),
+            secret: f.req_str("secret")?.to_owned(),
+        };
+        f.finish()?;
+        Ok(self.request(
+            Method::Post,
+            &format!("{AUTH_V2}/api-token"),
+            Some(json::to_string(&body)),
+            Credentials::None,
+        ))
+    }
+
+    /// Reads the API-token answer; the session refreshes with its own refresh token from now on.
+    pub fn handle_api_token(&mut self, resp: HttpResponse, now_ms: f64) -> Result<Session> {
+        let body: AuthResponse = parse(&resp, Meaning::LOGIN)?;
+        let Step::Tokens(grant) = flows::interpret(body)? else {
+            return Err(Error::bad_response(
+                resp.status,
+                resp.trace_id,
+                "the API-token login answered without tokens",
+            ));
+        };
+        let refresh = grant.refresh_token.clone().ok_or_else(|| {
+            Error::bad_response(
+                resp.status,
+                resp.trace_id.clone(),
+                "the API-token login answered without a refresh token",
+            )
+        })?;
+        self.forget();
+        self.api_refresh = Some(refresh);
+        let session = self.absorb_grant(grant, &resp, now_ms)?;
+        self.events.push(AuthEvent::SignedIn);
+        Ok(session)
+    }
+
     /// The refresh request, or `session_expired` when server mode has nothing to refresh with.
     pub fn refresh_request(&self) -> Result<HttpRequest> {
+        if let Some(refresh_token) = &self.api_refresh {
+            let body = ApiTokenRefresh {
+                refresh_token: refresh_token.clone(),
+            };
+            return Ok(self.request(
+                Method::Post,
+                &format!("{AUTH_V2}/api-token/token/refresh"),
+                Some(json::to_string(&body)),
+                Credentials::None,
+            ));
+        }
         if self.mode == Mode::Server && self.refresh_cookie.is_none() {
             return Err(Error::new(
                 ErrorCode::SessionExpired,
@@ -238,15 +295,19 @@ impl AuthCore {
     /// httpOnly cookie.
     pub fn snapshot(&self) -> Option<String> {
         let session = self.session.as_ref()?;
-        let refresh_cookie = match self.mode {
-            Mode::Server => self.refresh_cookie.as_ref().map(RefreshCookie::header),
-            Mode::Browser => None,
+        let (refresh_cookie, api_refresh_token) = match self.mode {
+            Mode::Server => (
+                self.refresh_cookie.as_ref().map(RefreshCookie::header),
+                self.api_refresh.clone(),
+            ),
+            Mode::Browser => (None, None),
         };
         Some(json::to_string(&Snapshot {
             version: Snapshot::VERSION,
             access_token: session.access_token.clone(),
             expires_at: session.expires_at,
             refresh_cookie,
+            api_refresh_token,
         }))
     }
 
@@ -265,14 +326,19 @@ impl AuthCore {
         {
             return false;
         }
-        let cookie = match self.mode {
-            Mode::Server => snapshot
-                .refresh_cookie
-                .as_deref()
-                .and_then(RefreshCookie::from_pair),
-            Mode::Browser => None,
+        let (cookie, api_refresh) = match self.mode {
+            Mode::Server => (
+                snapshot
+                    .refresh_cookie
+                    .as_deref()
+                    .and_then(RefreshCookie::from_pair),
+                snapshot.api_refresh_token.clone(),
+            ),
+            Mode::Browser => (None, None),
         };
-        let refresh_token = cookie.as_ref().map(|c| c.value.clone());
+        let refresh_token = api_refresh
+            .clone()
+            .or_else(|| cookie.as_ref().map(|c| c.value.clone()));
         let Ok(session) =
             session::session_expiring_at(snapshot.access_token, snapshot.expires_at, refresh_token)
         else {
@@ -285,6 +351,9 @@ impl AuthCore {
         });
         if cookie.is_some() {
             self.refresh_cookie = cookie;
+        }
+        if api_refresh.is_some() {
+            self.api_refresh = api_refresh;
         }
         self.session = Some(session);
         true
@@ -304,6 +373,7 @@ impl AuthCore {
         self.pending_mfa = None;
         self.pending_otc = None;
         self.next_tenant = None;
+        self.api_refresh = None;
     }
 
     /// `GET users/v2/me`; `unauthorized` when signed out.
@@ -388,7 +458,10 @@ impl AuthCore {
         resp: &HttpResponse,
         now_ms: f64,
     ) -> Result<Session> {
-        if self.mode == Mode::Server {
+        if self.api_refresh.is_some() {
+            // Machine sessions rotate their refresh token in the body, never in a cookie.
+            self.api_refresh = grant.refresh_token.clone().or(self.api_refresh.take());
+        } else if self.mode == Mode::Server {
             match session::refresh_cookie_update(&resp.set_cookies) {
                 Some(CookieUpdate::Set(cookie)) => self.refresh_cookie = Some(cookie),
                 Some(CookieUpdate::Cleared) => self.refresh_cookie = None,
@@ -404,7 +477,10 @@ impl AuthCore {
                 }
             }
         }
-        let refresh_token = self.refresh_cookie.as_ref().map(|c| c.value.clone());
+        let refresh_token = match &self.api_refresh {
+            Some(token) => Some(token.clone()),
+            None => self.refresh_cookie.as_ref().map(|c| c.value.clone()),
+        };
         let session = session::session_from_token(
             grant.access_token,
             grant.expires_in,
@@ -678,6 +754,39 @@ mod tests {
         ] {
             assert!(!core(Mode::Server).adopt_snapshot(junk), "{junk}");
         }
+    }
+
+    #[test]
+    fn api_token_sessions_refresh_with_their_own_token() {
+        let mut c = core(Mode::Server);
+        let req = c
+            .api_token_request(&json!({ "clientId": "c1", "secret": "s1" }))
+            .unwrap();
+        assert!(req.url.ends_with("/auth/v2/api-token"));
+        assert_eq!(
+            req.body.as_deref(),
+            Some(r#"{"clientId":"c1","secret":"s1"}"#)
+        );
+        assert!(c.api_token_request(&json!({ "clientId": "c1" })).is_err());
+        let answer = json!({ "access_token": jwt(json!({ "sub": "c1" })), "refresh_token": "rt1", "expires_in": 300 });
+        let session = c.handle_api_token(ok(200, answer, &[]), 0.0).unwrap();
+        assert_eq!(session.user.id, "c1");
+        assert_eq!(session.refresh_token.as_deref(), Some("rt1"));
+        let refresh = c.refresh_request().unwrap();
+        assert!(refresh.url.ends_with("/auth/v2/api-token/token/refresh"));
+        assert_eq!(refresh.body.as_deref(), Some(r#"{"refreshToken":"rt1"}"#));
+        let rotated = json!({ "access_token": jwt(json!({ "sub": "c1" })), "refresh_token": "rt2", "expires_in": 300 });
+        c.handle_refresh(ok(201, rotated, &[]), 1.0).unwrap();
+        assert!(c.refresh_request().unwrap().body.unwrap().contains("rt2"));
+        // A stored snapshot resumes it, refresh token and all.
+        let mut resumed = core(Mode::Server);
+        assert!(resumed.adopt_snapshot(&c.snapshot().unwrap()));
+        assert!(resumed
+            .refresh_request()
+            .unwrap()
+            .body
+            .unwrap()
+            .contains("rt2"));
     }
 
     #[test]

@@ -91,6 +91,24 @@ pub struct PasswordlessComplete {
     pub otc_token: Option<String>,
 }
 
+/// Prefix of the machine-token routes.
+pub const AUTH_V2: &str = "/identity/resources/auth/v2";
+
+/// Body of `auth/v2/api-token`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiTokenLogin {
+    pub client_id: String,
+    pub secret: String,
+}
+
+/// Body of `auth/v2/api-token/token/refresh`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiTokenRefresh {
+    pub refresh_token: String,
+}
+
 /// Body of [`LOGIN`].
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -124,8 +142,12 @@ pub struct AuthResponse {
     pub mfa_devices: Option<MfaDevices>,
     /// An array of strategy names in the official client; tolerated as anything.
     pub mfa_strategies: Option<Value>,
+    // The API-token routes answer in snake_case (`access_token`, ...), the user routes in camelCase.
+    #[serde(alias = "access_token")]
     pub access_token: Option<String>,
+    #[serde(alias = "refresh_token")]
     pub refresh_token: Option<String>,
+    #[serde(alias = "expires_in")]
     pub expires_in: Option<f64>,
     pub reset_password_token: Option<String>,
     pub recovery_code: Option<String>,

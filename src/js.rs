@@ -17,6 +17,7 @@ use crate::account::SignUpResult;
 use crate::client::Client;
 use crate::config::{Mode, Options, StorageKind};
 use crate::core::AuthCore;
+use crate::edge;
 use crate::endpoints::{CodeSent, MfaDevices, Profile, TotpEnrollment};
 use crate::error::Meaning;
 use crate::error::{Error, ErrorCode};
@@ -26,6 +27,7 @@ use crate::self_service::{Authorization, RecoveryCode};
 use crate::storage::SnapshotStore;
 use crate::tabs::{PeerMessage, Peers};
 use crate::transport::fetch::{sleep, FetchTransport};
+use crate::verify::VerifyOptions;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -177,11 +179,32 @@ export interface Authorization { roles: Grant[]; permissions: Grant[] }
 export type DisableDeviceParams =
   | { kind: "authenticator"; deviceId: string; code: string }
   | { kind: "sms"; deviceId: string; code?: string; otcToken?: string }
-  | { kind: "webauthn"; deviceId: string };
+  | { kind: "webauthn"; deviceId: string; signal?: AbortSignal };
 
 export type DisableDeviceResult =
   | { status: "disabled" }
   | { status: "code_sent"; otcToken?: string; phoneNumber?: string };
+
+/** Options of `verifyAccessToken`: where the keys are (`baseUrl` or `jwksUrl`), and what to require. */
+export type VerifyOptions = (
+  /** The identity host; keys are read from `<baseUrl>/.well-known/jwks.json`. */
+  | { baseUrl: string; jwksUrl?: string }
+  /** Or the JWKS URL itself. */
+  | { jwksUrl: string; baseUrl?: string }
+) & {
+  audience?: string;
+  issuer?: string;
+  /** Tolerance on `exp` and `nbf`, in seconds (default 30). */
+  clockSkewSeconds?: number;
+};
+
+/** The claims of a verified access token. */
+export interface AccessTokenClaims {
+  sub: string; exp: number; iat?: number; nbf?: number; iss?: string; aud?: string | string[];
+  email?: string; name?: string; tenantId?: string; tenantIds?: string[]; roles?: string[];
+  permissions?: string[]; sid?: string; type?: string;
+  [claim: string]: unknown;
+}
 
 export type FronteggErrorCode =
   | "invalid_input" | "network" | "timeout" | "unauthorized" | "forbidden" | "not_found"
@@ -255,7 +278,7 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
 }
 
 /// A JS argument as JSON; `undefined` becomes `null` so "missing" reads the same everywhere.
-fn from_js(what: &str, value: JsValue) -> Result<Value, Error> {
+pub(crate) fn from_js(what: &str, value: JsValue) -> Result<Value, Error> {
     if value.is_undefined() {
         return Ok(Value::Null);
     }
@@ -267,7 +290,7 @@ fn from_js(what: &str, value: JsValue) -> Result<Value, Error> {
 }
 
 /// Runs an async method body as a Promise that rejects with a `FronteggError`.
-fn promise<T: Serialize + 'static>(
+pub(crate) fn promise<T: Serialize + 'static>(
     fut: impl std::future::Future<Output = Result<T, Error>> + 'static,
 ) -> Promise {
     run(Box::pin(async move { to_value(&fut.await?) }))
@@ -343,7 +366,7 @@ impl FronteggAuth {
 /// A client for one identity host. Create it with `createAuth`.
 #[wasm_bindgen]
 pub struct FronteggAuth {
-    client: Rc<Client<FetchTransport>>,
+    pub(crate) client: Rc<Client<FetchTransport>>,
     store: Rc<SnapshotStore>,
     /// Storage key and channel name for this identity host.
     key: String,
@@ -585,6 +608,20 @@ fn refresh_when_visible(client: &Rc<Client<FetchTransport>>) {
     let _ = window.add_event_listener_with_callback("focus", handler);
     // The page owns these listeners for its lifetime; they only hold the client weakly.
     check.forget();
+}
+
+/// Verifies an access token at the edge: the signature against the host's JWKS (fetched once,
+/// cached, refetched when a token names an unknown key) with WebCrypto, then `exp`, `nbf`, `iss`
+/// and `aud`. Resolves to the claims.
+#[wasm_bindgen(js_name = "verifyAccessToken", skip_typescript)]
+pub fn verify_access_token(token: JsValue, options: JsValue) -> Promise {
+    promise(async move {
+        let token = token.as_string().ok_or_else(|| {
+            Error::invalid_input("verifyAccessToken: the token must be a string.")
+        })?;
+        let options = VerifyOptions::from_json(&from_js("verifyAccessToken", options)?)?;
+        edge::verify_access_token(&token, &options).await
+    })
 }
 
 /// Browser mode where there is a page (a `document`); server mode in Node, Deno and workers.
@@ -1082,9 +1119,24 @@ impl FronteggAuth {
         #[wasm_bindgen(unchecked_param_type = "DisableDeviceParams")] params: JsValue,
     ) -> Promise {
         let client = self.client.clone();
+        // WebAuthn devices need a ceremony first (src/ceremony.rs); `signal` may cancel it.
+        promise(crate::ceremony::disable_device(client, params))
+    }
+
+    /// Signs in with machine credentials (`auth/v2/api-token`); the session refreshes itself.
+    #[wasm_bindgen(
+        js_name = "loginWithApiToken",
+        unchecked_return_type = "Promise<Session>"
+    )]
+    pub fn login_with_api_token(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ clientId: string; secret: string }")]
+        params: JsValue,
+    ) -> Promise {
+        let client = self.client.clone();
         promise(async move {
             client
-                .disable_device(&from_js("mfaDisableDevice", params)?)
+                .login_with_api_token(&from_js("loginWithApiToken", params)?)
                 .await
         })
     }

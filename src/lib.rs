@@ -6,9 +6,13 @@
 //! In wasm builds, [`js`] exports it to JavaScript with wasm-bindgen.
 
 pub mod account;
+#[cfg(target_arch = "wasm32")]
+pub mod ceremony;
 pub mod client;
 pub mod config;
 pub mod core;
+#[cfg(target_arch = "wasm32")]
+pub mod edge;
 pub mod endpoints;
 pub mod error;
 pub mod flows;
@@ -27,6 +31,8 @@ pub mod storage;
 #[cfg(target_arch = "wasm32")]
 pub mod tabs;
 pub mod transport;
+pub mod verify;
+pub mod webauthn;
 
 pub use crate::client::Client;
 pub use crate::config::{Mode, Options};

@@ -138,6 +138,9 @@ pub struct Snapshot {
     /// `name=value` of the refresh cookie; server mode only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_cookie: Option<String>,
+    /// The refresh token of an API-token (machine) session; server mode only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_refresh_token: Option<String>,
 }
 
 impl Snapshot {

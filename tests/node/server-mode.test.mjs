@@ -4,7 +4,7 @@ import { after, before, describe, test } from "node:test";
 import { execFile } from "node:child_process";
 import { createServer } from "node:net";
 import { promisify } from "node:util";
-import { createAuth, FronteggError } from "../../pkg/node.js";
+import { createAuth, FronteggError, verifyAccessToken } from "../../pkg/node.js";
 import { startEmulator } from "../support/emulator.mjs";
 
 const demo = { email: "demo@example.com", password: "Demo-pass-123!" };
@@ -165,6 +165,89 @@ describe("token lifecycle", () => {
       console.log(auth.session.user.email);`;
     const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], { timeout: 20_000 });
     assert.equal(stdout.trim(), demo.email, "the script signed in and exited on its own");
+  });
+});
+
+describe("machine credentials", () => {
+  const apiToken = { clientId: "5f0e7d4c-2b1a-4c3d-9e8f-7a6b5c4d3e2f", secret: "demo-api-secret-3f9a6c2e8b7d4105" };
+
+  test("loginWithApiToken, refresh rotates, the token verifies, a replay is refused", async () => {
+    const auth = await createAuth({ baseUrl: emu.url, autoRefresh: false });
+    const session = await auth.loginWithApiToken(apiToken);
+    assert.equal(session.user.id, apiToken.clientId);
+    assert.ok(session.refreshToken);
+    const refreshed = await auth.refresh();
+    assert.notEqual(refreshed.refreshToken, session.refreshToken, "rotated");
+    const claims = await verifyAccessToken(refreshed.accessToken, { baseUrl: emu.url });
+    assert.equal(claims.type, "tenantApiToken");
+    assert.equal(claims.tenantId, "tenant-acme");
+
+    // Replaying the first refresh token revokes the family (the host sees a theft).
+    const replay = await fetch(`${emu.url}/identity/resources/auth/v2/api-token/token/refresh`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ refreshToken: session.refreshToken }),
+    });
+    assert.equal(replay.status, 401);
+    await rejects(auth.refresh(), "session_expired");
+  });
+
+  test("wrong secret or missing fields", async () => {
+    const auth = await createAuth({ baseUrl: emu.url });
+    await rejects(auth.loginWithApiToken({ ...apiToken, secret: "nope" }), "invalid_credentials");
+    await rejects(auth.loginWithApiToken({ clientId: apiToken.clientId }), "invalid_input");
+  });
+});
+
+describe("verifyAccessToken", () => {
+  const clientId = "b9a1f0b6-0c7e-4c55-9d8e-2f6f5b0c1e11";
+  const token = async () => (await (await createAuth({ baseUrl: emu.url })).login(demo)).session.accessToken;
+  /** The token with its payload changed and the signature kept. */
+  const tampered = (t, change) => {
+    const [h, p, s] = t.split(".");
+    const claims = { ...JSON.parse(Buffer.from(p, "base64url")), ...change };
+    return [h, Buffer.from(JSON.stringify(claims)).toString("base64url"), s].join(".");
+  };
+
+  test("a real token verifies; its claims come back", async () => {
+    const claims = await verifyAccessToken(await token(), { baseUrl: emu.url, issuer: emu.url, audience: clientId });
+    assert.equal(claims.email, demo.email);
+    assert.equal(claims.type, "userToken");
+  });
+
+  test("wrong issuer or audience, a changed payload, an unknown key: unauthorized", async () => {
+    const t = await token();
+    await rejects(verifyAccessToken(t, { baseUrl: emu.url, issuer: "https://evil.example" }), "unauthorized");
+    await rejects(verifyAccessToken(t, { baseUrl: emu.url, audience: "someone-else" }), "unauthorized");
+    const forged = await rejects(verifyAccessToken(tampered(t, { roles: ["Owner"] }), { baseUrl: emu.url }), "unauthorized");
+    assert.match(forged.message, /signature/);
+    const [h, p, s] = t.split(".");
+    const header = { ...JSON.parse(Buffer.from(h, "base64url")), kid: "rotated-away" };
+    const unknown = await rejects(verifyAccessToken([Buffer.from(JSON.stringify(header)).toString("base64url"), p, s].join("."), { baseUrl: emu.url }), "unauthorized");
+    assert.match(unknown.message, /unknown key/);
+    const none = [Buffer.from('{"alg":"none"}').toString("base64url"), p, ""].join(".");
+    await rejects(verifyAccessToken(none, { baseUrl: emu.url }), "unauthorized");
+  });
+
+  test("an expired token is refused (no clock skew allowed here)", async () => {
+    const config = (body) => fetch(`${emu.url}/emulator/v1/config`, { method: "PUT", body: JSON.stringify(body) });
+    await config({ accessTokenTtlSeconds: 1 });
+    try {
+      const t = await token();
+      await new Promise((r) => setTimeout(r, 2100));
+      const e = await rejects(verifyAccessToken(t, { baseUrl: emu.url, clockSkewSeconds: 0 }), "unauthorized");
+      assert.match(e.message, /expired/);
+      assert.equal((await verifyAccessToken(t, { baseUrl: emu.url, clockSkewSeconds: 60 })).email, demo.email, "within the skew");
+    } finally {
+      await config({ accessTokenTtlSeconds: 300 });
+    }
+  });
+
+  test("bad arguments and an unreachable JWKS", async () => {
+    await rejects(verifyAccessToken(42, { baseUrl: emu.url }), "invalid_input");
+    await rejects(verifyAccessToken("a.b.c", {}), "invalid_input");
+    await rejects(verifyAccessToken("not-a-jwt", { baseUrl: emu.url }), "unauthorized");
+    await rejects(verifyAccessToken(await token(), { jwksUrl: "http://127.0.0.1:9/keys" }), "network");
   });
 });
 

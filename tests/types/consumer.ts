@@ -1,6 +1,6 @@
 // Compiled with `tsc --noEmit` by `make test`: a consumer gets precise types, and misuse fails
 // to compile (the @ts-expect-error lines must stay errors).
-import { createAuth, FronteggError, type LoginResult, type Session } from "frontegg-auth-wasm";
+import { createAuth, FronteggError, verifyAccessToken, type LoginResult, type Session } from "frontegg-auth-wasm";
 
 export async function signIn(email: string, password: string): Promise<string> {
   const auth = await createAuth({ baseUrl: "https://app-x.frontegg.com", timeoutMs: 5000 });
@@ -89,4 +89,42 @@ export async function bearerFetch(): Promise<number> {
   const response: Response = await auth.fetch("https://api.example.com/things", { method: "POST", body: "{}" });
   const again: Response = await auth.fetch(new URL("https://api.example.com/things"));
   return response.status + again.status;
+}
+
+export async function passkeys(): Promise<string> {
+  const { supportsPasskeys, FronteggAuth } = await import("frontegg-auth-wasm");
+  const canUse: boolean = (await supportsPasskeys()) && (await FronteggAuth.supportsPasskeys());
+  const auth = await createAuth({ baseUrl: "http://localhost:8787" });
+  const controller = new AbortController();
+  const signedIn: LoginResult = await auth.passkeyLogin({ conditional: canUse, signal: controller.signal });
+  await auth.passkeyLogin();
+  const { id, name } = await auth.passkeyRegister({ name: "Laptop" });
+  const all: { id: string; lastUsed?: string }[] = await auth.passkeysList();
+  await auth.passkeyRemove(id);
+  const first = await auth.login({ email: "a@b.c", password: "x" });
+  if (first.status === "mfa_required") {
+    const device = first.mfa.devices.webauthn[0];
+    if (device) await auth.mfaVerifyWebAuthn({ deviceId: device.id, rememberDevice: true });
+  } else if (first.status === "mfa_enrollment_required") {
+    const done = await auth.mfaEnrollWebAuthn({ deviceType: "Platform", signal: controller.signal });
+    if (done.status === "authenticated") return done.recoveryCode ?? "";
+  }
+  const key = await auth.mfaSettingsEnrollWebAuthn({ deviceType: "CrossPlatform" });
+  await auth.mfaDisableDevice({ kind: "webauthn", deviceId: key.id, signal: controller.signal });
+  // @ts-expect-error deviceType is "Platform" | "CrossPlatform"
+  await auth.mfaEnrollWebAuthn({ deviceType: "Phone" });
+  // @ts-expect-error deviceId is required
+  await auth.mfaVerifyWebAuthn({ rememberDevice: true });
+  // @ts-expect-error signal is an AbortSignal
+  await auth.passkeyLogin({ signal: "stop" });
+  return `${signedIn.status} ${name ?? ""} ${all.length} ${key.recoveryCode ?? ""}`;
+}
+
+export async function edge(token: string): Promise<string | undefined> {
+  const claims = await verifyAccessToken(token, { baseUrl: "https://app-x.frontegg.com", audience: "app" });
+  const auth = await createAuth({ baseUrl: "https://app-x.frontegg.com", mode: "server" });
+  const machine = await auth.loginWithApiToken({ clientId: "c", secret: "s" });
+  // @ts-expect-error a JWKS location is required
+  await verifyAccessToken(token, { audience: "app" });
+  return claims.tenantId ?? machine.user.id;
 }

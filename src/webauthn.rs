@@ -1,0 +1,1018 @@
+//! WebAuthn in the sans-IO core: passkeys (the whole sign-in) and WebAuthn authenticators as a
+//! second factor.
+//!
+//! Two halves, both pure and tested natively:
+//! - decoding the server's creation and request options (binary fields in base64url, padded or
+//!   not, or plain base64) into `webauthn-rs-proto` types, checked field by field first, so that
+//!   malformed options are an `invalid_input` error and never reach the crate's own wasm
+//!   conversions (which `unwrap()`);
+//! - encoding the browser's credential back into the JSON the identity API reads, as the official
+//!   client sends it (binary fields in unpadded base64url).
+//!
+//! Each ceremony is two requests with the browser's `navigator.credentials` call in between;
+//! [`Client`] runs them over an [`Authenticator`] (the browser in wasm, see `ceremony.rs`; a fake
+//! in tests).
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use webauthn_rs_proto::{
+    CreationChallengeResponse, Mediation, PublicKeyCredentialCreationOptions,
+    PublicKeyCredentialRequestOptions, RequestAuthenticationExtensions, RequestChallengeResponse,
+    RequestRegistrationExtensions,
+};
+
+use crate::client::Client;
+use crate::core::AuthCore;
+use crate::endpoints::{AUTH_V1, USERS_V1};
+use crate::error::{Error, ErrorCode, Meaning, Result};
+use crate::flows::LoginResult;
+use crate::http::{HttpRequest, Method};
+use crate::input::Fields;
+use crate::transport::Transport;
+
+/// The signed-in user's passkeys: `POST` starts a registration, `GET` lists them.
+pub const PASSKEYS: &str = "/identity/resources/users/webauthn/v1/devices";
+
+/// Passkey sign-in: the authenticator's answer is the credential, so a rejection (400 unknown or
+/// used challenge, 401 unknown credential or failed verification) is `invalid_credentials`.
+pub const PASSKEY_LOGIN: Meaning = Meaning {
+    bad_request: ErrorCode::InvalidCredentials,
+    unauthorized: ErrorCode::InvalidCredentials,
+    forbidden: ErrorCode::Forbidden,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Base64
+
+/// The bytes of a base64url or standard base64 string, padded or not (servers and libraries
+/// disagree); `None` if it is neither.
+pub fn decode_b64(text: &str) -> Option<Vec<u8>> {
+    let trimmed = text.trim().trim_end_matches('=');
+    let url_safe: String = trimmed
+        .chars()
+        .map(|c| match c {
+            '+' => '-',
+            '/' => '_',
+            c => c,
+        })
+        .collect();
+    URL_SAFE_NO_PAD.decode(url_safe).ok()
+}
+
+/// Unpadded base64url, as the identity API and the official client write binary fields.
+pub fn b64url(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options: server JSON -> webauthn-rs-proto
+
+fn malformed(what: impl std::fmt::Display) -> Error {
+    Error::invalid_input(format!(
+        "The server's WebAuthn options are malformed: {what}."
+    ))
+}
+
+/// The options object: the server's `options`, or the `publicKey` member if it is wrapped.
+fn public_key(value: &Value) -> Result<Map<String, Value>> {
+    let value = match value.get("publicKey") {
+        Some(inner @ Value::Object(_)) => inner,
+        _ => value,
+    };
+    match value {
+        Value::Object(map) => Ok(map.clone()),
+        _ => Err(malformed("not an object")),
+    }
+}
+
+fn present<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    obj.get(key).filter(|v| !v.is_null())
+}
+
+/// Rewrites the binary field `key` as canonical unpadded base64url, checking its length.
+fn binary(
+    obj: &mut Map<String, Value>,
+    key: &str,
+    path: &str,
+    lengths: std::ops::RangeInclusive<usize>,
+) -> Result<()> {
+    let bytes = match present(obj, key) {
+        Some(Value::String(s)) => {
+            decode_b64(s).ok_or_else(|| malformed(format_args!("`{path}` is not base64url")))?
+        }
+        Some(_) => return Err(malformed(format_args!("`{path}` is not a string"))),
+        None => return Err(malformed(format_args!("`{path}` is missing"))),
+    };
+    if !lengths.contains(&bytes.len()) {
+        return Err(malformed(format_args!(
+            "`{path}` must be {} to {} bytes",
+            lengths.start(),
+            lengths.end()
+        )));
+    }
+    obj.insert(key.to_owned(), Value::String(b64url(&bytes)));
+    Ok(())
+}
+
+/// A string field, or `default` when absent; anything else is malformed.
+fn string_or(obj: &mut Map<String, Value>, key: &str, path: &str, default: &str) -> Result<()> {
+    match present(obj, key) {
+        Some(Value::String(_)) => Ok(()),
+        Some(_) => Err(malformed(format_args!("`{path}` is not a string"))),
+        None => {
+            obj.insert(key.to_owned(), Value::String(default.to_owned()));
+            Ok(())
+        }
+    }
+}
+
+/// A nested object, created empty when absent.
+fn object<'a>(
+    obj: &'a mut Map<String, Value>,
+    key: &str,
+    required: bool,
+) -> Result<&'a mut Map<String, Value>> {
+    if present(obj, key).is_none() {
+        if required {
+            return Err(malformed(format_args!("`{key}` is missing")));
+        }
+        obj.insert(key.to_owned(), Value::Object(Map::new()));
+    }
+    match obj.get_mut(key) {
+        Some(Value::Object(inner)) => Ok(inner),
+        _ => Err(malformed(format_args!("`{key}` is not an object"))),
+    }
+}
+
+/// A whole number within `min..=max`, also when a JS runtime handed it over as a float.
+fn whole(value: &Value, min: i64, max: i64) -> Option<i64> {
+    let n = value.as_i64().or_else(|| {
+        value
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+            .map(|f| f as i64)
+    })?;
+    (min..=max).contains(&n).then_some(n)
+}
+
+/// `timeout`: kept when it is a whole number of milliseconds, else left to the browser.
+fn timeout(obj: &mut Map<String, Value>) {
+    match present(obj, "timeout").and_then(|v| whole(v, 0, i64::from(u32::MAX))) {
+        Some(ms) => obj.insert("timeout".into(), Value::from(ms)),
+        None => obj.remove("timeout"),
+    };
+}
+
+/// An optional enum string: unknown values are dropped (newer servers may know more values
+/// than this SDK; the browser then applies its default).
+fn known_or_drop(obj: &mut Map<String, Value>, key: &str, known: &[&str]) {
+    if !present(obj, key)
+        .and_then(Value::as_str)
+        .is_some_and(|s| known.contains(&s))
+    {
+        obj.remove(key);
+    }
+}
+
+/// An optional list of enum strings, keeping only the known ones.
+fn known_list(obj: &mut Map<String, Value>, key: &str, known: &[&str]) {
+    let kept: Option<Vec<Value>> = match present(obj, key) {
+        Some(Value::Array(items)) => Some(
+            items
+                .iter()
+                .filter(|v| v.as_str().is_some_and(|s| known.contains(&s)))
+                .cloned()
+                .collect(),
+        ),
+        _ => None,
+    };
+    match kept {
+        Some(kept) => obj.insert(key.to_owned(), Value::Array(kept)),
+        None => obj.remove(key),
+    };
+}
+
+const USER_VERIFICATION: &[&str] = &["required", "preferred", "discouraged"];
+const HINTS: &[&str] = &["security-key", "client-device", "hybrid"];
+
+/// `userVerification`, defaulting (also for unknown values) to the spec's "preferred".
+fn user_verification(obj: &mut Map<String, Value>) {
+    known_or_drop(obj, "userVerification", USER_VERIFICATION);
+    obj.entry("userVerification")
+        .or_insert_with(|| Value::String("preferred".into()));
+}
+
+/// `excludeCredentials` / `allowCredentials`: every id decoded and re-encoded, `type` defaulted.
+fn descriptors(obj: &mut Map<String, Value>, key: &str) -> Result<()> {
+    let items = match present(obj, key) {
+        None => Vec::new(),
+        Some(Value::Array(items)) => items.clone(),
+        Some(_) => return Err(malformed(format_args!("`{key}` is not a list"))),
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let path = format!("{key}[{i}].id");
+        let Value::Object(mut d) = item else {
+            return Err(malformed(format_args!("`{key}[{i}]` is not an object")));
+        };
+        binary(&mut d, "id", &path, 1..=1023)?;
+        string_or(&mut d, "type", &path, "public-key")?;
+        match present(&d, "transports") {
+            None => {
+                d.remove("transports");
+            }
+            Some(Value::Array(ts)) if ts.iter().all(Value::is_string) => {}
+            Some(_) => {
+                return Err(malformed(format_args!(
+                    "`{key}[{i}].transports` is not a list of strings"
+                )))
+            }
+        }
+        out.push(Value::Object(d));
+    }
+    obj.insert(key.to_owned(), Value::Array(out));
+    Ok(())
+}
+
+/// Extensions are optional requests to the authenticator: kept when they fit the known shape,
+/// dropped otherwise rather than failing the ceremony.
+fn extensions<T: serde::de::DeserializeOwned>(obj: &mut Map<String, Value>) {
+    let fits = present(obj, "extensions")
+        .is_some_and(|e| e.is_object() && serde_json::from_value::<T>(e.clone()).is_ok());
+    if !fits {
+        obj.remove("extensions");
+    }
+}
+
+/// The server's creation options (`navigator.credentials.create`), checked and typed. Missing
+/// optional members get the spec's defaults; `rp.id` may be left empty (the browser then uses
+/// the page's domain).
+pub fn creation_options(value: &Value) -> Result<CreationChallengeResponse> {
+    let mut o = public_key(value)?;
+    binary(&mut o, "challenge", "challenge", 1..=1024)?;
+    {
+        let user = object(&mut o, "user", true)?;
+        binary(user, "id", "user.id", 1..=64)?;
+        string_or(user, "name", "user.name", "")?;
+        let name = user
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        string_or(user, "displayName", "user.displayName", &name)?;
+    }
+    {
+        let rp = object(&mut o, "rp", false)?;
+        string_or(rp, "id", "rp.id", "")?;
+        let id = rp
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        string_or(rp, "name", "rp.name", &id)?;
+    }
+    let params = match present(&o, "pubKeyCredParams") {
+        Some(Value::Array(items)) if !items.is_empty() => items.clone(),
+        _ => return Err(malformed("`pubKeyCredParams` must be a non-empty list")),
+    };
+    let mut checked = Vec::with_capacity(params.len());
+    for (i, p) in params.into_iter().enumerate() {
+        let Value::Object(mut p) = p else {
+            return Err(malformed(format_args!(
+                "`pubKeyCredParams[{i}]` is not an object"
+            )));
+        };
+        // COSE algorithm ids are small integers; bounding them keeps the JS conversion exact.
+        let alg = present(&p, "alg")
+            .and_then(|a| whole(a, i64::from(i32::MIN), i64::from(i32::MAX)))
+            .ok_or_else(|| {
+                malformed(format_args!(
+                    "`pubKeyCredParams[{i}].alg` is not a COSE algorithm id"
+                ))
+            })?;
+        p.insert("alg".into(), Value::from(alg));
+        string_or(&mut p, "type", "pubKeyCredParams.type", "public-key")?;
+        checked.push(Value::Object(p));
+    }
+    o.insert("pubKeyCredParams".into(), Value::Array(checked));
+    descriptors(&mut o, "excludeCredentials")?;
+    if let Some(Value::Object(sel)) = o.get_mut("authenticatorSelection") {
+        known_or_drop(
+            sel,
+            "authenticatorAttachment",
+            &["platform", "cross-platform"],
+        );
+        known_or_drop(
+            sel,
+            "residentKey",
+            &["discouraged", "preferred", "required"],
+        );
+        let required = sel.get("residentKey").and_then(Value::as_str) == Some("required");
+        if !sel.get("requireResidentKey").is_some_and(Value::is_boolean) {
+            sel.insert("requireResidentKey".into(), Value::Bool(required));
+        }
+        user_verification(sel);
+    } else {
+        o.remove("authenticatorSelection");
+    }
+    known_or_drop(&mut o, "attestation", &["none", "indirect", "direct"]);
+    known_list(&mut o, "hints", HINTS);
+    known_list(
+        &mut o,
+        "attestationFormats",
+        &[
+            "packed",
+            "tpm",
+            "android-key",
+            "android-safetynet",
+            "fido-u2f",
+            "apple",
+            "none",
+        ],
+    );
+    extensions::<RequestRegistrationExtensions>(&mut o);
+    timeout(&mut o);
+    let public_key: PublicKeyCredentialCreationOptions =
+        serde_json::from_value(Value::Object(o)).map_err(malformed)?;
+    Ok(CreationChallengeResponse { public_key })
+}
+
+/// The server's request options (`navigator.credentials.get`), checked and typed. An empty
+/// `allowCredentials` lets any discoverable credential of the RP answer; an empty `rpId` means
+/// the page's domain.
+pub fn request_options(value: &Value) -> Result<RequestChallengeResponse> {
+    let mut o = public_key(value)?;
+    binary(&mut o, "challenge", "challenge", 1..=1024)?;
+    string_or(&mut o, "rpId", "rpId", "")?;
+    descriptors(&mut o, "allowCredentials")?;
+    user_verification(&mut o);
+    known_list(&mut o, "hints", HINTS);
+    extensions::<RequestAuthenticationExtensions>(&mut o);
+    timeout(&mut o);
+    let public_key: PublicKeyCredentialRequestOptions =
+        serde_json::from_value(Value::Object(o)).map_err(malformed)?;
+    Ok(RequestChallengeResponse {
+        public_key,
+        mediation: None,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Credentials: browser -> identity API JSON
+
+/// What `navigator.credentials.create()` / `get()` resolved to, as bytes and strings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BrowserCredential {
+    /// `rawId`.
+    pub raw_id: Vec<u8>,
+    /// `type`, "public-key".
+    pub type_: String,
+    /// `response.clientDataJSON`.
+    pub client_data_json: Vec<u8>,
+    /// `response.attestationObject` (registration).
+    pub attestation_object: Option<Vec<u8>>,
+    /// `response.authenticatorData` (assertion).
+    pub authenticator_data: Option<Vec<u8>>,
+    /// `response.signature` (assertion).
+    pub signature: Option<Vec<u8>>,
+    /// `response.userHandle` (assertion by a discoverable credential).
+    pub user_handle: Option<Vec<u8>>,
+    /// `authenticatorAttachment`: "platform" or "cross-platform", where the browser says.
+    pub authenticator_attachment: Option<String>,
+    /// `response.getTransports()` (registration).
+    pub transports: Vec<String>,
+    /// `getClientExtensionResults()`, as JSON.
+    pub client_extension_results: Value,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CredentialJson<'a> {
+    id: String,
+    raw_id: String,
+    #[serde(rename = "type")]
+    type_: &'a str,
+    response: ResponseJson<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authenticator_attachment: Option<&'a str>,
+    client_extension_results: Value,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResponseJson<'a> {
+    #[serde(rename = "clientDataJSON")]
+    client_data_json: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attestation_object: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transports: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authenticator_data: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signature: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_handle: Option<String>,
+}
+
+fn incomplete(what: &str) -> Error {
+    Error::new(
+        ErrorCode::WebauthnUnsupported,
+        format!("The browser's WebAuthn answer has no {what}."),
+    )
+}
+
+impl BrowserCredential {
+    fn json(&self, response: ResponseJson<'_>) -> Result<Value> {
+        if self.raw_id.is_empty() {
+            return Err(incomplete("credential id"));
+        }
+        if self.client_data_json.is_empty() {
+            return Err(incomplete("clientDataJSON"));
+        }
+        let id = b64url(&self.raw_id);
+        let body = CredentialJson {
+            raw_id: id.clone(),
+            id,
+            type_: if self.type_.is_empty() {
+                "public-key"
+            } else {
+                &self.type_
+            },
+            response,
+            authenticator_attachment: self.authenticator_attachment.as_deref(),
+            client_extension_results: match &self.client_extension_results {
+                v @ Value::Object(_) => v.clone(),
+                _ => Value::Object(Map::new()),
+            },
+        };
+        serde_json::to_value(body).map_err(|e| Error::new(ErrorCode::Server, e.to_string()))
+    }
+
+    /// A new credential (registration) as the identity API reads it: `{ id, rawId, type,
+    /// response: { clientDataJSON, attestationObject, transports }, authenticatorAttachment?,
+    /// clientExtensionResults }`, binary fields in unpadded base64url.
+    pub fn attestation_json(&self) -> Result<Value> {
+        let attestation = self
+            .attestation_object
+            .as_deref()
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| incomplete("attestationObject"))?;
+        self.json(ResponseJson {
+            client_data_json: b64url(&self.client_data_json),
+            attestation_object: Some(b64url(attestation)),
+            transports: Some(&self.transports),
+            authenticator_data: None,
+            signature: None,
+            user_handle: None,
+        })
+    }
+
+    /// An assertion as the identity API reads it: `{ id, rawId, type, response: {
+    /// clientDataJSON, authenticatorData, signature, userHandle? }, authenticatorAttachment?,
+    /// clientExtensionResults }`.
+    pub fn assertion_json(&self) -> Result<Value> {
+        let data = self
+            .authenticator_data
+            .as_deref()
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| incomplete("authenticatorData"))?;
+        let signature = self
+            .signature
+            .as_deref()
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| incomplete("signature"))?;
+        self.json(ResponseJson {
+            client_data_json: b64url(&self.client_data_json),
+            attestation_object: None,
+            transports: None,
+            authenticator_data: Some(b64url(data)),
+            signature: Some(b64url(signature)),
+            user_handle: self
+                .user_handle
+                .as_deref()
+                .filter(|h| !h.is_empty())
+                .map(b64url),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+/// The first answer of every ceremony: the options, and the token that names the ceremony
+/// (MFA routes; passkey routes have none).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Challenge {
+    pub webauthn_token: Option<String>,
+    pub options: Value,
+}
+
+/// A passkey or WebAuthn MFA device, as the device routes answer.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct WebAuthnDevice {
+    pub id: String,
+    #[serde(default)]
+    pub device_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used: Option<String>,
+    /// Shown once after an MFA enrollment from settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_code: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct DeviceList {
+    devices: Vec<WebAuthnDevice>,
+}
+
+/// `deviceType` as the identity API names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceType {
+    Platform,
+    CrossPlatform,
+}
+
+impl DeviceType {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Platform => "Platform",
+            Self::CrossPlatform => "CrossPlatform",
+        }
+    }
+
+    fn read(f: &mut Fields<'_>, required: bool) -> Result<Option<Self>> {
+        match f.opt_str("deviceType")? {
+            Some("Platform") => Ok(Some(Self::Platform)),
+            Some("CrossPlatform") => Ok(Some(Self::CrossPlatform)),
+            Some(other) => Err(Error::invalid_input(format!(
+                "{}: `deviceType` must be \"Platform\" or \"CrossPlatform\", not \"{other}\".",
+                f.what()
+            ))),
+            None if required => Err(Error::invalid_input(format!(
+                "{}: `deviceType` is required (\"Platform\" or \"CrossPlatform\").",
+                f.what()
+            ))),
+            None => Ok(None),
+        }
+    }
+}
+
+/// `passkeyRegister({ name? })`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyRegister {
+    pub name: Option<String>,
+    pub device_type: Option<DeviceType>,
+}
+
+/// `passkeyLogin({ email?, conditional? })`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyLogin {
+    pub email: Option<String>,
+    pub conditional: bool,
+}
+
+/// `mfaVerifyWebAuthn({ mfaToken?, deviceId, rememberDevice? })` and
+/// `mfaEnrollWebAuthn({ mfaToken?, deviceType, rememberDevice? })`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MfaWebAuthn {
+    pub mfa_token: String,
+    pub device_id: Option<String>,
+    pub device_type: Option<DeviceType>,
+    pub remember_device: Option<bool>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Empty {}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Prelogin<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MfaStart<'a> {
+    mfa_token: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device_type: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Finish<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mfa_token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    webauthn_token: Option<&'a str>,
+    options: &'a Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remember_device: Option<bool>,
+}
+
+impl AuthCore {
+    /// Checks `passkeyRegister({ name?, deviceType? })`.
+    pub fn passkey_register_input(args: &Value) -> Result<PasskeyRegister> {
+        let empty = Value::Object(Map::new());
+        let mut f = Fields::new(
+            "passkeyRegister",
+            if args.is_null() { &empty } else { args },
+        )?;
+        let name = f.opt_str("name")?.map(|n| n.trim().to_owned());
+        let device_type = DeviceType::read(&mut f, false)?;
+        f.finish()?;
+        Ok(PasskeyRegister { name, device_type })
+    }
+
+    /// Starts registering a passkey (Bearer): answers `{ options }`.
+    pub fn passkey_register_start(&self) -> Result<HttpRequest> {
+        self.authed_post(PASSKEYS, &Empty {})
+    }
+
+    /// Finishes it with the new credential: the credential's fields, `deviceType` and `name`.
+    pub fn passkey_register_finish(
+        &self,
+        credential: &Value,
+        input: &PasskeyRegister,
+    ) -> Result<HttpRequest> {
+        let mut body = credential.clone();
+        if let Value::Object(map) = &mut body {
+            // Unless the caller said, the browser's `authenticatorAttachment` tells the kind.
+            let device_type = input.device_type.or_else(|| {
+                match map.get("authenticatorAttachment").and_then(Value::as_str) {
+                    Some("platform") => Some(DeviceType::Platform),
+                    Some("cross-platform") => Some(DeviceType::CrossPlatform),
+                    _ => None,
+                }
+            });
+            if let Some(t) = device_type {
+                map.insert("deviceType".into(), t.as_str().into());
+            }
+            if let Some(name) = &input.name {
+                map.insert("name".into(), name.as_str().into());
+            }
+        }
+        self.authed_post(&format!("{PASSKEYS}/verify"), &body)
+    }
+
+    /// `passkeysList()`.
+    pub fn passkeys_list(&self) -> Result<HttpRequest> {
+        self.authed(Method::Get, PASSKEYS, None)
+    }
+
+    /// `passkeyRemove(id)`.
+    pub fn passkey_remove(&self, id: &Value) -> Result<HttpRequest> {
+        let args = serde_json::json!({ "id": id });
+        let mut f = Fields::new("passkeyRemove", &args)?;
+        let id = f.req_id("id")?;
+        self.authed(Method::Delete, &format!("{PASSKEYS}/{id}"), None)
+    }
+
+    /// Checks `passkeyLogin({ email?, conditional? })`.
+    pub fn passkey_login_input(args: &Value) -> Result<PasskeyLogin> {
+        let empty = Value::Object(Map::new());
+        let mut f = Fields::new("passkeyLogin", if args.is_null() { &empty } else { args })?;
+        let email = f.opt_str("email")?.map(|e| e.trim().to_owned());
+        let conditional = f.opt_bool("conditional")?.unwrap_or(false);
+        f.finish()?;
+        Ok(PasskeyLogin { email, conditional })
+    }
+
+    /// `POST auth/v1/webauthn/prelogin`: answers `{ options }`.
+    pub fn passkey_prelogin(&self, input: &PasskeyLogin) -> HttpRequest {
+        self.login_step(
+            &format!("{AUTH_V1}/webauthn/prelogin"),
+            &Prelogin {
+                email: input.email.as_deref(),
+            },
+        )
+    }
+
+    /// `POST auth/v1/webauthn/postlogin` with the assertion: a login answer.
+    pub fn passkey_postlogin(&self, assertion: &Value) -> HttpRequest {
+        self.login_step(&format!("{AUTH_V1}/webauthn/postlogin"), assertion)
+    }
+
+    /// Checks `mfaVerifyWebAuthn({ mfaToken?, deviceId, rememberDevice? })`.
+    pub fn mfa_verify_webauthn_input(&self, args: &Value) -> Result<MfaWebAuthn> {
+        let mut f = Fields::new("mfaVerifyWebAuthn", args)?;
+        let mfa_token = self.pending_or_given_mfa_token(&mut f)?;
+        let device_id = Some(f.req_id("deviceId")?.to_owned());
+        let remember_device = f.opt_bool("rememberDevice")?;
+        f.finish()?;
+        Ok(MfaWebAuthn {
+            mfa_token,
+            device_id,
+            device_type: None,
+            remember_device,
+        })
+    }
+
+    /// Checks `mfaEnrollWebAuthn({ mfaToken?, deviceType, rememberDevice? })`.
+    pub fn mfa_enroll_webauthn_input(&self, args: &Value) -> Result<MfaWebAuthn> {
+        let mut f = Fields::new("mfaEnrollWebAuthn", args)?;
+        let mfa_token = self.pending_or_given_mfa_token(&mut f)?;
+        let device_type = DeviceType::read(&mut f, true)?;
+        let remember_device = f.opt_bool("rememberDevice")?;
+        f.finish()?;
+        Ok(MfaWebAuthn {
+            mfa_token,
+            device_id: None,
+            device_type,
+            remember_device,
+        })
+    }
+
+    fn pending_or_given_mfa_token(&self, f: &mut Fields<'_>) -> Result<String> {
+        match f.opt_str("mfaToken")? {
+            Some(token) => Ok(token.to_owned()),
+            None => self.pending_mfa.clone().ok_or_else(|| {
+                Error::invalid_input(format!(
+                    "{}: `mfaToken` is required (no sign-in is waiting for MFA).",
+                    f.what()
+                ))
+            }),
+        }
+    }
+
+    fn mfa_webauthn_path(input: &MfaWebAuthn) -> String {
+        match &input.device_id {
+            Some(id) => format!("{AUTH_V1}/user/mfa/webauthn/{id}"),
+            None => format!("{AUTH_V1}/user/mfa/webauthn/enroll"),
+        }
+    }
+
+    /// During login: starts the assertion with a device, or the enrollment of a new one.
+    pub fn mfa_webauthn_start(&self, input: &MfaWebAuthn) -> HttpRequest {
+        self.login_step(
+            &Self::mfa_webauthn_path(input),
+            &MfaStart {
+                mfa_token: &input.mfa_token,
+                device_type: input.device_type.map(DeviceType::as_str),
+            },
+        )
+    }
+
+    /// During login: finishes it with the browser's credential; a login answer.
+    pub fn mfa_webauthn_finish(
+        &self,
+        input: &MfaWebAuthn,
+        webauthn_token: Option<&str>,
+        credential: &Value,
+    ) -> HttpRequest {
+        self.login_step(
+            &format!("{}/verify", Self::mfa_webauthn_path(input)),
+            &Finish {
+                mfa_token: Some(&input.mfa_token),
+                webauthn_token,
+                options: credential,
+                device_type: input.device_type.map(DeviceType::as_str),
+                remember_device: input.remember_device,
+            },
+        )
+    }
+
+    /// Checks `mfaSettingsEnrollWebAuthn({ deviceType })`.
+    pub fn mfa_settings_enroll_webauthn_input(args: &Value) -> Result<DeviceType> {
+        let mut f = Fields::new("mfaSettingsEnrollWebAuthn", args)?;
+        let device_type = DeviceType::read(&mut f, true)?;
+        f.finish()?;
+        Ok(device_type.unwrap_or(DeviceType::CrossPlatform))
+    }
+
+    /// From settings (Bearer): starts enrolling a WebAuthn MFA device.
+    pub fn mfa_settings_enroll_webauthn_start(&self) -> Result<HttpRequest> {
+        self.authed_post(&format!("{USERS_V1}/mfa/webauthn/enroll"), &Empty {})
+    }
+
+    /// From settings: finishes the enrollment; answers the device and a recovery code.
+    pub fn mfa_settings_enroll_webauthn_finish(
+        &self,
+        device_type: DeviceType,
+        webauthn_token: Option<&str>,
+        credential: &Value,
+    ) -> Result<HttpRequest> {
+        self.authed_post(
+            &format!("{USERS_V1}/mfa/webauthn/enroll/verify"),
+            &Finish {
+                mfa_token: None,
+                webauthn_token,
+                options: credential,
+                device_type: Some(device_type.as_str()),
+                remember_device: None,
+            },
+        )
+    }
+
+    /// Checks the id of a WebAuthn MFA device to disable.
+    pub fn webauthn_device_id(device_id: &str) -> Result<String> {
+        let args = serde_json::json!({ "deviceId": device_id });
+        let mut f = Fields::new("mfaDisableDevice", &args)?;
+        Ok(f.req_id("deviceId")?.to_owned())
+    }
+
+    /// From settings: starts the assertion that proves possession before removal.
+    pub fn mfa_disable_webauthn_start(&self, device_id: &str) -> Result<HttpRequest> {
+        self.authed_post(
+            &format!("{USERS_V1}/mfa/webauthn/{device_id}/disable"),
+            &Empty {},
+        )
+    }
+
+    /// From settings: finishes it; the device is gone.
+    pub fn mfa_disable_webauthn_finish(
+        &self,
+        device_id: &str,
+        webauthn_token: Option<&str>,
+        credential: &Value,
+    ) -> Result<HttpRequest> {
+        self.authed_post(
+            &format!("{USERS_V1}/mfa/webauthn/{device_id}/disable/verify"),
+            &Finish {
+                mfa_token: None,
+                webauthn_token,
+                options: credential,
+                device_type: None,
+                remember_device: None,
+            },
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ceremonies over a transport and an authenticator
+
+/// Runs `navigator.credentials.create` / `get` (or a stand-in in tests). Cancellation, an
+/// authenticator already registered and a missing WebAuthn are errors with their own codes.
+#[allow(async_fn_in_trait)]
+pub trait Authenticator {
+    /// Creates a credential (registration).
+    async fn create(&self, options: CreationChallengeResponse) -> Result<BrowserCredential>;
+    /// Gets an assertion.
+    async fn get(&self, options: RequestChallengeResponse) -> Result<BrowserCredential>;
+}
+
+/// A credential the server already holds is the same mistake as the browser's InvalidStateError.
+fn already_registered(mut e: Error) -> Error {
+    if e.code == ErrorCode::Conflict {
+        e.code = ErrorCode::WebauthnAlreadyRegistered;
+    }
+    e
+}
+
+impl<T: Transport> Client<T> {
+    /// `passkeyRegister`: registers a passkey for the signed-in user.
+    pub async fn passkey_register(
+        &self,
+        args: &Value,
+        authenticator: &impl Authenticator,
+    ) -> Result<WebAuthnDevice> {
+        let input = AuthCore::passkey_register_input(args)?;
+        let challenge: Challenge = self
+            .call_signed_in(AuthCore::passkey_register_start)
+            .await?;
+        let credential = authenticator
+            .create(creation_options(&challenge.options)?)
+            .await?
+            .attestation_json()?;
+        self.call_signed_in(|core| core.passkey_register_finish(&credential, &input))
+            .await
+            .map_err(already_registered)
+    }
+
+    /// `passkeysList`.
+    pub async fn passkeys_list(&self) -> Result<Vec<WebAuthnDevice>> {
+        let list: DeviceList = self.call_signed_in(AuthCore::passkeys_list).await?;
+        Ok(list.devices)
+    }
+
+    /// `passkeyRemove`.
+    pub async fn passkey_remove(&self, id: &Value) -> Result<()> {
+        self.call_signed_in_empty(|core| core.passkey_remove(id))
+            .await
+    }
+
+    /// `passkeyLogin`: signs in with a passkey alone.
+    pub async fn passkey_login(
+        &self,
+        args: &Value,
+        authenticator: &impl Authenticator,
+    ) -> Result<LoginResult> {
+        let input = AuthCore::passkey_login_input(args)?;
+        let challenge: Challenge = self
+            .call(|core| Ok(core.passkey_prelogin(&input)), Meaning::PUBLIC)
+            .await?;
+        let mut options = request_options(&challenge.options)?;
+        if input.conditional {
+            options.mediation = Some(Mediation::Conditional);
+        }
+        let assertion = authenticator.get(options).await?.assertion_json()?;
+        self.step(|core| Ok(core.passkey_postlogin(&assertion)), PASSKEY_LOGIN)
+            .await
+    }
+
+    /// `mfaVerifyWebAuthn` (assertion with `deviceId`) and `mfaEnrollWebAuthn` (registration)
+    /// during login.
+    pub async fn mfa_webauthn(
+        &self,
+        args: &Value,
+        enroll: bool,
+        authenticator: &impl Authenticator,
+    ) -> Result<LoginResult> {
+        let mut input = None;
+        let challenge: Challenge = self
+            .call(
+                |core| {
+                    let checked = if enroll {
+                        core.mfa_enroll_webauthn_input(args)?
+                    } else {
+                        core.mfa_verify_webauthn_input(args)?
+                    };
+                    let request = core.mfa_webauthn_start(&checked);
+                    input = Some(checked);
+                    Ok(request)
+                },
+                Meaning::MFA,
+            )
+            .await?;
+        let input = input.ok_or_else(|| Error::new(ErrorCode::Server, "no MFA input"))?;
+        let credential = if enroll {
+            authenticator
+                .create(creation_options(&challenge.options)?)
+                .await?
+                .attestation_json()?
+        } else {
+            authenticator
+                .get(request_options(&challenge.options)?)
+                .await?
+                .assertion_json()?
+        };
+        let token = challenge.webauthn_token.as_deref();
+        self.step(
+            |core| Ok(core.mfa_webauthn_finish(&input, token, &credential)),
+            Meaning::MFA,
+        )
+        .await
+        .map_err(already_registered)
+    }
+
+    /// `mfaSettingsEnrollWebAuthn`: adds a WebAuthn MFA device for the signed-in user.
+    pub async fn mfa_settings_enroll_webauthn(
+        &self,
+        args: &Value,
+        authenticator: &impl Authenticator,
+    ) -> Result<WebAuthnDevice> {
+        let device_type = AuthCore::mfa_settings_enroll_webauthn_input(args)?;
+        let challenge: Challenge = self
+            .call_signed_in(AuthCore::mfa_settings_enroll_webauthn_start)
+            .await?;
+        let credential = authenticator
+            .create(creation_options(&challenge.options)?)
+            .await?
+            .attestation_json()?;
+        let token = challenge.webauthn_token.as_deref();
+        self.call_signed_in(|core| {
+            core.mfa_settings_enroll_webauthn_finish(device_type, token, &credential)
+        })
+        .await
+        .map_err(already_registered)
+    }
+
+    /// `mfaDisableDevice({ kind: "webauthn", deviceId })`: proves possession, then removes it.
+    pub async fn mfa_disable_webauthn(
+        &self,
+        device_id: &str,
+        authenticator: &impl Authenticator,
+    ) -> Result<()> {
+        let device_id = AuthCore::webauthn_device_id(device_id)?;
+        let challenge: Challenge = self
+            .call_signed_in(|core| core.mfa_disable_webauthn_start(&device_id))
+            .await?;
+        let assertion = authenticator
+            .get(request_options(&challenge.options)?)
+            .await?
+            .assertion_json()?;
+        let token = challenge.webauthn_token.as_deref();
+        self.call_signed_in_empty(|core| {
+            core.mfa_disable_webauthn_finish(&device_id, token, &assertion)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests;
