@@ -35,6 +35,12 @@ pub struct Client<T> {
     hooks: RefCell<Vec<Listener>>,
 }
 
+/// How long a tab that waited for the lock waits for the other tab's session before refreshing
+/// itself (a peer that held the lock without refreshing costs this much, once).
+const PEER_WAIT_MS: u32 = 300;
+/// How often it looks while waiting.
+const PEER_POLL_MS: u32 = 10;
+
 /// An `onAuthStateChange` callback: the event and the session after it.
 pub type Listener = Rc<dyn Fn(AuthEvent, Option<&Session>)>;
 
@@ -168,8 +174,18 @@ impl<T: Transport> Client<T> {
     async fn refresh_now(&self) -> Result<Session> {
         let held_before = self.session().map(|s| s.expires_at);
         let lock = self.transport.refresh_lock().await;
+        let moved_on = |s: &Session| Some(s.expires_at) != held_before;
+        if T::waited_for_peer(&lock) {
+            // Another tab held the lock, most likely to refresh: give its session a moment to
+            // arrive (under load it can come after the lock) before refreshing again.
+            let mut waited = 0;
+            while waited < PEER_WAIT_MS && !self.session().is_some_and(|s| moved_on(&s)) {
+                self.transport.sleep(PEER_POLL_MS).await;
+                waited += PEER_POLL_MS;
+            }
+        }
         // Another tab may have refreshed while this one waited; its session arrived meanwhile.
-        let result = match self.session().filter(|s| Some(s.expires_at) != held_before) {
+        let result = match self.session().filter(|s| moved_on(s)) {
             Some(session) => Ok(session),
             None => self.refresh_with_retries().await,
         };

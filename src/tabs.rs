@@ -20,6 +20,8 @@ const LOCK_WAIT_MS: u32 = 10_000;
 /// A held Web Lock; dropping it releases the lock.
 pub struct WebLock {
     release: Option<Function>,
+    /// Another tab held it first.
+    pub waited: bool,
 }
 
 impl Drop for WebLock {
@@ -44,18 +46,29 @@ fn lock_manager() -> Option<JsValue> {
 /// where the browser has no Web Locks: the client's own single-flight still holds within a tab.
 pub async fn acquire(name: &str) -> Option<WebLock> {
     let locks = lock_manager()?;
+    // First only if free: whether this tab had to wait tells it whether another tab may have
+    // just refreshed.
+    let if_free = Object::new();
+    let _ = Reflect::set(&if_free, &"ifAvailable".into(), &JsValue::TRUE);
+    if let Some(lock) = request(&locks, name, &if_free).await {
+        return Some(lock);
+    }
     let options = Object::new();
     let _ = Reflect::set(
         &options,
         &"signal".into(),
         &AbortSignal::timeout_with_u32(LOCK_WAIT_MS),
     );
-    if let Some(lock) = request(&locks, name, &options).await {
-        return Some(lock);
-    }
-    let steal = Object::new();
-    let _ = Reflect::set(&steal, &"steal".into(), &JsValue::TRUE);
-    request(&locks, name, &steal).await
+    let mut lock = match request(&locks, name, &options).await {
+        Some(lock) => lock,
+        None => {
+            let steal = Object::new();
+            let _ = Reflect::set(&steal, &"steal".into(), &JsValue::TRUE);
+            request(&locks, name, &steal).await?
+        }
+    };
+    lock.waited = true;
+    Some(lock)
 }
 
 /// `locks.request(name, options, callback)`: the callback returns a promise that stays pending
@@ -65,7 +78,12 @@ async fn request(locks: &JsValue, name: &str, options: &Object) -> Option<WebLoc
     let granted_tx = Rc::new(RefCell::new(Some(granted_tx)));
     let on_grant = {
         let granted_tx = Rc::clone(&granted_tx);
-        Closure::once_into_js(move |_lock: JsValue| {
+        Closure::once_into_js(move |lock: JsValue| {
+            if lock.is_null() {
+                // `ifAvailable` and another tab holds it: dropping the sender says "not granted".
+                granted_tx.borrow_mut().take();
+                return Promise::resolve(&JsValue::UNDEFINED);
+            }
             Promise::new(&mut |release, _| {
                 if let Some(tx) = granted_tx.borrow_mut().take() {
                     let _ = tx.send(release);
@@ -95,6 +113,7 @@ async fn request(locks: &JsValue, name: &str, options: &Object) -> Option<WebLoc
     let release = granted_rx.await.ok()?;
     let lock = WebLock {
         release: Some(release),
+        waited: false,
     };
     // The tab that held the lock told the others about its new session just before releasing
     // it; one turn of the event loop lets that message land before this tab decides to refresh.

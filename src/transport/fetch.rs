@@ -120,6 +120,10 @@ impl Transport for FetchTransport {
         js_sys::Math::random()
     }
 
+    fn waited_for_peer(lock: &Option<WebLock>) -> bool {
+        lock.as_ref().is_some_and(|l| l.waited)
+    }
+
     type RefreshLock = Option<WebLock>;
 
     async fn refresh_lock(&self) -> Option<WebLock> {

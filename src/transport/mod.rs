@@ -31,6 +31,12 @@ pub trait Transport {
     /// one origin (each refresh rotates the shared cookie, so two tabs must never race); a
     /// single process needs nothing beyond the client's own single-flight.
     async fn refresh_lock(&self) -> Self::RefreshLock;
+
+    /// Whether `lock` was held by another tab first, which may just have refreshed; its new
+    /// session travels over a channel that, under load, can arrive after the lock does.
+    fn waited_for_peer(_lock: &Self::RefreshLock) -> bool {
+        false
+    }
 }
 
 /// What to tell the caller when the host can't be reached: the URL, without any credentials.
