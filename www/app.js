@@ -1,18 +1,10 @@
 // The demo page. Every auth decision is the SDK's; this file only wires it to the page.
-import { createAuth, FronteggError } from "./pkg/index.js";
+import { createAuth, FronteggError, supportsPasskeys } from "./pkg/index.js";
 
 const $ = (id) => document.getElementById(id);
 const auth = await createAuth({ baseUrl: location.origin });
-const passkeys = typeof auth.passkeyLogin === "function" && (await supportsPasskeys());
+const passkeys = await supportsPasskeys();
 let challenge = null; // the pending MFA step: { mfa, method }
-
-async function supportsPasskeys() {
-  try {
-    return await window.PublicKeyCredential?.isUserVerifyingPlatformAuthenticatorAvailable?.() ?? false;
-  } catch {
-    return false;
-  }
-}
 
 /** Runs `work` with `button` busy; a failure is shown in words in `errorEl`, next to its cause. */
 async function busy(button, errorEl, work) {
@@ -81,7 +73,7 @@ async function handle(result) {
       return showMfa(result.mfa);
     case "mfa_enrollment_required":
       challenge = { mfa: result.mfa };
-      $("enroll-key").hidden = typeof auth.mfaEnrollWebAuthn !== "function";
+      $("enroll-key").hidden = !window.PublicKeyCredential;
       for (const id of ["enroll-qr-box", "enroll-phone-form", "enroll-form"]) $(id).hidden = true;
       return show("enroll");
     case "password_expired":
@@ -182,12 +174,10 @@ function showMfa(mfa) {
       askForCode(`Code sent to ${devices.emails[0].email}`, { kind: "email", otcToken });
     });
   }
-  if (typeof auth.mfaVerifyWebAuthn === "function") {
-    for (const key of devices.webauthn) {
-      add(key.name ? `Security key: ${key.name}` : "Security key", async () =>
-        handle(await auth.mfaVerifyWebAuthn({ deviceId: key.id, rememberDevice: $("remember").checked })),
-      );
-    }
+  for (const key of devices.webauthn) {
+    add(key.name ? `Security key: ${key.name}` : "Security key", async () =>
+      handle(await auth.mfaVerifyWebAuthn({ deviceId: key.id, rememberDevice: $("remember").checked })),
+    );
   }
   $("mfa-form").hidden = true;
   $("remember").closest("label").hidden = mfa.rememberDeviceAllowed === false;
@@ -414,8 +404,7 @@ async function loadDevices() {
   if (!items.length) items.push(deviceItem("Not set up yet. Add a second step below."));
   $("devices-list").replaceChildren(...items);
 
-  const canKeys = typeof auth.mfaSettingsEnrollWebAuthn === "function";
-  $("add-key").hidden = !canKeys;
+  $("add-key").hidden = !window.PublicKeyCredential;
   $("add-passkey").hidden = !passkeys;
   $("passkeys-title").hidden = $("passkeys-list").hidden = !passkeys;
   if (passkeys) {

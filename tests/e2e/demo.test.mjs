@@ -203,3 +203,25 @@ test("switch tenant and see the token's claim change", async () => {
   await page.locator("#claims", { hasText: '"tenantId": "tenant-globex"' }).waitFor();
   assert.equal(await page.locator("#user-tenant").textContent(), "tenant-globex");
 });
+
+test("add a passkey on the account screen, sign out, sign in with it alone", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  // A platform authenticator that verifies the user, as Touch ID or Windows Hello would.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("WebAuthn.enable");
+  await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: { protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+  await page.goto(origin);
+  await signIn(page);
+  await signedIn(page);
+  await page.getByRole("button", { name: "Add passkey" }).click();
+  await page.locator("#passkeys-list").getByText("This device").waitFor();
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
+
+  await page.getByRole("button", { name: "Sign in with a passkey" }).click();
+  await signedIn(page);
+  assert.equal(await page.locator("#user-email").textContent(), "demo@example.com");
+  await context.close();
+});
