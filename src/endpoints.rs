@@ -186,7 +186,8 @@ pub struct EmailDevice {
     pub email: String,
 }
 
-/// A security key or platform authenticator.
+/// A security key, platform authenticator or passkey, as MFA device lists and the WebAuthn
+/// device routes answer (the lists leave the dates out).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct WebAuthnDevice {
@@ -195,6 +196,13 @@ pub struct WebAuthnDevice {
     pub device_type: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used: Option<String>,
+    /// Shown once after an MFA enrollment from settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_code: Option<String>,
 }
 
 /// A role or permission as `users/v2/me` lists it.

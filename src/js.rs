@@ -347,6 +347,15 @@ impl FronteggAuth {
         })
     }
 
+    /// A call with the access token and no arguments, answering a typed body.
+    fn signed_in<R: Serialize + DeserializeOwned + 'static>(
+        &self,
+        build: fn(&AuthCore) -> Result<HttpRequest, Error>,
+    ) -> Promise {
+        let client = self.client.clone();
+        promise(async move { client.call_signed_in::<R>(build).await })
+    }
+
     /// A call whose answer has no body worth reading.
     fn call_empty(
         &self,
@@ -1055,12 +1064,7 @@ impl FronteggAuth {
         unchecked_return_type = "Promise<Authorization>"
     )]
     pub fn get_authorization(&self) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            client
-                .call_signed_in::<Authorization>(AuthCore::get_authorization)
-                .await
-        })
+        self.signed_in::<Authorization>(AuthCore::get_authorization)
     }
 
     /// The user's MFA devices.
@@ -1069,12 +1073,7 @@ impl FronteggAuth {
         unchecked_return_type = "Promise<MfaDevices>"
     )]
     pub fn list_mfa_devices(&self) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            client
-                .call_signed_in::<MfaDevices>(AuthCore::list_mfa_devices)
-                .await
-        })
+        self.signed_in::<MfaDevices>(AuthCore::list_mfa_devices)
     }
 
     /// Adds an authenticator app from settings: the QR code to scan.
@@ -1083,12 +1082,7 @@ impl FronteggAuth {
         unchecked_return_type = "Promise<TotpEnrollment>"
     )]
     pub fn mfa_settings_enroll_totp(&self) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            client
-                .call_signed_in::<TotpEnrollment>(AuthCore::mfa_settings_enroll_totp)
-                .await
-        })
+        self.signed_in::<TotpEnrollment>(AuthCore::mfa_settings_enroll_totp)
     }
 
     /// Confirms the new app with its first code; answers the recovery code to show once.

@@ -25,7 +25,7 @@ use webauthn_rs_proto::{
 
 use crate::client::Client;
 use crate::core::AuthCore;
-use crate::endpoints::{AUTH_V1, USERS_V1};
+use crate::endpoints::{WebAuthnDevice, AUTH_V1, USERS_V1};
 use crate::error::{Error, ErrorCode, Meaning, Result};
 use crate::flows::LoginResult;
 use crate::http::{HttpRequest, Method};
@@ -509,24 +509,6 @@ impl BrowserCredential {
 pub struct Challenge {
     pub webauthn_token: Option<String>,
     pub options: Value,
-}
-
-/// A passkey or WebAuthn MFA device, as the device routes answer.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct WebAuthnDevice {
-    pub id: String,
-    #[serde(default)]
-    pub device_type: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_used: Option<String>,
-    /// Shown once after an MFA enrollment from settings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recovery_code: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
