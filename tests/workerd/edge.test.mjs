@@ -1,19 +1,14 @@
 // The package in Cloudflare's workerd (through miniflare): a Worker verifying bearer tokens.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { Miniflare } from "miniflare";
 import { createAuth } from "../../pkg/node.js";
 import { startEmulator } from "../support/emulator.mjs";
+import { startWorker } from "../support/workerd.mjs";
 
 let emu, worker;
 before(async () => {
   emu = await startEmulator();
-  worker = new Miniflare({
-    modules: true,
-    scriptPath: fileURLToPath(new URL("verify-worker.js", import.meta.url)),
-    modulesRules: [{ type: "ESModule", include: ["**/*.js"] }, { type: "CompiledWasm", include: ["**/*.wasm"] }],
-    compatibilityDate: "2025-01-01",
+  worker = startWorker(new URL("verify-worker.js", import.meta.url), {
     bindings: { BASE_URL: emu.url },
   });
 });
