@@ -8,7 +8,7 @@ EMULATOR_RELEASE := target/release/frontegg-emulator
 SITE := build/site
 PORT ?= 8787
 
-.PHONY: all setup pkg emulator site demo test test-native test-wasm test-node test-types test-deno test-workerd test-e2e test-official bench clean
+.PHONY: all setup pkg emulator site demo test test-native test-wasm test-node test-types test-deno test-workerd test-package test-e2e test-official bench clean
 
 all: pkg emulator
 
@@ -37,7 +37,7 @@ demo: site emulator
 	$(EMULATOR_RELEASE) --port $(PORT) --seed demo --serve $(SITE)
 
 ## Every suite: native unit and integration tests, wasm in headless Chromium, Node, end to end.
-test: test-native test-wasm test-types test-node test-deno test-workerd test-e2e test-official
+test: test-native test-wasm test-types test-node test-deno test-workerd test-package test-e2e test-official
 	@echo "make test: every suite passed"
 
 ## Core unit tests, emulator integration tests, and the SDK core against a live emulator.
@@ -71,6 +71,12 @@ test-deno: pkg
 test-workerd: pkg
 	cargo build --quiet -p frontegg-emulator
 	node --test --test-timeout=120000 tests/workerd/
+
+## The package as a consumer gets it: `npm pack` of pkg/ installed offline into a scratch project,
+## used by name from a Node script and from a page that Vite bundles and Chromium loads.
+test-package: pkg
+	cargo build --quiet -p frontegg-emulator
+	node --test --test-timeout=120000 tests/package/
 
 ## A person signing in on the demo page (Playwright driving /usr/bin/chromium).
 test-e2e: site
