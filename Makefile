@@ -88,9 +88,13 @@ test-official: setup
 	cargo build --quiet -p frontegg-emulator
 	node --test --test-timeout=120000 tests/official-client/
 
-## Numbers, never timed tests: the browser download's size, and the emulator under 50 clients.
+## Numbers, never timed tests: download size beside rival SDKs, start-up, per-call overhead,
+## token verification (Node, Chromium, workerd), and the emulator under 50 clients.
 bench: pkg emulator
 	@node bench/size.mjs
+	@node bench/startup.mjs
+	@node bench/calls.mjs
+	@node bench/verify.mjs
 	@echo
 	cargo run --quiet --release -p frontegg-emulator --example bench -- --clients 50 --seconds 10
 
