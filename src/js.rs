@@ -302,7 +302,8 @@ fn run(fut: Pin<Box<dyn std::future::Future<Output = Result<JsValue, Error>>>>) 
     future_to_promise(async move { fut.await.map_err(|e| to_js_error(&e)) })
 }
 
-fn to_value<T: Serialize>(value: &T) -> Result<JsValue, Error> {
+/// A result as a plain JS value (objects, arrays, strings, numbers; never `Map` or BigInt).
+pub(crate) fn to_value<T: Serialize>(value: &T) -> Result<JsValue, Error> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(|e| {
