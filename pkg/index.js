@@ -1,6 +1,8 @@
-// Browsers and bundlers: the wasm file is fetched next to this module and compiled while it streams.
+// Browsers and bundlers: the browser build, fetched next to this module and compiled while it
+// streams. (verifyAccessToken and loginWithApiToken are in the server build: they reject here.)
+import * as glue from "./frontegg_auth_wasm.js";
 import { bind } from "./loader.js";
 
 export { FronteggError } from "./error.js";
 export { FronteggAuth } from "./frontegg_auth_wasm.js";
-export const { createAuth, supportsPasskeys, verifyAccessToken } = bind(undefined);
+export const { createAuth, supportsPasskeys, verifyAccessToken } = bind(glue, undefined);

@@ -1,15 +1,17 @@
-// Initialises the wasm module once per realm, then hands out clients. The only logic here is
+// Initialises a wasm build once per realm, then hands out clients. The only logic here is
 // loading: every flow lives in the Rust core.
-import init, { createAuth as create, verifyAccessToken as verify, __setErrorClass } from "./frontegg_auth_wasm.js";
 import { FronteggError } from "./error.js";
-import { FronteggAuth, supportsPasskeys as supports } from "./frontegg_auth_wasm.js";
 
-/** Binds the package to a way of getting the wasm bytes (undefined: fetch next to this file). */
-export function bind(source) {
+/**
+ * Binds one wasm-bindgen build (`glue`, its module namespace) to a way of getting its wasm
+ * (`source`; undefined: fetched next to the glue).
+ */
+export function bind(glue, source) {
   let ready;
   const load = () =>
-    (ready ??= init(source === undefined ? undefined : { module_or_path: source() })
-      .then(() => __setErrorClass(FronteggError))
+    (ready ??= glue
+      .default(source === undefined ? undefined : { module_or_path: source() })
+      .then(() => glue.__setErrorClass(FronteggError))
       .catch((e) => {
         ready = undefined; // let a later call retry, e.g. after the network came back
         throw new FronteggError("network", `Could not load the SDK's WebAssembly: ${e?.message ?? e}`);
@@ -18,18 +20,18 @@ export function bind(source) {
   // `FronteggAuth.supportsPasskeys()` is the same function.
   const supportsPasskeys = async () => {
     await load();
-    return supports();
+    return glue.supportsPasskeys();
   };
-  FronteggAuth.supportsPasskeys = supportsPasskeys;
+  glue.FronteggAuth.supportsPasskeys = supportsPasskeys;
   return {
     supportsPasskeys,
     async createAuth(options) {
       await load();
-      return create(options);
+      return glue.createAuth(options);
     },
     async verifyAccessToken(token, options) {
       await load();
-      return verify(token, options);
+      return glue.verifyAccessToken(token, options);
     },
   };
 }

@@ -6,18 +6,33 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 wasm=target/wasm/wasm32-unknown-unknown/wasm-release/frontegg_auth_wasm.wasm
 
+std_size=()
 if [ "$(scripts/wasm-cargo --which)" = debian ]; then
   # Debian's toolchain builds std from source, so it can also drop the panic machinery, Debug
-  # formatting and panic locations (about 10 KB gzip together); a panic is a bug and aborts
-  # either way, and the SDK never formats with {:?} for users.
+  # formatting and panic locations (about 10 KB gzip together) and build std for size (2 KB);
+  # a panic is a bug and aborts either way, and the SDK never formats with {:?} for users.
   export RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none"
+  std_size=(-Zbuild-std-features=optimize_for_size)
 fi
-scripts/wasm-cargo build --quiet --lib --target wasm32-unknown-unknown --profile wasm-release
+# One build per kind of runtime, from the same crate: browsers and bundlers get the one without
+# the `server` feature (verifyAccessToken, loginWithApiToken: 17 KB gzip nobody's page needs);
+# Node, Deno and workerd get the whole API.
+build() {
+  local name=$1
+  shift
+  scripts/wasm-cargo build --quiet --lib --target wasm32-unknown-unknown --profile wasm-release \
+    "${std_size[@]}" "$@"
+  wasm-bindgen --target web --out-dir pkg --out-name "$name" "$wasm"
+  node_modules/.bin/wasm-opt -Oz --converge --strip-debug --strip-producers \
+    "pkg/${name}_bg.wasm" -o "pkg/${name}_bg.wasm"
+  rm -f "pkg/${name}_bg.wasm.d.ts"
+  echo "pkg/: ${name}_bg.wasm $(stat -c %s "pkg/${name}_bg.wasm") bytes," \
+    "$(gzip -9c "pkg/${name}_bg.wasm" | wc -c) gzip"
+}
 
 rm -f pkg/frontegg_auth_wasm*
-wasm-bindgen --target web --out-dir pkg "$wasm"
-node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers \
-  pkg/frontegg_auth_wasm_bg.wasm -o pkg/frontegg_auth_wasm_bg.wasm
-raw=$(stat -c %s pkg/frontegg_auth_wasm_bg.wasm)
-gz=$(gzip -9c pkg/frontegg_auth_wasm_bg.wasm | wc -c)
-echo "pkg/: frontegg_auth_wasm_bg.wasm ${raw} bytes, ${gz} gzip"
+build frontegg_auth_wasm --no-default-features
+build frontegg_auth_wasm_server
+# The declarations are the same for both builds (the browser's rejects the server-only calls);
+# index.d.ts reads the browser build's.
+rm -f pkg/frontegg_auth_wasm_server.d.ts

@@ -1,27 +1,27 @@
 //! The browser half of WebAuthn: `navigator.credentials.create()` / `get()` through web-sys,
 //! the browser's failures as `FronteggError` codes, and the JS methods that run a ceremony.
 //!
-//! The options reaching the browser were checked and typed by [`crate::webauthn`] first, so
-//! `webauthn-rs-proto`'s conversions to the browser's dictionaries (which `unwrap()`) only ever
-//! see values they can convert.
+//! The options reaching the browser were checked by [`crate::webauthn`] first; here they only
+//! become the browser's dictionaries (JSON with the binary members as bytes).
 
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, CredentialCreationOptions, CredentialRequestOptions};
-use webauthn_rs_proto::{CreationChallengeResponse, RequestChallengeResponse};
 
 use crate::client::Client;
 use crate::error::{Error, ErrorCode};
 use crate::input::Fields;
-use crate::js::{from_js, promise, FronteggAuth};
+use crate::js::{from_js, promise, to_value, FronteggAuth};
 use crate::self_service::DisableResult;
 use crate::transport::fetch::FetchTransport;
-use crate::webauthn::{Authenticator, BrowserCredential};
+use crate::webauthn::{
+    decode_b64, Authenticator, BrowserCredential, CreationOptions, RequestOptions,
+};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_WEBAUTHN: &'static str = r#"
@@ -206,27 +206,56 @@ fn drop_empty(target: &JsValue, key: &str) {
     }
 }
 
+/// Replaces the base64url string at `target[key]` with its bytes. The core made it canonical, so
+/// it always decodes.
+fn to_bytes(target: &JsValue, key: &str) {
+    if let Some(bytes) = get(target, key).as_string().and_then(|s| decode_b64(&s)) {
+        let _ = Reflect::set(target, &key.into(), &Uint8Array::from(bytes.as_slice()));
+    }
+}
+
+/// The browser's `{ publicKey }` dictionary: the checked JSON as a JS object, with the challenge
+/// and the credential ids listed under `descriptors` as bytes.
+fn dictionary(public_key: Map<String, Value>, descriptors: &str) -> Result<Object, Error> {
+    let public_key = to_value(&Value::Object(public_key))?;
+    to_bytes(&public_key, "challenge");
+    if let Ok(list) = get(&public_key, descriptors).dyn_into::<Array>() {
+        list.iter().for_each(|d| to_bytes(&d, "id"));
+    }
+    let options = Object::new();
+    let _ = Reflect::set(&options, &"publicKey".into(), &public_key);
+    Ok(options)
+}
+
 impl Authenticator for BrowserAuthenticator {
-    async fn create(&self, options: CreationChallengeResponse) -> Result<BrowserCredential, Error> {
+    async fn create(&self, options: CreationOptions) -> Result<BrowserCredential, Error> {
         let container = container()?;
-        let options: CredentialCreationOptions = options.into();
-        drop_empty(&get(&get(&options, "publicKey"), "rp"), "id");
+        let options = dictionary(options.public_key, "excludeCredentials")?;
+        let public_key = get(&options, "publicKey");
+        to_bytes(&get(&public_key, "user"), "id");
+        drop_empty(&get(&public_key, "rp"), "id");
         self.with_signal(&options);
-        let credential = self.run(container.create_with_options(&options)).await?;
+        let options: &CredentialCreationOptions = options.unchecked_ref();
+        let credential = self.run(container.create_with_options(options)).await?;
         Ok(read_credential(&credential))
     }
 
-    async fn get(&self, options: RequestChallengeResponse) -> Result<BrowserCredential, Error> {
+    async fn get(&self, options: RequestOptions) -> Result<BrowserCredential, Error> {
         let container = container()?;
-        if options.mediation.is_some() && !conditional_mediation_available().await {
+        if options.conditional && !conditional_mediation_available().await {
             return Err(unsupported(
                 "This browser has no conditional mediation (passkey autofill).",
             ));
         }
-        let options: CredentialRequestOptions = options.into();
+        let conditional = options.conditional;
+        let options = dictionary(options.public_key, "allowCredentials")?;
         drop_empty(&get(&options, "publicKey"), "rpId");
+        if conditional {
+            let _ = Reflect::set(&options, &"mediation".into(), &"conditional".into());
+        }
         self.with_signal(&options);
-        let credential = self.run(container.get_with_options(&options)).await?;
+        let options: &CredentialRequestOptions = options.unchecked_ref();
+        let credential = self.run(container.get_with_options(options)).await?;
         Ok(read_credential(&credential))
     }
 }

@@ -305,7 +305,7 @@ impl<T: Transport> Client<T> {
         &self,
         build: impl Fn(&AuthCore) -> Result<HttpRequest>,
     ) -> Result<()> {
-        let response = self.authed(build).await?;
+        let response = self.authed(&build).await?;
         expect_success(&response, Meaning::SIGNED_IN)
     }
 
@@ -314,7 +314,7 @@ impl<T: Transport> Client<T> {
         &self,
         build: impl Fn(&AuthCore) -> Result<HttpRequest>,
     ) -> Result<R> {
-        let response = self.authed(build).await?;
+        let response = self.authed(&build).await?;
         parse(&response, Meaning::SIGNED_IN)
     }
 
@@ -326,7 +326,7 @@ impl<T: Transport> Client<T> {
 
     /// The tenants the user belongs to.
     pub async fn list_tenants(&self) -> Result<Vec<Tenant>> {
-        let response = self.authed(AuthCore::list_tenants).await?;
+        let response = self.authed(&AuthCore::list_tenants).await?;
         parse::<serde_json::Value>(&response, Meaning::SIGNED_IN)?;
         AuthCore::read_tenants(&response.body).ok_or_else(|| {
             Error::bad_response(
@@ -340,7 +340,7 @@ impl<T: Transport> Client<T> {
     /// Moves the session to another tenant and re-issues the token (`TOKEN_REFRESHED`).
     pub async fn switch_tenant(&self, tenant_id: &Value) -> Result<Session> {
         let tenant = AuthCore::tenant_choice(tenant_id)?;
-        let response = self.authed(|core| core.switch_tenant(&tenant)).await?;
+        let response = self.authed(&|core| core.switch_tenant(&tenant)).await?;
         expect_success(&response, Meaning::SIGNED_IN)?;
         self.core.borrow_mut().next_tenant = Some(tenant);
         self.refresh().await
@@ -350,7 +350,7 @@ impl<T: Transport> Client<T> {
     pub async fn disable_device(&self, args: &Value) -> Result<DisableResult> {
         let input = self.core.borrow().disable_device_input(args)?;
         let response = self
-            .authed(|core| core.disable_device_request(&input))
+            .authed(&|core| core.disable_device_request(&input))
             .await?;
         if input.kind == DeviceKind::Sms && input.code.is_none() {
             let sent: CodeSent = parse(&response, Meaning::SIGNED_IN)?;
@@ -397,16 +397,19 @@ impl<T: Transport> Client<T> {
 
     /// The signed-in user's profile.
     pub async fn get_profile(&self) -> Result<Profile> {
-        let response = self.authed(|core| core.profile_request()).await?;
+        let response = self.authed(&|core| core.profile_request()).await?;
         self.core.borrow().handle_profile(response)
     }
 
     /// Sends a request that needs the access token: refreshes first when the token is about to
     /// expire (timers are throttled in background tabs, so this is the backstop), and refreshes
     /// and retries once if the host answers 401 anyway.
+    ///
+    /// `build` is a trait object so this state machine exists once in the wasm, not once per
+    /// call site.
     async fn authed(
         &self,
-        build: impl Fn(&AuthCore) -> Result<HttpRequest>,
+        build: &dyn Fn(&AuthCore) -> Result<HttpRequest>,
     ) -> Result<HttpResponse> {
         self.ensure_fresh().await?;
         let used = self.access_token();

@@ -17,6 +17,7 @@ use crate::account::SignUpResult;
 use crate::client::Client;
 use crate::config::{Mode, Options, StorageKind};
 use crate::core::AuthCore;
+#[cfg(feature = "server")]
 use crate::edge;
 use crate::endpoints::{CodeSent, MfaDevices, Profile, TotpEnrollment};
 use crate::error::Meaning;
@@ -27,6 +28,7 @@ use crate::self_service::{Authorization, RecoveryCode};
 use crate::storage::SnapshotStore;
 use crate::tabs::{PeerMessage, Peers};
 use crate::transport::fetch::{sleep, FetchTransport};
+#[cfg(feature = "server")]
 use crate::verify::VerifyOptions;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -302,7 +304,8 @@ fn run(fut: Pin<Box<dyn std::future::Future<Output = Result<JsValue, Error>>>>) 
     future_to_promise(async move { fut.await.map_err(|e| to_js_error(&e)) })
 }
 
-fn to_value<T: Serialize>(value: &T) -> Result<JsValue, Error> {
+/// A result as a plain JS value (objects, arrays, strings, numbers; never `Map` or BigInt).
+pub(crate) fn to_value<T: Serialize>(value: &T) -> Result<JsValue, Error> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(|e| {
@@ -622,6 +625,7 @@ fn refresh_when_visible(client: &Rc<Client<FetchTransport>>) {
 /// Verifies an access token at the edge: the signature against the host's JWKS (fetched once,
 /// cached, refetched when a token names an unknown key) with WebCrypto, then `exp`, `nbf`, `iss`
 /// and `aud`. Resolves to the claims.
+#[cfg(feature = "server")]
 #[wasm_bindgen(js_name = "verifyAccessToken", skip_typescript)]
 pub fn verify_access_token(token: JsValue, options: JsValue) -> Promise {
     promise(async move {
@@ -631,6 +635,24 @@ pub fn verify_access_token(token: JsValue, options: JsValue) -> Promise {
         let options = VerifyOptions::from_json(&from_js("verifyAccessToken", options)?)?;
         edge::verify_access_token(&token, &options).await
     })
+}
+
+/// The browser build's `verifyAccessToken`, which lives in the server build.
+#[cfg(not(feature = "server"))]
+#[wasm_bindgen(js_name = "verifyAccessToken", skip_typescript)]
+pub fn verify_access_token(_token: JsValue, _options: JsValue) -> Promise {
+    server_only("verifyAccessToken")
+}
+
+/// What the browser build leaves out (it is for servers and workers, and a browser holding an
+/// API-token secret would be a leak): the call rejects and says where it lives.
+#[cfg(not(feature = "server"))]
+fn server_only(what: &str) -> Promise {
+    let error = Error::invalid_input(format!(
+        "{what} is for servers and workers: the package's browser build leaves it out (Node, \
+         Deno and Workers load the server build)."
+    ));
+    promise(async move { Err::<(), _>(error) })
 }
 
 /// Browser mode where there is a page (a `document`); server mode in Node, Deno and workers.
@@ -1127,12 +1149,20 @@ impl FronteggAuth {
         #[wasm_bindgen(unchecked_param_type = "{ clientId: string; secret: string }")]
         params: JsValue,
     ) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            client
-                .login_with_api_token(&from_js("loginWithApiToken", params)?)
-                .await
-        })
+        #[cfg(not(feature = "server"))]
+        return {
+            let _ = params;
+            server_only("loginWithApiToken")
+        };
+        #[cfg(feature = "server")]
+        {
+            let client = self.client.clone();
+            promise(async move {
+                client
+                    .login_with_api_token(&from_js("loginWithApiToken", params)?)
+                    .await
+            })
+        }
     }
 
     /// The signed-in user's profile (`GET users/v2/me`).

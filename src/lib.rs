@@ -11,7 +11,7 @@ pub mod ceremony;
 pub mod client;
 pub mod config;
 pub mod core;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "server"))]
 pub mod edge;
 pub mod endpoints;
 pub mod error;

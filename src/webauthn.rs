@@ -2,10 +2,12 @@
 //! second factor.
 //!
 //! Two halves, both pure and tested natively:
-//! - decoding the server's creation and request options (binary fields in base64url, padded or
-//!   not, or plain base64) into `webauthn-rs-proto` types, checked field by field first, so that
-//!   malformed options are an `invalid_input` error and never reach the crate's own wasm
-//!   conversions (which `unwrap()`);
+//! - checking the server's creation and request options member by member (binary fields in
+//!   base64url, padded or not, or plain base64), filling in the spec's defaults and dropping what
+//!   a browser would throw on, so that malformed options are an `invalid_input` error before any
+//!   ceremony starts. The result is the same JSON, canonical: the browser shell only turns its
+//!   binary members into bytes. (`webauthn-rs-proto`'s typed model checks the output in the
+//!   tests; shipping its typed conversions cost about 15 KB gzip of wasm.)
 //! - encoding the browser's credential back into the JSON the identity API reads, as the official
 //!   client sends it (binary fields in unpadded base64url).
 //!
@@ -17,11 +19,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use webauthn_rs_proto::{
-    CreationChallengeResponse, Mediation, PublicKeyCredentialCreationOptions,
-    PublicKeyCredentialRequestOptions, RequestAuthenticationExtensions, RequestChallengeResponse,
-    RequestRegistrationExtensions,
-};
 
 use crate::client::Client;
 use crate::core::AuthCore;
@@ -67,7 +64,22 @@ pub fn b64url(bytes: &[u8]) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Options: server JSON -> webauthn-rs-proto
+// Options: server JSON -> checked JSON
+
+/// Options for `navigator.credentials.create()`: the server's `publicKey` member, checked, with
+/// the spec's defaults filled in and every binary member in canonical unpadded base64url.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreationOptions {
+    pub public_key: Map<String, Value>,
+}
+
+/// Options for `navigator.credentials.get()`, checked like [`CreationOptions`]; `conditional`
+/// asks for the browser's passkey autofill (conditional mediation).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestOptions {
+    pub public_key: Map<String, Value>,
+    pub conditional: bool,
+}
 
 fn malformed(what: impl std::fmt::Display) -> Error {
     Error::invalid_input(format!(
@@ -236,20 +248,45 @@ fn descriptors(obj: &mut Map<String, Value>, key: &str) -> Result<()> {
     Ok(())
 }
 
-/// Extensions are optional requests to the authenticator: kept when they fit the known shape,
-/// dropped otherwise rather than failing the ceremony.
-fn extensions<T: serde::de::DeserializeOwned>(obj: &mut Map<String, Value>) {
-    let fits = present(obj, "extensions")
-        .is_some_and(|e| e.is_object() && serde_json::from_value::<T>(e.clone()).is_ok());
-    if !fits {
+/// An extension the SDK passes on, and whether an input value has the type browsers expect.
+type Extension = (&'static str, fn(&Value) -> bool);
+
+/// credProtect (`credentialProtectionPolicy`) is left out: webauthn-rs asks for it on every
+/// registration, and Chromium refuses a policy that doesn't match the request's user
+/// verification (NotSupportedError) where older SDKs silently never passed it on.
+const REGISTRATION_EXTENSIONS: &[Extension] = &[
+    ("credProps", Value::is_boolean),
+    ("uvm", Value::is_boolean),
+    ("minPinLength", Value::is_boolean),
+    ("hmacCreateSecret", Value::is_boolean),
+];
+
+const AUTHENTICATION_EXTENSIONS: &[Extension] =
+    &[("appid", Value::is_string), ("uvm", Value::is_boolean)];
+
+/// Extensions are optional requests to the authenticator: each known one is kept when its input
+/// has the right type; the rest are dropped rather than failing the ceremony (a browser throws on
+/// a wrongly typed input, and an extension it doesn't know is ignored anyway).
+fn extensions(obj: &mut Map<String, Value>, known: &[Extension]) {
+    let kept: Map<String, Value> = match present(obj, "extensions") {
+        Some(Value::Object(given)) => given
+            .iter()
+            .filter(|(key, value)| known.iter().any(|(name, fits)| name == key && fits(value)))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect(),
+        _ => Map::new(),
+    };
+    if kept.is_empty() {
         obj.remove("extensions");
+    } else {
+        obj.insert("extensions".into(), Value::Object(kept));
     }
 }
 
 /// The server's creation options (`navigator.credentials.create`), checked and typed. Missing
 /// optional members get the spec's defaults; `rp.id` may be left empty (the browser then uses
 /// the page's domain).
-pub fn creation_options(value: &Value) -> Result<CreationChallengeResponse> {
+pub fn creation_options(value: &Value) -> Result<CreationOptions> {
     let mut o = public_key(value)?;
     binary(&mut o, "challenge", "challenge", 1..=1024)?;
     {
@@ -332,30 +369,26 @@ pub fn creation_options(value: &Value) -> Result<CreationChallengeResponse> {
             "none",
         ],
     );
-    extensions::<RequestRegistrationExtensions>(&mut o);
+    extensions(&mut o, REGISTRATION_EXTENSIONS);
     timeout(&mut o);
-    let public_key: PublicKeyCredentialCreationOptions =
-        serde_json::from_value(Value::Object(o)).map_err(malformed)?;
-    Ok(CreationChallengeResponse { public_key })
+    Ok(CreationOptions { public_key: o })
 }
 
 /// The server's request options (`navigator.credentials.get`), checked and typed. An empty
 /// `allowCredentials` lets any discoverable credential of the RP answer; an empty `rpId` means
 /// the page's domain.
-pub fn request_options(value: &Value) -> Result<RequestChallengeResponse> {
+pub fn request_options(value: &Value) -> Result<RequestOptions> {
     let mut o = public_key(value)?;
     binary(&mut o, "challenge", "challenge", 1..=1024)?;
     string_or(&mut o, "rpId", "rpId", "")?;
     descriptors(&mut o, "allowCredentials")?;
     user_verification(&mut o);
     known_list(&mut o, "hints", HINTS);
-    extensions::<RequestAuthenticationExtensions>(&mut o);
+    extensions(&mut o, AUTHENTICATION_EXTENSIONS);
     timeout(&mut o);
-    let public_key: PublicKeyCredentialRequestOptions =
-        serde_json::from_value(Value::Object(o)).map_err(malformed)?;
-    Ok(RequestChallengeResponse {
-        public_key,
-        mediation: None,
+    Ok(RequestOptions {
+        public_key: o,
+        conditional: false,
     })
 }
 
@@ -387,36 +420,6 @@ pub struct BrowserCredential {
     pub client_extension_results: Value,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CredentialJson<'a> {
-    id: String,
-    raw_id: String,
-    #[serde(rename = "type")]
-    type_: &'a str,
-    response: ResponseJson<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    authenticator_attachment: Option<&'a str>,
-    client_extension_results: Value,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ResponseJson<'a> {
-    #[serde(rename = "clientDataJSON")]
-    client_data_json: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    attestation_object: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    transports: Option<&'a [String]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    authenticator_data: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    signature: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    user_handle: Option<String>,
-}
-
 fn incomplete(what: &str) -> Error {
     Error::new(
         ErrorCode::WebauthnUnsupported,
@@ -424,8 +427,16 @@ fn incomplete(what: &str) -> Error {
     )
 }
 
+/// Base64url members of a credential's `response`, skipping absent ones.
+fn members(pairs: &[(&str, Option<&[u8]>)]) -> Map<String, Value> {
+    pairs
+        .iter()
+        .filter_map(|(key, bytes)| Some(((*key).to_owned(), Value::String(b64url((*bytes)?)))))
+        .collect()
+}
+
 impl BrowserCredential {
-    fn json(&self, response: ResponseJson<'_>) -> Result<Value> {
+    fn json(&self, response: Map<String, Value>) -> Result<Value> {
         if self.raw_id.is_empty() {
             return Err(incomplete("credential id"));
         }
@@ -433,22 +444,28 @@ impl BrowserCredential {
             return Err(incomplete("clientDataJSON"));
         }
         let id = b64url(&self.raw_id);
-        let body = CredentialJson {
-            raw_id: id.clone(),
-            id,
-            type_: if self.type_.is_empty() {
-                "public-key"
-            } else {
-                &self.type_
-            },
-            response,
-            authenticator_attachment: self.authenticator_attachment.as_deref(),
-            client_extension_results: match &self.client_extension_results {
-                v @ Value::Object(_) => v.clone(),
-                _ => Value::Object(Map::new()),
-            },
+        let type_ = if self.type_.is_empty() {
+            "public-key"
+        } else {
+            &self.type_
         };
-        serde_json::to_value(body).map_err(|e| Error::new(ErrorCode::Server, e.to_string()))
+        let mut body = Map::new();
+        body.insert("id".into(), Value::String(id.clone()));
+        body.insert("rawId".into(), Value::String(id));
+        body.insert("type".into(), Value::from(type_));
+        body.insert("response".into(), Value::Object(response));
+        if let Some(attachment) = &self.authenticator_attachment {
+            body.insert(
+                "authenticatorAttachment".into(),
+                Value::from(attachment.as_str()),
+            );
+        }
+        let extensions = match &self.client_extension_results {
+            v @ Value::Object(_) => v.clone(),
+            _ => Value::Object(Map::new()),
+        };
+        body.insert("clientExtensionResults".into(), extensions);
+        Ok(Value::Object(body))
     }
 
     /// A new credential (registration) as the identity API reads it: `{ id, rawId, type,
@@ -460,14 +477,13 @@ impl BrowserCredential {
             .as_deref()
             .filter(|a| !a.is_empty())
             .ok_or_else(|| incomplete("attestationObject"))?;
-        self.json(ResponseJson {
-            client_data_json: b64url(&self.client_data_json),
-            attestation_object: Some(b64url(attestation)),
-            transports: Some(&self.transports),
-            authenticator_data: None,
-            signature: None,
-            user_handle: None,
-        })
+        let mut response = members(&[
+            ("clientDataJSON", Some(self.client_data_json.as_slice())),
+            ("attestationObject", Some(attestation)),
+        ]);
+        let transports = self.transports.iter().map(|t| Value::from(t.as_str()));
+        response.insert("transports".into(), Value::Array(transports.collect()));
+        self.json(response)
     }
 
     /// An assertion as the identity API reads it: `{ id, rawId, type, response: {
@@ -484,18 +500,15 @@ impl BrowserCredential {
             .as_deref()
             .filter(|a| !a.is_empty())
             .ok_or_else(|| incomplete("signature"))?;
-        self.json(ResponseJson {
-            client_data_json: b64url(&self.client_data_json),
-            attestation_object: None,
-            transports: None,
-            authenticator_data: Some(b64url(data)),
-            signature: Some(b64url(signature)),
-            user_handle: self
-                .user_handle
-                .as_deref()
-                .filter(|h| !h.is_empty())
-                .map(b64url),
-        })
+        self.json(members(&[
+            ("clientDataJSON", Some(self.client_data_json.as_slice())),
+            ("authenticatorData", Some(data)),
+            ("signature", Some(signature)),
+            (
+                "userHandle",
+                self.user_handle.as_deref().filter(|h| !h.is_empty()),
+            ),
+        ]))
     }
 }
 
@@ -843,9 +856,9 @@ impl AuthCore {
 #[allow(async_fn_in_trait)]
 pub trait Authenticator {
     /// Creates a credential (registration).
-    async fn create(&self, options: CreationChallengeResponse) -> Result<BrowserCredential>;
+    async fn create(&self, options: CreationOptions) -> Result<BrowserCredential>;
     /// Gets an assertion.
-    async fn get(&self, options: RequestChallengeResponse) -> Result<BrowserCredential>;
+    async fn get(&self, options: RequestOptions) -> Result<BrowserCredential>;
 }
 
 /// A credential the server already holds is the same mistake as the browser's InvalidStateError.
@@ -899,9 +912,7 @@ impl<T: Transport> Client<T> {
             .call(|core| Ok(core.passkey_prelogin(&input)), Meaning::PUBLIC)
             .await?;
         let mut options = request_options(&challenge.options)?;
-        if input.conditional {
-            options.mediation = Some(Mediation::Conditional);
-        }
+        options.conditional = input.conditional;
         let assertion = authenticator.get(options).await?.assertion_json()?;
         self.step(|core| Ok(core.passkey_postlogin(&assertion)), PASSKEY_LOGIN)
             .await

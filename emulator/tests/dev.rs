@@ -159,7 +159,13 @@ async fn stats_count_logins_and_refreshes_until_reset() {
     let (_, cookie) = emu.login("demo@example.com", DEMO_PASSWORD).await;
     emu.refresh(&cookie).await;
     emu.refresh("not-a-token").await;
-    assert_eq!(get_json(&emu, "/emulator/v1/stats").await, json!({ "logins": 1, "refreshes": 2 }));
+    assert_eq!(
+        get_json(&emu, "/emulator/v1/stats").await,
+        json!({ "logins": 1, "refreshes": 2 })
+    );
     emu.post_json("/emulator/v1/reset", &json!({})).await;
-    assert_eq!(get_json(&emu, "/emulator/v1/stats").await, json!({ "logins": 0, "refreshes": 0 }));
+    assert_eq!(
+        get_json(&emu, "/emulator/v1/stats").await,
+        json!({ "logins": 0, "refreshes": 0 })
+    );
 }

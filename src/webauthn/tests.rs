@@ -4,12 +4,29 @@ use std::collections::VecDeque;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 use proptest::prelude::*;
 use serde_json::json;
-use webauthn_rs_proto::{PublicKeyCredential, RegisterPublicKeyCredential};
+use webauthn_rs_proto::{
+    PublicKeyCredential, PublicKeyCredentialCreationOptions, PublicKeyCredentialRequestOptions,
+    RegisterPublicKeyCredential,
+};
 
 use super::*;
 use crate::config::{Mode, Options};
 use crate::http::HttpResponse;
 use crate::session::tests::jwt;
+
+// Every checked output must fit webauthn-rs-proto's typed model of the options (the browser's
+// dictionaries): the tests read the outputs through it.
+impl CreationOptions {
+    fn typed(&self) -> PublicKeyCredentialCreationOptions {
+        serde_json::from_value(Value::Object(self.public_key.clone())).expect("fits the model")
+    }
+}
+
+impl RequestOptions {
+    fn typed(&self) -> PublicKeyCredentialRequestOptions {
+        serde_json::from_value(Value::Object(self.public_key.clone())).expect("fits the model")
+    }
+}
 
 /// Creation options as the emulator (webauthn-rs) sends them.
 fn creation_json() -> Value {
@@ -79,7 +96,7 @@ fn base64_in_every_dialect() {
 
 #[test]
 fn creation_options_are_typed_whatever_the_base64() {
-    let canonical = creation_options(&creation_json()).unwrap().public_key;
+    let canonical = creation_options(&creation_json()).unwrap().typed();
     assert_eq!(
         canonical.challenge,
         decode_b64(creation_json()["challenge"].as_str().unwrap()).unwrap()
@@ -97,7 +114,7 @@ fn creation_options_are_typed_whatever_the_base64() {
     for variant in 1..4 {
         let mut v = creation_json();
         map_binary(&mut v, variant);
-        let typed = creation_options(&v).unwrap().public_key;
+        let typed = creation_options(&v).unwrap().typed();
         assert_eq!(
             serde_json::to_value(&typed).unwrap(),
             serde_json::to_value(&canonical).unwrap()
@@ -105,7 +122,7 @@ fn creation_options_are_typed_whatever_the_base64() {
     }
     // Wrapped as `{ publicKey }` too.
     let wrapped = creation_options(&json!({ "publicKey": creation_json() })).unwrap();
-    assert_eq!(wrapped.public_key.challenge, canonical.challenge);
+    assert_eq!(wrapped.typed().challenge, canonical.challenge);
 }
 
 #[test]
@@ -121,7 +138,7 @@ fn missing_optional_members_get_the_spec_defaults() {
         "timeout": 1.5
     }))
     .unwrap()
-    .public_key;
+    .typed();
     assert_eq!(typed.user.display_name, "a@b.c");
     assert_eq!(typed.rp.id, "", "left to the browser");
     assert_eq!(typed.pub_key_cred_params[0].type_, "public-key");
@@ -137,14 +154,14 @@ fn missing_optional_members_get_the_spec_defaults() {
 
     let typed = request_options(&json!({ "challenge": "AQID" }))
         .unwrap()
-        .public_key;
+        .typed();
     assert!(typed.allow_credentials.is_empty());
     assert_eq!(typed.rp_id, "");
     assert_eq!(
         typed.user_verification,
         webauthn_rs_proto::UserVerificationPolicy::Preferred
     );
-    let typed = request_options(&request_json()).unwrap().public_key;
+    let typed = request_options(&request_json()).unwrap().typed();
     assert_eq!(typed.allow_credentials[0].id, [0xff, 0xef]);
     assert_eq!(
         typed.allow_credentials[0]
@@ -154,6 +171,29 @@ fn missing_optional_members_get_the_spec_defaults() {
             .len(),
         2
     );
+}
+
+#[test]
+fn extensions_keep_only_known_well_typed_inputs() {
+    let mut options = creation_json();
+    options["extensions"] = json!({
+        "credProps": true, "uvm": "yes", "largeBlob": {},
+        "credentialProtectionPolicy": "userVerificationRequired"
+    });
+    let checked = creation_options(&options).unwrap();
+    assert_eq!(
+        checked.public_key["extensions"],
+        json!({ "credProps": true })
+    );
+    let checked = request_options(&json!({
+        "challenge": "AQ", "extensions": { "appid": "https://x.test", "uvm": 1 }
+    }))
+    .unwrap();
+    assert_eq!(
+        checked.public_key["extensions"],
+        json!({ "appid": "https://x.test" })
+    );
+    assert!(checked.typed().extensions.is_some());
 }
 
 #[test]
@@ -442,20 +482,20 @@ struct Fake {
 }
 
 impl Authenticator for Fake {
-    async fn create(&self, options: CreationChallengeResponse) -> Result<BrowserCredential> {
+    async fn create(&self, options: CreationOptions) -> Result<BrowserCredential> {
         self.seen
             .borrow_mut()
-            .push(format!("create {}", options.public_key.user.name));
+            .push(format!("create {}", options.typed().user.name));
         match self.fail {
             Some(code) => Err(Error::new(code, "no")),
             None => Ok(attestation()),
         }
     }
-    async fn get(&self, options: RequestChallengeResponse) -> Result<BrowserCredential> {
+    async fn get(&self, options: RequestOptions) -> Result<BrowserCredential> {
         self.seen.borrow_mut().push(format!(
             "get {} conditional={}",
-            options.public_key.allow_credentials.len(),
-            options.mediation.is_some()
+            options.typed().allow_credentials.len(),
+            options.conditional
         ));
         match self.fail {
             Some(code) => Err(Error::new(code, "no")),
@@ -799,7 +839,7 @@ proptest! {
     fn creation_options_round_trip(options in arb_creation(), variant in 0u8..4) {
         let mut sent = options.clone();
         map_binary(&mut sent, variant);
-        let typed = creation_options(&sent).unwrap().public_key;
+        let typed = creation_options(&sent).unwrap().typed();
         let again = serde_json::to_value(&typed).unwrap();
         prop_assert_eq!(&again["challenge"], &options["challenge"]);
         prop_assert_eq!(&again["user"], &options["user"]);
@@ -807,7 +847,7 @@ proptest! {
         prop_assert_eq!(&again["pubKeyCredParams"], &options["pubKeyCredParams"]);
         prop_assert_eq!(again.get("timeout"), options.get("timeout"));
         // And the typed value decodes to itself.
-        let twice = creation_options(&again).unwrap().public_key;
+        let twice = creation_options(&again).unwrap().typed();
         prop_assert_eq!(serde_json::to_value(&twice).unwrap(), again);
     }
 
@@ -815,7 +855,7 @@ proptest! {
     fn request_options_round_trip(options in arb_request(), variant in 0u8..4) {
         let mut sent = options.clone();
         map_binary(&mut sent, variant);
-        let typed = request_options(&sent).unwrap().public_key;
+        let typed = request_options(&sent).unwrap().typed();
         prop_assert_eq!(serde_json::to_value(&typed).unwrap(), options);
     }
 
@@ -843,7 +883,11 @@ proptest! {
     /// Garbage never panics: it is typed options or `invalid_input`.
     #[test]
     fn garbage_options_never_panic(value in arb_json()) {
-        for result in [creation_options(&value).map(|_| ()), request_options(&value).map(|_| ())] {
+        let checked = [
+            creation_options(&value).map(|o| drop(o.typed())),
+            request_options(&value).map(|o| drop(o.typed())),
+        ];
+        for result in checked {
             if let Err(e) = result {
                 prop_assert_eq!(e.code, ErrorCode::InvalidInput);
             }
@@ -860,8 +904,8 @@ proptest! {
         let mut damaged = options;
         damaged[key] = junk.clone();
         match creation_options(&damaged) {
-            Ok(typed) => {
-                let p = typed.public_key;
+            Ok(checked) => {
+                let p = checked.typed();
                 prop_assert!(!p.challenge.is_empty() && (1..=64).contains(&p.user.id.len()));
                 prop_assert!(p.pub_key_cred_params.iter().all(|a| i32::try_from(a.alg).is_ok()));
             }
@@ -869,8 +913,9 @@ proptest! {
         }
         let mut request = json!({ "challenge": "AQID" });
         request[key] = junk;
-        if let Err(e) = request_options(&request) {
-            prop_assert_eq!(e.code, ErrorCode::InvalidInput);
+        match request_options(&request) {
+            Ok(checked) => drop(checked.typed()),
+            Err(e) => prop_assert_eq!(e.code, ErrorCode::InvalidInput),
         }
     }
 }

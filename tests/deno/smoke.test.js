@@ -1,7 +1,7 @@
 // The same built package in Deno (server mode): sign in, refresh, verify, sign out, errors.
 // Run by `make test` as: deno test --allow-read --allow-net --allow-run --allow-env tests/deno/
 import { assert, assertEquals, assertRejects } from "./assert.js";
-import { createAuth, FronteggError, verifyAccessToken } from "../../pkg/index.js";
+import { createAuth, FronteggError, verifyAccessToken } from "../../pkg/node.js";
 
 const root = new URL("../../", import.meta.url);
 const bin = Deno.env.get("FRONTEGG_EMULATOR_BIN") ?? new URL("target/debug/frontegg-emulator", root).pathname;

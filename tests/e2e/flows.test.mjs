@@ -251,6 +251,25 @@ describe("self-service", () => {
   });
 });
 
+describe("the browser build", () => {
+  test("leaves out the server-only calls, which reject and say where they live", async () => {
+    const apiToken = { clientId: "5f0e7d4c-2b1a-4c3d-9e8f-7a6b5c4d3e2f", secret: "demo-api-secret-3f9a6c2e8b7d4105" };
+    const error = await fails("loginWithApiToken", apiToken, "invalid_input");
+    assert.match(error.message, /servers and workers/);
+    const verify = await page.evaluate(async (baseUrl) => {
+      try {
+        await window.sdk.verifyAccessToken("a.b.c", { baseUrl });
+      } catch (e) {
+        return { code: e.code, message: e.message, isFronteggError: e instanceof window.sdk.FronteggError };
+      }
+    }, emu.url);
+    assert.equal(verify?.code, "invalid_input");
+    assert.ok(verify.isFronteggError);
+    assert.match(verify.message, /servers and workers/);
+    assert.equal(await page.evaluate(() => window.auth.session), null, "nothing signed in");
+  });
+});
+
 describe("auth.fetch", () => {
   const refreshes = async () => (await (await fetch(`${emu.url}/emulator/v1/stats`)).json()).refreshes;
 
