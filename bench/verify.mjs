@@ -36,7 +36,7 @@ try {
     entryPoints: [`${root}bench/verify-worker.js`], bundle: true, format: "esm", platform: "neutral",
     external: ["*.wasm"], outfile: `${out}/worker.js`, logLevel: "error",
   });
-  copyFileSync(`${root}pkg/frontegg_auth_wasm_bg.wasm`, `${out}/frontegg_auth_wasm_bg.wasm`);
+  copyFileSync(`${root}pkg/frontegg_auth_wasm_server_bg.wasm`, `${out}/frontegg_auth_wasm_server_bg.wasm`);
   worker = new Miniflare({
     modules: true,
     scriptPath: `${out}/worker.js`,

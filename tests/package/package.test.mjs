@@ -47,7 +47,8 @@ test("the tarball holds every file the exports map and the loaders name, and ins
   for (const target of new Set(Object.values(pkgJson.exports["."]))) {
     assert.ok(files.includes(target.replace(/^\.\//, "")), `${target} is in the tarball (${files.join(", ")})`);
   }
-  for (const file of ["loader.js", "error.js", "frontegg_auth_wasm.js", "frontegg_auth_wasm_bg.wasm", "package.json"]) {
+  const builds = ["frontegg_auth_wasm", "frontegg_auth_wasm_server"].flatMap((b) => [`${b}.js`, `${b}_bg.wasm`]);
+  for (const file of ["loader.js", "error.js", "package.json", ...builds]) {
     assert.ok(files.includes(file), `${file} is in the tarball`);
   }
   assert.deepEqual(pkgJson.dependencies ?? {}, {}, "nothing to fetch on install");
@@ -55,11 +56,13 @@ test("the tarball holds every file the exports map and the loaders name, and ins
   const installed = join(app, "node_modules", "frontegg-auth-wasm");
   const consumer = JSON.parse(await readFile(join(app, "package.json"), "utf8"));
   assert.match(consumer.dependencies["frontegg-auth-wasm"], /^file:/, "installed from the tarball");
-  assert.deepEqual(
-    await readFile(join(installed, "frontegg_auth_wasm_bg.wasm")),
-    await readFile(join(pkgDir, "frontegg_auth_wasm_bg.wasm")),
-    "the installed wasm is the built one",
-  );
+  for (const wasm of builds.filter((f) => f.endsWith(".wasm"))) {
+    assert.deepEqual(
+      await readFile(join(installed, wasm)),
+      await readFile(join(pkgDir, wasm)),
+      `the installed ${wasm} is the built one`,
+    );
+  }
 });
 
 test("a Node script imports the package by name, signs in and reads the profile", async () => {
