@@ -257,7 +257,9 @@ impl<T: Transport> Client<T> {
     pub async fn logout(&self) {
         let request = self.core.borrow().logout_request();
         // Local state goes whatever happens: a user who clicked "Sign out" is signed out here.
-        let _ = self.send(request).await;
+        if let Some(request) = request {
+            let _ = self.send(request).await;
+        }
         self.core.borrow_mut().sign_out();
         self.emit();
     }

@@ -281,13 +281,20 @@ impl AuthCore {
     }
 
     /// The logout request.
-    pub fn logout_request(&self) -> HttpRequest {
-        self.request(
+    ///
+    /// `None` for an API-token (machine) session: the identity API has no call that ends one
+    /// (its refresh token lives until it expires or the token is deleted), and the user logout
+    /// would answer for nothing.
+    pub fn logout_request(&self) -> Option<HttpRequest> {
+        if self.api_refresh.is_some() {
+            return None;
+        }
+        Some(self.request(
             Method::Post,
             endpoints::LOGOUT,
             Some("{}".into()),
             Credentials::Refresh,
-        )
+        ))
     }
 
     /// The session as a snapshot for storage or other tabs (JSON), `None` when signed out. The
@@ -787,6 +794,9 @@ mod tests {
             .body
             .unwrap()
             .contains("rt2"));
+        // No call of the identity API ends a machine session: signing out is local.
+        assert!(resumed.logout_request().is_none());
+        assert!(core(Mode::Server).logout_request().is_some());
     }
 
     #[test]

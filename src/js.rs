@@ -505,14 +505,12 @@ fn persist_snapshots(client: &Rc<Client<FetchTransport>>, store: &Rc<SnapshotSto
     let (store, key) = (Rc::clone(store), key.to_owned());
     client.add_hook(Rc::new(move |_, _| {
         let Some(client) = weak.upgrade() else { return };
-        let (store, key, snapshot) = (Rc::clone(&store), key.clone(), client.snapshot());
-        // Started in event order; an adapter sees its calls in that order.
-        spawn_local(async move {
-            match snapshot {
-                Some(snapshot) => store.set(&key, &snapshot).await,
-                None => store.remove(&key).await,
-            }
-        });
+        // Started here, in event order: an adapter sees its calls in that order, before the SDK
+        // call that caused them resolves.
+        match client.snapshot() {
+            Some(snapshot) => store.set(&key, &snapshot),
+            None => store.remove(&key),
+        }
     }));
 }
 

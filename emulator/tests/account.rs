@@ -713,6 +713,8 @@ async fn api_tokens_sign_in_refresh_and_replay_revokes() {
         claims(rotated["access_token"].as_str().unwrap())["sub"],
         client_id
     );
+    // Issued in the same second, the refreshed access token still differs (its `jti`).
+    assert_ne!(rotated["access_token"], tokens["access_token"]);
 
     let replay = emu
         .post_json(API_REFRESH, &json!({ "refreshToken": first }))

@@ -53,8 +53,7 @@ async function stored() {
   return JSON.parse(await kv.get(storageKey));
 }
 
-/** Moves the emulator's clock on. API-token access tokens carry no `jti`, so two issued in the
- * same second are byte-identical; a later `iat` makes a refreshed token visibly new. */
+/** Moves the emulator's clock on, so a refreshed token's `iat` is visibly later. */
 const tick = (seconds = 2) =>
   fetch(`${emu.url}/emulator/v1/clock`, { method: "POST", body: JSON.stringify({ advanceSeconds: seconds }) }).then((r) => {
     assert.equal(r.status, 200);
@@ -149,6 +148,7 @@ test("logout in a fresh client removes the snapshot from KV; the next one finds 
   assert.ok(await stored());
   const out = await ok("POST", "/logout");
   assert.equal(out.session, null);
+  assert.deepEqual(out.calls, [], "no identity-API call ends a machine session: sign-out is local");
   assert.ok(out.events.includes("SIGNED_OUT"), JSON.stringify(out.events));
   assert.equal(await stored(), null, "sign-out removes the stored session");
 

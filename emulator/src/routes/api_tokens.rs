@@ -63,6 +63,8 @@ struct ApiTokenClaims<'a> {
     aud: &'a str,
     iat: i64,
     exp: i64,
+    /// Unique token id: two grants in one second (a sign-in, then a refresh) still differ.
+    jti: String,
 }
 
 /// Answer of sign-in and refresh, with the spec's snake_case names.
@@ -102,6 +104,7 @@ fn grant(
         aud: &settings.client_id,
         iat: now,
         exp,
+        jti: uuid::Uuid::new_v4().to_string(),
     };
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(state.key.kid().to_owned());
