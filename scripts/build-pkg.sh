@@ -23,6 +23,10 @@ build() {
   scripts/wasm-cargo build --quiet --lib --target wasm32-unknown-unknown --profile wasm-release \
     "${std_size[@]}" "$@"
   wasm-bindgen --target web --out-dir pkg --out-name "$name" "$wasm"
+  # The glue ships to every visitor as it is (a page may load pkg/ unbundled): minified, it is
+  # 4 KB gzip lighter. Its documentation lives on in the .d.ts.
+  node_modules/.bin/esbuild "pkg/$name.js" --minify --keep-names --format=esm --log-level=warning \
+    --outfile="pkg/$name.js" --allow-overwrite
   node_modules/.bin/wasm-opt -Oz --converge --strip-debug --strip-producers \
     "pkg/${name}_bg.wasm" -o "pkg/${name}_bg.wasm"
   rm -f "pkg/${name}_bg.wasm.d.ts"
