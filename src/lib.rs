@@ -6,6 +6,7 @@
 //! In wasm builds, [`js`] exports it to JavaScript with wasm-bindgen.
 
 pub mod account;
+pub mod base64url;
 #[cfg(target_arch = "wasm32")]
 pub mod ceremony;
 pub mod client;

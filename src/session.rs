@@ -4,10 +4,9 @@
 //! The SDK is a client: it decodes claims to describe the user and to schedule refreshes, but
 //! never trusts them for a security decision (that is `verifyAccessToken`'s job, server-side).
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
+use crate::base64url;
 use crate::error::{Error, ErrorCode, Result};
 
 /// A signed-in session, as handed to the app.
@@ -75,9 +74,8 @@ fn decode_payload<T: for<'de> Deserialize<'de>>(token: &str) -> Result<T> {
         _ => return Err(bad("not three parts")),
     };
     // Some issuers pad; the standard says not to. Accept both.
-    let bytes = URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .map_err(|_| bad("payload is not base64url"))?;
+    let bytes = base64url::decode(payload.trim_end_matches('='))
+        .ok_or_else(|| bad("payload is not base64url"))?;
     let text = String::from_utf8(bytes).map_err(|_| bad("claims are not UTF-8"))?;
     crate::json::from_str(&text).ok_or_else(|| bad("claims are not the expected JSON"))
 }
@@ -226,7 +224,7 @@ pub(crate) mod tests {
 
     /// An unsigned JWT with the given claims, for tests.
     pub(crate) fn jwt(claims: serde_json::Value) -> String {
-        let enc = |v: &[u8]| URL_SAFE_NO_PAD.encode(v);
+        let enc = base64url::encode;
         format!(
             "{}.{}.sig",
             enc(br#"{"alg":"RS256"}"#),

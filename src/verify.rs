@@ -3,11 +3,10 @@
 //! the RS256 signature itself is checked by the runtime's WebCrypto (see `js.rs`), so there is
 //! no RSA code of our own.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::base64url;
 use crate::config::normalize_base_url;
 use crate::error::{Error, ErrorCode, Result};
 use crate::input::Fields;
@@ -79,9 +78,8 @@ fn rejected(why: &str) -> Error {
 }
 
 fn part<T: for<'de> Deserialize<'de>>(b64: &str, what: &str) -> Result<T> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(b64)
-        .map_err(|_| rejected(&format!("its {what} is not base64url")))?;
+    let bytes =
+        base64url::decode(b64).ok_or_else(|| rejected(&format!("its {what} is not base64url")))?;
     let text =
         String::from_utf8(bytes).map_err(|_| rejected(&format!("its {what} is not UTF-8")))?;
     json::from_str(&text).ok_or_else(|| rejected(&format!("its {what} is not a JSON object")))
@@ -104,9 +102,8 @@ pub fn parse(token: &str) -> Result<Jwt> {
         )));
     }
     let claims: Map<String, Value> = part(payload, "payload")?;
-    let signature = URL_SAFE_NO_PAD
-        .decode(signature)
-        .map_err(|_| rejected("its signature is not base64url"))?;
+    let signature =
+        base64url::decode(signature).ok_or_else(|| rejected("its signature is not base64url"))?;
     let signed_len = token.trim().len() - token.trim().rsplit('.').next().map_or(0, str::len) - 1;
     Ok(Jwt {
         kid: header.kid,
@@ -193,12 +190,12 @@ mod tests {
     use serde_json::json;
 
     fn token(header: Value, claims: Value) -> String {
-        let enc = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
+        let enc = |v: &Value| base64url::encode(v.to_string().as_bytes());
         format!(
             "{}.{}.{}",
             enc(&header),
             enc(&claims),
-            URL_SAFE_NO_PAD.encode(b"sig")
+            base64url::encode(b"sig")
         )
     }
 
@@ -231,10 +228,7 @@ mod tests {
         let jwt = parse(&t).unwrap();
         assert_eq!(jwt.kid.as_deref(), Some("k1"));
         assert_eq!(jwt.signature, b"sig");
-        assert_eq!(
-            format!("{}.{}", jwt.signed, URL_SAFE_NO_PAD.encode(b"sig")),
-            t
-        );
+        assert_eq!(format!("{}.{}", jwt.signed, base64url::encode(b"sig")), t);
         for bad in [
             token(json!({ "alg": "none" }), json!({})),
             token(json!({ "alg": "HS256" }), json!({})),

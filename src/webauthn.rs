@@ -15,11 +15,10 @@
 //! [`Client`] runs them over an [`Authenticator`] (the browser in wasm, see `ceremony.rs`; a fake
 //! in tests).
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::base64url;
 use crate::client::Client;
 use crate::core::AuthCore;
 use crate::endpoints::{WebAuthnDevice, AUTH_V1, USERS_V1};
@@ -55,12 +54,12 @@ pub fn decode_b64(text: &str) -> Option<Vec<u8>> {
             c => c,
         })
         .collect();
-    URL_SAFE_NO_PAD.decode(url_safe).ok()
+    base64url::decode(&url_safe)
 }
 
 /// Unpadded base64url, as the identity API and the official client write binary fields.
 pub fn b64url(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
+    base64url::encode(bytes)
 }
 
 // ---------------------------------------------------------------------------------------------

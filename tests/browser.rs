@@ -153,3 +153,21 @@ async fn unreachable_host_is_a_network_error() {
     assert!(get(&e, "status").is_undefined());
     let _ = e.dyn_into::<js_sys::Error>().unwrap();
 }
+
+/// The wasm build decodes base64url with the runtime's `atob`: it must be exactly as strict as
+/// the native codec, and round-trip every byte.
+#[wasm_bindgen_test]
+fn base64url_through_atob_and_btoa() {
+    use frontegg_auth_wasm::base64url::{decode, encode};
+    let all: Vec<u8> = (0..=255).collect();
+    for len in [0, 1, 2, 3, 4, 255, 256] {
+        let bytes = &all[..len];
+        let text = encode(bytes);
+        assert!(!text.contains(['=', '+', '/']), "{text}");
+        assert_eq!(decode(&text).as_deref(), Some(bytes), "{text}");
+    }
+    assert_eq!(encode(&[0xfb, 0xff]), "-_8");
+    for junk in ["a", "ab=c", "AQ==", "+/8", " AQ", "é", "AQ\n"] {
+        assert_eq!(decode(junk), None, "{junk:?}");
+    }
+}

@@ -2,6 +2,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+use base64::Engine as _;
 use proptest::prelude::*;
 use serde_json::json;
 use webauthn_rs_proto::{
