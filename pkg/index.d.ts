@@ -65,7 +65,8 @@ export function createAuth(options: AuthOptions): Promise<FronteggAuth>;
 /**
  * Verifies an access token (edge, server): RS256 signature against the host's JWKS with
  * WebCrypto, then `exp` / `nbf` / `iss` / `aud`. Rejects with `FronteggError` code
- * `unauthorized` for a token that is not valid.
+ * `unauthorized` for a token that is not valid. Part of the server build (Node, Deno, Workers);
+ * the browser build rejects it with `invalid_input`.
  */
 export function verifyAccessToken(token: string, options: VerifyOptions): Promise<AccessTokenClaims>;
 

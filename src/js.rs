@@ -1138,6 +1138,8 @@ impl FronteggAuth {
     }
 
     /// Signs in with machine credentials (`auth/v2/api-token`); the session refreshes itself.
+    /// Part of the server build (Node, Deno, Workers); the browser build rejects it with
+    /// `invalid_input` (a page must never hold the secret).
     #[wasm_bindgen(
         js_name = "loginWithApiToken",
         unchecked_return_type = "Promise<Session>"
