@@ -1,6 +1,7 @@
-//! JSON text in and out. Natively this is serde_json; in wasm the runtime's own `JSON.parse` and
-//! `JSON.stringify` do the text work and serde-wasm-bindgen does the typing, so no JSON parser
-//! ships in the wasm (it was the largest single part of the binary).
+//! JSON text in and out. Writing is serde_json everywhere (its serialiser is smaller in the wasm
+//! than serde-wasm-bindgen's). Reading is serde_json natively; in wasm the runtime's own
+//! `JSON.parse` does the text work and serde-wasm-bindgen the typing, so no JSON parser ships in
+//! the wasm (it was the largest single part of the binary).
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -20,18 +21,6 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Option<T> {
 
 /// Serialises `value` as JSON text. Only used for the SDK's own request bodies, which always
 /// serialise; an empty object is the fallback so a request never carries garbage.
-#[cfg(not(target_arch = "wasm32"))]
 pub fn to_string<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "{}".into())
-}
-
-/// Serialises `value` as JSON text (see the native version).
-#[cfg(target_arch = "wasm32")]
-pub fn to_string<T: Serialize>(value: &T) -> String {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .ok()
-        .and_then(|v| js_sys::JSON::stringify(&v).ok())
-        .and_then(|s| s.as_string())
-        .unwrap_or_else(|| "{}".into())
 }
