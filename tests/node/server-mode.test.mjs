@@ -129,6 +129,26 @@ describe("storage", () => {
     assert.equal(kv.size, 0, "sign-out removes the stored session");
   });
 
+  test("the adapter is called before the SDK call resolves, one write after the other", async () => {
+    const kv = new Map();
+    const log = [];
+    // Writes land after a delay that shrinks: unqueued, the delete would land before the put.
+    let delay = 40;
+    const slow = (action) => new Promise((r) => setTimeout(() => (action(), r()), (delay -= 15)));
+    const adapter = {
+      get: async (key) => kv.get(key),
+      set: (key, value) => (log.push("set called"), slow(() => (log.push("set landed"), kv.set(key, value)))),
+      remove: (key) => (log.push("remove called"), slow(() => (log.push("remove landed"), kv.delete(key)))),
+    };
+    const auth = await createAuth({ baseUrl: emu.url, storage: adapter, autoRefresh: false });
+    await auth.login(demo);
+    assert.deepEqual(log, ["set called"], "the write has started when login resolves");
+    await auth.logout();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(log, ["set called", "set landed", "remove called", "remove landed"]);
+    assert.equal(kv.size, 0, "the last write wins: signed out, nothing stored");
+  });
+
   test("a broken adapter is rejected up front, and a throwing one only costs the restore", async () => {
     await rejects(createAuth({ baseUrl: emu.url, storage: { get() {} } }), "invalid_input");
     await rejects(createAuth({ baseUrl: emu.url, storage: "cookie" }), "invalid_input");
