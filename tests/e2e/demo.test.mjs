@@ -61,6 +61,8 @@ test("sign in with email and password, see the profile, sign out", async () => {
   await signIn(page);
   await signedIn(page);
   assert.equal(await page.locator("#user-email").textContent(), "demo@example.com");
+  // The profile arrives after the heading (its own request): wait for it, then check it.
+  await page.waitForFunction(() => document.getElementById("profile-name")?.value !== "");
   assert.equal(await page.getByLabel("Name").inputValue(), "Demo User");
   await page.locator("#sessions-body tr").first().waitFor();
   await screenshot(page, "account");
