@@ -5,7 +5,6 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use gloo_net::http::Request;
 use js_sys::{Array, Object, Reflect};
 use serde_json::{Map, Value};
 use wasm_bindgen::{JsCast, JsValue};
@@ -13,6 +12,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, SubtleCrypto};
 
 use crate::error::{Error, ErrorCode, Result};
+use crate::transport::fetch::{text, FetchTransport};
 use crate::verify::{self, Jwk, VerifyOptions};
 
 /// An unknown `kid` refetches the JWKS (the host rotated its keys), but at most this often, so
@@ -112,13 +112,17 @@ async fn crypto_key(url: &str, kid: Option<&str>) -> Result<CryptoKey> {
 }
 
 async fn fetch_jwks(url: &str) -> Result<Vec<Jwk>> {
-    let unreachable = |e: gloo_net::Error| {
+    let unreachable = || {
         Error::new(
             ErrorCode::Network,
-            format!("Could not fetch the signing keys from {url} ({e})."),
+            format!("Could not fetch the signing keys from {url}."),
         )
     };
-    let response = Request::get(url).send().await.map_err(unreachable)?;
+    let fetch = FetchTransport::global_fetch().ok_or_else(unreachable)?;
+    let response = FetchTransport::new(fetch)
+        .fetch_raw(&JsValue::from_str(url), None)
+        .await
+        .map_err(|_| unreachable())?;
     if !response.ok() {
         return Err(Error::new(
             ErrorCode::Server,
@@ -128,7 +132,7 @@ async fn fetch_jwks(url: &str) -> Result<Vec<Jwk>> {
             ),
         ));
     }
-    verify::parse_jwks(&response.text().await.map_err(unreachable)?)
+    verify::parse_jwks(&text(&response).await.map_err(|_| unreachable())?)
 }
 
 async fn import(jwk: &Jwk) -> Result<CryptoKey> {

@@ -483,7 +483,7 @@ async fn send_with_token(
     let url = request.url();
     client
         .transport()
-        .fetch_raw(request)
+        .fetch_raw(request, None)
         .await
         .map_err(|e| e.classify(&url, 0))
 }

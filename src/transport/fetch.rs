@@ -1,11 +1,11 @@
 //! `fetch` transport for wasm: browsers, workers, Node, Deno and workerd all have one. Requests
-//! are built with gloo-net and sent through the `fetch` the caller injected (or the global one).
+//! go out as `fetch(url, init)` through the `fetch` the caller injected (or the global one): no
+//! `Request` object is built, which is both less code in the wasm and less work per call.
 
-use gloo_net::http::{Method as GlooMethod, RequestBuilder, Response};
 use js_sys::{Array, Function, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, RequestCredentials};
+use web_sys::{AbortSignal, Headers, RequestCredentials, RequestInit, Response};
 
 use super::{unreachable_message, Transport};
 use crate::error::{Error, ErrorCode, Result};
@@ -34,17 +34,21 @@ impl FetchTransport {
         self
     }
 
-    /// Sends `request` with the injected (or global) `fetch`, as it is.
+    /// `fetch(input, init)` with the injected (or global) `fetch`; `input` is a URL or a
+    /// `Request`, sent as it is.
     pub async fn fetch_raw(
         &self,
-        request: &web_sys::Request,
-    ) -> std::result::Result<web_sys::Response, FetchFailure> {
-        let promise: Promise = self
-            .fetch
-            .call1(&js_sys::global(), request)
-            .map_err(FetchFailure::Threw)?
-            .dyn_into()
-            .map_err(|_| FetchFailure::NotAResponse)?;
+        input: &JsValue,
+        init: Option<&RequestInit>,
+    ) -> std::result::Result<Response, FetchFailure> {
+        let global = js_sys::global();
+        let promise: Promise = match init {
+            Some(init) => self.fetch.call2(&global, input, init),
+            None => self.fetch.call1(&global, input),
+        }
+        .map_err(FetchFailure::Threw)?
+        .dyn_into()
+        .map_err(|_| FetchFailure::NotAResponse)?;
         JsFuture::from(promise)
             .await
             .map_err(FetchFailure::Threw)?
@@ -63,47 +67,41 @@ impl FetchTransport {
 
 impl Transport for FetchTransport {
     async fn send(&self, request: HttpRequest, timeout_ms: u32) -> Result<HttpResponse> {
-        let url = request.url.clone();
-        let method = match request.method {
-            Method::Get => GlooMethod::GET,
-            Method::Post => GlooMethod::POST,
-            Method::Put => GlooMethod::PUT,
-            Method::Delete => GlooMethod::DELETE,
-        };
-        // One signal covers the whole exchange, body included.
-        let signal = AbortSignal::timeout_with_u32(timeout_ms);
-        let mut builder = RequestBuilder::new(&request.url)
-            .method(method)
-            .abort_signal(Some(&signal))
-            .credentials(if request.with_credentials {
-                RequestCredentials::Include
-            } else {
-                RequestCredentials::SameOrigin
-            });
+        let url = request.url;
+        let init = RequestInit::new();
+        init.set_method(match request.method {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+        });
+        let headers = Headers::new().map_err(|e| fetch_error(&e, &url, timeout_ms))?;
         for (name, value) in &request.headers {
-            builder = builder.header(name, value);
+            headers
+                .append(name, value)
+                .map_err(|_| Error::invalid_input(format!("The header `{name}` can't be sent.")))?;
         }
-        let built = match request.body {
-            Some(body) => builder.body(body),
-            None => builder.build(),
+        init.set_headers(&headers);
+        if let Some(body) = &request.body {
+            init.set_body(&JsValue::from_str(body));
         }
-        .map_err(|e| Error::invalid_input(format!("Could not build the request to {url}: {e}")))?;
-        let web_request: web_sys::Request = built.into();
-        let web_response = self
-            .fetch_raw(&web_request)
+        init.set_credentials(if request.with_credentials {
+            RequestCredentials::Include
+        } else {
+            RequestCredentials::SameOrigin
+        });
+        // One signal covers the whole exchange, body included.
+        init.set_signal(Some(&AbortSignal::timeout_with_u32(timeout_ms)));
+        let response = self
+            .fetch_raw(&JsValue::from_str(&url), Some(&init))
             .await
             .map_err(|e| e.classify(&url, timeout_ms))?;
-        let set_cookies = set_cookies(&web_response.headers());
-        let response = Response::from(web_response);
+        let set_cookies = set_cookies(&response.headers());
         let status = response.status();
-        let trace_id = response.headers().get("frontegg-trace-id");
-        let body = response.text().await.map_err(|e| match e {
-            gloo_net::Error::JsError(js) => classify(&js.name, &js.message, &url, timeout_ms),
-            other => Error::new(
-                ErrorCode::Network,
-                unreachable_message(&url, &other.to_string()),
-            ),
-        })?;
+        let trace_id = response.headers().get("frontegg-trace-id").ok().flatten();
+        let body = text(&response)
+            .await
+            .map_err(|e| fetch_error(&e, &url, timeout_ms))?;
         Ok(HttpResponse {
             status,
             body,
@@ -132,6 +130,12 @@ impl Transport for FetchTransport {
             None => None,
         }
     }
+}
+
+/// A response's body as text (a failure while reading it is the exchange's failure).
+pub async fn text(response: &Response) -> std::result::Result<String, JsValue> {
+    let text = JsFuture::from(response.text()?).await?;
+    Ok(text.as_string().unwrap_or_default())
 }
 
 /// Waits `ms` milliseconds on the runtime's timer.
