@@ -496,7 +496,7 @@ impl Drop for WaitersGuard<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::session::tests::jwt;
     use serde_json::json;
@@ -595,7 +595,7 @@ mod tests {
     }
 
     /// Runs `f` to completion on this thread (the scripted transport never really waits).
-    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
         let mut f = std::pin::pin!(f);
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
         loop {

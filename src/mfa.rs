@@ -24,7 +24,7 @@ fn code_step(mfa_token: String, f: &mut Fields<'_>) -> Result<MfaStep> {
 
 impl AuthCore {
     /// `mfaToken` from the arguments, else the pending one.
-    fn mfa_token(&self, f: &mut Fields<'_>) -> Result<String> {
+    pub(crate) fn mfa_token(&self, f: &mut Fields<'_>) -> Result<String> {
         match f.opt_str("mfaToken")? {
             Some(token) => Ok(token.to_owned()),
             None => self.pending_mfa.clone().ok_or_else(|| {

@@ -704,7 +704,7 @@ impl AuthCore {
     /// Checks `mfaVerifyWebAuthn({ mfaToken?, deviceId, rememberDevice? })`.
     pub fn mfa_verify_webauthn_input(&self, args: &Value) -> Result<MfaWebAuthn> {
         let mut f = Fields::new("mfaVerifyWebAuthn", args)?;
-        let mfa_token = self.pending_or_given_mfa_token(&mut f)?;
+        let mfa_token = self.mfa_token(&mut f)?;
         let device_id = Some(f.req_id("deviceId")?.to_owned());
         let remember_device = f.opt_bool("rememberDevice")?;
         f.finish()?;
@@ -719,7 +719,7 @@ impl AuthCore {
     /// Checks `mfaEnrollWebAuthn({ mfaToken?, deviceType, rememberDevice? })`.
     pub fn mfa_enroll_webauthn_input(&self, args: &Value) -> Result<MfaWebAuthn> {
         let mut f = Fields::new("mfaEnrollWebAuthn", args)?;
-        let mfa_token = self.pending_or_given_mfa_token(&mut f)?;
+        let mfa_token = self.mfa_token(&mut f)?;
         let device_type = DeviceType::read(&mut f, true)?;
         let remember_device = f.opt_bool("rememberDevice")?;
         f.finish()?;
@@ -729,18 +729,6 @@ impl AuthCore {
             device_type,
             remember_device,
         })
-    }
-
-    fn pending_or_given_mfa_token(&self, f: &mut Fields<'_>) -> Result<String> {
-        match f.opt_str("mfaToken")? {
-            Some(token) => Ok(token.to_owned()),
-            None => self.pending_mfa.clone().ok_or_else(|| {
-                Error::invalid_input(format!(
-                    "{}: `mfaToken` is required (no sign-in is waiting for MFA).",
-                    f.what()
-                ))
-            }),
-        }
     }
 
     fn mfa_webauthn_path(input: &MfaWebAuthn) -> String {

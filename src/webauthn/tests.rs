@@ -11,6 +11,7 @@ use webauthn_rs_proto::{
 };
 
 use super::*;
+use crate::client::tests::block_on;
 use crate::config::{Mode, Options};
 use crate::http::HttpResponse;
 use crate::session::tests::jwt;
@@ -507,16 +508,6 @@ impl Authenticator for Fake {
                 user_handle: Some(vec![3; 16]),
                 ..attestation()
             }),
-        }
-    }
-}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    let mut f = std::pin::pin!(f);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    loop {
-        if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) {
-            return out;
         }
     }
 }
