@@ -355,6 +355,30 @@ impl FronteggAuth {
         promise(async move { client.call_signed_in::<R>(build).await })
     }
 
+    /// A call with the access token and the caller's arguments, answering a typed body.
+    fn signed_in_with<R: Serialize + DeserializeOwned + 'static>(
+        &self,
+        what: &'static str,
+        params: JsValue,
+        build: Build,
+    ) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            let args = from_js(what, params)?;
+            client.call_signed_in::<R>(|core| build(core, &args)).await
+        })
+    }
+
+    /// A call with the access token and the caller's arguments whose answer has no body worth
+    /// reading.
+    fn signed_in_empty(&self, what: &'static str, params: JsValue, build: Build) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            let args = from_js(what, params)?;
+            client.call_signed_in_empty(|core| build(core, &args)).await
+        })
+    }
+
     /// A call whose answer has no body worth reading.
     fn call_empty(
         &self,
@@ -928,13 +952,7 @@ impl FronteggAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "{ password: string; newPassword: string }")] params: JsValue,
     ) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            let args = from_js("changePassword", params)?;
-            client
-                .call_signed_in_empty(|core| core.change_password(&args))
-                .await
-        })
+        self.signed_in_empty("changePassword", params, AuthCore::change_password)
     }
 
     /// Emails a password-reset link (the same answer for unknown emails).
@@ -1009,13 +1027,7 @@ impl FronteggAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "ProfileUpdate")] params: JsValue,
     ) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            let args = from_js("updateProfile", params)?;
-            client
-                .call_signed_in::<Profile>(|core| core.update_profile(&args))
-                .await
-        })
+        self.signed_in_with::<Profile>("updateProfile", params, AuthCore::update_profile)
     }
 
     /// Where the user is signed in; this session is marked `current`.
@@ -1034,13 +1046,7 @@ impl FronteggAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
     ) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            let id = from_js("revokeSession", id)?;
-            client
-                .call_signed_in_empty(|core| core.revoke_session(&id))
-                .await
-        })
+        self.signed_in_empty("revokeSession", id, AuthCore::revoke_session)
     }
 
     /// Ends every session of the user but this one.
@@ -1110,13 +1116,11 @@ impl FronteggAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "{ code: string }")] params: JsValue,
     ) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            let args = from_js("mfaSettingsConfirmTotp", params)?;
-            client
-                .call_signed_in::<RecoveryCode>(|core| core.mfa_settings_confirm_totp(&args))
-                .await
-        })
+        self.signed_in_with::<RecoveryCode>(
+            "mfaSettingsConfirmTotp",
+            params,
+            AuthCore::mfa_settings_confirm_totp,
+        )
     }
 
     /// Removes an MFA device. An SMS phone without `code` is first texted one; call again with it.
