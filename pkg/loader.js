@@ -23,6 +23,8 @@ export function bind(glue, source) {
     return glue.supportsPasskeys();
   };
   glue.FronteggAuth.supportsPasskeys = supportsPasskeys;
+  // The shipped glue is minified; the class keeps its name for consoles and stack traces.
+  Object.defineProperty(glue.FronteggAuth, "name", { value: "FronteggAuth" });
   return {
     supportsPasskeys,
     async createAuth(options) {

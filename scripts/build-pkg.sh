@@ -23,14 +23,19 @@ build() {
   scripts/wasm-cargo build --quiet --lib --target wasm32-unknown-unknown --profile wasm-release \
     "${std_size[@]}" "$@"
   wasm-bindgen --target web --out-dir pkg --out-name "$name" "$wasm"
-  # The glue ships to every visitor as it is (a page may load pkg/ unbundled): minified, it is
-  # 4 KB gzip lighter. Its documentation lives on in the .d.ts.
-  node_modules/.bin/esbuild "pkg/$name.js" --minify --keep-names --format=esm --log-level=warning \
-    --outfile="pkg/$name.js" --allow-overwrite
   # --low-memory-unused: rustc links the 1 MB stack first, growing down towards 0, so nothing
   # lives below address 1024 and wasm-opt may fold constant offsets (1.3 KB gzip).
   node_modules/.bin/wasm-opt -Oz --converge --low-memory-unused --strip-debug --strip-producers \
     "pkg/${name}_bg.wasm" -o "pkg/${name}_bg.wasm"
+  # Short import and export names in the wasm and the glue (scripts/minify-names.mjs).
+  node_modules/.bin/wasm-opt --minify-imports-and-exports-and-modules \
+    "pkg/${name}_bg.wasm" -o "pkg/${name}_bg.wasm" > "target/$name.names.json"
+  node scripts/minify-names.mjs "pkg/$name.js" "target/$name.names.json" "pkg/${name}_bg.wasm"
+  # The glue ships to every visitor as it is (a page may load pkg/ unbundled): minified, it is
+  # 4 KB gzip lighter (names too: pkg/loader.js restores the class's). Its documentation lives
+  # on in the .d.ts.
+  node_modules/.bin/esbuild "pkg/$name.js" --minify --format=esm --log-level=warning \
+    --outfile="pkg/$name.js" --allow-overwrite
   rm -f "pkg/${name}_bg.wasm.d.ts"
   echo "pkg/: ${name}_bg.wasm $(stat -c %s "pkg/${name}_bg.wasm") bytes," \
     "$(gzip -9c "pkg/${name}_bg.wasm" | wc -c) gzip"
