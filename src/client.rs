@@ -272,12 +272,30 @@ impl<T: Transport> Client<T> {
     ) -> Result<LoginResult> {
         let request = build(&self.core.borrow())?;
         let response = self.send(request).await?;
+        self.finish_step(response, meaning)
+    }
+
+    /// Reads a login step's answer; a session it starts is taken in and announced.
+    pub fn finish_step(&self, response: HttpResponse, meaning: Meaning) -> Result<LoginResult> {
         let result = self
             .core
             .borrow_mut()
             .handle_login_like(response, (self.clock)(), meaning);
         self.emit();
         result
+    }
+
+    /// Sends the request `build` makes; with the access token when `signed_in` (see `authed`).
+    pub async fn exchange(
+        &self,
+        build: &dyn Fn(&AuthCore) -> Result<HttpRequest>,
+        signed_in: bool,
+    ) -> Result<HttpResponse> {
+        if signed_in {
+            return self.authed(build).await;
+        }
+        let request = build(&self.core.borrow())?;
+        self.send(request).await
     }
 
     /// Runs a call that needs no session and answers a typed body (e.g. `{ otcToken }`).

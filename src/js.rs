@@ -13,16 +13,18 @@ use wasm_bindgen_futures::{future_to_promise, spawn_local};
 
 use serde::de::DeserializeOwned;
 
+use crate::account::expect_success;
 use crate::account::SignUpResult;
 use crate::client::Client;
 use crate::config::{Mode, Options, StorageKind};
+use crate::core::parse;
 use crate::core::AuthCore;
 #[cfg(feature = "server")]
 use crate::edge;
 use crate::endpoints::{CodeSent, MfaDevices, Profile, TotpEnrollment};
 use crate::error::Meaning;
 use crate::error::{Error, ErrorCode};
-use crate::http::HttpRequest;
+use crate::http::{HttpRequest, HttpResponse};
 use crate::refresh::{refresh_delay_ms, AuthEvent};
 use crate::self_service::{Authorization, RecoveryCode};
 use crate::storage::SnapshotStore;
@@ -321,77 +323,88 @@ struct Status {
     status: &'static str,
 }
 
+/// What a [`Call`]'s answer resolves to.
+#[derive(Clone, Copy)]
+enum Answer {
+    /// A login step's `LoginResult`; a session it starts is taken in.
+    Login,
+    /// The body, checked against its Rust type ([`body`]).
+    Body(fn(&HttpResponse, Meaning) -> Result<JsValue, Error>),
+    /// `undefined`: the answer has nothing worth reading.
+    Nothing,
+}
+
+/// A method that sends one request built from the caller's arguments and reads one answer.
+/// Most methods are one of these, so the async machinery they share exists once in the wasm.
+struct Call {
+    /// The method's name, for messages about its arguments.
+    what: &'static str,
+    build: Build,
+    /// Sent with the access token (refreshing first if needed, and once more on a 401).
+    signed_in: bool,
+    meaning: Meaning,
+    answer: Answer,
+}
+
+impl Call {
+    /// A login step without a session (MFA, passwordless completion).
+    fn step(what: &'static str, build: Build, meaning: Meaning) -> Self {
+        Self {
+            what,
+            build,
+            signed_in: false,
+            meaning,
+            answer: Answer::Login,
+        }
+    }
+
+    /// A call without a session.
+    fn public(what: &'static str, build: Build, meaning: Meaning, answer: Answer) -> Self {
+        Self {
+            what,
+            build,
+            signed_in: false,
+            meaning,
+            answer,
+        }
+    }
+
+    /// A call with the access token.
+    fn signed_in(what: &'static str, build: Build, answer: Answer) -> Self {
+        Self {
+            what,
+            build,
+            signed_in: true,
+            meaning: Meaning::SIGNED_IN,
+            answer,
+        }
+    }
+}
+
+/// Reads a typed body and hands it to JS.
+fn body<R: Serialize + DeserializeOwned>(
+    response: &HttpResponse,
+    meaning: Meaning,
+) -> Result<JsValue, Error> {
+    to_value(&parse::<R>(response, meaning)?)
+}
+
 impl FronteggAuth {
-    /// A login step: the answer is a `LoginResult`.
-    fn step(&self, what: &'static str, params: JsValue, build: Build, meaning: Meaning) -> Promise {
+    /// Runs a [`Call`] with the caller's `params`.
+    fn call(&self, params: JsValue, call: Call) -> Promise {
         let client = self.client.clone();
-        promise(async move {
-            let args = from_js(what, params)?;
-            client.step(|core| build(core, &args), meaning).await
-        })
-    }
-
-    /// A call answering a typed body.
-    fn call<R: Serialize + DeserializeOwned + 'static>(
-        &self,
-        what: &'static str,
-        params: JsValue,
-        build: Build,
-        meaning: Meaning,
-    ) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            let args = from_js(what, params)?;
-            client.call::<R>(|core| build(core, &args), meaning).await
-        })
-    }
-
-    /// A call with the access token and no arguments, answering a typed body.
-    fn signed_in<R: Serialize + DeserializeOwned + 'static>(
-        &self,
-        build: fn(&AuthCore) -> Result<HttpRequest, Error>,
-    ) -> Promise {
-        let client = self.client.clone();
-        promise(async move { client.call_signed_in::<R>(build).await })
-    }
-
-    /// A call with the access token and the caller's arguments, answering a typed body.
-    fn signed_in_with<R: Serialize + DeserializeOwned + 'static>(
-        &self,
-        what: &'static str,
-        params: JsValue,
-        build: Build,
-    ) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            let args = from_js(what, params)?;
-            client.call_signed_in::<R>(|core| build(core, &args)).await
-        })
-    }
-
-    /// A call with the access token and the caller's arguments whose answer has no body worth
-    /// reading.
-    fn signed_in_empty(&self, what: &'static str, params: JsValue, build: Build) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            let args = from_js(what, params)?;
-            client.call_signed_in_empty(|core| build(core, &args)).await
-        })
-    }
-
-    /// A call whose answer has no body worth reading.
-    fn call_empty(
-        &self,
-        what: &'static str,
-        params: JsValue,
-        build: Build,
-        meaning: Meaning,
-    ) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            let args = from_js(what, params)?;
-            client.call_empty(|core| build(core, &args), meaning).await
-        })
+        run(Box::pin(async move {
+            let args = from_js(call.what, params)?;
+            let build = |core: &AuthCore| (call.build)(core, &args);
+            let response = client.exchange(&build, call.signed_in).await?;
+            match call.answer {
+                Answer::Login => to_value(&client.finish_step(response, call.meaning)?),
+                Answer::Body(read) => read(&response, call.meaning),
+                Answer::Nothing => {
+                    expect_success(&response, call.meaning).map(|()| JsValue::UNDEFINED)
+                }
+            }
+        }))
     }
 }
 
@@ -738,11 +751,9 @@ impl FronteggAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "MfaVerifyTotpParams")] params: JsValue,
     ) -> Promise {
-        self.step(
-            "mfaVerifyTotp",
+        self.call(
             params,
-            AuthCore::mfa_verify_totp,
-            Meaning::MFA,
+            Call::step("mfaVerifyTotp", AuthCore::mfa_verify_totp, Meaning::MFA),
         )
     }
 
@@ -756,11 +767,14 @@ impl FronteggAuth {
         #[wasm_bindgen(unchecked_param_type = "{ mfaToken?: string; deviceId: string }")]
         params: JsValue,
     ) -> Promise {
-        self.call::<CodeSent>(
-            "mfaSendSmsCode",
+        self.call(
             params,
-            AuthCore::mfa_send_sms_code,
-            Meaning::MFA,
+            Call::public(
+                "mfaSendSmsCode",
+                AuthCore::mfa_send_sms_code,
+                Meaning::MFA,
+                Answer::Body(body::<CodeSent>),
+            ),
         )
     }
 
@@ -773,11 +787,13 @@ impl FronteggAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "MfaVerifySmsCodeParams")] params: JsValue,
     ) -> Promise {
-        self.step(
-            "mfaVerifySmsCode",
+        self.call(
             params,
-            AuthCore::mfa_verify_sms_code,
-            Meaning::MFA,
+            Call::step(
+                "mfaVerifySmsCode",
+                AuthCore::mfa_verify_sms_code,
+                Meaning::MFA,
+            ),
         )
     }
 
@@ -790,11 +806,14 @@ impl FronteggAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "{ mfaToken?: string }")] params: JsValue,
     ) -> Promise {
-        self.call::<CodeSent>(
-            "mfaSendEmailCode",
+        self.call(
             params,
-            AuthCore::mfa_send_email_code,
-            Meaning::MFA,
+            Call::public(
+                "mfaSendEmailCode",
+                AuthCore::mfa_send_email_code,
+                Meaning::MFA,
+                Answer::Body(body::<CodeSent>),
+            ),
         )
     }
 
@@ -807,11 +826,13 @@ impl FronteggAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "MfaVerifyEmailCodeParams")] params: JsValue,
     ) -> Promise {
-        self.step(
-            "mfaVerifyEmailCode",
+        self.call(
             params,
-            AuthCore::mfa_verify_email_code,
-            Meaning::MFA,
+            Call::step(
+                "mfaVerifyEmailCode",
+                AuthCore::mfa_verify_email_code,
+                Meaning::MFA,
+            ),
         )
     }
 
@@ -824,11 +845,14 @@ impl FronteggAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "{ mfaToken?: string }")] params: JsValue,
     ) -> Promise {
-        self.call::<TotpEnrollment>(
-            "mfaEnrollTotp",
+        self.call(
             params,
-            AuthCore::mfa_enroll_totp,
-            Meaning::MFA,
+            Call::public(
+                "mfaEnrollTotp",
+                AuthCore::mfa_enroll_totp,
+                Meaning::MFA,
+                Answer::Body(body::<TotpEnrollment>),
+            ),
         )
     }
 
@@ -844,11 +868,9 @@ impl FronteggAuth {
         )]
         params: JsValue,
     ) -> Promise {
-        self.step(
-            "mfaConfirmTotp",
+        self.call(
             params,
-            AuthCore::mfa_confirm_totp,
-            Meaning::MFA,
+            Call::step("mfaConfirmTotp", AuthCore::mfa_confirm_totp, Meaning::MFA),
         )
     }
 
@@ -858,11 +880,14 @@ impl FronteggAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "{ mfaToken?: string; phoneNumber: string }")] params: JsValue,
     ) -> Promise {
-        self.call::<CodeSent>(
-            "mfaEnrollSms",
+        self.call(
             params,
-            AuthCore::mfa_enroll_sms,
-            Meaning::MFA,
+            Call::public(
+                "mfaEnrollSms",
+                AuthCore::mfa_enroll_sms,
+                Meaning::MFA,
+                Answer::Body(body::<CodeSent>),
+            ),
         )
     }
 
@@ -875,11 +900,9 @@ impl FronteggAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "MfaConfirmSmsParams")] params: JsValue,
     ) -> Promise {
-        self.step(
-            "mfaConfirmSms",
+        self.call(
             params,
-            AuthCore::mfa_confirm_sms,
-            Meaning::MFA,
+            Call::step("mfaConfirmSms", AuthCore::mfa_confirm_sms, Meaning::MFA),
         )
     }
 
@@ -890,7 +913,15 @@ impl FronteggAuth {
         #[wasm_bindgen(unchecked_param_type = "{ email: string; recoveryCode: string }")]
         params: JsValue,
     ) -> Promise {
-        self.call_empty("mfaRecover", params, AuthCore::mfa_recover, Meaning::MFA)
+        self.call(
+            params,
+            Call::public(
+                "mfaRecover",
+                AuthCore::mfa_recover,
+                Meaning::MFA,
+                Answer::Nothing,
+            ),
+        )
     }
 
     /// Sends a magic link, an email code or an SMS code.
@@ -919,11 +950,13 @@ impl FronteggAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "PasswordlessCompleteParams")] params: JsValue,
     ) -> Promise {
-        self.step(
-            "passwordlessComplete",
+        self.call(
             params,
-            AuthCore::passwordless_complete,
-            Meaning::PASSWORDLESS,
+            Call::step(
+                "passwordlessComplete",
+                AuthCore::passwordless_complete,
+                Meaning::PASSWORDLESS,
+            ),
         )
     }
 
@@ -952,7 +985,10 @@ impl FronteggAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "{ password: string; newPassword: string }")] params: JsValue,
     ) -> Promise {
-        self.signed_in_empty("changePassword", params, AuthCore::change_password)
+        self.call(
+            params,
+            Call::signed_in("changePassword", AuthCore::change_password, Answer::Nothing),
+        )
     }
 
     /// Emails a password-reset link (the same answer for unknown emails).
@@ -961,11 +997,14 @@ impl FronteggAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "{ email: string }")] params: JsValue,
     ) -> Promise {
-        self.call_empty(
-            "forgotPassword",
+        self.call(
             params,
-            AuthCore::forgot_password,
-            Meaning::PUBLIC,
+            Call::public(
+                "forgotPassword",
+                AuthCore::forgot_password,
+                Meaning::PUBLIC,
+                Answer::Nothing,
+            ),
         )
     }
 
@@ -978,11 +1017,14 @@ impl FronteggAuth {
         )]
         params: JsValue,
     ) -> Promise {
-        self.call_empty(
-            "resetPassword",
+        self.call(
             params,
-            AuthCore::reset_password,
-            Meaning::PUBLIC,
+            Call::public(
+                "resetPassword",
+                AuthCore::reset_password,
+                Meaning::PUBLIC,
+                Answer::Nothing,
+            ),
         )
     }
 
@@ -1027,7 +1069,14 @@ impl FronteggAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "ProfileUpdate")] params: JsValue,
     ) -> Promise {
-        self.signed_in_with::<Profile>("updateProfile", params, AuthCore::update_profile)
+        self.call(
+            params,
+            Call::signed_in(
+                "updateProfile",
+                AuthCore::update_profile,
+                Answer::Body(body::<Profile>),
+            ),
+        )
     }
 
     /// Where the user is signed in; this session is marked `current`.
@@ -1046,18 +1095,23 @@ impl FronteggAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
     ) -> Promise {
-        self.signed_in_empty("revokeSession", id, AuthCore::revoke_session)
+        self.call(
+            id,
+            Call::signed_in("revokeSession", AuthCore::revoke_session, Answer::Nothing),
+        )
     }
 
     /// Ends every session of the user but this one.
     #[wasm_bindgen(js_name = "revokeAllSessions", unchecked_return_type = "Promise<void>")]
     pub fn revoke_all_sessions(&self) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            client
-                .call_signed_in_empty(AuthCore::revoke_all_sessions)
-                .await
-        })
+        self.call(
+            JsValue::UNDEFINED,
+            Call::signed_in(
+                "revokeAllSessions",
+                |core, _| core.revoke_all_sessions(),
+                Answer::Nothing,
+            ),
+        )
     }
 
     /// The tenants (accounts) the user belongs to.
@@ -1086,7 +1140,14 @@ impl FronteggAuth {
         unchecked_return_type = "Promise<Authorization>"
     )]
     pub fn get_authorization(&self) -> Promise {
-        self.signed_in::<Authorization>(AuthCore::get_authorization)
+        self.call(
+            JsValue::UNDEFINED,
+            Call::signed_in(
+                "getAuthorization",
+                |core, _| core.get_authorization(),
+                Answer::Body(body::<Authorization>),
+            ),
+        )
     }
 
     /// The user's MFA devices.
@@ -1095,7 +1156,14 @@ impl FronteggAuth {
         unchecked_return_type = "Promise<MfaDevices>"
     )]
     pub fn list_mfa_devices(&self) -> Promise {
-        self.signed_in::<MfaDevices>(AuthCore::list_mfa_devices)
+        self.call(
+            JsValue::UNDEFINED,
+            Call::signed_in(
+                "listMfaDevices",
+                |core, _| core.list_mfa_devices(),
+                Answer::Body(body::<MfaDevices>),
+            ),
+        )
     }
 
     /// Adds an authenticator app from settings: the QR code to scan.
@@ -1104,7 +1172,14 @@ impl FronteggAuth {
         unchecked_return_type = "Promise<TotpEnrollment>"
     )]
     pub fn mfa_settings_enroll_totp(&self) -> Promise {
-        self.signed_in::<TotpEnrollment>(AuthCore::mfa_settings_enroll_totp)
+        self.call(
+            JsValue::UNDEFINED,
+            Call::signed_in(
+                "mfaSettingsEnrollTotp",
+                |core, _| core.mfa_settings_enroll_totp(),
+                Answer::Body(body::<TotpEnrollment>),
+            ),
+        )
     }
 
     /// Confirms the new app with its first code; answers the recovery code to show once.
@@ -1116,10 +1191,13 @@ impl FronteggAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "{ code: string }")] params: JsValue,
     ) -> Promise {
-        self.signed_in_with::<RecoveryCode>(
-            "mfaSettingsConfirmTotp",
+        self.call(
             params,
-            AuthCore::mfa_settings_confirm_totp,
+            Call::signed_in(
+                "mfaSettingsConfirmTotp",
+                AuthCore::mfa_settings_confirm_totp,
+                Answer::Body(body::<RecoveryCode>),
+            ),
         )
     }
 
@@ -1168,8 +1246,14 @@ impl FronteggAuth {
     /// The signed-in user's profile (`GET users/v2/me`).
     #[wasm_bindgen(js_name = "getProfile", unchecked_return_type = "Promise<Profile>")]
     pub fn get_profile(&self) -> Promise {
-        let client = self.client.clone();
-        promise(async move { client.get_profile().await })
+        self.call(
+            JsValue::UNDEFINED,
+            Call::signed_in(
+                "getProfile",
+                |core, _| core.profile_request(),
+                Answer::Body(body::<Profile>),
+            ),
+        )
     }
 
     /// Calls `callback(event, session)` after every change of session; returns a function that
