@@ -13,12 +13,10 @@ use wasm_bindgen_futures::{future_to_promise, spawn_local};
 
 use serde::de::DeserializeOwned;
 
-use crate::account::expect_success;
-use crate::account::SignUpResult;
+use crate::account::{expect_success, SignUpResult};
 use crate::client::Client;
 use crate::config::{Mode, Options, StorageKind};
-use crate::core::parse;
-use crate::core::AuthCore;
+use crate::core::{parse, AuthCore};
 #[cfg(feature = "server")]
 use crate::edge;
 use crate::endpoints::{CodeSent, MfaDevices, Profile, TotpEnrollment};
