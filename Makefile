@@ -55,7 +55,8 @@ test-wasm: setup
 ## The TypeScript declarations, as a consumer sees them (tsc --noEmit on tests/types/consumer.ts).
 test-types: pkg
 	node_modules/.bin/tsc -p tests/types/tsconfig.json
-	@echo "tsc: tests/types/consumer.ts type-checks against pkg/index.d.ts"
+	node_modules/.bin/tsc -p tests/types/tsconfig.es2022.json
+	@echo "tsc: tests/types/consumer.ts type-checks against pkg/index.d.ts (lib ESNext and ES2022)"
 
 ## The npm package in Node (server mode).
 test-node: pkg

@@ -47,3 +47,7 @@ build frontegg_auth_wasm_server
 # The declarations are the same for both builds (the browser's rejects the server-only calls);
 # index.d.ts reads the browser build's.
 rm -f pkg/frontegg_auth_wasm_server.d.ts
+# wasm-bindgen declares `[Symbol.dispose]`, which breaks type-checking for every consumer whose
+# `lib` predates ES2024's disposables (tests/types/tsconfig.es2022.json); `free()` stays declared,
+# and the method stays on the class where the runtime has `Symbol.dispose`.
+sed -i '/^    \[Symbol\.dispose\](): void;$/d' pkg/frontegg_auth_wasm.d.ts
