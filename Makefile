@@ -56,7 +56,7 @@ test-wasm: setup
 test-types: pkg
 	node_modules/.bin/tsc -p tests/types/tsconfig.json
 	node_modules/.bin/tsc -p tests/types/tsconfig.es2022.json
-	@echo "tsc: tests/types/consumer.ts type-checks against pkg/index.d.ts (lib ESNext and ES2022)"
+	@echo "tsc: tests/types/consumer.ts type-checks against pkg/index.d.ts (lib ES2022 with and without ESNext.Disposable)"
 
 ## The npm package in Node (server mode).
 test-node: pkg

@@ -23,7 +23,7 @@ export function bind(glue, source) {
     return glue.supportsPasskeys();
   };
   glue.FronteggAuth.supportsPasskeys = supportsPasskeys;
-  // The shipped glue is minified; the class keeps its name for consoles and stack traces.
+  // The shipped glue is minified; the class keeps its name for consoles and `.name`.
   Object.defineProperty(glue.FronteggAuth, "name", { value: "FronteggAuth" });
   return {
     supportsPasskeys,

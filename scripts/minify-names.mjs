@@ -26,19 +26,20 @@ const renamedModules = new Set(WebAssembly.Module.imports(wasm).map((i) => i.mod
 if (renamedModules.size !== 1) fail("the renamed wasm should import from one module");
 const moduleKey = `${JSON.stringify(module)}: import0,`;
 if (!glue.includes(moduleKey)) fail(`the glue has no import object for ${module}`);
-glue = glue.replace(moduleKey, `${JSON.stringify([...renamedModules][0])}: import0,`);
-let renamedImports = 0;
+glue = glue.replace(moduleKey, () => `${JSON.stringify([...renamedModules][0])}: import0,`);
+const renamed = new Set();
 glue = glue.replace(/^(\s+)([A-Za-z_$][\w$]*)(: function\b)/gm, (whole, indent, name, rest) => {
   const to = imports.get(name);
   if (to === undefined) return whole;
-  renamedImports += 1;
+  if (renamed.has(name)) fail(`the glue defines the import ${name} twice`);
+  renamed.add(name);
   return `${indent}${JSON.stringify(to)}${rest}`;
 });
-if (renamedImports !== imports.size) {
-  fail(`renamed ${renamedImports} of the wasm's ${imports.size} imports in the glue`);
-}
+const missed = [...imports.keys()].filter((name) => !renamed.has(name));
+if (missed.length > 0) fail(`the glue does not define the imports ${missed.join(", ")}`);
 
-// Exports: the glue reaches every one as `wasm.<name>`.
+// Exports: the glue reaches every one as `wasm.<name>` (a comment saying `wasm.<word>` stops the
+// build too, which is safe).
 const exports = new Map(mapping.exports);
 glue = glue.replace(/\bwasm\.([A-Za-z_$][\w$]*)/g, (whole, name) => {
   const to = exports.get(name);
