@@ -13,15 +13,14 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, CredentialCreationOptions, CredentialRequestOptions};
 
+use crate::base64url;
 use crate::client::Client;
 use crate::error::{Error, ErrorCode};
 use crate::input::Fields;
 use crate::js::{from_js, promise, to_value, FronteggAuth};
 use crate::self_service::DisableResult;
 use crate::transport::fetch::FetchTransport;
-use crate::webauthn::{
-    decode_b64, Authenticator, BrowserCredential, CreationOptions, RequestOptions,
-};
+use crate::webauthn::{Authenticator, BrowserCredential, CreationOptions, RequestOptions};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_WEBAUTHN: &'static str = r#"
@@ -209,7 +208,10 @@ fn drop_empty(target: &JsValue, key: &str) {
 /// Replaces the base64url string at `target[key]` with its bytes. The core made it canonical, so
 /// it always decodes.
 fn to_bytes(target: &JsValue, key: &str) {
-    if let Some(bytes) = get(target, key).as_string().and_then(|s| decode_b64(&s)) {
+    if let Some(bytes) = get(target, key)
+        .as_string()
+        .and_then(|s| base64url::decode(&s))
+    {
         let _ = Reflect::set(target, &key.into(), &Uint8Array::from(bytes.as_slice()));
     }
 }

@@ -417,8 +417,7 @@ impl<T: Transport> Client<T> {
 
     /// The signed-in user's profile.
     pub async fn get_profile(&self) -> Result<Profile> {
-        let response = self.authed(&|core| core.profile_request()).await?;
-        self.core.borrow().handle_profile(response)
+        self.call_signed_in(AuthCore::profile_request).await
     }
 
     /// Sends a request that needs the access token: refreshes first when the token is about to

@@ -8,8 +8,7 @@ use serde_json::Value;
 
 use crate::config::{Mode, Options};
 use crate::endpoints::{
-    self, ApiTokenLogin, ApiTokenRefresh, AuthResponse, PasswordLogin, Profile, RefreshBody,
-    AUTH_V2,
+    self, ApiTokenLogin, ApiTokenRefresh, AuthResponse, PasswordLogin, RefreshBody, AUTH_V2,
 };
 use crate::error::{Error, ErrorCode, Meaning, Result};
 use crate::flows::{self, LoginResult, Step};
@@ -386,11 +385,6 @@ impl AuthCore {
     /// `GET users/v2/me`; `unauthorized` when signed out.
     pub fn profile_request(&self) -> Result<HttpRequest> {
         self.authed(Method::Get, endpoints::ME, None)
-    }
-
-    /// Reads the profile.
-    pub fn handle_profile(&self, resp: HttpResponse) -> Result<Profile> {
-        parse(&resp, Meaning::SIGNED_IN)
     }
 
     /// A POST of a login step: cookies go along (the answer may set the refresh and device

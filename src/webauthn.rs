@@ -57,11 +57,6 @@ pub fn decode_b64(text: &str) -> Option<Vec<u8>> {
     base64url::decode(&url_safe)
 }
 
-/// Unpadded base64url, as the identity API and the official client write binary fields.
-pub fn b64url(bytes: &[u8]) -> String {
-    base64url::encode(bytes)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Options: server JSON -> checked JSON
 
@@ -123,7 +118,7 @@ fn binary(
             lengths.end()
         )));
     }
-    obj.insert(key.to_owned(), Value::String(b64url(&bytes)));
+    obj.insert(key.to_owned(), Value::String(base64url::encode(&bytes)));
     Ok(())
 }
 
@@ -430,7 +425,12 @@ fn incomplete(what: &str) -> Error {
 fn members(pairs: &[(&str, Option<&[u8]>)]) -> Map<String, Value> {
     pairs
         .iter()
-        .filter_map(|(key, bytes)| Some(((*key).to_owned(), Value::String(b64url((*bytes)?)))))
+        .filter_map(|(key, bytes)| {
+            Some((
+                (*key).to_owned(),
+                Value::String(base64url::encode((*bytes)?)),
+            ))
+        })
         .collect()
 }
 
@@ -442,7 +442,7 @@ impl BrowserCredential {
         if self.client_data_json.is_empty() {
             return Err(incomplete("clientDataJSON"));
         }
-        let id = b64url(&self.raw_id);
+        let id = base64url::encode(&self.raw_id);
         let type_ = if self.type_.is_empty() {
             "public-key"
         } else {

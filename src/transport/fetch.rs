@@ -96,9 +96,10 @@ impl Transport for FetchTransport {
             .fetch_raw(&JsValue::from_str(&url), Some(&init))
             .await
             .map_err(|e| e.classify(&url, timeout_ms))?;
-        let set_cookies = set_cookies(&response.headers());
+        let response_headers = response.headers();
+        let set_cookies = set_cookies(&response_headers);
         let status = response.status();
-        let trace_id = response.headers().get("frontegg-trace-id").ok().flatten();
+        let trace_id = response_headers.get("frontegg-trace-id").ok().flatten();
         let body = text(&response)
             .await
             .map_err(|e| fetch_error(&e, &url, timeout_ms))?;

@@ -60,7 +60,7 @@ fn request_json() -> Value {
 fn reencode(text: &str, variant: u8) -> String {
     let bytes = decode_b64(text).unwrap();
     match variant {
-        0 => b64url(&bytes),
+        0 => base64url::encode(&bytes),
         1 => URL_SAFE.encode(&bytes),
         2 => STANDARD.encode(&bytes),
         _ => STANDARD.encode(&bytes).trim_end_matches('=').to_owned(),
@@ -90,7 +90,7 @@ fn base64_in_every_dialect() {
     for text in ["-_-_AAE", "-_-_AAE=", "+/+/AAE=", "+/+/AAE", " -_-_AAE= "] {
         assert_eq!(decode_b64(text).as_deref(), Some(&bytes[..]), "{text}");
     }
-    assert_eq!(b64url(&bytes), "-_-_AAE");
+    assert_eq!(base64url::encode(&bytes), "-_-_AAE");
     for junk in ["*", "a", "ab=c", "é"] {
         assert_eq!(decode_b64(junk), None, "{junk}");
     }
@@ -245,7 +245,7 @@ fn malformed_options_are_invalid_input() {
     };
     cases.push((with("user", Value::Null), "`user` is missing"));
     cases.push((
-        with("user.id", json!(b64url(&[1; 65]))),
+        with("user.id", json!(base64url::encode(&[1; 65]))),
         "`user.id` must be 1 to 64 bytes",
     ));
     cases.push((with("user.name", json!(3)), "`user.name` is not a string"));
@@ -298,7 +298,7 @@ fn credentials_are_encoded_as_the_official_client_sends_them() {
         json!({
             "id": "-_8BAg", "rawId": "-_8BAg", "type": "public-key",
             "response": {
-                "clientDataJSON": b64url(br#"{"type":"webauthn.create","challenge":"AQ"}"#),
+                "clientDataJSON": base64url::encode(br#"{"type":"webauthn.create","challenge":"AQ"}"#),
                 "attestationObject": "o2NmbXQ",
                 "transports": ["internal", "hybrid"]
             },
@@ -548,8 +548,11 @@ fn passkey_login_runs_both_halves_around_the_ceremony() {
     let post = body(&sent[1]);
     assert!(sent[1].url.ends_with("/auth/v1/webauthn/postlogin"));
     assert_eq!(post["id"], "-_8BAg");
-    assert_eq!(post["response"]["userHandle"], b64url(&[3; 16]));
-    assert_eq!(post["response"]["authenticatorData"], b64url(&[1; 37]));
+    assert_eq!(post["response"]["userHandle"], base64url::encode(&[3; 16]));
+    assert_eq!(
+        post["response"]["authenticatorData"],
+        base64url::encode(&[1; 37])
+    );
 }
 
 #[test]
@@ -607,7 +610,10 @@ fn mfa_with_webauthn_uses_the_pending_token_and_the_webauthn_token() {
         ),
         (Some("m"), Some("w"))
     );
-    assert_eq!(verify["options"]["response"]["signature"], b64url(&[2; 8]));
+    assert_eq!(
+        verify["options"]["response"]["signature"],
+        base64url::encode(&[2; 8])
+    );
 }
 
 #[test]
@@ -749,10 +755,10 @@ fn arb_creation() -> impl Strategy<Value = Value> {
         .prop_map(|(challenge, user_id, name, algs, exclude, timeout, uv)| {
             let mut v = json!({
                 "rp": { "name": "RP", "id": "example.com" },
-                "user": { "id": b64url(&user_id), "name": name, "displayName": name },
-                "challenge": b64url(&challenge),
+                "user": { "id": base64url::encode(&user_id), "name": name, "displayName": name },
+                "challenge": base64url::encode(&challenge),
                 "pubKeyCredParams": algs.iter().map(|a| json!({ "type": "public-key", "alg": a })).collect::<Vec<_>>(),
-                "excludeCredentials": exclude.iter().map(|id| json!({ "type": "public-key", "id": b64url(id), "transports": ["usb"] })).collect::<Vec<_>>(),
+                "excludeCredentials": exclude.iter().map(|id| json!({ "type": "public-key", "id": base64url::encode(id), "transports": ["usb"] })).collect::<Vec<_>>(),
                 "authenticatorSelection": { "requireResidentKey": false, "userVerification": uv },
             });
             if let Some(t) = timeout {
@@ -765,9 +771,9 @@ fn arb_creation() -> impl Strategy<Value = Value> {
 fn arb_request() -> impl Strategy<Value = Value> {
     (bytes(1..80), prop::collection::vec(bytes(1..64), 0..4), "[a-z.]{0,12}").prop_map(|(challenge, allow, rp_id)| {
         json!({
-            "challenge": b64url(&challenge),
+            "challenge": base64url::encode(&challenge),
             "rpId": rp_id,
-            "allowCredentials": allow.iter().map(|id| json!({ "type": "public-key", "id": b64url(id) })).collect::<Vec<_>>(),
+            "allowCredentials": allow.iter().map(|id| json!({ "type": "public-key", "id": base64url::encode(id) })).collect::<Vec<_>>(),
             "userVerification": "preferred",
         })
     })
@@ -818,7 +824,7 @@ proptest! {
     #[test]
     fn base64_round_trips_in_every_dialect(data in bytes(0..200), variant in 0u8..4) {
         let text = match variant {
-            0 => b64url(&data),
+            0 => base64url::encode(&data),
             1 => URL_SAFE.encode(&data),
             2 => STANDARD.encode(&data),
             _ => STANDARD.encode(&data).trim_end_matches('=').to_owned(),
@@ -855,7 +861,7 @@ proptest! {
     #[test]
     fn credentials_round_trip(cred in arb_credential()) {
         let json = cred.attestation_json().unwrap();
-        let id = b64url(&cred.raw_id);
+        let id = base64url::encode(&cred.raw_id);
         prop_assert_eq!(json["id"].as_str(), Some(id.as_str()));
         prop_assert!(!json.to_string().contains('='), "unpadded");
         let reg: RegisterPublicKeyCredential = serde_json::from_value(json).unwrap();
