@@ -41,6 +41,21 @@ impl Limiter {
         Ok(())
     }
 
+    /// Refuses with 429, like [`Limiter::hit`], once `max` attempts were counted under `key` in
+    /// the current window, without counting one: for limits on failures, checked before the
+    /// attempt and counted ([`Limiter::hit`]) only when it fails.
+    pub fn check(&self, key: &str, max: u32, now: i64) -> Result<(), ApiError> {
+        let window = now - now.rem_euclid(WINDOW_SECONDS);
+        let windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
+        match windows.get(key) {
+            Some(&(start, count)) if max > 0 && start == window && count >= max => {
+                let left = u64::try_from(window + WINDOW_SECONDS - now).unwrap_or(1);
+                Err(ApiError::rate_limited(left))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Forgets every count (developer reset).
     pub fn clear(&self) {
         self.windows
@@ -68,5 +83,11 @@ mod tests {
             l.hit("k", 0, 660).is_ok() && l.hit("k", 0, 660).is_ok(),
             "0 is unlimited"
         );
+        assert!(
+            l.check("k", 2, 661).is_ok() && l.check("k", 2, 661).is_ok(),
+            "check counts nothing"
+        );
+        assert!(l.hit("k", 2, 661).is_ok());
+        assert!(l.check("k", 2, 661).is_err(), "full");
     }
 }

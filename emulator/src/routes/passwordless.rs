@@ -4,6 +4,11 @@
 //! where every first factor ends ([`complete_first_factor`]), so a user with MFA still gets an
 //! MFA challenge. Prelogin answers the same whether or not the user exists (and then sends
 //! nothing), so it cannot be used to find out who has an account.
+//!
+//! Codes are redeemed by the code alone, as the hosted service does: its postlogin body is
+//! `{ token }`, and neither `@frontegg/rest-api` nor the login box (`@frontegg/redux-store`)
+//! keeps anything from the code prelogin but `phoneNumber`. Live codes are therefore unique per
+//! method, and wrong guesses are limited across all of them ([`WRONG_CODE_SUBJECT`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,10 +28,7 @@ use super::ApiJson;
 use crate::config::Settings;
 use crate::error::{codes, ApiError};
 use crate::state::AppState;
-use crate::store::{
-    MessageKind, NewMessage, NewPasswordlessSecret, PasswordlessCheck, PasswordlessMethod,
-    MAX_CODE_ATTEMPTS,
-};
+use crate::store::{MessageKind, NewMessage, NewPasswordlessSecret, PasswordlessMethod};
 use crate::tokens;
 
 /// The passwordless routes, under `/identity`.
@@ -51,6 +53,10 @@ pub fn routes() -> Router<Arc<AppState>> {
 const MAGIC_LINK_TTL_SECONDS: i64 = 15 * 60;
 /// How long a one-time code works.
 const CODE_TTL_SECONDS: i64 = 5 * 60;
+/// The limiter key under which wrong passwordless codes are counted, per method. A code names
+/// no user, so a guess is a guess at every live code: the per-user budget applies to all of
+/// them together, and only wrong guesses spend it.
+const WRONG_CODE_SUBJECT: &str = "subject:passwordless-code-misses";
 
 /// Body of every `prelogin`: who wants to sign in. `phoneNumber` only identifies users for SMS
 /// codes.
@@ -67,13 +73,11 @@ pub struct PreloginBody {
     _invitation_token: Option<String>,
 }
 
-/// Body of every `postlogin`: the magic-link token, or the code (as `token`) with the
-/// `otcToken` its prelogin returned.
+/// Body of every `postlogin`: the magic-link token, or the code, as `token`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PostloginBody {
     token: String,
-    otc_token: Option<String>,
     #[serde(rename = "recaptchaToken")]
     _recaptcha_token: Option<String>,
     #[serde(rename = "invitationToken")]
@@ -160,9 +164,9 @@ fn secret_subject(kind: &str, secret: &str) -> String {
     format!("{kind}:{hex}")
 }
 
-/// What is stored for a code: bound to its `otcToken`, so equal codes of two logins differ.
-fn code_hash(otc_token: &str, code: &str) -> [u8; 32] {
-    tokens::hash_token(&format!("{otc_token}:{code}"))
+/// What a code's row is keyed by: the code, tied to its method.
+fn code_hash(method: PasswordlessMethod, code: &str) -> [u8; 32] {
+    tokens::hash_token(&format!("{}:{code}", method.as_str()))
 }
 
 /// Where magic links point: the calling app's origin when it is an allowed one (the link opens
@@ -205,8 +209,8 @@ async fn sms_prelogin(
 
 /// Sends a link or code if the user exists (and, for SMS, has a phone number).
 ///
-/// Answers: magic link `200 {}`; codes `201 { otcToken }`. The `otcToken` is issued for unknown
-/// users too, so both answers look alike; it just never matches any code.
+/// Answers: magic link `200 {}`; codes `201 {}`, or `201 { phoneNumber }` when an SMS code was
+/// asked for by phone number. Known and unknown users get the same answer.
 fn prelogin(
     state: &AppState,
     peer: SocketAddr,
@@ -237,9 +241,9 @@ fn prelogin(
                 hash: tokens::hash_token(&token),
                 user_id: &user.id,
                 method,
-                code_hash: None,
                 expires_at: now.saturating_add(MAGIC_LINK_TTL_SECONDS),
             };
+            // 256 random bits: never taken.
             state.store.insert_passwordless_secret(secret, now)?;
             let link = format!(
                 "{}/account/login/magic-link?token={token}",
@@ -257,7 +261,6 @@ fn prelogin(
         return Ok(Json(json!({})).into_response());
     }
 
-    let otc_token = tokens::new_opaque_token();
     // SMS codes go to the profile's phone number; a user without one is treated like an unknown
     // user (nothing sent, same answer) rather than with the hosted 400, which would tell that
     // the account exists.
@@ -266,15 +269,7 @@ fn prelogin(
         _ => Some((user.id, user.email)),
     });
     if let Some((user_id, to)) = recipient {
-        let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
-        let secret = NewPasswordlessSecret {
-            hash: tokens::hash_token(&otc_token),
-            user_id: &user_id,
-            method,
-            code_hash: Some(code_hash(&otc_token, &code)),
-            expires_at: now.saturating_add(CODE_TTL_SECONDS),
-        };
-        state.store.insert_passwordless_secret(secret, now)?;
+        let code = new_code(state, &user_id, method, now)?;
         let kind = match method {
             PasswordlessMethod::SmsCode => MessageKind::SmsCode,
             _ => MessageKind::Otc,
@@ -288,7 +283,38 @@ fn prelogin(
         };
         state.store.send_message(message, now)?;
     }
-    Ok((StatusCode::CREATED, Json(json!({ "otcToken": otc_token }))).into_response())
+    // The login box shows `phoneNumber` ("code sent to …"). The emulator echoes the number only
+    // when the request named it, so the answer never tells whether an email has an account.
+    let answer = match identifier {
+        Identifier::Phone(phone) => json!({ "phoneNumber": phone }),
+        _ => json!({}),
+    };
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+/// Stores and returns a fresh six-digit code for `user_id`, one no other live login of
+/// `method` holds.
+fn new_code(
+    state: &AppState,
+    user_id: &str,
+    method: PasswordlessMethod,
+    now: i64,
+) -> Result<String, ApiError> {
+    // With a million codes and a handful live, a free one comes at the first or second draw;
+    // the bound only keeps a full table from spinning.
+    for _ in 0..64 {
+        let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
+        let secret = NewPasswordlessSecret {
+            hash: code_hash(method, &code),
+            user_id,
+            method,
+            expires_at: now.saturating_add(CODE_TTL_SECONDS),
+        };
+        if state.store.insert_passwordless_secret(secret, now)? {
+            return Ok(code);
+        }
+    }
+    Err(ApiError::rate_limited(CODE_TTL_SECONDS.unsigned_abs()))
 }
 
 async fn magic_link_postlogin(
@@ -337,30 +363,19 @@ fn postlogin(
         state.limit_attempt(peer.ip(), &secret_subject("magic-link", token))?;
         state
             .store
-            .redeem_magic_link(&tokens::hash_token(token), now)?
+            .redeem_passwordless_secret(&tokens::hash_token(token), method, now)?
     } else {
-        let otc_token = body
-            .otc_token
-            .map(|t| t.trim().to_owned())
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::bad_request(
-                    "otcToken is required: send the otcToken that prelogin returned, with the \
-                     code as token",
-                )
-            })?;
-        state.limit_attempt(peer.ip(), &secret_subject("otc", &otc_token))?;
-        let check = state.store.redeem_passwordless_code(
-            &tokens::hash_token(&otc_token),
-            method,
-            &code_hash(&otc_token, token),
-            MAX_CODE_ATTEMPTS,
-            now,
-        )?;
-        match check {
-            PasswordlessCheck::Accepted(user_id) => Some(user_id),
-            PasswordlessCheck::Rejected => None,
+        let budget = state.settings().rate_limit.per_user_per_minute;
+        let misses = format!("{WRONG_CODE_SUBJECT}:{}", method.as_str());
+        state.limiter.check(&misses, budget, now)?;
+        let found =
+            state
+                .store
+                .redeem_passwordless_secret(&code_hash(method, token), method, now)?;
+        if found.is_none() {
+            state.limiter.hit(&misses, budget, now)?;
         }
+        found
     };
     let user = match user_id {
         Some(id) => state.store.user(&id)?,

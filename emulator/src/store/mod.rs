@@ -28,7 +28,7 @@ pub use mfa::{
     WebAuthnMfaDevice, MAX_CODE_ATTEMPTS,
 };
 pub use outbox::{MessageKind, NewMessage, OutboxMessage};
-pub use passwordless::{NewPasswordlessSecret, PasswordlessCheck, PasswordlessMethod};
+pub use passwordless::{NewPasswordlessSecret, PasswordlessMethod};
 pub use webauthn::{NewWebauthnDevice, WebauthnCeremony, WebauthnDevice, WebauthnPurpose};
 
 /// Every area's tables: the core ones here, the others beside their queries.

@@ -1,12 +1,12 @@
 //! Passwordless sign-in secrets: magic-link tokens and one-time codes (email and SMS).
 //!
-//! A row is keyed by the SHA-256 of the secret the client holds: the magic-link token, or for
-//! codes the `otcToken` that prelogin returned. Codes themselves are stored only as SHA-256 of
-//! `otcToken:code`, so the six digits cannot be read back or matched across rows. Every row is
-//! single-use, expires, and a code row is burned after too many wrong guesses.
+//! A row is keyed by the SHA-256 of what the client sends back: the magic-link token, or for
+//! codes `method:code`. The hosted service's postlogin body is only `{ token }` (the official
+//! client and the login box send nothing else), so a code must name its login by itself: live
+//! codes of one method are unique ([`Store::insert_passwordless_secret`] refuses a taken one),
+//! and the route limits wrong guesses across all of them. Every row is single-use and expires.
 
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
-use subtle::ConstantTimeEq;
+use rusqlite::{params, OptionalExtension};
 
 use super::Store;
 
@@ -15,8 +15,6 @@ CREATE TABLE IF NOT EXISTS passwordless_secrets (
     hash        BLOB PRIMARY KEY,
     user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     method      TEXT NOT NULL,
-    code_hash   BLOB,
-    attempts    INTEGER NOT NULL DEFAULT 0,
     created_at  INTEGER NOT NULL,
     expires_at  INTEGER NOT NULL
 );
@@ -35,7 +33,8 @@ pub enum PasswordlessMethod {
 }
 
 impl PasswordlessMethod {
-    fn as_str(self) -> &'static str {
+    /// The name stored in the `method` column (also the prefix of a code's hash input).
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::MagicLink => "magic_link",
             Self::Otc => "otc",
@@ -47,124 +46,67 @@ impl PasswordlessMethod {
 /// A passwordless secret about to be stored.
 #[derive(Debug, Clone, Copy)]
 pub struct NewPasswordlessSecret<'a> {
-    /// SHA-256 of the magic-link token or of the `otcToken`.
+    /// SHA-256 of the magic-link token, or of `method:code`.
     pub hash: [u8; 32],
     /// Who signs in with it.
     pub user_id: &'a str,
     /// How it was sent.
     pub method: PasswordlessMethod,
-    /// For codes, SHA-256 of `otcToken:code`; `None` for magic links.
-    pub code_hash: Option<[u8; 32]>,
     /// Expiry, Unix seconds on the emulator clock.
     pub expires_at: i64,
-}
-
-/// Result of [`Store::redeem_passwordless_code`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PasswordlessCheck {
-    /// The code matched; the row is gone. Holds the user id.
-    Accepted(String),
-    /// Unknown, expired, burned or wrong; a wrong guess was counted.
-    Rejected,
 }
 
 impl Store {
     /// Stores a passwordless secret, replacing the user's earlier ones of the same method so only
     /// the newest link or code works (and a user cannot pile up live codes for guessing).
+    /// Answers `false` and stores nothing when another user's live secret has the same hash (two
+    /// equal codes): the caller picks another code.
     pub fn insert_passwordless_secret(
         &self,
         secret: NewPasswordlessSecret<'_>,
         now: i64,
-    ) -> rusqlite::Result<()> {
+    ) -> rusqlite::Result<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         tx.execute(
             "DELETE FROM passwordless_secrets WHERE (user_id = ?1 AND method = ?2) OR expires_at <= ?3",
             params![secret.user_id, secret.method.as_str(), now],
         )?;
-        tx.execute(
-            "INSERT INTO passwordless_secrets (hash, user_id, method, code_hash, created_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        let inserted = tx.execute(
+            "INSERT OR IGNORE INTO passwordless_secrets (hash, user_id, method, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
                 &secret.hash[..],
                 secret.user_id,
                 secret.method.as_str(),
-                secret.code_hash.as_ref().map(|h| &h[..]),
                 now,
                 secret.expires_at
             ],
         )?;
-        tx.commit()
+        tx.commit()?;
+        Ok(inserted == 1)
     }
 
-    /// Redeems a magic-link token: deletes it and returns its user if it was live.
-    pub fn redeem_magic_link(&self, hash: &[u8; 32], now: i64) -> rusqlite::Result<Option<String>> {
+    /// Redeems a link or code of `method`: deletes its row and returns its user if it was live.
+    /// The row is looked up by hash, so no comparison runs on the secret itself.
+    pub fn redeem_passwordless_secret(
+        &self,
+        hash: &[u8; 32],
+        method: PasswordlessMethod,
+        now: i64,
+    ) -> rusqlite::Result<Option<String>> {
         let found: Option<(String, i64)> = self
             .conn()
             .query_row(
                 "DELETE FROM passwordless_secrets WHERE hash = ?1 AND method = ?2
                  RETURNING user_id, expires_at",
-                params![&hash[..], PasswordlessMethod::MagicLink.as_str()],
+                params![&hash[..], method.as_str()],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .optional()?;
         Ok(found
             .filter(|(_, expires_at)| *expires_at > now)
             .map(|(user_id, _)| user_id))
-    }
-
-    /// Checks a code against the row of `hash` (the `otcToken`'s hash), atomically: a match
-    /// deletes the row; a miss counts an attempt and deletes the row at `max_attempts`; an
-    /// expired row is deleted.
-    pub fn redeem_passwordless_code(
-        &self,
-        hash: &[u8; 32],
-        method: PasswordlessMethod,
-        code_hash: &[u8; 32],
-        max_attempts: i64,
-        now: i64,
-    ) -> rusqlite::Result<PasswordlessCheck> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let found: Option<(String, Option<Vec<u8>>, i64, i64)> = tx
-            .query_row(
-                "SELECT user_id, code_hash, attempts, expires_at FROM passwordless_secrets
-                 WHERE hash = ?1 AND method = ?2",
-                params![&hash[..], method.as_str()],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
-            )
-            .optional()?;
-        let Some((user_id, stored, attempts, expires_at)) = found else {
-            return Ok(PasswordlessCheck::Rejected);
-        };
-        let matches = stored.is_some_and(|stored| bool::from(stored.ct_eq(&code_hash[..])));
-        let outcome = if expires_at <= now {
-            tx.execute(
-                "DELETE FROM passwordless_secrets WHERE hash = ?1",
-                [&hash[..]],
-            )?;
-            PasswordlessCheck::Rejected
-        } else if matches {
-            tx.execute(
-                "DELETE FROM passwordless_secrets WHERE hash = ?1",
-                [&hash[..]],
-            )?;
-            PasswordlessCheck::Accepted(user_id)
-        } else if attempts.saturating_add(1) >= max_attempts {
-            tx.execute(
-                "DELETE FROM passwordless_secrets WHERE hash = ?1",
-                [&hash[..]],
-            )?;
-            PasswordlessCheck::Rejected
-        } else {
-            tx.execute(
-                "UPDATE passwordless_secrets SET attempts = attempts + 1 WHERE hash = ?1",
-                [&hash[..]],
-            )?;
-            PasswordlessCheck::Rejected
-        };
-        tx.commit()?;
-        Ok(outcome)
     }
 
     /// The one user with this phone number, if exactly one has it (a shared number identifies
@@ -206,68 +148,92 @@ mod tests {
         (store, user.id)
     }
 
-    fn code_secret(user_id: &str, hash: u8, expires_at: i64) -> NewPasswordlessSecret<'_> {
+    fn secret(user_id: &str, hash: u8, method: PasswordlessMethod) -> NewPasswordlessSecret<'_> {
         NewPasswordlessSecret {
             hash: [hash; 32],
             user_id,
-            method: PasswordlessMethod::Otc,
-            code_hash: Some([7; 32]),
-            expires_at,
-        }
-    }
-
-    #[test]
-    fn a_code_is_burned_after_max_wrong_attempts_and_single_use() {
-        let (store, user) = store_with_user();
-        store
-            .insert_passwordless_secret(code_secret(&user, 1, 100), 0)
-            .unwrap();
-        let otc = PasswordlessMethod::Otc;
-        for _ in 0..2 {
-            let check = store.redeem_passwordless_code(&[1; 32], otc, &[8; 32], 3, 10);
-            assert_eq!(check.unwrap(), PasswordlessCheck::Rejected);
-        }
-        let check = store.redeem_passwordless_code(&[1; 32], otc, &[7; 32], 3, 10);
-        assert_eq!(check.unwrap(), PasswordlessCheck::Accepted(user.clone()));
-        let again = store.redeem_passwordless_code(&[1; 32], otc, &[7; 32], 3, 10);
-        assert_eq!(again.unwrap(), PasswordlessCheck::Rejected);
-
-        store
-            .insert_passwordless_secret(code_secret(&user, 2, 100), 0)
-            .unwrap();
-        for _ in 0..3 {
-            let check = store.redeem_passwordless_code(&[2; 32], otc, &[8; 32], 3, 10);
-            assert_eq!(check.unwrap(), PasswordlessCheck::Rejected);
-        }
-        let burned = store.redeem_passwordless_code(&[2; 32], otc, &[7; 32], 3, 10);
-        assert_eq!(burned.unwrap(), PasswordlessCheck::Rejected);
-    }
-
-    #[test]
-    fn newer_secrets_replace_older_ones_and_expiry_is_enforced() {
-        let (store, user) = store_with_user();
-        store
-            .insert_passwordless_secret(code_secret(&user, 1, 100), 0)
-            .unwrap();
-        store
-            .insert_passwordless_secret(code_secret(&user, 2, 100), 0)
-            .unwrap();
-        let otc = PasswordlessMethod::Otc;
-        let old = store.redeem_passwordless_code(&[1; 32], otc, &[7; 32], 5, 10);
-        assert_eq!(old.unwrap(), PasswordlessCheck::Rejected);
-        let expired = store.redeem_passwordless_code(&[2; 32], otc, &[7; 32], 5, 100);
-        assert_eq!(expired.unwrap(), PasswordlessCheck::Rejected);
-
-        let link = NewPasswordlessSecret {
-            hash: [3; 32],
-            user_id: &user,
-            method: PasswordlessMethod::MagicLink,
-            code_hash: None,
+            method,
             expires_at: 100,
+        }
+    }
+
+    #[test]
+    fn secrets_are_single_use_newest_only_and_expire() {
+        let (store, user) = store_with_user();
+        let otc = PasswordlessMethod::Otc;
+        assert!(store
+            .insert_passwordless_secret(secret(&user, 1, otc), 0)
+            .unwrap());
+        assert!(store
+            .insert_passwordless_secret(secret(&user, 2, otc), 0)
+            .unwrap());
+        assert_eq!(
+            store.redeem_passwordless_secret(&[1; 32], otc, 10).unwrap(),
+            None,
+            "replaced"
+        );
+        let sms = PasswordlessMethod::SmsCode;
+        assert_eq!(
+            store.redeem_passwordless_secret(&[2; 32], sms, 10).unwrap(),
+            None,
+            "other method"
+        );
+        assert_eq!(
+            store.redeem_passwordless_secret(&[2; 32], otc, 10).unwrap(),
+            Some(user.clone())
+        );
+        assert_eq!(
+            store.redeem_passwordless_secret(&[2; 32], otc, 10).unwrap(),
+            None,
+            "single use"
+        );
+
+        let link = PasswordlessMethod::MagicLink;
+        assert!(store
+            .insert_passwordless_secret(secret(&user, 3, link), 0)
+            .unwrap());
+        assert_eq!(
+            store
+                .redeem_passwordless_secret(&[3; 32], link, 100)
+                .unwrap(),
+            None,
+            "expired"
+        );
+    }
+
+    #[test]
+    fn a_live_code_of_another_user_is_not_handed_out_twice() {
+        let (store, user) = store_with_user();
+        let other = NewUser {
+            email: "b@x.io".into(),
+            name: "B".into(),
+            password_hash: None,
+            phone_number: None,
+            totp_secret: None,
+            roles: vec![],
+            permissions: vec![],
+            tenant_ids: vec!["t1".into()],
         };
-        store.insert_passwordless_secret(link, 0).unwrap();
-        assert_eq!(store.redeem_magic_link(&[3; 32], 99).unwrap(), Some(user));
-        assert_eq!(store.redeem_magic_link(&[3; 32], 99).unwrap(), None);
+        let CreateUser::Created(other) = store.create_user(&other, 0).unwrap() else {
+            panic!("created");
+        };
+        let otc = PasswordlessMethod::Otc;
+        assert!(store
+            .insert_passwordless_secret(secret(&user, 1, otc), 0)
+            .unwrap());
+        assert!(!store
+            .insert_passwordless_secret(secret(&other.id, 1, otc), 0)
+            .unwrap());
+        assert_eq!(
+            store.redeem_passwordless_secret(&[1; 32], otc, 10).unwrap(),
+            Some(user)
+        );
+        assert!(
+            store
+                .insert_passwordless_secret(secret(&other.id, 1, otc), 200)
+                .unwrap(),
+            "free again once redeemed"
+        );
     }
 
     #[test]
