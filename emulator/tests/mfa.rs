@@ -520,13 +520,16 @@ async fn forced_enrollment_with_an_authenticator_app() {
         )
         .await;
     expect_code(email, StatusCode::FORBIDDEN, "ER-02007").await;
+    // The login answer already proposes a secret (the login box shows this QR code); a code
+    // from anything else is refused.
+    let proposed = secret_from_qr(login["qrCode"].as_str().expect("qrCode in the answer"));
     let early = emu
         .post_json(
             &format!("{AUTH_MFA}/authenticator/enroll/verify"),
-            &json!({ "mfaToken": token, "token": "123456" }),
+            &json!({ "mfaToken": token, "token": wrong_totp(&proposed, clock_now(&emu).await) }),
         )
         .await;
-    expect_code(early, StatusCode::BAD_REQUEST, "ER-02008").await;
+    expect_code(early, StatusCode::BAD_REQUEST, "ER-02002").await;
 
     let enroll = emu
         .post_json(
@@ -715,7 +718,7 @@ async fn remembered_device_skips_mfa_until_it_expires() {
         .unwrap();
     assert_eq!(
         policy,
-        json!({ "allowRememberDevice": true, "mfaDeviceExpiration": 2_592_000 })
+        json!({ "isAllowedToRemember": true, "mfaDeviceExpiration": 2_592_000 })
     );
 
     let now = clock_now(&emu).await;

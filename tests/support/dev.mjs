@@ -21,6 +21,9 @@ export function dev(base) {
     createUser: (user) =>
       fetch(`${base}/emulator/v1/users`, { method: "POST", body: JSON.stringify({ password: "Demo-pass-123!", ...user }) }).then(json),
     reset: () => fetch(`${base}/emulator/v1/reset`, { method: "POST" }).then(json),
+    /** Moves the emulator's clock `seconds` forward (a fresh TOTP window, an expiry). */
+    clockAdvance: (seconds) =>
+      fetch(`${base}/emulator/v1/clock`, { method: "POST", body: JSON.stringify({ advanceSeconds: seconds }) }).then(json),
     /** A TOTP code for `secret` at the emulator's clock, as a phone would show it. */
     async totp(secret) {
       const { now } = await json(await fetch(`${base}/emulator/v1/clock`));

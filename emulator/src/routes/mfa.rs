@@ -305,6 +305,10 @@ struct Challenge {
     user_id: String,
     user_email: String,
     is_breached_password: bool,
+    /// For a user who must enroll and may pick the authenticator app: its QR code, as the hosted
+    /// login box shows it straight from this answer (it never calls the pre-enroll route).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    qr_code: Option<String>,
 }
 
 /// Strategies the user can answer a challenge with: their enrolled kinds, plus email codes,
@@ -393,7 +397,13 @@ pub(crate) fn challenge_if_required(
         now.saturating_add(MFA_TOKEN_TTL_SECONDS),
         now,
     )?;
+    let qr_code = if !enrolled && strategies.iter().any(|s| s == AUTHENTICATOR_APP) {
+        Some(start_authenticator_enrollment(state, user, now)?)
+    } else {
+        None
+    };
     let body = Challenge {
+        qr_code,
         mfa_required: true,
         mfa_token,
         mfa_enrolled: enrolled,
@@ -719,6 +729,22 @@ async fn login_verify_totp(
     require_strategy(&state.settings().mfa, AUTHENTICATOR_APP)?;
     limit(&state, peer.ip(), &login.user.id)?;
     let apps = state.store.authenticators(&login.user.id)?;
+    if apps.is_empty() {
+        // A forced enrollment confirmed here: the login box shows the login answer's QR code and
+        // sends the first code to `mfa/verify` (redux-store's `verifyMfaAfterForce`).
+        let login = enrolling_login(&state, &body.mfa_token, now)?;
+        let (secret, step) = check_pending_authenticator(&state, &login.user, &body.value, now)?;
+        consume(&state, &login, now)?;
+        let recovery_code =
+            complete_authenticator_enrollment(&state, &login.user, &secret, step, now)?;
+        return enrolled_session(
+            &state,
+            &login.user,
+            &recovery_code,
+            body.remember_device,
+            now,
+        );
+    }
     let mut matched = None;
     for app in &apps {
         if let Some(step) = matching_step(&app.secret, &body.value, now)? {
@@ -1096,8 +1122,10 @@ async fn allow_remember_device(
     let Query(query) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     mfa_login(&state, &query.mfa_token, state.clock.now())?;
     let policy = state.settings().mfa;
+    // Named as `@frontegg/rest-api` types it (`IAllowedToRememberMfaDevice`) and redux-store
+    // reads it: the login box offers "remember this device" only on `isAllowedToRemember`.
     let body = json!({
-        "allowRememberDevice": policy.allow_remember_device,
+        "isAllowedToRemember": policy.allow_remember_device,
         "mfaDeviceExpiration": policy.remember_device_seconds,
     });
     Ok(Json(body).into_response())

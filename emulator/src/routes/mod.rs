@@ -6,6 +6,7 @@ pub mod api_tokens;
 pub mod auth;
 pub mod client;
 pub mod dev;
+pub mod entitlements;
 pub mod mfa;
 pub mod passwordless;
 pub mod users;
@@ -65,6 +66,7 @@ pub fn router(state: Arc<AppState>, serve_dir: Option<&Path>) -> Router {
     let app = Router::new()
         .nest("/identity", identity.clone())
         .nest("/frontegg/identity", identity)
+        .merge(entitlements::routes())
         .route("/.well-known/jwks.json", get(jwks))
         .nest(
             "/emulator/v1",

@@ -27,9 +27,14 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/resources/users/v3/me", get(me_v3))
         .route("/resources/users/v1/me/tenants", get(tenants_v1))
         .route("/resources/users/v2/me/tenants", get(tenants_v2))
+        .route("/resources/users/v3/me/tenants", get(tenants_v1))
         .route("/resources/users/v1/me/authorization", get(authorization))
         .route("/resources/users/v1/tenant", put(switch_tenant))
         .route("/resources/users/sessions/v1/me", get(sessions))
+        .route(
+            "/resources/users/sessions/v1/me/current",
+            get(current_session),
+        )
         .route(
             "/resources/users/sessions/v1/me/all",
             delete(delete_other_sessions),
@@ -139,7 +144,7 @@ pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<AccessClaim
 }
 
 /// The signed-in user, or 401 if the token's user is gone.
-fn current_user(state: &AppState, claims: &AccessClaims) -> Result<UserRecord, ApiError> {
+pub fn current_user(state: &AppState, claims: &AccessClaims) -> Result<UserRecord, ApiError> {
     state
         .store
         .user(&claims.sub)?
@@ -378,7 +383,10 @@ struct CurrentUserTenants {
     active_tenant: Option<Tenant>,
 }
 
-/// `GET /users/v1/me/tenants`: `{ tenants, activeTenant }`, the active one being the token's.
+/// `GET /users/v1/me/tenants` and `/users/v3/me/tenants`: `{ tenants, activeTenant }`, the
+/// active one being the token's. `@frontegg/rest-api` asks v3 after every sign-in, refresh and
+/// passwordless or MFA completion (`generateLoginResponseV3`), v1 when sessions are per tenant;
+/// the hosted service answers both alike (v3 "by the user's active tenant", v1 "by context").
 async fn tenants_v1(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -467,14 +475,9 @@ struct Session {
     current: bool,
 }
 
-/// `GET /users/sessions/v1/me`: the user's sessions that can still be refreshed, oldest first;
-/// `current` marks the one of the token in hand.
-async fn sessions(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let claims = authenticate(&state, &headers)?;
-    let list: Vec<Session> = state
+/// The user's sessions that can still be refreshed, oldest first, `current` marking the token's.
+fn session_list(state: &AppState, claims: &AccessClaims) -> Result<Vec<Session>, ApiError> {
+    Ok(state
         .store
         .active_sessions(&claims.sub, state.clock.now())?
         .into_iter()
@@ -487,8 +490,30 @@ async fn sessions(
             last_active_at: rfc3339(s.last_seen),
             expires: rfc3339(s.expires_at),
         })
-        .collect();
-    Ok(Json(list).into_response())
+        .collect())
+}
+
+/// `GET /users/sessions/v1/me`: the user's live sessions.
+async fn sessions(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let claims = authenticate(&state, &headers)?;
+    Ok(Json(session_list(&state, &claims)?).into_response())
+}
+
+/// `GET /users/sessions/v1/me/current`: the session of the token in hand (rest-api's
+/// `getCurrentUserSession`).
+async fn current_session(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let claims = authenticate(&state, &headers)?;
+    let current = session_list(&state, &claims)?
+        .into_iter()
+        .find(|s| s.current)
+        .ok_or_else(ApiError::unauthorized)?;
+    Ok(Json(current).into_response())
 }
 
 /// `DELETE /users/sessions/v1/me/{id}`: signs one of the user's sessions out (its refresh tokens

@@ -950,7 +950,18 @@ fn start_mfa_registration(
     let now = state.clock.now();
     let challenge = &options.public_key.challenge;
     let token = store_ceremony(state, &rp, challenge, &registration, started, now)?;
-    let body = json!({ "webauthnToken": token, "options": public_key_options(&options)? });
+    let mut public_key = public_key_options(&options)?;
+    // webauthn-rs asks for credProtect "userVerificationRequired" with user verification only
+    // "preferred"; Chromium refuses that mix (NotSupportedError), and the hosted login box
+    // passes these options to the browser as they are. The policy is optional: leave it out.
+    if let Some(extensions) = public_key
+        .get_mut("extensions")
+        .and_then(Value::as_object_mut)
+    {
+        extensions.remove("credentialProtectionPolicy");
+        extensions.remove("enforceCredentialProtectionPolicy");
+    }
+    let body = json!({ "webauthnToken": token, "options": public_key });
     Ok(Json(body).into_response())
 }
 
