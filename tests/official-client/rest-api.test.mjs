@@ -508,6 +508,22 @@ describe("passkeys (WebAuthn as the first factor)", () => {
     });
     assert.match(user.accessToken, /^ey/);
   });
+
+  test("WebAuthn enrollment forced by policy during login", async () => {
+    await dev.config({ mfa: { enforce: "Force" } });
+    await dev.createUser({ email: "new@example.com" });
+    await authenticator(page, PLATFORM);
+    const first = await ok(page, "auth.loginv2", { email: "new@example.com", password });
+    assert.ok(first.user.mfaStrategies.includes("WebAuthnPlatform"));
+    const start = await ok(page, "auth.preEnrollMFAWebAuthnForLogin", { mfaToken: first.user.mfaToken });
+    assert.ok(start.webauthnToken && start.options.challenge);
+    const created = await ceremony("create", start.options);
+    const { user } = await ok(page, "auth.enrollMFAWebAuthnForLoginV2", {
+      mfaToken: first.user.mfaToken, webauthnToken: start.webauthnToken, deviceType: "Platform", publicKey: {}, options: created,
+    });
+    assert.match(user.accessToken, /^ey/);
+    assert.ok(user.recoveryCode);
+  });
 });
 
 test("a call without a session is a 401 the client reports, not a crash", async () => {
