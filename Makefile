@@ -84,8 +84,10 @@ test-e2e: site
 	cargo build --quiet -p frontegg-emulator
 	node --test --test-timeout=120000 tests/e2e/
 
-## The official client (@frontegg/rest-api) against the emulator in Chromium: dialect drift shows here.
-test-official: setup
+## The hosted service's own clients as judges, in Chromium: @frontegg/rest-api and redux-store
+## drive every covered flow against the emulator, and each SDK request is compared with its
+## official counterpart through one recording proxy (docs/fidelity.md).
+test-official: pkg
 	cargo build --quiet -p frontegg-emulator
 	node --test --test-timeout=120000 tests/official-client/
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::core::{parse, AuthCore};
-use crate::endpoints::{AuthResponse, USERS_V1};
+use crate::endpoints::{nullable, AuthResponse, USERS_V1};
 use crate::error::{Error, Meaning, Result};
 use crate::flows::LoginResult;
 use crate::http::{HttpRequest, HttpResponse};
@@ -33,7 +33,8 @@ pub struct SignUp {
 /// What `users/v1/signUp` answers: tokens at once, or a pending activation by email.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
-struct SignUpAnswer {
+pub(crate) struct SignUpAnswer {
+    #[serde(deserialize_with = "nullable")]
     should_activate: bool,
     auth_response: Option<AuthResponse>,
 }

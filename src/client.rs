@@ -18,7 +18,9 @@ use crate::error::{Error, ErrorCode, Meaning, Result};
 use crate::flows::LoginResult;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::refresh::{AuthEvent, Backoff};
-use crate::self_service::{DeviceKind, DisableResult, Tenant, UserSession};
+use crate::self_service::{
+    read_recovery_code, DeviceKind, DisableResult, RecoveryCode, Tenant, UserSession,
+};
 use crate::session::Session;
 use crate::transport::Transport;
 
@@ -141,7 +143,25 @@ impl<T: Transport> Client<T> {
             .borrow_mut()
             .handle_login(response, (self.clock)());
         self.emit();
-        result
+        self.with_remember_policy(result?).await
+    }
+
+    /// Fills in an MFA step's `rememberDeviceAllowed` from the host's policy for its MFA token,
+    /// as the official login box asks before it offers the option. The policy is optional
+    /// information: if it can't be had, the login goes on without it.
+    async fn with_remember_policy(&self, mut result: LoginResult) -> Result<LoginResult> {
+        if let LoginResult::MfaRequired { mfa } | LoginResult::MfaEnrollmentRequired { mfa } =
+            &mut result
+        {
+            let request = self.core.borrow().remember_policy_request(&mfa.mfa_token);
+            if let Ok(response) = self.send(request).await {
+                mfa.remember_device_allowed = self
+                    .core
+                    .borrow_mut()
+                    .handle_remember_policy(&mfa.mfa_token, &response);
+            }
+        }
+        Ok(result)
     }
 
     /// Refreshes the session. Concurrent callers share one request: the host rotates refresh
@@ -272,17 +292,22 @@ impl<T: Transport> Client<T> {
     ) -> Result<LoginResult> {
         let request = build(&self.core.borrow())?;
         let response = self.send(request).await?;
-        self.finish_step(response, meaning)
+        self.finish_step(response, meaning).await
     }
 
-    /// Reads a login step's answer; a session it starts is taken in and announced.
-    pub fn finish_step(&self, response: HttpResponse, meaning: Meaning) -> Result<LoginResult> {
+    /// Reads a login step's answer; a session it starts is taken in and announced, an MFA step
+    /// it asks for gets its remember-device policy.
+    pub async fn finish_step(
+        &self,
+        response: HttpResponse,
+        meaning: Meaning,
+    ) -> Result<LoginResult> {
         let result = self
             .core
             .borrow_mut()
             .handle_login_like(response, (self.clock)(), meaning);
         self.emit();
-        result
+        self.with_remember_policy(result?).await
     }
 
     /// Sends the request `build` makes; with the access token when `signed_in` (see `authed`).
@@ -384,6 +409,27 @@ impl<T: Transport> Client<T> {
         Ok(DisableResult::Disabled)
     }
 
+    /// Texts a code to a new MFA phone from settings; the core keeps its `otcToken` for
+    /// [`Self::mfa_settings_confirm_sms`].
+    pub async fn mfa_settings_enroll_sms(&self, args: &Value) -> Result<CodeSent> {
+        let response = self
+            .authed(&|core| core.mfa_settings_enroll_sms(args))
+            .await?;
+        let sent: CodeSent = parse(&response, Meaning::SIGNED_IN)?;
+        self.core.borrow_mut().pending_otc = sent.otc_token.clone();
+        Ok(sent)
+    }
+
+    /// Enrolls the phone with the texted code; answers the recovery code, where given.
+    pub async fn mfa_settings_confirm_sms(&self, args: &Value) -> Result<RecoveryCode> {
+        let response = self
+            .authed(&|core| core.mfa_settings_confirm_sms(args))
+            .await?;
+        let answer = read_recovery_code(&response, Meaning::SIGNED_IN)?;
+        self.core.borrow_mut().pending_otc = None;
+        Ok(answer)
+    }
+
     /// Signs in with machine credentials; the session then refreshes with its own refresh token.
     pub async fn login_with_api_token(&self, args: &Value) -> Result<Session> {
         let request = self.core.borrow().api_token_request(args)?;
@@ -396,11 +442,11 @@ impl<T: Transport> Client<T> {
         result
     }
 
-    /// Sends a passwordless link or code; the core remembers its `otcToken`.
+    /// Sends a passwordless link or code.
     pub async fn passwordless_start(&self, args: &Value) -> Result<CodeSent> {
         let request = self.core.borrow().passwordless_start(args)?;
         let response = self.send(request).await?;
-        self.core.borrow_mut().handle_passwordless_start(&response)
+        self.core.borrow().handle_passwordless_start(&response)
     }
 
     /// Creates an account; signed in at once, or waiting for the activation email.
@@ -412,7 +458,12 @@ impl<T: Transport> Client<T> {
             .borrow_mut()
             .handle_signup(response, (self.clock)());
         self.emit();
-        result
+        match result? {
+            SignUpResult::Login(login) => Ok(SignUpResult::Login(Box::new(
+                self.with_remember_policy(*login).await?,
+            ))),
+            other => Ok(other),
+        }
     }
 
     /// The signed-in user's profile.
@@ -674,6 +725,100 @@ pub(crate) mod tests {
         c.on_auth_state_change(Rc::new(move |_, _| log.borrow_mut().push("listener")));
         block_on(c.refresh()).unwrap();
         assert_eq!(*order.borrow(), ["hook", "lock released", "listener"]);
+    }
+
+    #[test]
+    fn an_mfa_step_carries_the_remember_device_policy() {
+        let challenge = json!({ "mfaRequired": true, "mfaToken": "m 1" });
+        let c = client(vec![
+            answer(200, challenge.clone()),
+            answer(
+                200,
+                json!({ "isAllowedToRemember": true, "mfaDeviceExpiration": 2592000 }),
+            ),
+        ]);
+        let LoginResult::MfaRequired { mfa } =
+            block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap()
+        else {
+            panic!("expected MFA")
+        };
+        assert_eq!(mfa.remember_device_allowed, Some(true));
+        assert_eq!(
+            *c.transport.sent.borrow(),
+            ["user", "allow-remember-device?mfaToken=m%201"]
+        );
+
+        // The lookup failing leaves it unknown; the login itself goes on.
+        let c = client(vec![
+            answer(200, challenge.clone()),
+            Err(Error::new(ErrorCode::Network, "down")),
+        ]);
+        let result = block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        assert!(
+            matches!(result, LoginResult::MfaRequired { ref mfa } if mfa.remember_device_allowed.is_none())
+        );
+
+        // Login steps that lead to MFA (passwordless, enrollment) are answered the same way.
+        let c = client(vec![
+            answer(
+                200,
+                json!({ "mfaRequired": true, "mfaToken": "m2", "mfaEnrolled": false }),
+            ),
+            answer(200, json!({ "isAllowedToRemember": false })),
+        ]);
+        let result = block_on(c.step(
+            |core| core.passwordless_complete(&json!({ "type": "OTC", "token": "1" })),
+            Meaning::PASSWORDLESS,
+        ))
+        .unwrap();
+        let LoginResult::MfaEnrollmentRequired { mfa } = result else {
+            panic!("{result:?}")
+        };
+        assert_eq!(mfa.remember_device_allowed, Some(false));
+        // ... and the policy then keeps `rememberDevice: true` off the wire.
+        let request = c
+            .core
+            .borrow()
+            .mfa_confirm_totp(&json!({ "code": "1", "rememberDevice": true }))
+            .unwrap();
+        assert_eq!(
+            request.body.as_deref(),
+            Some(r#"{"mfaToken":"m2","token":"1"}"#)
+        );
+    }
+
+    #[test]
+    fn sms_enrollment_from_settings_remembers_the_otc_token() {
+        let c = client(vec![
+            answer(200, tokens()),
+            answer(200, json!({ "otcToken": "o1", "phoneNumber": "+15550100" })),
+            answer(201, json!({ "recoveryCode": "R-1" })),
+            answer(200, json!({ "otcToken": null, "phoneNumber": null })),
+            Ok(HttpResponse {
+                status: 200,
+                body: String::new(),
+                trace_id: None,
+                set_cookies: vec![],
+            }),
+        ]);
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        let sent =
+            block_on(c.mfa_settings_enroll_sms(&json!({ "phoneNumber": "+15550100" }))).unwrap();
+        assert_eq!(sent.otc_token.as_deref(), Some("o1"));
+        let done = block_on(c.mfa_settings_confirm_sms(&json!({ "code": "123456" }))).unwrap();
+        assert_eq!(done.recovery_code.as_deref(), Some("R-1"));
+        assert_eq!(c.core.borrow().pending_otc, None, "used up");
+        // Nulls and an empty confirmation are still answers.
+        let sent =
+            block_on(c.mfa_settings_enroll_sms(&json!({ "phoneNumber": "+15550100" }))).unwrap();
+        assert_eq!(sent, CodeSent::default());
+        let done = block_on(c.mfa_settings_confirm_sms(&json!({ "otcToken": "o2", "code": "1" })))
+            .unwrap();
+        assert_eq!(done, RecoveryCode::default());
+        assert_eq!(
+            *c.transport.sent.borrow(),
+            ["user", "enroll", "verify", "enroll", "verify"]
+        );
     }
 
     #[test]

@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use crate::config::{Mode, Options};
 use crate::endpoints::{
-    self, ApiTokenLogin, ApiTokenRefresh, AuthResponse, PasswordLogin, RefreshBody, AUTH_V2,
+    self, ApiTokenLogin, ApiTokenRefresh, AuthResponse, PasswordLogin, RefreshBody, RememberPolicy,
+    AUTH_V2,
 };
 use crate::error::{Error, ErrorCode, Meaning, Result};
 use crate::flows::{self, LoginResult, Step};
@@ -26,10 +27,15 @@ pub struct AuthCore {
     session: Option<Session>,
     /// Server mode only; in browser mode the host's httpOnly cookie holds the refresh token.
     refresh_cookie: Option<RefreshCookie>,
+    /// Server mode only: the remember-device cookie. It outlives sign-outs, as in a browser's
+    /// cookie jar: a remembered device skips MFA on the next sign-in.
+    device_cookie: Option<RefreshCookie>,
     /// Events not yet delivered to listeners.
     events: Vec<AuthEvent>,
     /// The MFA token of a login waiting for its second factor, so MFA calls may leave it out.
     pub(crate) pending_mfa: Option<String>,
+    /// The host's answer for an MFA token: may that login remember its device?
+    pub(crate) remember_policy: Option<(String, bool)>,
     /// The `otcToken` of the last code sent (passwordless, SMS device removal), so the next call
     /// may leave it out.
     pub(crate) pending_otc: Option<String>,
@@ -51,8 +57,10 @@ impl AuthCore {
             mode,
             session: None,
             refresh_cookie: None,
+            device_cookie: None,
             events: Vec::new(),
             pending_mfa: None,
+            remember_policy: None,
             pending_otc: None,
             next_tenant: None,
             api_refresh: None,
@@ -164,6 +172,7 @@ impl AuthCore {
                 let session = self.absorb_grant(grant, resp, now_ms)?;
                 self.pending_mfa = None;
                 self.pending_otc = None;
+                self.remember_policy = None;
                 self.events.push(AuthEvent::SignedIn);
                 Ok(LoginResult::Authenticated {
                     session,
@@ -232,11 +241,10 @@ impl AuthCore {
                 "No refresh token is held; sign in again.",
             ));
         }
-        let tenant_id = self
-            .next_tenant
-            .clone()
-            .or_else(|| self.session.as_ref().map(|s| s.user.tenant_id.clone()))
-            .filter(|t| !t.is_empty());
+        // Only a tenant switch names a tenant; otherwise `null`, as the official client sends it,
+        // and the host keeps the session's tenant (naming the current one would undo a switch
+        // made meanwhile in another tab or process).
+        let tenant_id = self.next_tenant.clone().filter(|t| !t.is_empty());
         Ok(self.request(
             Method::Post,
             endpoints::REFRESH,
@@ -301,12 +309,13 @@ impl AuthCore {
     /// httpOnly cookie.
     pub fn snapshot(&self) -> Option<String> {
         let session = self.session.as_ref()?;
-        let (refresh_cookie, api_refresh_token) = match self.mode {
+        let (refresh_cookie, api_refresh_token, device_cookie) = match self.mode {
             Mode::Server => (
                 self.refresh_cookie.as_ref().map(RefreshCookie::header),
                 self.api_refresh.clone(),
+                self.device_cookie.as_ref().map(RefreshCookie::header),
             ),
-            Mode::Browser => (None, None),
+            Mode::Browser => (None, None, None),
         };
         Some(json::to_string(&Snapshot {
             version: Snapshot::VERSION,
@@ -314,6 +323,7 @@ impl AuthCore {
             expires_at: session.expires_at,
             refresh_cookie,
             api_refresh_token,
+            device_cookie,
         }))
     }
 
@@ -332,15 +342,19 @@ impl AuthCore {
         {
             return false;
         }
-        let (cookie, api_refresh) = match self.mode {
+        let (cookie, api_refresh, device_cookie) = match self.mode {
             Mode::Server => (
                 snapshot
                     .refresh_cookie
                     .as_deref()
                     .and_then(RefreshCookie::from_pair),
                 snapshot.api_refresh_token.clone(),
+                snapshot
+                    .device_cookie
+                    .as_deref()
+                    .and_then(RefreshCookie::device_from_pair),
             ),
-            Mode::Browser => (None, None),
+            Mode::Browser => (None, None, None),
         };
         let refresh_token = api_refresh
             .clone()
@@ -361,6 +375,9 @@ impl AuthCore {
         if api_refresh.is_some() {
             self.api_refresh = api_refresh;
         }
+        if device_cookie.is_some() {
+            self.device_cookie = device_cookie;
+        }
         self.session = Some(session);
         true
     }
@@ -373,10 +390,13 @@ impl AuthCore {
         self.forget();
     }
 
+    /// Forgets the session. The remember-device cookie stays: it belongs to the device, not to
+    /// the session (a browser keeps it after logout too).
     fn forget(&mut self) {
         self.session = None;
         self.refresh_cookie = None;
         self.pending_mfa = None;
+        self.remember_policy = None;
         self.pending_otc = None;
         self.next_tenant = None;
         self.api_refresh = None;
@@ -385,6 +405,27 @@ impl AuthCore {
     /// `GET users/v2/me`; `unauthorized` when signed out.
     pub fn profile_request(&self) -> Result<HttpRequest> {
         self.authed(Method::Get, endpoints::ME, None)
+    }
+
+    /// Asks whether the login waiting with `mfa_token` may remember its device, as the official
+    /// login box does before it offers the option.
+    pub fn remember_policy_request(&self, mfa_token: &str) -> HttpRequest {
+        let path = format!(
+            "{}?mfaToken={}",
+            endpoints::ALLOW_REMEMBER_DEVICE,
+            crate::http::query_value(mfa_token)
+        );
+        self.request(Method::Get, &path, None, Credentials::None)
+    }
+
+    /// Reads that answer and keeps it for the MFA calls of `mfa_token`. `None` when the host
+    /// didn't say (an error or another shape): nothing is assumed then.
+    pub fn handle_remember_policy(&mut self, mfa_token: &str, resp: &HttpResponse) -> Option<bool> {
+        let allowed = parse::<RememberPolicy>(resp, Meaning::MFA)
+            .ok()?
+            .allowed()?;
+        self.remember_policy = Some((mfa_token.to_owned(), allowed));
+        Some(allowed)
     }
 
     /// A POST of a login step: cookies go along (the answer may set the refresh and device
@@ -438,8 +479,14 @@ impl AuthCore {
         }
         let with_refresh = credentials == Credentials::Refresh;
         if with_refresh && self.mode == Mode::Server {
-            if let Some(cookie) = &self.refresh_cookie {
-                headers.push(("cookie".into(), cookie.header()));
+            // What a browser's jar would send the host: the refresh and remember-device cookies.
+            let cookies: Vec<String> = [&self.refresh_cookie, &self.device_cookie]
+                .into_iter()
+                .flatten()
+                .map(RefreshCookie::header)
+                .collect();
+            if !cookies.is_empty() {
+                headers.push(("cookie".into(), cookies.join("; ")));
             }
         }
         HttpRequest {
@@ -463,6 +510,11 @@ impl AuthCore {
             // Machine sessions rotate their refresh token in the body, never in a cookie.
             self.api_refresh = grant.refresh_token.clone().or(self.api_refresh.take());
         } else if self.mode == Mode::Server {
+            match session::device_cookie_update(&resp.set_cookies) {
+                Some(CookieUpdate::Set(cookie)) => self.device_cookie = Some(cookie),
+                Some(CookieUpdate::Cleared) => self.device_cookie = None,
+                None => {}
+            }
             match session::refresh_cookie_update(&resp.set_cookies) {
                 Some(CookieUpdate::Set(cookie)) => self.refresh_cookie = Some(cookie),
                 Some(CookieUpdate::Cleared) => self.refresh_cookie = None,
@@ -592,7 +644,11 @@ mod tests {
         assert_eq!(session.expires_at, 300_000.0);
         let refresh = c.refresh_request().unwrap();
         assert!(refresh.with_credentials);
-        assert_eq!(refresh.body.as_deref(), Some(r#"{"tenantId":"t1"}"#));
+        assert_eq!(
+            refresh.body.as_deref(),
+            Some(r#"{"tenantId":null}"#),
+            "as the official client: no tenant unless switching"
+        );
         assert!(!refresh.headers.iter().any(|(k, _)| k == "cookie"));
         // The profile call carries the bearer token but no cookies.
         let me = c.profile_request().unwrap();
@@ -791,6 +847,147 @@ mod tests {
         // No call of the identity API ends a machine session: signing out is local.
         assert!(resumed.logout_request().is_none());
         assert!(core(Mode::Server).logout_request().is_some());
+    }
+
+    #[test]
+    fn refresh_names_a_tenant_only_right_after_a_switch() {
+        let mut c = core(Mode::Server);
+        c.handle_login(ok(200, tokens("u1"), &["fe_refresh_x=r1"]), 0.0)
+            .unwrap();
+        let body = |c: &AuthCore| c.refresh_request().unwrap().body.unwrap();
+        assert_eq!(body(&c), r#"{"tenantId":null}"#, "the session is in t1");
+        c.next_tenant = Some("t2".into());
+        assert_eq!(body(&c), r#"{"tenantId":"t2"}"#);
+        c.handle_refresh(ok(201, tokens("u1"), &["fe_refresh_x=r2"]), 1.0)
+            .unwrap();
+        assert_eq!(body(&c), r#"{"tenantId":null}"#, "the switch is done");
+        c.next_tenant = Some("t3".into());
+        c.handle_refresh(ok(502, json!({}), &[]), 2.0).unwrap_err();
+        assert_eq!(
+            body(&c),
+            r#"{"tenantId":"t3"}"#,
+            "a failed refresh still owes the switch"
+        );
+    }
+
+    #[test]
+    fn server_mode_keeps_the_remember_device_cookie_across_sign_outs() {
+        let mut c = core(Mode::Server);
+        c.handle_login(
+            ok(200, json!({"mfaRequired": true, "mfaToken": "m"}), &[]),
+            0.0,
+        )
+        .unwrap();
+        let verified = ok(
+            201,
+            tokens("u1"),
+            &[
+                "fe_refresh_x=r1; Path=/; HttpOnly",
+                "fe_device_x=d1; Path=/; HttpOnly; Max-Age=2592000",
+            ],
+        );
+        c.handle_login_like(verified, 0.0, Meaning::MFA).unwrap();
+        let cookie = |req: HttpRequest| {
+            req.headers
+                .into_iter()
+                .find(|(k, _)| k == "cookie")
+                .map(|(_, v)| v)
+        };
+        assert_eq!(
+            cookie(c.refresh_request().unwrap()).as_deref(),
+            Some("fe_refresh_x=r1; fe_device_x=d1")
+        );
+        let snap = c.snapshot().unwrap();
+        assert!(
+            snap.contains(r#""deviceCookie":"fe_device_x=d1""#),
+            "{snap}"
+        );
+
+        // A later refresh that doesn't mention it leaves it alone.
+        c.handle_refresh(ok(201, tokens("u1"), &["fe_refresh_x=r2"]), 1.0)
+            .unwrap();
+        // Signed out, the next login still carries it (and no refresh cookie).
+        c.sign_out();
+        let input = AuthCore::login_input(&json!({ "email": "a@b.c", "password": "pw" })).unwrap();
+        assert_eq!(
+            cookie(c.login_request(&input)).as_deref(),
+            Some("fe_device_x=d1")
+        );
+        // Calls with the access token never carry cookies.
+        c.handle_login(ok(200, tokens("u1"), &["fe_refresh_x=r3"]), 2.0)
+            .unwrap();
+        assert_eq!(cookie(c.profile_request().unwrap()), None);
+
+        // A stored snapshot brings it back in a fresh process.
+        let mut restored = core(Mode::Server);
+        assert!(restored.adopt_snapshot(&snap));
+        assert_eq!(
+            cookie(restored.login_request(&input)).as_deref(),
+            Some("fe_refresh_x=r1; fe_device_x=d1")
+        );
+        // The host may clear it.
+        restored
+            .handle_refresh(
+                ok(
+                    201,
+                    tokens("u1"),
+                    &["fe_refresh_x=r4", "fe_device_x=; Max-Age=0"],
+                ),
+                5.0,
+            )
+            .unwrap();
+        assert_eq!(
+            cookie(restored.login_request(&input)).as_deref(),
+            Some("fe_refresh_x=r4")
+        );
+
+        // Browser mode: the browser's jar holds it; snapshots never carry it.
+        let mut browser = core(Mode::Browser);
+        assert!(browser.adopt_snapshot(&snap));
+        assert!(!browser.snapshot().unwrap().contains("fe_device"));
+        assert_eq!(cookie(browser.login_request(&input)), None);
+    }
+
+    #[test]
+    fn the_remember_device_policy_is_asked_per_mfa_token() {
+        let mut c = core(Mode::Browser);
+        let req = c.remember_policy_request("a+b/c=");
+        assert_eq!(req.method, Method::Get);
+        assert_eq!(
+            req.url,
+            "http://h/identity/resources/configurations/v1/mfa-policy/allow-remember-device?mfaToken=a%2Bb%2Fc%3D"
+        );
+        assert!(!req.with_credentials);
+        assert_eq!(req.body, None);
+        for (answer, expected) in [
+            (
+                json!({ "isAllowedToRemember": true, "mfaDeviceExpiration": 2592000 }),
+                Some(true),
+            ),
+            (
+                json!({ "isAllowedToRemember": false, "mfaDeviceExpiration": null }),
+                Some(false),
+            ),
+            (json!({ "isAllowedToRemember": null }), None),
+            (json!({}), None),
+            (json!("yes"), None),
+        ] {
+            c.remember_policy = None;
+            assert_eq!(
+                c.handle_remember_policy("m", &ok(200, answer.clone(), &[])),
+                expected,
+                "{answer}"
+            );
+            assert_eq!(
+                c.remember_policy,
+                expected.map(|a| ("m".to_owned(), a)),
+                "{answer}"
+            );
+        }
+        assert_eq!(
+            c.handle_remember_policy("m", &ok(401, json!({}), &[])),
+            None
+        );
     }
 
     #[test]

@@ -1,8 +1,18 @@
 //! The identity API endpoints the SDK calls: paths, request bodies and response types, as in
 //! `spec/identity-api.lap` and the official client.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
+
+/// Reads an answer field that has a default: absent or `null` (the hosted service's word for
+/// absent) both give the default, so `"tenantIds": null` is an empty list, not a parse failure.
+pub(crate) fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
 
 /// `POST` password login.
 pub const LOGIN: &str = "/identity/resources/auth/v1/user";
@@ -17,6 +27,10 @@ pub const ME: &str = "/identity/resources/users/v2/me";
 pub const AUTH_V1: &str = "/identity/resources/auth/v1";
 /// Prefix of the signed-in user's routes.
 pub const USERS_V1: &str = "/identity/resources/users/v1";
+/// `GET ?mfaToken=`: whether a login waiting for MFA may offer "remember this device"
+/// (`checkIfAllowToRememberMfaDevice` in the official client).
+pub const ALLOW_REMEMBER_DEVICE: &str =
+    "/identity/resources/configurations/v1/mfa-policy/allow-remember-device";
 
 /// Body of the MFA steps during login; fields left out are not sent.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -82,13 +96,11 @@ pub struct PasswordlessStart {
     pub username: Option<String>,
 }
 
-/// Body of a passwordless `postlogin`: the link's token or the code, and the code's `otcToken`.
+/// Body of a passwordless `postlogin`: the link's token or the code.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct PasswordlessComplete {
     pub token: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub otc_token: Option<String>,
 }
 
 /// Prefix of the machine-token routes.
@@ -125,17 +137,37 @@ pub struct PasswordLogin {
 }
 
 /// Body of [`REFRESH`]: the tenant to refresh into; the token itself travels only in the cookie.
+/// `tenantId` is always sent, `null` unless a tenant is being switched to, as the official
+/// client sends it (its tab tenant is `null` unless session-per-tenant is on): the host then
+/// keeps the session's own tenant.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct RefreshBody {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<String>,
+}
+
+/// The answer of [`ALLOW_REMEMBER_DEVICE`], named as the official client types and reads it.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RememberPolicy {
+    /// Whether "remember this device" may be offered.
+    pub is_allowed_to_remember: Option<bool>,
+    /// How long a remembered device skips MFA, in seconds.
+    pub mfa_device_expiration: Option<f64>,
+}
+
+impl RememberPolicy {
+    /// Whether "remember this device" may be offered, if the answer says.
+    pub fn allowed(&self) -> Option<bool> {
+        self.is_allowed_to_remember
+    }
 }
 
 /// What login-like endpoints answer: tokens, or the next step (MFA, password reset).
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct AuthResponse {
+    #[serde(deserialize_with = "nullable")]
     pub mfa_required: bool,
     pub mfa_token: Option<String>,
     pub mfa_enrolled: Option<bool>,
@@ -159,9 +191,13 @@ pub struct AuthResponse {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct MfaDevices {
+    #[serde(deserialize_with = "nullable")]
     pub authenticators: Vec<AuthenticatorDevice>,
+    #[serde(deserialize_with = "nullable")]
     pub phones: Vec<PhoneDevice>,
+    #[serde(deserialize_with = "nullable")]
     pub emails: Vec<EmailDevice>,
+    #[serde(deserialize_with = "nullable")]
     pub webauthn: Vec<WebAuthnDevice>,
 }
 
@@ -176,7 +212,7 @@ pub struct AuthenticatorDevice {
 #[serde(rename_all = "camelCase")]
 pub struct PhoneDevice {
     pub id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub phone_number: String,
 }
 
@@ -192,7 +228,7 @@ pub struct EmailDevice {
 #[serde(rename_all = "camelCase")]
 pub struct WebAuthnDevice {
     pub id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub device_type: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -209,7 +245,9 @@ pub struct WebAuthnDevice {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Grant {
+    #[serde(deserialize_with = "nullable")]
     pub id: String,
+    #[serde(deserialize_with = "nullable")]
     pub key: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -227,17 +265,17 @@ pub struct Profile {
     pub profile_picture_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub verified: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub mfa_enrolled: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub tenant_id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub tenant_ids: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub roles: Vec<Grant>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub permissions: Vec<Grant>,
     /// Stringified JSON, as the API keeps it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -267,7 +305,8 @@ mod tests {
         );
         assert_eq!(
             serde_json::to_string(&RefreshBody::default()).unwrap(),
-            "{}"
+            r#"{"tenantId":null}"#,
+            "the official client sends the key, null"
         );
     }
 
@@ -279,5 +318,305 @@ mod tests {
         .unwrap();
         assert!(r.mfa_required);
         assert_eq!(r.mfa_devices.unwrap().authenticators[0].id, "d1");
+    }
+
+    /// One answer type: a full answer, the fields that may not be `null`, and how the SDK reads
+    /// it (a typed error, never a panic, when it can't).
+    struct Case {
+        name: &'static str,
+        full: Value,
+        required: &'static [&'static str],
+        read: fn(&str) -> crate::error::Result<()>,
+    }
+
+    fn answer(body: &str) -> crate::http::HttpResponse {
+        crate::http::HttpResponse {
+            status: 200,
+            body: body.into(),
+            trace_id: None,
+            set_cookies: vec![],
+        }
+    }
+
+    /// Reads `body` as `T` the way every SDK call does.
+    fn typed<T: serde::de::DeserializeOwned>(body: &str) -> crate::error::Result<()> {
+        crate::core::parse::<T>(&answer(body), crate::error::Meaning::PUBLIC).map(drop)
+    }
+
+    fn cases() -> Vec<Case> {
+        use crate::account::SignUpAnswer;
+        use crate::self_service::{Authorization, RecoveryCode, Tenant, UserSession};
+        use crate::session::tests::jwt;
+        use crate::verify::Jwk;
+        use crate::webauthn::{Challenge, DeviceList};
+        use serde_json::json;
+        let device = json!({ "id": "w", "deviceType": "Platform", "name": "n", "createdAt": "2026-01-01T00:00:00Z", "lastUsed": "2026-01-02T00:00:00Z", "recoveryCode": "R" });
+        let grant = json!({ "id": "g", "key": "admin", "name": "Admin" });
+        vec![
+            Case {
+                name: "CodeSent",
+                full: json!({ "otcToken": "o", "phoneNumber": "+1" }),
+                required: &[],
+                read: typed::<CodeSent>,
+            },
+            Case {
+                name: "TotpEnrollment",
+                full: json!({ "qrCode": "data:", "secret": "S" }),
+                required: &["qrCode"],
+                read: typed::<TotpEnrollment>,
+            },
+            Case {
+                name: "AuthResponse",
+                full: json!({
+                    "mfaRequired": false, "mfaToken": "m", "mfaEnrolled": true, "mfaDevices": {},
+                    "mfaStrategies": ["SMS"], "accessToken": "a", "refreshToken": "r", "expiresIn": 300,
+                    "resetPasswordToken": "p", "recoveryCode": "R", "userId": "u", "userEmail": "e"
+                }),
+                required: &[],
+                read: typed::<AuthResponse>,
+            },
+            Case {
+                name: "AuthResponse (API token, snake_case)",
+                full: json!({ "access_token": "a", "refresh_token": "r", "expires_in": 300 }),
+                required: &[],
+                read: typed::<AuthResponse>,
+            },
+            Case {
+                name: "MfaDevices",
+                full: json!({ "authenticators": [{ "id": "a" }], "phones": [{ "id": "p", "phoneNumber": "+1" }], "emails": [{ "email": "e" }], "webauthn": [device.clone()] }),
+                required: &[],
+                read: typed::<MfaDevices>,
+            },
+            Case {
+                name: "AuthenticatorDevice",
+                full: json!({ "id": "a" }),
+                required: &["id"],
+                read: typed::<AuthenticatorDevice>,
+            },
+            Case {
+                name: "PhoneDevice",
+                full: json!({ "id": "p", "phoneNumber": "+1" }),
+                required: &["id"],
+                read: typed::<PhoneDevice>,
+            },
+            Case {
+                name: "EmailDevice",
+                full: json!({ "email": "e" }),
+                required: &["email"],
+                read: typed::<EmailDevice>,
+            },
+            Case {
+                name: "WebAuthnDevice",
+                full: device.clone(),
+                required: &["id"],
+                read: typed::<WebAuthnDevice>,
+            },
+            Case {
+                name: "Grant",
+                full: grant.clone(),
+                required: &[],
+                read: typed::<Grant>,
+            },
+            Case {
+                name: "Profile",
+                full: json!({
+                    "id": "u", "email": "e", "name": "N", "profilePictureUrl": "https://p", "phoneNumber": "+1",
+                    "verified": true, "mfaEnrolled": false, "tenantId": "t", "tenantIds": ["t"],
+                    "roles": [grant.clone()], "permissions": [grant.clone()], "metadata": "{}",
+                    "createdAt": "2026-01-01T00:00:00Z", "lastLogin": "2026-01-01T00:00:00Z"
+                }),
+                required: &["id", "email"],
+                read: typed::<Profile>,
+            },
+            Case {
+                name: "RememberPolicy",
+                full: json!({ "isAllowedToRemember": true, "mfaDeviceExpiration": 86400 }),
+                required: &[],
+                read: typed::<RememberPolicy>,
+            },
+            Case {
+                name: "UserSession",
+                full: json!({ "id": "s", "userAgent": "ua", "ipAddress": "::1", "createdAt": "c", "lastActiveAt": "l", "expires": "x", "current": true }),
+                required: &["id"],
+                read: typed::<Vec<UserSession>>,
+            },
+            Case {
+                name: "Tenant",
+                full: json!({ "tenantId": "t", "name": "T", "createdAt": "c" }),
+                required: &[],
+                read: typed::<Tenant>,
+            },
+            Case {
+                name: "tenants answer",
+                full: json!({ "tenants": [{ "tenantId": "t", "name": null, "createdAt": null }], "activeTenant": { "tenantId": "t" } }),
+                required: &[],
+                read: |t| {
+                    crate::core::AuthCore::read_tenants(t)
+                        .map(drop)
+                        .ok_or_else(|| crate::error::Error::bad_response(200, None, "tenants"))
+                },
+            },
+            Case {
+                name: "Authorization",
+                full: json!({ "roles": [grant.clone()], "permissions": [grant] }),
+                required: &[],
+                read: typed::<Authorization>,
+            },
+            Case {
+                name: "RecoveryCode",
+                full: json!({ "recoveryCode": "R" }),
+                required: &[],
+                read: typed::<RecoveryCode>,
+            },
+            Case {
+                name: "SignUpAnswer",
+                full: json!({ "shouldActivate": false, "authResponse": { "accessToken": "a" }, "userId": "u" }),
+                required: &[],
+                read: typed::<SignUpAnswer>,
+            },
+            Case {
+                name: "Challenge",
+                full: json!({ "webauthnToken": "w", "options": {} }),
+                required: &[],
+                read: typed::<Challenge>,
+            },
+            Case {
+                name: "DeviceList",
+                full: json!({ "devices": [device] }),
+                required: &[],
+                read: typed::<DeviceList>,
+            },
+            Case {
+                name: "registration answer",
+                full: json!({ "id": "w", "deviceType": "Platform", "name": "n", "createdAt": "c", "lastUsed": "l", "recoveryCode": "R" }),
+                required: &[],
+                read: |t| {
+                    crate::webauthn::registered_device(&answer(t), WebAuthnDevice::default())
+                        .map(drop)
+                },
+            },
+            Case {
+                name: "access-token claims (User)",
+                full: json!({
+                    "sub": "u", "email": "e", "name": "N", "tenantId": "t", "tenantIds": ["t"], "roles": ["r"],
+                    "permissions": ["p"], "profilePictureUrl": "https://p", "exp": 4000000000u64, "sid": "s"
+                }),
+                required: &["sub"],
+                read: |t| {
+                    let claims: Value = serde_json::from_str(t).unwrap();
+                    crate::session::session_from_token(jwt(claims), Some(60.0), None, 0.0).map(drop)
+                },
+            },
+            Case {
+                name: "Jwk",
+                full: json!({ "kty": "RSA", "kid": "k", "n": "AQAB", "e": "AQAB" }),
+                required: &["kty", "n", "e"],
+                read: typed::<Jwk>,
+            },
+            Case {
+                name: "JWKS",
+                full: json!({ "keys": [{ "kty": "RSA", "kid": null, "n": "AQAB", "e": "AQAB" }] }),
+                required: &[],
+                read: |t| crate::verify::parse_jwks(t).map(drop),
+            },
+        ]
+    }
+
+    /// The hosted service sends `null` for absent values: every optional field of every answer
+    /// the SDK reads must accept it, alone and all at once; a required field that is `null` is
+    /// a typed `server` error.
+    #[test]
+    fn explicit_null_in_any_answer_field() {
+        for case in cases() {
+            let name = case.name;
+            // Lists are read element-wise; the table gives their element.
+            let wrap = |v: &Value| match name {
+                "UserSession" => Value::Array(vec![v.clone()]),
+                _ => v.clone(),
+            };
+            let Value::Object(full) = &case.full else {
+                panic!("{name}: the full answer must be an object")
+            };
+            for key in case.required {
+                assert!(
+                    full.contains_key(*key),
+                    "{name}: `{key}` is not in the answer"
+                );
+            }
+            (case.read)(&wrap(&case.full).to_string())
+                .unwrap_or_else(|e| panic!("{name}: the full answer doesn't parse: {e}"));
+            let mut all_null = full.clone();
+            for key in full.keys() {
+                let mut one = full.clone();
+                one.insert(key.clone(), Value::Null);
+                let text = wrap(&Value::Object(one)).to_string();
+                let read = (case.read)(&text);
+                if case.required.contains(&key.as_str()) {
+                    let err = read.expect_err(&format!("{name}: `{key}: null` must fail"));
+                    assert_eq!(err.code, crate::error::ErrorCode::Server, "{name}: `{key}`");
+                } else {
+                    read.unwrap_or_else(|e| panic!("{name}: `{key}: null` fails: {e}"));
+                    all_null.insert(key.clone(), Value::Null);
+                }
+            }
+            (case.read)(&wrap(&Value::Object(all_null)).to_string())
+                .unwrap_or_else(|e| panic!("{name}: every optional field null fails: {e}"));
+        }
+    }
+
+    #[test]
+    fn nulls_mean_absent_in_login_answers_and_error_bodies() {
+        use crate::config::{Mode, Options};
+        use crate::core::AuthCore;
+        use crate::error::{Error, ErrorCode, Meaning};
+        use crate::flows::LoginResult;
+        use serde_json::json;
+        let mut c = AuthCore::new(
+            Options::from_json(&json!({ "baseUrl": "http://h" })).unwrap(),
+            Mode::Browser,
+        );
+        let challenge = json!({
+            "mfaRequired": true, "mfaToken": "m", "mfaEnrolled": null, "accessToken": null,
+            "refreshToken": null, "expiresIn": null, "resetPasswordToken": null, "recoveryCode": null,
+            "mfaStrategies": null, "userEmail": null,
+            "mfaDevices": { "authenticators": null, "phones": [{ "id": "p", "phoneNumber": null }], "emails": null, "webauthn": null }
+        });
+        let LoginResult::MfaRequired { mfa } =
+            c.handle_login(answer(&challenge.to_string()), 0.0).unwrap()
+        else {
+            panic!("expected MFA")
+        };
+        assert_eq!(mfa.devices.phones[0].phone_number, "");
+        assert!(mfa.devices.authenticators.is_empty() && mfa.strategies.is_empty());
+        let token = crate::session::tests::jwt(
+            json!({ "sub": "u", "email": null, "tenantIds": null, "roles": null, "name": null }),
+        );
+        let tokens = json!({ "accessToken": token, "refreshToken": null, "expiresIn": 300, "mfaRequired": null, "mfaToken": null, "recoveryCode": null });
+        let LoginResult::Authenticated {
+            session,
+            recovery_code,
+        } = c.handle_login(answer(&tokens.to_string()), 0.0).unwrap()
+        else {
+            panic!("expected a session")
+        };
+        assert_eq!(
+            (
+                session.user.id.as_str(),
+                session.user.email.as_str(),
+                recovery_code
+            ),
+            ("u", "", None)
+        );
+        // An error body with `errors: null` keeps its errorCode.
+        let e = Error::from_status(
+            400,
+            r#"{"errors":null,"errorCode":"ER-1"}"#,
+            None,
+            Meaning::MFA,
+        );
+        assert_eq!(
+            (e.code, e.error_code.as_deref()),
+            (ErrorCode::InvalidCode, Some("ER-1"))
+        );
     }
 }

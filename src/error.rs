@@ -200,7 +200,7 @@ impl Meaning {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ServerError {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::endpoints::nullable")]
     errors: Vec<String>,
     #[serde(default)]
     error_code: Option<String>,

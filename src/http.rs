@@ -57,3 +57,28 @@ impl HttpResponse {
         (200..300).contains(&self.status)
     }
 }
+
+/// `text` as a URL query value: everything but RFC 3986's unreserved characters is
+/// percent-encoded, so a token can't end the parameter or start another.
+pub fn query_value(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(query_value("aZ09-._~"), "aZ09-._~");
+        assert_eq!(query_value("a+b/c=&d é"), "a%2Bb%2Fc%3D%26d%20%C3%A9");
+    }
+}

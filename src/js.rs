@@ -24,7 +24,7 @@ use crate::error::Meaning;
 use crate::error::{Error, ErrorCode};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::refresh::{refresh_delay_ms, AuthEvent};
-use crate::self_service::{Authorization, RecoveryCode};
+use crate::self_service::{read_recovery_code, Authorization};
 use crate::storage::SnapshotStore;
 use crate::tabs::{PeerMessage, Peers};
 use crate::transport::fetch::{sleep, FetchTransport};
@@ -153,8 +153,8 @@ export type PasswordlessType = "MagicLink" | "OTC" | "SmsCode";
 export interface PasswordlessStartParams {
   type: PasswordlessType; email?: string; phoneNumber?: string; userId?: string; username?: string;
 }
-/** `token` is the magic link's token, or the code; `otcToken` defaults to the one just sent. */
-export interface PasswordlessCompleteParams { type: PasswordlessType; token: string; otcToken?: string }
+/** `token` is the magic link's token, or the code. */
+export interface PasswordlessCompleteParams { type: PasswordlessType; token: string }
 
 export interface SignupParams {
   email: string; companyName: string; password?: string; name?: string; phoneNumber?: string;
@@ -379,6 +379,11 @@ impl Call {
     }
 }
 
+/// Reads an MFA enrollment's answer from settings: any 2xx, with its recovery code if any.
+fn recovery_code(response: &HttpResponse, meaning: Meaning) -> Result<JsValue, Error> {
+    to_value(&read_recovery_code(response, meaning)?)
+}
+
 /// Reads a typed body and hands it to JS.
 fn body<R: Serialize + DeserializeOwned>(
     response: &HttpResponse,
@@ -396,7 +401,7 @@ impl FronteggAuth {
             let build = |core: &AuthCore| (call.build)(core, &args);
             let response = client.exchange(&build, call.signed_in).await?;
             match call.answer {
-                Answer::Login => to_value(&client.finish_step(response, call.meaning)?),
+                Answer::Login => to_value(&client.finish_step(response, call.meaning).await?),
                 Answer::Body(read) => read(&response, call.meaning),
                 Answer::Nothing => {
                     expect_success(&response, call.meaning).map(|()| JsValue::UNDEFINED)
@@ -1194,9 +1199,42 @@ impl FronteggAuth {
             Call::signed_in(
                 "mfaSettingsConfirmTotp",
                 AuthCore::mfa_settings_confirm_totp,
-                Answer::Body(body::<RecoveryCode>),
+                Answer::Body(recovery_code),
             ),
         )
+    }
+
+    /// Adds an SMS phone from settings: texts it a code (`{ otcToken }`, kept for the next call).
+    #[wasm_bindgen(
+        js_name = "mfaSettingsEnrollSms",
+        unchecked_return_type = "Promise<CodeSent>"
+    )]
+    pub fn mfa_settings_enroll_sms(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ phoneNumber: string }")] params: JsValue,
+    ) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            let args = from_js("mfaSettingsEnrollSms", params)?;
+            client.mfa_settings_enroll_sms(&args).await
+        })
+    }
+
+    /// Confirms the phone with the texted code; answers the recovery code to show once.
+    #[wasm_bindgen(
+        js_name = "mfaSettingsConfirmSms",
+        unchecked_return_type = "Promise<{ recoveryCode?: string }>"
+    )]
+    pub fn mfa_settings_confirm_sms(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ otcToken?: string; code: string }")]
+        params: JsValue,
+    ) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            let args = from_js("mfaSettingsConfirmSms", params)?;
+            client.mfa_settings_confirm_sms(&args).await
+        })
     }
 
     /// Removes an MFA device. An SMS phone without `code` is first texted one; call again with it.

@@ -11,18 +11,34 @@ use crate::error::{Error, Result};
 use crate::http::HttpRequest;
 use crate::input::Fields;
 
-/// The step of every "here is the code you sent me" call: `otcToken`, `code`, `rememberDevice`.
-fn code_step(mfa_token: String, f: &mut Fields<'_>) -> Result<MfaStep> {
-    Ok(MfaStep {
-        mfa_token,
-        otc_token: Some(f.req_str("otcToken")?.to_owned()),
-        code: Some(f.req_code("code")?),
-        remember_device: f.opt_bool("rememberDevice")?,
-        ..MfaStep::default()
-    })
-}
-
 impl AuthCore {
+    /// The step of every "here is the code you sent me" call: `otcToken`, `code`,
+    /// `rememberDevice`.
+    fn code_step(&self, mfa_token: String, f: &mut Fields<'_>) -> Result<MfaStep> {
+        Ok(MfaStep {
+            otc_token: Some(f.req_str("otcToken")?.to_owned()),
+            code: Some(f.req_code("code")?),
+            remember_device: self.remember_device(&mfa_token, f)?,
+            mfa_token,
+            ..MfaStep::default()
+        })
+    }
+
+    /// `rememberDevice` as it may be sent for `mfa_token`: a `true` is dropped when the host
+    /// said this login may not remember its device. Dropped, not refused: the policy is the
+    /// host's to apply (it ignores the flag anyway), and failing the last step of a sign-in over
+    /// a checkbox would cost the user the code they just typed. Apps see the policy beforehand
+    /// as `rememberDeviceAllowed`; when the host didn't say, the flag goes as given.
+    pub(crate) fn remember_device(
+        &self,
+        mfa_token: &str,
+        f: &mut Fields<'_>,
+    ) -> Result<Option<bool>> {
+        let asked = f.opt_bool("rememberDevice")?;
+        let refused = matches!(&self.remember_policy, Some((token, false)) if token == mfa_token);
+        Ok(asked.filter(|&remember| !(remember && refused)))
+    }
+
     /// `mfaToken` from the arguments, else the pending one.
     pub(crate) fn mfa_token(&self, f: &mut Fields<'_>) -> Result<String> {
         match f.opt_str("mfaToken")? {
@@ -42,7 +58,7 @@ impl AuthCore {
         let mfa_token = self.mfa_token(&mut f)?;
         let value = Some(f.req_code("code")?);
         let device_id = f.opt_id("deviceId")?;
-        let remember_device = f.opt_bool("rememberDevice")?;
+        let remember_device = self.remember_device(&mfa_token, &mut f)?;
         f.finish()?;
         let path = match device_id {
             Some(id) => format!("{AUTH_V1}/user/mfa/authenticator/{id}/verify"),
@@ -80,7 +96,7 @@ impl AuthCore {
         let mut f = Fields::new("mfaVerifySmsCode", args)?;
         let mfa_token = self.mfa_token(&mut f)?;
         let device_id = f.req_id("deviceId")?;
-        let step = code_step(mfa_token, &mut f)?;
+        let step = self.code_step(mfa_token, &mut f)?;
         f.finish()?;
         Ok(self.login_step(&format!("{AUTH_V1}/user/mfa/sms/{device_id}/verify"), &step))
     }
@@ -103,7 +119,7 @@ impl AuthCore {
     pub fn mfa_verify_email_code(&self, args: &Value) -> Result<HttpRequest> {
         let mut f = Fields::new("mfaVerifyEmailCode", args)?;
         let mfa_token = self.mfa_token(&mut f)?;
-        let step = code_step(mfa_token, &mut f)?;
+        let step = self.code_step(mfa_token, &mut f)?;
         f.finish()?;
         Ok(self.login_step(&format!("{AUTH_V1}/user/mfa/emailcode/verify"), &step))
     }
@@ -127,9 +143,9 @@ impl AuthCore {
         let mut f = Fields::new("mfaConfirmTotp", args)?;
         let mfa_token = self.mfa_token(&mut f)?;
         let step = MfaStep {
-            mfa_token,
             token: Some(f.req_code("code")?),
-            remember_device: f.opt_bool("rememberDevice")?,
+            remember_device: self.remember_device(&mfa_token, &mut f)?,
+            mfa_token,
             ..MfaStep::default()
         };
         f.finish()?;
@@ -157,7 +173,7 @@ impl AuthCore {
     pub fn mfa_confirm_sms(&self, args: &Value) -> Result<HttpRequest> {
         let mut f = Fields::new("mfaConfirmSms", args)?;
         let mfa_token = self.mfa_token(&mut f)?;
-        let step = code_step(mfa_token, &mut f)?;
+        let step = self.code_step(mfa_token, &mut f)?;
         f.finish()?;
         Ok(self.login_step(&format!("{AUTH_V1}/user/mfa/sms/enroll/verify"), &step))
     }
@@ -294,6 +310,53 @@ mod tests {
             );
             assert_eq!(body(&req), expected, "{path}");
         }
+    }
+
+    #[test]
+    fn remember_device_is_dropped_when_the_policy_says_no() {
+        let mut c = core();
+        c.pending_mfa = Some("m".into());
+        let remembers = |c: &AuthCore| {
+            let args =
+                json!({ "otcToken": "o", "code": "1", "deviceId": "p1", "rememberDevice": true });
+            let bodies = [
+                c.mfa_verify_totp(&json!({ "code": "1", "rememberDevice": true })),
+                c.mfa_verify_sms_code(&args),
+                c.mfa_verify_email_code(
+                    &json!({ "otcToken": "o", "code": "1", "rememberDevice": true }),
+                ),
+                c.mfa_confirm_totp(&json!({ "code": "1", "rememberDevice": true })),
+                c.mfa_confirm_sms(&json!({ "otcToken": "o", "code": "1", "rememberDevice": true })),
+            ];
+            bodies.map(|req| body(&req.unwrap()).get("rememberDevice").cloned())
+        };
+        // Unknown policy: sent as asked (the host decides).
+        assert_eq!(
+            remembers(&c),
+            [
+                Some(json!(true)),
+                Some(json!(true)),
+                Some(json!(true)),
+                Some(json!(true)),
+                Some(json!(true))
+            ]
+        );
+        c.remember_policy = Some(("m".into(), true));
+        assert!(remembers(&c).iter().all(|v| *v == Some(json!(true))));
+        c.remember_policy = Some(("m".into(), false));
+        assert!(
+            remembers(&c).iter().all(Option::is_none),
+            "never sent against the policy"
+        );
+        // The policy of another login doesn't apply.
+        c.remember_policy = Some(("other".into(), false));
+        assert!(remembers(&c).iter().all(|v| *v == Some(json!(true))));
+        // `false` is always fine to send.
+        c.remember_policy = Some(("m".into(), false));
+        let req = c
+            .mfa_verify_totp(&json!({ "code": "1", "rememberDevice": false }))
+            .unwrap();
+        assert_eq!(body(&req)["rememberDevice"], json!(false));
     }
 
     #[test]

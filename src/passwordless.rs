@@ -1,6 +1,7 @@
 //! Passwordless sign-in: a magic link, an email code (OTC) or an SMS code. `passwordlessStart`
 //! sends it; `passwordlessComplete` trades the link's token or the code for a session (or an
-//! MFA step: MFA still applies). The core remembers the code's `otcToken` between the two.
+//! MFA step: MFA still applies). The code alone names the login: the hosted service's postlogin
+//! body is `{ token }`, as `@frontegg/rest-api` sends it (see `docs/fidelity.md`).
 
 use serde_json::Value;
 
@@ -51,30 +52,22 @@ impl AuthCore {
         Ok(self.login_step(&format!("{AUTH_V1}/passwordless/{segment}/prelogin"), &body))
     }
 
-    /// Reads the start answer (`{ otcToken? }`) and remembers the `otcToken` for completion.
-    pub fn handle_passwordless_start(&mut self, resp: &HttpResponse) -> Result<CodeSent> {
+    /// Reads the start answer: `{ phoneNumber? }` for SMS codes, nothing else worth keeping.
+    pub fn handle_passwordless_start(&self, resp: &HttpResponse) -> Result<CodeSent> {
         // Magic links answer an empty body.
-        let sent = if resp.is_success() && resp.body.trim().is_empty() {
-            CodeSent::default()
-        } else {
-            parse::<CodeSent>(resp, Meaning::PUBLIC)?
-        };
-        self.pending_otc = sent.otc_token.clone();
-        Ok(sent)
+        if resp.is_success() && resp.body.trim().is_empty() {
+            return Ok(CodeSent::default());
+        }
+        parse::<CodeSent>(resp, Meaning::PUBLIC)
     }
 
-    /// `passwordlessComplete({ type, token, otcToken? })`: `token` is the link's token or the code.
+    /// `passwordlessComplete({ type, token })`: `token` is the link's token or the code.
     pub fn passwordless_complete(&self, args: &Value) -> Result<HttpRequest> {
         let mut f = Fields::new("passwordlessComplete", args)?;
         let segment = kind(&mut f)?;
         let token = f.req_code("token")?;
-        let given = f.opt_str("otcToken")?.map(str::to_owned);
         f.finish()?;
-        let otc_token = match segment {
-            "magiclink" => None,
-            _ => given.or_else(|| self.pending_otc.clone()),
-        };
-        let body = PasswordlessComplete { token, otc_token };
+        let body = PasswordlessComplete { token };
         Ok(self.login_step(
             &format!("{AUTH_V1}/passwordless/{segment}/postlogin"),
             &body,
@@ -106,34 +99,32 @@ mod tests {
     }
 
     #[test]
-    fn code_flow_remembers_the_otc_token() {
-        let mut c = core();
+    fn code_flow_sends_the_code_alone() {
+        let c = core();
         let start = c
             .passwordless_start(&json!({ "type": "OTC", "email": " a@b.c " }))
             .unwrap();
         assert!(start.url.ends_with("/auth/v1/passwordless/code/prelogin"));
         assert_eq!(start.body.as_deref(), Some(r#"{"email":"a@b.c"}"#));
         assert_eq!(
-            c.handle_passwordless_start(&ok(r#"{"otcToken":"o1"}"#))
-                .unwrap()
-                .otc_token
-                .as_deref(),
-            Some("o1")
+            c.handle_passwordless_start(&ok("{}")).unwrap(),
+            CodeSent::default()
         );
+        let sms = c
+            .handle_passwordless_start(&ok(r#"{"phoneNumber":"+1555"}"#))
+            .unwrap();
+        assert_eq!(sms.phone_number.as_deref(), Some("+1555"));
         let done = c
             .passwordless_complete(&json!({ "type": "OTC", "token": "123 456" }))
             .unwrap();
         assert!(done.url.ends_with("/auth/v1/passwordless/code/postlogin"));
-        assert_eq!(
-            done.body.as_deref(),
-            Some(r#"{"token":"123456","otcToken":"o1"}"#)
-        );
+        assert_eq!(done.body.as_deref(), Some(r#"{"token":"123456"}"#));
         assert!(done.with_credentials, "the answer sets the refresh cookie");
     }
 
     #[test]
-    fn magic_links_need_no_otc_token() {
-        let mut c = core();
+    fn magic_links_send_their_token() {
+        let c = core();
         c.passwordless_start(&json!({ "type": "MagicLink", "email": "a@b.c" }))
             .unwrap();
         assert_eq!(

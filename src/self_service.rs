@@ -4,10 +4,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::account::expect_success;
 use crate::core::AuthCore;
-use crate::endpoints::{Grant, USERS_V1};
-use crate::error::{Error, Result};
-use crate::http::{HttpRequest, Method};
+use crate::endpoints::{nullable, Grant, USERS_V1};
+use crate::error::{Error, Meaning, Result};
+use crate::http::{HttpRequest, HttpResponse, Method};
 use crate::input::Fields;
 use crate::json;
 
@@ -27,7 +28,7 @@ pub struct UserSession {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
     /// The session of this client.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub current: bool,
 }
 
@@ -35,9 +36,9 @@ pub struct UserSession {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Tenant {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub tenant_id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
@@ -45,7 +46,7 @@ pub struct Tenant {
 
 #[derive(Deserialize)]
 struct TenantsAnswer {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     tenants: Vec<Tenant>,
 }
 
@@ -53,16 +54,27 @@ struct TenantsAnswer {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(default)]
 pub struct Authorization {
+    #[serde(deserialize_with = "nullable")]
     pub roles: Vec<Grant>,
+    #[serde(deserialize_with = "nullable")]
     pub permissions: Vec<Grant>,
 }
 
-/// What `mfaSettingsConfirmTotp` answers: the recovery code to show once.
+/// What `mfaSettingsConfirmTotp` and `mfaSettingsConfirmSms` answer: the recovery code to show
+/// once, where the host gave one.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct RecoveryCode {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery_code: Option<String>,
+}
+
+/// Reads the answer of an MFA enrollment from settings. The official client reads only
+/// `recoveryCode` (an empty body is `{}` to it), so once the host said 2xx the device is
+/// enrolled, whatever else the body holds.
+pub fn read_recovery_code(resp: &HttpResponse, meaning: Meaning) -> Result<RecoveryCode> {
+    expect_success(resp, meaning)?;
+    Ok(crate::json::from_str(&resp.body).unwrap_or_default())
 }
 
 /// `PUT users/v2/me` body; `metadata` is stringified JSON, as the API keeps it.
@@ -89,6 +101,13 @@ struct TenantChoice<'a> {
 #[derive(Serialize)]
 struct TotpCode<'a> {
     token: &'a str,
+}
+
+/// Body of `users/v1/mfa/sms/enroll`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhoneNumber<'a> {
+    phone_number: &'a str,
 }
 
 /// An SMS code and the `otcToken` it was sent with.
@@ -264,6 +283,41 @@ impl AuthCore {
         )
     }
 
+    /// `mfaSettingsEnrollSms({ phoneNumber })`: texts a code to a new MFA phone; answers
+    /// `{ otcToken, phoneNumber }` (`preEnrollMFASMS` in the official client).
+    pub fn mfa_settings_enroll_sms(&self, args: &Value) -> Result<HttpRequest> {
+        let mut f = Fields::new("mfaSettingsEnrollSms", args)?;
+        let phone_number = f.req_code("phoneNumber")?;
+        f.finish()?;
+        self.authed_post(
+            &format!("{USERS_V1}/mfa/sms/enroll"),
+            &PhoneNumber {
+                phone_number: &phone_number,
+            },
+        )
+    }
+
+    /// `mfaSettingsConfirmSms({ otcToken?, code })`: the texted code enrolls the phone; answers
+    /// `{ recoveryCode }` (`enrollMFASMS`). `otcToken` defaults to the one just sent.
+    pub fn mfa_settings_confirm_sms(&self, args: &Value) -> Result<HttpRequest> {
+        let mut f = Fields::new("mfaSettingsConfirmSms", args)?;
+        let given = f.opt_str("otcToken")?;
+        let code = f.req_code("code")?;
+        f.finish()?;
+        let otc_token = given.or(self.pending_otc.as_deref()).ok_or_else(|| {
+            Error::invalid_input(
+                "mfaSettingsConfirmSms: `otcToken` is required (from mfaSettingsEnrollSms).",
+            )
+        })?;
+        self.authed_post(
+            &format!("{USERS_V1}/mfa/sms/enroll/verify"),
+            &SmsCode {
+                otc_token,
+                code: &code,
+            },
+        )
+    }
+
     /// Checks `mfaDisableDevice({ deviceId, kind, code?, otcToken? })`.
     pub fn disable_device_input(&self, args: &Value) -> Result<DisableDevice> {
         let mut f = Fields::new("mfaDisableDevice", args)?;
@@ -415,6 +469,98 @@ mod tests {
             "B"
         );
         assert!(AuthCore::read_tenants("garbage").is_none());
+    }
+
+    #[test]
+    fn sms_enrollment_from_settings() {
+        let mut c = signed_in();
+        let req = c
+            .mfa_settings_enroll_sms(&json!({ "phoneNumber": "+1 555 0100" }))
+            .unwrap();
+        assert!(req
+            .url
+            .ends_with("/identity/resources/users/v1/mfa/sms/enroll"));
+        assert_eq!(req.method, Method::Post);
+        assert_eq!(req.body.as_deref(), Some(r#"{"phoneNumber":"+15550100"}"#));
+        assert!(req.headers.iter().any(|(k, _)| k == "authorization"));
+        assert!(!req.with_credentials);
+
+        assert!(c
+            .mfa_settings_confirm_sms(&json!({ "code": "1" }))
+            .unwrap_err()
+            .message
+            .contains("`otcToken` is required"));
+        c.pending_otc = Some("o1".into());
+        let req = c
+            .mfa_settings_confirm_sms(&json!({ "code": "123 456" }))
+            .unwrap();
+        assert!(req
+            .url
+            .ends_with("/identity/resources/users/v1/mfa/sms/enroll/verify"));
+        assert_eq!(
+            req.body.as_deref(),
+            Some(r#"{"otcToken":"o1","code":"123456"}"#),
+            "the keys enrollMFASMS sends"
+        );
+        let req = c
+            .mfa_settings_confirm_sms(&json!({ "otcToken": "o2", "code": "1" }))
+            .unwrap();
+        assert_eq!(req.body.as_deref(), Some(r#"{"otcToken":"o2","code":"1"}"#));
+        for (args, what) in [
+            (json!({}), "`phoneNumber` is required"),
+            (json!({ "phoneNumber": 5 }), "must be a string"),
+            (
+                json!({ "phoneNumber": "+1", "mfaToken": "m" }),
+                "unknown field `mfaToken`",
+            ),
+        ] {
+            let err = c.mfa_settings_enroll_sms(&args).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidInput);
+            assert!(err.message.contains(what), "{}", err.message);
+        }
+    }
+
+    #[test]
+    fn a_settings_enrollment_succeeds_on_any_2xx() {
+        let answer = |status: u16, body: &str| HttpResponse {
+            status,
+            body: body.into(),
+            trace_id: None,
+            set_cookies: vec![],
+        };
+        for body in [
+            "",
+            "{}",
+            "null",
+            "[]",
+            r#"{"recoveryCode":null}"#,
+            r#"{"recoveryCode":5}"#,
+        ] {
+            assert_eq!(
+                read_recovery_code(&answer(200, body), Meaning::SIGNED_IN).unwrap(),
+                RecoveryCode::default(),
+                "{body:?}"
+            );
+        }
+        assert_eq!(
+            read_recovery_code(
+                &answer(201, r#"{"recoveryCode":"R-1","extra":1}"#),
+                Meaning::SIGNED_IN
+            )
+            .unwrap()
+            .recovery_code
+            .as_deref(),
+            Some("R-1")
+        );
+        assert_eq!(
+            read_recovery_code(
+                &answer(400, r#"{"errors":["Invalid code"]}"#),
+                Meaning::SIGNED_IN
+            )
+            .unwrap_err()
+            .code,
+            ErrorCode::InvalidInput
+        );
     }
 
     #[test]

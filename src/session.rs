@@ -1,5 +1,5 @@
 //! Sessions and tokens: what a signed-in user looks like to the app, built from the access
-//! token's claims, and the server-mode refresh cookie.
+//! token's claims, and the cookies server mode keeps itself (refresh and remember-device).
 //!
 //! The SDK is a client: it decodes claims to describe the user and to schedule refreshes, but
 //! never trusts them for a security decision (that is `verifyAccessToken`'s job, server-side).
@@ -33,17 +33,17 @@ pub struct Session {
 pub struct User {
     #[serde(rename(deserialize = "sub"))]
     pub id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::endpoints::nullable")]
     pub email: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::endpoints::nullable")]
     pub tenant_id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::endpoints::nullable")]
     pub tenant_ids: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::endpoints::nullable")]
     pub roles: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::endpoints::nullable")]
     pub permissions: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile_picture_url: Option<String>,
@@ -139,6 +139,9 @@ pub struct Snapshot {
     /// The refresh token of an API-token (machine) session; server mode only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_refresh_token: Option<String>,
+    /// `name=value` of the remember-device cookie; server mode only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_cookie: Option<String>,
 }
 
 impl Snapshot {
@@ -146,7 +149,8 @@ impl Snapshot {
     pub const VERSION: u8 = 1;
 }
 
-/// The server-mode refresh credential: the `fe_refresh_*` cookie, kept by the SDK itself.
+/// A cookie of the identity host that server mode keeps itself (a browser's cookie jar would):
+/// the refresh cookie `fe_refresh_*`, or the remember-device cookie `fe_device_*`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefreshCookie {
     /// Cookie name, e.g. `fe_refresh_b9a1f0b6...`.
@@ -158,16 +162,28 @@ pub struct RefreshCookie {
 impl RefreshCookie {
     /// Prefix of the identity host's refresh cookie.
     pub const PREFIX: &'static str = "fe_refresh_";
+    /// Prefix of the cookie that lets a remembered device skip MFA.
+    pub const DEVICE_PREFIX: &'static str = "fe_device_";
 
-    /// The cookie name the host uses for `client_id`.
+    /// The refresh cookie's name for `client_id`: every dash dropped, as the official server
+    /// SDKs derive it.
     pub fn name_for(client_id: &str) -> String {
         format!("{}{}", Self::PREFIX, client_id.replace('-', ""))
     }
 
-    /// Reads `name=value` as stored in a snapshot.
+    /// Reads a refresh cookie's `name=value` as stored in a snapshot.
     pub fn from_pair(pair: &str) -> Option<Self> {
+        Self::from_pair_with(pair, Self::PREFIX)
+    }
+
+    /// Reads a remember-device cookie's `name=value` as stored in a snapshot.
+    pub fn device_from_pair(pair: &str) -> Option<Self> {
+        Self::from_pair_with(pair, Self::DEVICE_PREFIX)
+    }
+
+    fn from_pair_with(pair: &str, prefix: &str) -> Option<Self> {
         let (name, value) = pair.split_once('=')?;
-        (name.starts_with(Self::PREFIX) && !value.is_empty()).then(|| Self {
+        (name.starts_with(prefix) && !value.is_empty()).then(|| Self {
             name: name.to_owned(),
             value: value.to_owned(),
         })
@@ -179,10 +195,10 @@ impl RefreshCookie {
     }
 }
 
-/// What `Set-Cookie` headers say about the refresh cookie.
+/// What `Set-Cookie` headers say about one of the kept cookies.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CookieUpdate {
-    /// A new refresh token was set.
+    /// A new value was set.
     Set(RefreshCookie),
     /// The host cleared it (logout).
     Cleared,
@@ -190,16 +206,26 @@ pub enum CookieUpdate {
 
 /// Finds the refresh cookie among `Set-Cookie` headers. The last one wins, as in a browser.
 pub fn refresh_cookie_update(set_cookies: &[String]) -> Option<CookieUpdate> {
+    cookie_update(set_cookies, RefreshCookie::PREFIX)
+}
+
+/// Finds the remember-device cookie among `Set-Cookie` headers (MFA verify answers set it when
+/// `rememberDevice` was asked for and allowed).
+pub fn device_cookie_update(set_cookies: &[String]) -> Option<CookieUpdate> {
+    cookie_update(set_cookies, RefreshCookie::DEVICE_PREFIX)
+}
+
+fn cookie_update(set_cookies: &[String], prefix: &str) -> Option<CookieUpdate> {
     set_cookies
         .iter()
         .rev()
-        .find_map(|header| parse_refresh_cookie(header))
+        .find_map(|header| parse_cookie(header, prefix))
 }
 
-fn parse_refresh_cookie(header: &str) -> Option<CookieUpdate> {
+fn parse_cookie(header: &str, prefix: &str) -> Option<CookieUpdate> {
     let mut attrs = header.split(';').map(str::trim);
     let (name, value) = attrs.next()?.split_once('=')?;
-    if !name.starts_with(RefreshCookie::PREFIX) {
+    if !name.starts_with(prefix) {
         return None;
     }
     let expired = attrs.any(|a| {
@@ -285,5 +311,50 @@ pub(crate) mod tests {
         assert_eq!(refresh_cookie_update(&cleared), Some(CookieUpdate::Cleared));
         assert_eq!(refresh_cookie_update(&["junk".to_owned()]), None);
         assert_eq!(RefreshCookie::name_for("b9a1-f0"), "fe_refresh_b9a1f0");
+    }
+
+    #[test]
+    fn every_dash_of_the_client_id_is_dropped_from_the_cookie_name() {
+        assert_eq!(
+            RefreshCookie::name_for("5f0e7d4c-2b1a-4c3d-9e8f-7a6b5c4d3e2f"),
+            "fe_refresh_5f0e7d4c2b1a4c3d9e8f7a6b5c4d3e2f"
+        );
+        assert_eq!(RefreshCookie::name_for("nodash"), "fe_refresh_nodash");
+        assert_eq!(RefreshCookie::name_for("--a--b--"), "fe_refresh_ab");
+    }
+
+    #[test]
+    fn device_cookie_from_set_cookie_headers() {
+        let headers = vec![
+            "fe_refresh_abc=r1; Path=/; HttpOnly".to_owned(),
+            "fe_device_abc=d1; Path=/; HttpOnly; Max-Age=2592000".to_owned(),
+        ];
+        let device = RefreshCookie {
+            name: "fe_device_abc".into(),
+            value: "d1".into(),
+        };
+        assert_eq!(
+            device_cookie_update(&headers),
+            Some(CookieUpdate::Set(device.clone()))
+        );
+        assert_eq!(
+            refresh_cookie_update(&headers),
+            Some(CookieUpdate::Set(RefreshCookie {
+                name: "fe_refresh_abc".into(),
+                value: "r1".into()
+            })),
+            "each finds its own"
+        );
+        assert_eq!(device_cookie_update(&headers[..1]), None);
+        assert_eq!(
+            device_cookie_update(&["fe_device_abc=; Max-Age=0".to_owned()]),
+            Some(CookieUpdate::Cleared)
+        );
+        assert_eq!(
+            RefreshCookie::device_from_pair("fe_device_abc=d1"),
+            Some(device)
+        );
+        assert_eq!(RefreshCookie::device_from_pair("fe_refresh_abc=r1"), None);
+        assert_eq!(RefreshCookie::from_pair("fe_device_abc=d1"), None);
     }
 }

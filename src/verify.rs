@@ -155,7 +155,7 @@ pub struct Jwk {
 
 #[derive(Deserialize)]
 struct Jwks {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::endpoints::nullable")]
     keys: Vec<Value>,
 }
 

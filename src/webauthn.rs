@@ -21,10 +21,10 @@ use serde_json::{Map, Value};
 use crate::base64url;
 use crate::client::Client;
 use crate::core::AuthCore;
-use crate::endpoints::{WebAuthnDevice, AUTH_V1, USERS_V1};
+use crate::endpoints::{nullable, WebAuthnDevice, AUTH_V1, USERS_V1};
 use crate::error::{Error, ErrorCode, Meaning, Result};
 use crate::flows::LoginResult;
-use crate::http::{HttpRequest, Method};
+use crate::http::{HttpRequest, HttpResponse, Method};
 use crate::input::Fields;
 use crate::transport::Transport;
 
@@ -523,9 +523,80 @@ pub struct Challenge {
     pub options: Value,
 }
 
+/// Whatever a registration answer says about the new device; every member may be missing.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct Registered {
+    id: Option<String>,
+    device_type: Option<String>,
+    name: Option<String>,
+    created_at: Option<String>,
+    last_used: Option<String>,
+    recovery_code: Option<String>,
+}
+
+/// Reads the answer that finishes a registration: a passkey (`users/webauthn/v1/devices/verify`)
+/// or a WebAuthn MFA device from settings (`users/v1/mfa/webauthn/enroll/verify`). The official
+/// client reads nothing of it but `recoveryCode`, so a host that has registered the device may
+/// answer an empty body, `{}` or any other shape: every 2xx is success. What the answer leaves
+/// out comes from `sent`, the device as the request described it (the credential id, the type,
+/// the name).
+pub fn registered_device(resp: &HttpResponse, sent: WebAuthnDevice) -> Result<WebAuthnDevice> {
+    if !resp.is_success() {
+        return Err(already_registered(Error::from_status(
+            resp.status,
+            &resp.body,
+            resp.trace_id.clone(),
+            Meaning::SIGNED_IN,
+        )));
+    }
+    let answer: Registered = crate::json::from_str(&resp.body).unwrap_or_default();
+    let given = |v: Option<String>| v.filter(|s| !s.is_empty());
+    Ok(WebAuthnDevice {
+        id: given(answer.id).unwrap_or(sent.id),
+        device_type: given(answer.device_type).unwrap_or(sent.device_type),
+        name: given(answer.name).or(sent.name),
+        created_at: answer.created_at,
+        last_used: answer.last_used,
+        recovery_code: given(answer.recovery_code),
+    })
+}
+
+/// The device a registration request describes, for [`registered_device`]: its `id` is the
+/// credential id, as the official client sends it.
+fn sent_device(
+    credential: &Value,
+    device_type: Option<DeviceType>,
+    name: Option<&str>,
+) -> WebAuthnDevice {
+    let attachment = match credential
+        .get("authenticatorAttachment")
+        .and_then(Value::as_str)
+    {
+        Some("platform") => Some(DeviceType::Platform),
+        Some("cross-platform") => Some(DeviceType::CrossPlatform),
+        _ => None,
+    };
+    WebAuthnDevice {
+        id: credential
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        device_type: device_type
+            .or(attachment)
+            .map(DeviceType::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        name: name.map(str::to_owned),
+        ..WebAuthnDevice::default()
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct DeviceList {
+pub(crate) struct DeviceList {
+    #[serde(deserialize_with = "nullable")]
     devices: Vec<WebAuthnDevice>,
 }
 
@@ -706,7 +777,7 @@ impl AuthCore {
         let mut f = Fields::new("mfaVerifyWebAuthn", args)?;
         let mfa_token = self.mfa_token(&mut f)?;
         let device_id = Some(f.req_id("deviceId")?.to_owned());
-        let remember_device = f.opt_bool("rememberDevice")?;
+        let remember_device = self.remember_device(&mfa_token, &mut f)?;
         f.finish()?;
         Ok(MfaWebAuthn {
             mfa_token,
@@ -721,7 +792,7 @@ impl AuthCore {
         let mut f = Fields::new("mfaEnrollWebAuthn", args)?;
         let mfa_token = self.mfa_token(&mut f)?;
         let device_type = DeviceType::read(&mut f, true)?;
-        let remember_device = f.opt_bool("rememberDevice")?;
+        let remember_device = self.remember_device(&mfa_token, &mut f)?;
         f.finish()?;
         Ok(MfaWebAuthn {
             mfa_token,
@@ -871,9 +942,14 @@ impl<T: Transport> Client<T> {
             .create(creation_options(&challenge.options)?)
             .await?
             .attestation_json()?;
-        self.call_signed_in(|core| core.passkey_register_finish(&credential, &input))
-            .await
-            .map_err(already_registered)
+        let response = self
+            .exchange(
+                &|core| core.passkey_register_finish(&credential, &input),
+                true,
+            )
+            .await?;
+        let sent = sent_device(&credential, input.device_type, input.name.as_deref());
+        registered_device(&response, sent)
     }
 
     /// `passkeysList`.
@@ -965,11 +1041,13 @@ impl<T: Transport> Client<T> {
             .await?
             .attestation_json()?;
         let token = challenge.webauthn_token.as_deref();
-        self.call_signed_in(|core| {
-            core.mfa_settings_enroll_webauthn_finish(device_type, token, &credential)
-        })
-        .await
-        .map_err(already_registered)
+        let response = self
+            .exchange(
+                &|core| core.mfa_settings_enroll_webauthn_finish(device_type, token, &credential),
+                true,
+            )
+            .await?;
+        registered_device(&response, sent_device(&credential, Some(device_type), None))
     }
 
     /// `mfaDisableDevice({ kind: "webauthn", deviceId })`: proves possession, then removes it.

@@ -171,3 +171,97 @@ fn base64url_through_atob_and_btoa() {
         assert_eq!(decode(junk), None, "{junk:?}");
     }
 }
+
+/// A client whose `fetch` answers every request with `answer`, and the remember-device policy
+/// lookup with `policy`, as JSON with status 200.
+fn auth_answering(answer: &serde_json::Value, policy: &serde_json::Value) -> FronteggAuth {
+    // JSON text is a valid JS string literal once quoted as JSON again.
+    let quoted = |v: &serde_json::Value| serde_json::to_string(&v.to_string()).unwrap();
+    let fetch = js_sys::Function::new_with_args(
+        "input, init",
+        &format!(
+            "const url = typeof input === 'string' ? input : input.url;\
+             const body = url.includes('/mfa-policy/allow-remember-device') ? {} : {};\
+             return Promise.resolve(new Response(body, {{ status: 200, headers: {{ 'content-type': 'application/json' }} }}));",
+            quoted(policy),
+            quoted(answer)
+        ),
+    );
+    let options = obj(&[("baseUrl", "https://identity.example")]);
+    Reflect::set(&options, &"fetch".into(), &fetch).unwrap();
+    create_auth(options).unwrap_or_else(|e| panic!("createAuth: {e:?}"))
+}
+
+/// The hosted service sends `null` for absent values; the wasm build reads JSON through the
+/// runtime's `JSON.parse` and serde-wasm-bindgen, so it is checked here too.
+#[wasm_bindgen_test]
+async fn explicit_nulls_in_the_mfa_challenge_and_the_login_answer() {
+    use serde_json::json;
+    let challenge = json!({
+        "mfaRequired": true, "mfaToken": "m1", "mfaEnrolled": null, "accessToken": null,
+        "refreshToken": null, "expiresIn": null, "resetPasswordToken": null, "recoveryCode": null,
+        "userId": null, "userEmail": null, "mfaStrategies": null,
+        "mfaDevices": {
+            "authenticators": null, "emails": null, "webauthn": null,
+            "phones": [{ "id": "p1", "phoneNumber": null }]
+        }
+    });
+    let policy = json!({ "isAllowedToRemember": false, "mfaDeviceExpiration": null });
+    let result = ok(auth_answering(&challenge, &policy).login(login_args("a@b.c", "pw"))).await;
+    assert_eq!(
+        get(&result, "status").as_string().as_deref(),
+        Some("mfa_required")
+    );
+    assert_eq!(
+        get(&result, "mfa.mfaToken").as_string().as_deref(),
+        Some("m1")
+    );
+    assert_eq!(
+        get(&result, "mfa.rememberDeviceAllowed").as_bool(),
+        Some(false)
+    );
+    assert_eq!(
+        get(&result, "mfa.devices.phones.0.phoneNumber")
+            .as_string()
+            .as_deref(),
+        Some("")
+    );
+    assert_eq!(
+        get(&result, "mfa.devices.authenticators.length").as_f64(),
+        Some(0.0)
+    );
+    assert_eq!(get(&result, "mfa.strategies.length").as_f64(), Some(0.0));
+
+    let enc =
+        |v: serde_json::Value| frontegg_auth_wasm::base64url::encode(v.to_string().as_bytes());
+    let token = format!(
+        "{}.{}.sig",
+        enc(json!({ "alg": "RS256" })),
+        enc(
+            json!({ "sub": "u1", "email": "a@b.c", "name": null, "tenantId": null, "tenantIds": null, "roles": null, "permissions": null, "profilePictureUrl": null })
+        )
+    );
+    let tokens = json!({
+        "accessToken": token, "refreshToken": null, "expiresIn": 300, "mfaRequired": null,
+        "mfaToken": null, "mfaDevices": null, "recoveryCode": null, "resetPasswordToken": null
+    });
+    let result = ok(auth_answering(&tokens, &policy).login(login_args("a@b.c", "pw"))).await;
+    assert_eq!(
+        get(&result, "status").as_string().as_deref(),
+        Some("authenticated")
+    );
+    assert_eq!(
+        get(&result, "session.user.id").as_string().as_deref(),
+        Some("u1")
+    );
+    assert_eq!(
+        get(&result, "session.user.tenantIds.length").as_f64(),
+        Some(0.0)
+    );
+    assert!(get(&result, "recoveryCode").is_undefined());
+
+    // A required field that is null is a typed error, not a panic.
+    let broken = json!({ "mfaRequired": true, "mfaToken": null });
+    let e = err(auth_answering(&broken, &policy).login(login_args("a@b.c", "pw"))).await;
+    assert_eq!(get(&e, "code").as_string().as_deref(), Some("server"));
+}

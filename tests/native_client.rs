@@ -289,3 +289,29 @@ async fn listeners_hear_every_change_and_may_call_back_in() {
         .unwrap();
     assert_eq!(heard.borrow().len(), 4, "removed listeners hear nothing");
 }
+
+/// Refreshes send `{ tenantId: null }` as the official client does (no tab tenant), and the
+/// host keeps the session's tenant; only the refresh right after `switchTenant` names one.
+#[tokio::test]
+async fn refreshes_keep_the_tenant_and_switching_moves_it() {
+    let emu = Emulator::start();
+    let c = signed_in(&emu.url).await;
+    let first = c.session().unwrap().user.tenant_id;
+    let other = c
+        .session()
+        .unwrap()
+        .user
+        .tenant_ids
+        .into_iter()
+        .find(|t| *t != first)
+        .expect("a second tenant");
+    assert_eq!(c.refresh().await.unwrap().user.tenant_id, first);
+    let switched = c.switch_tenant(&json!(other)).await.unwrap();
+    assert_eq!(switched.user.tenant_id, other);
+    assert_eq!(
+        c.refresh().await.unwrap().user.tenant_id,
+        other,
+        "a null tenant keeps the switched one"
+    );
+    assert_eq!(c.get_profile().await.unwrap().tenant_id, other);
+}

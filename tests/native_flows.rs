@@ -264,7 +264,11 @@ async fn passwordless_code_magic_link_and_sms() {
         .passwordless_start(&json!({ "type": "OTC", "email": "demo@example.com" }))
         .await
         .unwrap();
-    assert!(sent.otc_token.is_some());
+    assert_eq!(
+        (sent.otc_token, sent.phone_number),
+        (None, None),
+        "the code alone names the login"
+    );
     let code = dev::last_message(&emu.url, "demo@example.com").await["code"]
         .as_str()
         .unwrap()
@@ -434,4 +438,89 @@ async fn signup_forgot_reset_and_change_password() {
         ErrorCode::InvalidInput,
         "a reset link works once"
     );
+}
+
+/// Server mode keeps the remember-device cookie as a browser's jar would: after a verify with
+/// `rememberDevice`, the next sign-in of this client (or of one restored from its snapshot)
+/// skips MFA. The policy comes with the challenge, and a "no" keeps the flag off the wire.
+#[tokio::test]
+async fn a_remembered_device_skips_mfa_in_server_mode() {
+    let emu = Emulator::start();
+    let c = client(&emu.url);
+    let challenge = mfa(login(&c, "mfa@example.com").await);
+    assert_eq!(challenge.remember_device_allowed, Some(true));
+    let code = totp(&emu.url, MFA_SECRET).await;
+    let args = json!({ "code": code, "rememberDevice": true });
+    authenticated(
+        c.step(|core| core.mfa_verify_totp(&args), Meaning::MFA)
+            .await
+            .unwrap(),
+    );
+    let snapshot = c.snapshot().expect("signed in");
+    assert!(
+        snapshot.contains("\"deviceCookie\":\"fe_device_"),
+        "{snapshot}"
+    );
+
+    c.logout().await;
+    authenticated(login(&c, "mfa@example.com").await);
+
+    // A fresh process restored from the stored snapshot remembers the device too.
+    let restored = client(&emu.url);
+    assert!(restored.adopt_snapshot(&snapshot));
+    restored.logout().await;
+    authenticated(login(&restored, "mfa@example.com").await);
+    // A client that never verified has no such cookie.
+    mfa(login(&client(&emu.url), "mfa@example.com").await);
+
+    dev::config(&emu.url, json!({ "mfa": { "allowRememberDevice": false } })).await;
+    let c = client(&emu.url);
+    let challenge = mfa(login(&c, "mfa@example.com").await);
+    assert_eq!(challenge.remember_device_allowed, Some(false));
+    // A TOTP code is good once: the next one comes in the next window.
+    dev::advance(&emu.url, 30).await;
+    let code = totp(&emu.url, MFA_SECRET).await;
+    let args = json!({ "code": code, "rememberDevice": true });
+    authenticated(
+        c.step(|core| core.mfa_verify_totp(&args), Meaning::MFA)
+            .await
+            .unwrap(),
+    );
+    assert!(!c.snapshot().unwrap().contains("deviceCookie"));
+}
+
+/// `mfaSettingsEnrollSms` / `mfaSettingsConfirmSms`: a signed-in user adds an MFA phone, as
+/// `preEnrollMFASMS` and `enrollMFASMS` do; the next sign-in asks for it.
+#[tokio::test]
+async fn sms_enrollment_from_settings() {
+    let emu = Emulator::start();
+    let c = client(&emu.url);
+    authenticated(login(&c, "demo@example.com").await);
+    let sent = c
+        .mfa_settings_enroll_sms(&json!({ "phoneNumber": "+15550177" }))
+        .await
+        .unwrap();
+    assert!(sent.otc_token.is_some());
+    let code = dev::last_message(&emu.url, "+15550177").await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let wrong = c
+        .mfa_settings_confirm_sms(&json!({ "code": "000000" }))
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.code, ErrorCode::InvalidInput);
+    // The otcToken is remembered from the enrollment.
+    let done = c
+        .mfa_settings_confirm_sms(&json!({ "code": code }))
+        .await
+        .unwrap();
+    assert!(done.recovery_code.is_some());
+    let devices: frontegg_auth_wasm::endpoints::MfaDevices = c
+        .call_signed_in(frontegg_auth_wasm::core::AuthCore::list_mfa_devices)
+        .await
+        .unwrap();
+    assert_eq!(devices.phones.len(), 1);
+    let challenge = mfa(login(&client(&emu.url), "demo@example.com").await);
+    assert_eq!(challenge.devices.phones.len(), 1);
 }

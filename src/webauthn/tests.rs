@@ -592,17 +592,30 @@ fn mfa_with_webauthn_uses_the_pending_token_and_the_webauthn_token() {
         (200, json!({ "mfaRequired": true, "mfaToken": "m" })),
         (
             200,
+            json!({ "isAllowedToRemember": false, "mfaDeviceExpiration": 86400 }),
+        ),
+        (
+            200,
             json!({ "webauthnToken": "w", "options": request_json() }),
         ),
         (200, tokens()),
     ]);
-    block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
-    let result =
-        block_on(c.mfa_webauthn(&json!({ "deviceId": "d1" }), false, &fake(None))).unwrap();
+    let LoginResult::MfaRequired { mfa } =
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap()
+    else {
+        panic!("expected MFA")
+    };
+    assert_eq!(mfa.remember_device_allowed, Some(false));
+    let args = json!({ "deviceId": "d1", "rememberDevice": true });
+    let result = block_on(c.mfa_webauthn(&args, false, &fake(None))).unwrap();
     assert!(matches!(result, LoginResult::Authenticated { .. }));
     let sent = c.transport().sent.borrow();
-    assert_eq!(body(&sent[1]), json!({ "mfaToken": "m" }));
-    let verify = body(&sent[2]);
+    assert!(sent[1]
+        .url
+        .ends_with("/mfa-policy/allow-remember-device?mfaToken=m"));
+    assert_eq!(body(&sent[2]), json!({ "mfaToken": "m" }));
+    let verify = body(&sent[3]);
+    assert_eq!(verify.get("rememberDevice"), None, "the policy says no");
     assert_eq!(
         (
             verify["mfaToken"].as_str(),
@@ -658,6 +671,102 @@ fn registration_conflicts_are_already_registered() {
             .unwrap_err()
             .code,
         ErrorCode::InvalidInput
+    );
+}
+
+/// The official client reads nothing of a registration's answer but `recoveryCode`: once the
+/// host has registered the device, no answer shape is a failure.
+#[test]
+fn any_success_answer_finishes_a_registration() {
+    let odd_answers = [
+        Value::String(String::new()),
+        json!({}),
+        json!([1, 2]),
+        json!("ok"),
+        json!({ "id": 5, "deviceType": ["x"] }),
+        json!({ "id": null, "deviceType": null, "name": null, "recoveryCode": null }),
+        json!({ "recoveryCode": "R2" }),
+    ];
+    for answer in odd_answers {
+        let text = match &answer {
+            Value::String(s) if s.is_empty() => String::new(),
+            other => other.to_string(),
+        };
+        let response = HttpResponse {
+            status: 201,
+            body: text.clone(),
+            trace_id: None,
+            set_cookies: vec![],
+        };
+        let sent = sent_device(
+            &attestation().attestation_json().unwrap(),
+            None,
+            Some("Key"),
+        );
+        let device = registered_device(&response, sent).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!(device.id, "-_8BAg", "{text}: the credential id");
+        assert_eq!(
+            device.device_type, "Platform",
+            "{text}: from authenticatorAttachment"
+        );
+        assert_eq!(device.name.as_deref(), Some("Key"));
+        let recovery = (text == r#"{"recoveryCode":"R2"}"#).then_some("R2");
+        assert_eq!(device.recovery_code.as_deref(), recovery, "{text}");
+    }
+    // A device in the answer wins over what was sent.
+    let response = HttpResponse {
+        status: 200,
+        body: json!({ "id": "p9", "deviceType": "CrossPlatform", "createdAt": "2026-01-01T00:00:00Z" }).to_string(),
+        trace_id: None,
+        set_cookies: vec![],
+    };
+    let sent = sent_device(&json!({ "id": "cred" }), Some(DeviceType::Platform), None);
+    let device = registered_device(&response, sent).unwrap();
+    assert_eq!(
+        (device.id.as_str(), device.device_type.as_str()),
+        ("p9", "CrossPlatform")
+    );
+    assert_eq!(device.created_at.as_deref(), Some("2026-01-01T00:00:00Z"));
+    // Failures are still failures, a conflict as `webauthn_already_registered`.
+    for (status, code) in [
+        (409, ErrorCode::WebauthnAlreadyRegistered),
+        (400, ErrorCode::InvalidInput),
+        (500, ErrorCode::Server),
+    ] {
+        let response = HttpResponse {
+            status,
+            body: "{}".into(),
+            trace_id: None,
+            set_cookies: vec![],
+        };
+        let sent = sent_device(&json!({ "id": "cred" }), None, None);
+        assert_eq!(registered_device(&response, sent).unwrap_err().code, code);
+    }
+
+    // Through the client: passkey registration and settings enrollment answered with nothing.
+    let c = client(vec![(200, tokens())]);
+    block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+    c.transport().answers.borrow_mut().extend([
+        (200, json!({ "options": creation_json() })),
+        (201, json!({})),
+        (
+            200,
+            json!({ "webauthnToken": "w1", "options": creation_json() }),
+        ),
+        (200, json!(null)),
+    ]);
+    let passkey = block_on(c.passkey_register(&json!({ "name": "Laptop" }), &fake(None))).unwrap();
+    assert_eq!(
+        (passkey.id.as_str(), passkey.name.as_deref()),
+        ("-_8BAg", Some("Laptop"))
+    );
+    let key = block_on(
+        c.mfa_settings_enroll_webauthn(&json!({ "deviceType": "CrossPlatform" }), &fake(None)),
+    )
+    .unwrap();
+    assert_eq!(
+        (key.device_type.as_str(), key.recovery_code),
+        ("CrossPlatform", None)
     );
 }
 

@@ -105,6 +105,20 @@ pub mod dev {
         .await;
     }
 
+    /// Moves the emulator's clock forward (a new TOTP window, say).
+    pub async fn advance(base: &str, seconds: u64) {
+        let client = reqwest::Client::new();
+        json(
+            client
+                .post(format!("{base}/emulator/v1/clock"))
+                .json(&serde_json::json!({ "advanceSeconds": seconds }))
+                .send()
+                .await
+                .expect("clock"),
+        )
+        .await;
+    }
+
     /// The emulator's clock, Unix seconds.
     pub async fn now(base: &str) -> u64 {
         let clock = json(

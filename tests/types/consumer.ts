@@ -69,7 +69,8 @@ export async function flows(): Promise<string> {
       const { otcToken } = await auth.mfaSendSmsCode({ deviceId: phone.id });
       await auth.mfaVerifySmsCode({ deviceId: phone.id, otcToken: otcToken ?? "", code: "123456" });
     }
-    const done = await auth.mfaVerifyTotp({ code: "123456", rememberDevice: true });
+    const remember: boolean | undefined = first.mfa.rememberDeviceAllowed;
+    const done = await auth.mfaVerifyTotp({ code: "123456", rememberDevice: remember === true });
     if (done.status === "authenticated") return done.session.user.email;
   }
   const { qrCode } = await auth.mfaEnrollTotp({});
@@ -82,6 +83,19 @@ export async function flows(): Promise<string> {
   await auth.mfaVerifyTotp({ mfaToken: "m" });
   await auth.changePassword({ password: "a", newPassword: "b" });
   return signedUp.status;
+}
+
+export async function mfaSettings(): Promise<string | undefined> {
+  const auth = await createAuth({ baseUrl: "http://127.0.0.1:8787" });
+  const { otcToken } = await auth.mfaSettingsEnrollSms({ phoneNumber: "+15550100" });
+  const { recoveryCode } = await auth.mfaSettingsConfirmSms({ code: "123456" });
+  await auth.mfaSettingsConfirmSms({ otcToken, code: "123456" });
+  const totp: { recoveryCode?: string } = await auth.mfaSettingsConfirmTotp({ code: "123456" });
+  // @ts-expect-error a phone number is required
+  await auth.mfaSettingsEnrollSms({});
+  // @ts-expect-error the code is required
+  await auth.mfaSettingsConfirmSms({ otcToken: "o" });
+  return recoveryCode ?? totp.recoveryCode;
 }
 
 export async function bearerFetch(): Promise<number> {
