@@ -507,6 +507,13 @@ describe("passkeys (WebAuthn as the first factor)", () => {
       mfaToken: first.user.mfaToken, webauthnToken: challenge.webauthnToken, publicKey: {}, options: asserted,
     });
     assert.match(user.accessToken, /^ey/);
+
+    // Disabling it from settings takes a fresh assertion, as redux-store's disableMfaWebAuthn.
+    const disabling = await ok(page, "auth.preDisableMFAWebAuthn", deviceId);
+    assert.ok(disabling.webauthnToken && disabling.options.challenge);
+    const proof = await ceremony("get", disabling.options);
+    await ok(page, "auth.disableMFAWebAuthn", deviceId, { webauthnToken: disabling.webauthnToken, publicKey: {}, options: proof });
+    assert.equal((await ok(page, "auth.getMFADevices")).webauthn.length, 0);
   });
 
   test("WebAuthn enrollment forced by policy during login", async () => {
