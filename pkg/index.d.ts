@@ -31,6 +31,7 @@ export type {
   Grant,
   LoginParams,
   LoginResult,
+  LogoutOptions,
   MfaChallenge,
   MfaDevices,
   Profile,

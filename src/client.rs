@@ -12,11 +12,12 @@ use serde::de::DeserializeOwned;
 
 use crate::account::{expect_success, SignUpResult};
 use crate::config::{Mode, Options};
-use crate::core::{parse, AuthCore};
+use crate::core::{parse, AuthCore, LogoutInput};
 use crate::endpoints::{CodeSent, Profile};
 use crate::error::{Error, ErrorCode, Meaning, Result};
 use crate::flows::LoginResult;
 use crate::http::{HttpRequest, HttpResponse};
+use crate::origin::check_bearer_target;
 use crate::refresh::{AuthEvent, Backoff};
 use crate::self_service::{
     read_recovery_code, DeviceKind, DisableResult, RecoveryCode, Tenant, UserSession,
@@ -42,6 +43,14 @@ pub struct Client<T> {
 const PEER_WAIT_MS: u32 = 300;
 /// How often it looks while waiting.
 const PEER_POLL_MS: u32 = 10;
+
+/// What a refresh answers when the session it was for ended while it was out.
+fn ended_meanwhile() -> Error {
+    Error::new(
+        ErrorCode::SessionExpired,
+        "The session ended (sign-out) while it was being refreshed.",
+    )
+}
 
 /// An `onAuthStateChange` callback: the event and the session after it.
 pub type Listener = Rc<dyn Fn(AuthEvent, Option<&Session>)>;
@@ -219,9 +228,16 @@ impl<T: Transport> Client<T> {
     async fn refresh_with_retries(&self) -> Result<Session> {
         let backoff = Backoff::default();
         let mut attempt = 0;
+        let generation = self.core.borrow().generation();
         loop {
             let request = self.core.borrow().refresh_request()?;
-            let result = match self.send(request).await {
+            let sent = self.send(request).await;
+            if self.core.borrow().generation() != generation {
+                // Signed out (or in anew) while the refresh was out: its answer belongs to a
+                // session that is gone, and taking it in would bring that session back.
+                return self.session().ok_or_else(ended_meanwhile);
+            }
+            let result = match sent {
                 Ok(response) => self
                     .core
                     .borrow_mut()
@@ -234,6 +250,9 @@ impl<T: Transport> Client<T> {
                     match backoff.delay_ms(attempt, self.transport.jitter()) {
                         Some(delay) => self.transport.sleep(delay).await,
                         None => return Err(e),
+                    }
+                    if self.core.borrow().generation() != generation {
+                        return self.session().ok_or_else(ended_meanwhile);
                     }
                 }
                 other => return other,
@@ -275,6 +294,30 @@ impl<T: Transport> Client<T> {
 
     /// Ends the session at the host and forgets it locally, even when the host can't be reached.
     pub async fn logout(&self) {
+        // Without `everywhere` there is nothing that can fail.
+        let _ = self.logout_with(LogoutInput::default()).await;
+    }
+
+    /// `logout({ everywhere })`. With `everywhere`, first ends the user's other sessions (with
+    /// the access token, refreshed if need be), then this one as [`Self::logout`] does. Local
+    /// state goes whatever happens; the answer is the failure to end the other sessions, if any,
+    /// so the app can say they may still be signed in.
+    pub async fn logout_with(&self, input: LogoutInput) -> Result<()> {
+        let end_others = self.core.borrow().logout_others_request(&input).is_some();
+        let others = if end_others {
+            let build = |core: &AuthCore| {
+                core.logout_others_request(&input).unwrap_or_else(|| {
+                    Err(Error::new(
+                        ErrorCode::SessionExpired,
+                        "The session ended before the others could be; sign in again.",
+                    ))
+                })
+            };
+            let response = self.authed(&build).await;
+            response.and_then(|r| expect_success(&r, Meaning::SIGNED_IN))
+        } else {
+            Ok(())
+        };
         let request = self.core.borrow().logout_request();
         // Local state goes whatever happens: a user who clicked "Sign out" is signed out here.
         if let Some(request) = request {
@@ -282,6 +325,7 @@ impl<T: Transport> Client<T> {
         }
         self.core.borrow_mut().sign_out();
         self.emit();
+        others
     }
 
     /// Runs a login step (MFA, passwordless completion): the answer is a [`LoginResult`].
@@ -387,6 +431,13 @@ impl<T: Transport> Client<T> {
         let tenant = AuthCore::tenant_choice(tenant_id)?;
         let response = self.authed(&|core| core.switch_tenant(&tenant)).await?;
         expect_success(&response, Meaning::SIGNED_IN)?;
+        self.core.borrow_mut().next_tenant = Some(tenant.clone());
+        let session = self.refresh().await?;
+        if session.user.tenant_id == tenant {
+            return Ok(session);
+        }
+        // The refresh that answered was already out before the switch (concurrent callers share
+        // one), so it could not name the tenant: ask once more, naming it.
         self.core.borrow_mut().next_tenant = Some(tenant);
         self.refresh().await
     }
@@ -491,6 +542,14 @@ impl<T: Transport> Client<T> {
         self.refresh_after_401(used.as_deref()).await?;
         let request = build(&self.core.borrow())?;
         self.send(request).await
+    }
+
+    /// Whether `auth.fetch` may send the access token to `url` (see [`check_bearer_target`]):
+    /// the identity host, `page_origin` and the `bearerOrigins` option; else `invalid_input`.
+    pub fn check_bearer_target(&self, url: &str, page_origin: Option<&str>) -> Result<()> {
+        let core = self.core.borrow();
+        let options = core.options();
+        check_bearer_target(url, &options.base_url, page_origin, &options.bearer_origins)
     }
 
     /// The access token in use, if signed in.
@@ -687,6 +746,32 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_refresh_answered_after_logout_changes_nothing() {
+        let c = client(vec![answer(200, tokens()), answer(201, tokens())]);
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        let heard = Rc::new(RefCell::new(Vec::new()));
+        let log = Rc::clone(&heard);
+        c.on_auth_state_change(Rc::new(move |event, _| log.borrow_mut().push(event)));
+        let mut refresh = std::pin::pin!(c.refresh());
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        let polled = std::future::Future::poll(refresh.as_mut(), &mut cx);
+        assert!(polled.is_pending(), "the refresh is out");
+        // The user signs out before its answer arrives.
+        c.sign_out_locally();
+        let late = block_on(refresh);
+        assert_eq!(late.unwrap_err().code, ErrorCode::SessionExpired);
+        assert!(
+            c.session().is_none() && c.snapshot().is_none(),
+            "not brought back"
+        );
+        assert_eq!(
+            *heard.borrow(),
+            [AuthEvent::SignedOut],
+            "no SIGNED_IN after it"
+        );
+    }
+
+    #[test]
     fn transient_refresh_failures_are_retried_with_backoff() {
         let network = Err(Error::new(ErrorCode::Network, "down"));
         let c = client(vec![
@@ -834,5 +919,40 @@ pub(crate) mod tests {
         );
         assert!(c.transport.slept.borrow().is_empty());
         assert!(c.session().is_none());
+    }
+
+    #[test]
+    fn logout_everywhere_ends_the_other_sessions_then_this_one() {
+        let everywhere = LogoutInput { everywhere: true };
+        let c = client(vec![
+            answer(200, tokens()),
+            answer(200, json!({})),
+            answer(201, json!({})),
+        ]);
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        block_on(c.logout_with(everywhere)).unwrap();
+        assert_eq!(*c.transport.sent.borrow(), ["user", "all", "logout"]);
+        assert!(c.session().is_none());
+
+        // The host refusing to end the others: this session still ends, locally too, and the
+        // caller hears why the others may live on.
+        let c = client(vec![
+            answer(200, tokens()),
+            answer(403, json!({ "errors": ["Forbidden"] })),
+            Err(Error::new(ErrorCode::Network, "down")),
+        ]);
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        let err = block_on(c.logout_with(everywhere)).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Forbidden);
+        assert_eq!(*c.transport.sent.borrow(), ["user", "all", "logout"]);
+        assert!(
+            c.session().is_none(),
+            "signed out locally whatever the network said"
+        );
+
+        // Signed out already: just the logout request, and no error.
+        let c = client(vec![answer(201, json!({}))]);
+        block_on(c.logout_with(everywhere)).unwrap();
+        assert_eq!(*c.transport.sent.borrow(), ["logout"]);
     }
 }

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::input::Fields;
+use crate::origin::normalize_origin;
 
 /// Where the refresh token lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +48,9 @@ pub struct Options {
     pub refresh_leeway_seconds: u32,
     /// Per-request timeout.
     pub timeout_ms: u32,
+    /// Origins besides the identity host and the page's own to which `auth.fetch` may send the
+    /// access token, normalised as `URL.origin` spells them (see [`crate::origin`]).
+    pub bearer_origins: Vec<String>,
 }
 
 impl Options {
@@ -93,11 +97,37 @@ impl Options {
             auto_refresh: f.opt_bool("autoRefresh")?.unwrap_or(true),
             refresh_leeway_seconds: f.opt_u32("refreshLeewaySeconds", 0, 86_400)?.unwrap_or(30),
             timeout_ms: f.opt_u32("timeoutMs", 1, 600_000)?.unwrap_or(15_000),
+            bearer_origins: bearer_origins(value.get("bearerOrigins"))?,
         };
+        f.skip("bearerOrigins");
         // `fetch` (a JS function) is taken out and checked by the JS shell before this point.
         f.finish()?;
         Ok(options)
     }
+}
+
+/// Reads `bearerOrigins`: an array of origins (`scheme://host[:port]`), each checked and
+/// normalised; missing or `null` is none.
+fn bearer_origins(value: Option<&Value>) -> Result<Vec<String>> {
+    let items = match value {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(items)) => items,
+        Some(_) => {
+            return Err(Error::invalid_input(
+                "createAuth: `bearerOrigins` must be an array of origins, e.g. [\"https://api.example.com\"].",
+            ))
+        }
+    };
+    items
+        .iter()
+        .map(|item| {
+            item.as_str().and_then(normalize_origin).ok_or_else(|| {
+                Error::invalid_input(format!(
+                    "createAuth: `bearerOrigins` must hold origins such as \"https://api.example.com\" (scheme, host and optional port; no path), not {item}."
+                ))
+            })
+        })
+        .collect()
 }
 
 /// Checks that `base_url` is an absolute http(s) origin (with an optional path prefix) and
@@ -140,6 +170,39 @@ mod tests {
         assert!(o.auto_refresh);
         assert_eq!(o.refresh_leeway_seconds, 30);
         assert_eq!(o.timeout_ms, 15_000);
+        assert!(o.bearer_origins.is_empty());
+    }
+
+    #[test]
+    fn bearer_origins_are_checked_and_normalised() {
+        let o = Options::from_json(&json!({
+            "baseUrl": "http://x",
+            "bearerOrigins": ["https://API.example.com:443", "http://localhost:3000"],
+        }))
+        .unwrap();
+        assert_eq!(
+            o.bearer_origins,
+            ["https://api.example.com", "http://localhost:3000"]
+        );
+        let none = json!({ "baseUrl": "http://x", "bearerOrigins": null });
+        assert!(Options::from_json(&none).unwrap().bearer_origins.is_empty());
+        for bad in [
+            json!("https://api.example.com"),
+            json!(["https://api.example.com/v1"]),
+            json!(["api.example.com"]),
+            json!(["https://*.example.com"]),
+            json!([42]),
+            json!({ "origin": "https://api.example.com" }),
+        ] {
+            let input = json!({ "baseUrl": "http://x", "bearerOrigins": bad });
+            let err = Options::from_json(&input).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidInput, "{input}");
+            assert!(
+                err.message.contains("`bearerOrigins`"),
+                "{input}: {}",
+                err.message
+            );
+        }
     }
 
     #[test]

@@ -43,6 +43,16 @@ pub struct AuthCore {
     pub(crate) next_tenant: Option<String>,
     /// An API-token session's refresh token: machine sessions refresh with it in the body.
     pub(crate) api_refresh: Option<String>,
+    /// Bumped whenever a session starts or ends, so an answer to a request sent for an earlier
+    /// session (a refresh still out when the user logged out) can be told apart and dropped.
+    generation: u32,
+}
+
+/// Validated `logout` arguments.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LogoutInput {
+    /// End every session of the user, not only this one.
+    pub everywhere: bool,
 }
 
 /// A validated password login, ready to send.
@@ -64,7 +74,13 @@ impl AuthCore {
             pending_otc: None,
             next_tenant: None,
             api_refresh: None,
+            generation: 0,
         }
+    }
+
+    /// Which session this is: it changes when a session starts or ends (see [`Self::sign_out`]).
+    pub fn generation(&self) -> u32 {
+        self.generation
     }
 
     /// The options in force.
@@ -170,6 +186,7 @@ impl AuthCore {
             Step::Tokens(grant) => {
                 let recovery_code = grant.recovery_code.clone();
                 let session = self.absorb_grant(grant, resp, now_ms)?;
+                self.generation = self.generation.wrapping_add(1);
                 self.pending_mfa = None;
                 self.pending_otc = None;
                 self.remember_policy = None;
@@ -304,6 +321,29 @@ impl AuthCore {
         ))
     }
 
+    /// Validates `logout` arguments: nothing, or `{ everywhere?: boolean }`.
+    pub fn logout_input(args: &Value) -> Result<LogoutInput> {
+        if args.is_null() {
+            return Ok(LogoutInput::default());
+        }
+        let mut f = Fields::new("logout", args)?;
+        let everywhere = f.opt_bool("everywhere")?.unwrap_or(false);
+        f.finish()?;
+        Ok(LogoutInput { everywhere })
+    }
+
+    /// What `logout` sends before its logout request: with `everywhere`, the call that ends the
+    /// user's other sessions (`DELETE sessions/v1/me/all`, with the access token; the logout
+    /// request then ends this one). `None` when there is nothing more to end: not `everywhere`,
+    /// signed out (no token to revoke with), or an API-token session (a machine has no user
+    /// sessions to end).
+    pub fn logout_others_request(&self, input: &LogoutInput) -> Option<Result<HttpRequest>> {
+        if !input.everywhere || self.session.is_none() || self.api_refresh.is_some() {
+            return None;
+        }
+        Some(self.revoke_all_sessions())
+    }
+
     /// The session as a snapshot for storage or other tabs (JSON), `None` when signed out. The
     /// refresh cookie is included only in server mode: in browser mode it never leaves the host's
     /// httpOnly cookie.
@@ -393,6 +433,7 @@ impl AuthCore {
     /// Forgets the session. The remember-device cookie stays: it belongs to the device, not to
     /// the session (a browser keeps it after logout too).
     fn forget(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
         self.session = None;
         self.refresh_cookie = None;
         self.pending_mfa = None;
@@ -1003,5 +1044,67 @@ mod tests {
         assert!(c.needs_refresh(270_000.0));
         assert!(!c.is_expired(299_999.0));
         assert!(c.is_expired(300_000.0));
+    }
+
+    #[test]
+    fn logout_input_validation() {
+        let everywhere = |v: Value| AuthCore::logout_input(&v).map(|i| i.everywhere);
+        assert!(!everywhere(json!(null)).unwrap());
+        assert!(!everywhere(json!({})).unwrap());
+        assert!(!everywhere(json!({ "everywhere": false })).unwrap());
+        assert!(!everywhere(json!({ "everywhere": null })).unwrap());
+        assert!(everywhere(json!({ "everywhere": true })).unwrap());
+        for (args, msg) in [
+            (
+                json!({ "everywhere": "yes" }),
+                "`everywhere` must be a boolean",
+            ),
+            (json!({ "everywhere": 1 }), "`everywhere` must be a boolean"),
+            (json!({ "everyWhere": true }), "unknown field `everyWhere`"),
+            (json!(true), "object"),
+            (json!("everywhere"), "object"),
+        ] {
+            let err = AuthCore::logout_input(&args).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidInput, "{args}");
+            assert!(err.message.contains(msg), "{args}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn logout_everywhere_first_ends_the_other_sessions_with_the_token() {
+        let everywhere = LogoutInput { everywhere: true };
+        let mut c = core(Mode::Server);
+        // Signed out there is no token to end other sessions with: only the logout request.
+        assert!(c.logout_others_request(&everywhere).is_none());
+        c.handle_login(ok(200, tokens("u1"), &["fe_refresh_x=r1"]), 0.0)
+            .unwrap();
+        assert!(c.logout_others_request(&LogoutInput::default()).is_none());
+        let others = c.logout_others_request(&everywhere).unwrap().unwrap();
+        assert_eq!(others.method, Method::Delete);
+        assert_eq!(
+            others.url,
+            "http://h/identity/resources/users/sessions/v1/me/all"
+        );
+        let token = &c.session().unwrap().access_token;
+        assert!(others
+            .headers
+            .contains(&("authorization".into(), format!("Bearer {token}"))));
+        assert!(!others.with_credentials, "a bearer call, no cookies");
+        assert!(others.headers.iter().all(|(name, _)| name != "cookie"));
+        // Then the logout request ends this session through its refresh cookie.
+        let logout = c.logout_request().unwrap();
+        assert_eq!(logout.method, Method::Post);
+        assert_eq!(logout.url, "http://h/identity/resources/auth/v1/logout");
+        assert!(logout
+            .headers
+            .contains(&("cookie".into(), "fe_refresh_x=r1".into())));
+
+        // A machine (API-token) session has no user sessions to end.
+        let mut m = core(Mode::Server);
+        let answer = json!({ "access_token": jwt(json!({ "sub": "c1" })), "refresh_token": "rt1", "expires_in": 300 });
+        m.api_token_request(&json!({ "clientId": "c1", "secret": "s1" }))
+            .unwrap();
+        m.handle_api_token(ok(200, answer, &[]), 0.0).unwrap();
+        assert!(m.logout_others_request(&everywhere).is_none());
     }
 }

@@ -23,7 +23,7 @@ use crate::endpoints::{CodeSent, MfaDevices, Profile, TotpEnrollment};
 use crate::error::Meaning;
 use crate::error::{Error, ErrorCode};
 use crate::http::{HttpRequest, HttpResponse};
-use crate::refresh::{refresh_delay_ms, AuthEvent};
+use crate::refresh::{lock_takeover_ms, refresh_due_at, timer_delay_ms, AuthEvent};
 use crate::self_service::{read_recovery_code, Authorization};
 use crate::storage::SnapshotStore;
 use crate::tabs::{PeerMessage, Peers};
@@ -56,6 +56,18 @@ export interface AuthOptions {
   timeoutMs?: number;
   /** Injected transport (tests, edge); default: the global `fetch`. */
   fetch?: typeof fetch;
+  /**
+   * Origins (`scheme://host[:port]`, e.g. "https://api.example.com") that `auth.fetch` may send
+   * the access token to, besides the identity host and (in a browser) the page's own origin; a
+   * request to any other origin is refused with `invalid_input` rather than sent. Default [].
+   */
+  bearerOrigins?: string[];
+}
+
+/** Options of `logout`. */
+export interface LogoutOptions {
+  /** Also end every other session of the user (other devices and browsers). Default false. */
+  everywhere?: boolean;
 }
 
 /** A place for the session snapshot; methods may return promises. */
@@ -220,6 +232,10 @@ extern "C" {
     /// Where an exception thrown by a listener goes: it must not break the SDK's own work.
     #[wasm_bindgen(js_namespace = console, js_name = error)]
     fn console_error(message: &str, error: &JsValue);
+
+    /// `String(value)`, as `fetch` reads a URL that is not a `Request` (a `URL` gives its href).
+    #[wasm_bindgen(js_name = String, catch)]
+    fn js_string(value: &JsValue) -> Result<js_sys::JsString, JsValue>;
 }
 
 thread_local! {
@@ -463,7 +479,8 @@ fn build(options: JsValue) -> Result<FronteggAuth, Error> {
     );
     let mut transport = FetchTransport::new(fetch);
     if mode == Mode::Browser {
-        transport = transport.with_refresh_lock(format!("{key}:refresh"));
+        let takeover_ms = lock_takeover_ms(options.timeout_ms);
+        transport = transport.with_refresh_lock(format!("{key}:refresh"), takeover_ms);
     }
     let client = Rc::new(Client::new(options, mode, transport, js_sys::Date::now));
     let store = Rc::new(store);
@@ -491,13 +508,12 @@ fn new_request(input: &JsValue, init: &JsValue) -> Result<web_sys::Request, Erro
     };
     let made = match input.dyn_ref::<web_sys::Request>() {
         Some(request) => web_sys::Request::new_with_request_and_init(request, &init),
-        None => {
-            let url = input
-                .as_string()
-                .or_else(|| js_sys::JsString::from(input.clone()).as_string())
-                .unwrap_or_default();
-            web_sys::Request::new_with_str_and_init(&url, &init)
-        }
+        None => match input.as_string() {
+            Some(url) => web_sys::Request::new_with_str_and_init(&url, &init),
+            // A `URL` object (or anything else `fetch` would stringify).
+            None => js_string(input)
+                .and_then(|url| web_sys::Request::new_with_str_and_init(&String::from(url), &init)),
+        },
     };
     made.map_err(|e| {
         let detail = Reflect::get(&e, &"message".into())
@@ -506,6 +522,16 @@ fn new_request(input: &JsValue, init: &JsValue) -> Result<web_sys::Request, Erro
             .unwrap_or_default();
         Error::invalid_input(format!("fetch: not a valid request ({detail})."))
     })
+}
+
+/// The page's own origin (`location.origin`) where there is one: a page or a worker, not Node.
+/// An opaque origin (`"null"`) trusts nothing; `crate::origin` reads it so.
+fn page_origin() -> Option<String> {
+    let location = Reflect::get(&js_sys::global(), &"location".into()).ok()?;
+    if !location.is_object() {
+        return None;
+    }
+    Reflect::get(&location, &"origin".into()).ok()?.as_string()
 }
 
 /// Sends `request` with `Authorization: Bearer <token>` when there is a token.
@@ -589,6 +615,8 @@ fn share_with_other_tabs(client: &Rc<Client<FetchTransport>>, key: &str) {
 
 /// How long to wait before trying again after a timer-driven refresh failed on the network.
 const RETRY_LATER_MS: u32 = 30_000;
+/// A refresh timer that fires less than this before its planned time counts as on time.
+const EARLY_WAKE_MS: f64 = 1_000.0;
 
 /// Refreshes `leeway_ms` before each expiry. Every sign-in or refresh schedules the next one and
 /// cancels the previous timer (a generation counter), sign-out cancels it. The timers hold the
@@ -609,7 +637,9 @@ fn start_auto_refresh(client: &Rc<Client<FetchTransport>>, leeway_ms: f64) {
         let current = generation.get().wrapping_add(1);
         generation.set(current);
         let Some(session) = session else { return };
-        let mut delay = refresh_delay_ms(js_sys::Date::now(), session.expires_at, leeway_ms);
+        let now = js_sys::Date::now();
+        let due_at = refresh_due_at(now, session.expires_at, leeway_ms, js_sys::Math::random());
+        let mut delay = timer_delay_ms(now, due_at);
         let (weak, generation) = (weak.clone(), Rc::clone(&generation));
         spawn_local(async move {
             loop {
@@ -617,6 +647,13 @@ fn start_auto_refresh(client: &Rc<Client<FetchTransport>>, leeway_ms: f64) {
                 let Some(client) = weak.upgrade().filter(|_| generation.get() == current) else {
                     return;
                 };
+                // A long token's wait is armed in steps (timers take at most ~24.8 days): until
+                // the planned time, arm the rest.
+                let now = js_sys::Date::now();
+                if due_at - now > EARLY_WAKE_MS {
+                    delay = timer_delay_ms(now, due_at);
+                    continue;
+                }
                 match client.refresh().await {
                     // Success schedules the next refresh through TOKEN_REFRESHED; a rejection
                     // ended the session (SESSION_EXPIRED).
@@ -736,12 +773,17 @@ impl FronteggAuth {
     }
 
     /// Signs out at the host and locally; local state is cleared even when the network fails.
+    /// `{ everywhere: true }` first ends every other session of the user (other devices and
+    /// browsers); if that fails, this one still ends and the promise rejects with the reason.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
-    pub fn logout(&self) -> Promise {
+    pub fn logout(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "LogoutOptions")] options: JsValue,
+    ) -> Promise {
         let client = self.client.clone();
         promise(async move {
-            client.logout().await;
-            Ok(())
+            let input = AuthCore::logout_input(&from_js("logout", options)?)?;
+            client.logout_with(input).await
         })
     }
 
@@ -1033,7 +1075,10 @@ impl FronteggAuth {
 
     /// `fetch` with the session's access token: refreshes first when the token is about to
     /// expire, and once more (then retries) if the server answers 401. Signed out, the request
-    /// goes as it is. `init.signal` aborts it as with `fetch`.
+    /// goes as it is. `init.signal` aborts it as with `fetch`. `input` is a URL string (relative
+    /// ones resolve against the page), a `URL` or a `Request`. Only the identity host, the page's
+    /// own origin and `bearerOrigins` get the token: a request to any other origin is refused
+    /// with `invalid_input`, signed in or not, and never sent.
     #[wasm_bindgen(js_name = "fetch", unchecked_return_type = "Promise<Response>")]
     pub fn fetch(
         &self,
@@ -1043,6 +1088,7 @@ impl FronteggAuth {
         let client = self.client.clone();
         run(Box::pin(async move {
             let request = new_request(&input, &init)?;
+            client.check_bearer_target(&request.url(), page_origin().as_deref())?;
             // Cloned before the body is read, so the retry can send it again.
             let retry = request
                 .clone()

@@ -23,6 +23,7 @@ pub mod input;
 pub mod js;
 pub mod json;
 pub mod mfa;
+pub mod origin;
 pub mod passwordless;
 pub mod refresh;
 pub mod self_service;

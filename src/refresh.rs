@@ -46,16 +46,60 @@ impl Backoff {
     }
 }
 
-/// Milliseconds from `now_ms` until a session expiring at `expires_at_ms` should be refreshed
-/// (`leeway_ms` before expiry, never negative). Short-lived tokens are refreshed at half their
-/// remaining life at the latest, so a leeway longer than the token's life can't cause a loop.
-pub fn refresh_delay_ms(now_ms: f64, expires_at_ms: f64, leeway_ms: f64) -> u32 {
+/// The longest delay timers take: `setTimeout` (and Node's timers) fire at once for anything
+/// above 2^31 − 1 ms, about 24.8 days, so a longer wait is armed in steps of at most this.
+pub const MAX_TIMER_MS: u32 = i32::MAX as u32;
+
+/// When (epoch ms) a session expiring at `expires_at_ms` should be refreshed, seen at `now_ms`:
+/// `leeway_ms` before expiry, and for short-lived tokens at half their remaining life at the
+/// latest, so a leeway longer than the token's life can't cause a loop. Never before `now_ms`.
+///
+/// `jitter` in `0.0..1.0` moves it earlier by up to half the leeway (at most a quarter of the
+/// remaining life): tabs and processes holding the same session then don't all wake at the
+/// same instant, and the first one's refresh reaches the others before their own timers fire.
+pub fn refresh_due_at(now_ms: f64, expires_at_ms: f64, leeway_ms: f64, jitter: f64) -> f64 {
     let remaining = expires_at_ms - now_ms;
-    if remaining <= 0.0 {
-        return 0;
+    if remaining.is_nan() || remaining <= 0.0 {
+        return now_ms;
     }
     let at = (remaining - leeway_ms).max(remaining / 2.0).max(0.0);
-    at.min(f64::from(u32::MAX)) as u32
+    let jitter = if jitter.is_finite() {
+        jitter.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let spread = (leeway_ms / 2.0).min(remaining / 4.0).max(0.0);
+    now_ms + (at - jitter * spread).max(0.0)
+}
+
+impl Backoff {
+    /// The longest one refresh can take with requests of `timeout_ms`: every attempt timing
+    /// out, with the longest backoff between them.
+    pub fn longest_refresh_ms(&self, timeout_ms: u32) -> u32 {
+        (1..self.max_attempts).fold(timeout_ms, |total, attempt| {
+            total
+                .saturating_add(self.delay_ms(attempt, 0.0).unwrap_or(0))
+                .saturating_add(timeout_ms)
+        })
+    }
+}
+
+/// How long a tab waits for another tab's refresh lock before taking it over: longer than any
+/// refresh can hold it (taking over while the holder's request is out would send a second
+/// refresh with a token the first one rotates, which the host treats as theft and answers by
+/// revoking the session in every tab), but bounded, so a frozen tab doesn't block the others.
+pub fn lock_takeover_ms(timeout_ms: u32) -> u32 {
+    /// Room for the holder to hand its session over before it releases the lock.
+    const MARGIN_MS: u32 = 2_000;
+    Backoff::default()
+        .longest_refresh_ms(timeout_ms)
+        .saturating_add(MARGIN_MS)
+}
+
+/// Milliseconds from `now_ms` until `due_at_ms`, as one timer can wait: never negative, at most
+/// [`MAX_TIMER_MS`] (a longer wait is re-armed when the timer fires).
+pub fn timer_delay_ms(now_ms: f64, due_at_ms: f64) -> u32 {
+    (due_at_ms - now_ms).clamp(0.0, f64::from(MAX_TIMER_MS)) as u32
 }
 
 /// Events reported to `onAuthStateChange` listeners.
@@ -119,6 +163,14 @@ mod tests {
         assert_eq!(b.delay_ms(0, 0.0), None);
     }
 
+    /// The first timer's delay for a session expiring at `expires_at_ms`.
+    fn refresh_delay_ms(now_ms: f64, expires_at_ms: f64, leeway_ms: f64) -> u32 {
+        timer_delay_ms(
+            now_ms,
+            refresh_due_at(now_ms, expires_at_ms, leeway_ms, 0.0),
+        )
+    }
+
     #[test]
     fn refresh_is_due_leeway_before_expiry() {
         // 300 s token, 30 s leeway: refresh after 270 s.
@@ -129,6 +181,41 @@ mod tests {
         assert_eq!(refresh_delay_ms(301_000.0, 300_000.0, 30_000.0), 0);
         // A leeway longer than the token's life.
         assert_eq!(refresh_delay_ms(0.0, 10_000.0, 30_000.0), 5_000);
+        // A 60-day token: one step of the longest timer, never a delay timers fire at once.
+        let sixty_days = 60.0 * 86_400_000.0;
+        assert_eq!(refresh_delay_ms(0.0, sixty_days, 30_000.0), MAX_TIMER_MS);
+        assert_eq!(refresh_delay_ms(0.0, f64::INFINITY, 0.0), MAX_TIMER_MS);
+        // ... while the due time stays the real one, so the next step waits for the rest.
+        let due = refresh_due_at(0.0, sixty_days, 30_000.0, 0.0);
+        assert_eq!(due, sixty_days - 30_000.0);
+        let woke = f64::from(MAX_TIMER_MS);
+        assert_eq!(timer_delay_ms(woke, due), MAX_TIMER_MS);
+        assert_eq!(timer_delay_ms(2.0 * woke, due), (due - 2.0 * woke) as u32);
+        assert_eq!(timer_delay_ms(due + 5.0, due), 0, "late: now");
+        assert_eq!(refresh_delay_ms(0.0, f64::NAN, 0.0), 0);
+    }
+
+    #[test]
+    fn the_lock_is_taken_over_only_after_the_longest_refresh() {
+        // Three 15 s timeouts with 0.5 s and 1 s of backoff between them.
+        assert_eq!(Backoff::default().longest_refresh_ms(15_000), 46_500);
+        assert_eq!(lock_takeover_ms(15_000), 48_500);
+        assert_eq!(lock_takeover_ms(2_000), 9_500);
+        assert_eq!(lock_takeover_ms(u32::MAX), u32::MAX);
+    }
+
+    #[test]
+    fn jitter_spreads_the_due_time_within_the_leeway() {
+        // 300 s token, 30 s leeway: due between 255 s and 270 s.
+        assert_eq!(refresh_due_at(0.0, 300_000.0, 30_000.0, 0.0), 270_000.0);
+        assert_eq!(refresh_due_at(0.0, 300_000.0, 30_000.0, 1.0), 255_000.0);
+        assert_eq!(
+            refresh_due_at(0.0, 300_000.0, 30_000.0, f64::NAN),
+            270_000.0
+        );
+        // A 10 s token: at most a quarter of its life earlier, never in the past.
+        assert_eq!(refresh_due_at(0.0, 10_000.0, 30_000.0, 1.0), 2_500.0);
+        assert_eq!(refresh_due_at(5.0, 4.0, 30_000.0, 1.0), 5.0);
     }
 
     #[test]

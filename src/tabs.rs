@@ -13,10 +13,6 @@ use web_sys::{AbortSignal, BroadcastChannel, MessageEvent};
 
 use crate::transport::fetch::sleep;
 
-/// How long to wait for another tab's refresh lock before taking it over: a tab that died
-/// mid-refresh releases its Web Lock, but one that hangs must not block the others for ever.
-const LOCK_WAIT_MS: u32 = 10_000;
-
 /// A held Web Lock; dropping it releases the lock.
 pub struct WebLock {
     release: Option<Function>,
@@ -42,9 +38,11 @@ fn lock_manager() -> Option<JsValue> {
         .then_some(locks)
 }
 
-/// Acquires the Web Lock `name`, waiting at most [`LOCK_WAIT_MS`] before stealing it. `None`
-/// where the browser has no Web Locks: the client's own single-flight still holds within a tab.
-pub async fn acquire(name: &str) -> Option<WebLock> {
+/// Acquires the Web Lock `name`, waiting at most `takeover_ms` before stealing it (see
+/// [`crate::refresh::lock_takeover_ms`]: never while the holder's refresh may still be out).
+/// `None` where the browser has no Web Locks: the client's own single-flight still holds
+/// within a tab.
+pub async fn acquire(name: &str, takeover_ms: u32) -> Option<WebLock> {
     let locks = lock_manager()?;
     // First only if free: whether this tab had to wait tells it whether another tab may have
     // just refreshed.
@@ -57,7 +55,7 @@ pub async fn acquire(name: &str) -> Option<WebLock> {
     let _ = Reflect::set(
         &options,
         &"signal".into(),
-        &AbortSignal::timeout_with_u32(LOCK_WAIT_MS),
+        &AbortSignal::timeout_with_u32(takeover_ms),
     );
     let mut lock = match request(&locks, name, &options).await {
         Some(lock) => lock,

@@ -99,7 +99,7 @@ async fn browser_mode_sign_in_refresh_restore_sign_out() {
         Some("demo@example.com")
     );
 
-    ok(a.logout()).await;
+    ok(a.logout(JsValue::UNDEFINED)).await;
     assert!(a.session().unwrap().is_null());
     let after = ok(auth(emulator_url()).restore()).await;
     assert!(after.is_null(), "the cookie is gone after logout");

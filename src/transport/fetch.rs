@@ -10,13 +10,15 @@ use web_sys::{AbortSignal, Headers, RequestCredentials, RequestInit, Response};
 use super::{unreachable_message, Transport};
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::{HttpRequest, HttpResponse, Method};
+use crate::refresh::MAX_TIMER_MS;
 use crate::tabs::{self, WebLock};
 
 /// Sends requests with a JS `fetch` function.
 pub struct FetchTransport {
     fetch: Function,
-    /// The Web Lock that serialises refreshes across tabs (browser mode).
-    refresh_lock: Option<String>,
+    /// The Web Lock that serialises refreshes across tabs (browser mode), and how long to wait
+    /// for it before taking it over.
+    refresh_lock: Option<(String, u32)>,
 }
 
 impl FetchTransport {
@@ -28,9 +30,10 @@ impl FetchTransport {
         }
     }
 
-    /// Serialises refreshes across the origin's tabs with the Web Lock `name`.
-    pub fn with_refresh_lock(mut self, name: String) -> Self {
-        self.refresh_lock = Some(name);
+    /// Serialises refreshes across the origin's tabs with the Web Lock `name`, taken over from a
+    /// holder after `takeover_ms`.
+    pub fn with_refresh_lock(mut self, name: String, takeover_ms: u32) -> Self {
+        self.refresh_lock = Some((name, takeover_ms));
         self
     }
 
@@ -127,7 +130,7 @@ impl Transport for FetchTransport {
 
     async fn refresh_lock(&self) -> Option<WebLock> {
         match &self.refresh_lock {
-            Some(name) => tabs::acquire(name).await,
+            Some((name, takeover_ms)) => tabs::acquire(name, *takeover_ms).await,
             None => None,
         }
     }
@@ -141,6 +144,8 @@ pub async fn text(response: &Response) -> std::result::Result<String, JsValue> {
 
 /// Waits `ms` milliseconds on the runtime's timer.
 pub async fn sleep(ms: u32) {
+    // Timers fire at once for delays above 2^31 − 1 ms; callers re-arm longer waits.
+    let ms = ms.min(MAX_TIMER_MS);
     let promise = Promise::new(&mut |resolve, _| {
         let timer = set_timeout(&resolve, ms);
         // In Node and Deno a pending timer keeps the process alive; a refresh timer must not stop

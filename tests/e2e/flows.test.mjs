@@ -306,6 +306,27 @@ describe("auth.fetch", () => {
     const bad = await page.evaluate(() => window.auth.fetch("http://[bad").then(() => null, (e) => e.code));
     assert.equal(bad, "invalid_input");
   });
+
+  test("the page's own origin gets the token (relative URLs resolve against it); a foreign one is refused", async () => {
+    await ok("login", { email: "demo@example.com", password });
+    const me = await page.evaluate(() => window.auth.fetch("/identity/resources/users/v2/me").then((r) => r.json()));
+    assert.equal(me.email, "demo@example.com");
+    // Another identity host: the page's origin is still trusted, a foreign origin never reached.
+    const seen = await page.evaluate(async () => {
+      const seen = [];
+      const other = await window.sdk.createAuth({
+        baseUrl: "https://app-x.frontegg.example",
+        autoRefresh: false,
+        fetch: async (request) => (seen.push(request.url), new Response("{}")),
+      });
+      await other.fetch("/api/things");
+      await other.fetch(new URL("https://app-x.frontegg.example/x"));
+      const refused = await other.fetch("https://evil.example/steal").then(() => null, (e) => e.code);
+      return { urls: seen, refused };
+    });
+    assert.deepEqual(seen.urls, [`${emu.url}/api/things`, "https://app-x.frontegg.example/x"]);
+    assert.equal(seen.refused, "invalid_input");
+  });
 });
 
 describe("bad input", () => {

@@ -69,9 +69,10 @@ test("two tabs: a sign-in reaches both, one refresh serves both, a sign-out sign
   await context.close();
 });
 
-test("a refresh lock held by a stuck tab is taken over after a bounded wait", async () => {
+test("a refresh lock held by a stuck tab is taken over only after the longest refresh could end", async () => {
   const context = await browser.newContext();
-  const a = await tab(context);
+  // 2 s requests: three timeouts and their backoff end within 7.5 s; the wait is 9.5 s.
+  const a = await tab(context, { timeoutMs: 2000 });
   await a.evaluate((demo) => window.auth.login(demo), demo);
   // Hold the lock and never let go, as a tab frozen mid-refresh would.
   await a.evaluate((name) => new Promise((granted) => navigator.locks.request(name, () => (granted(), new Promise(() => {}))))

@@ -99,10 +99,24 @@ export async function mfaSettings(): Promise<string | undefined> {
 }
 
 export async function bearerFetch(): Promise<number> {
-  const auth = await createAuth({ baseUrl: "http://127.0.0.1:8787" });
+  const auth = await createAuth({ baseUrl: "http://127.0.0.1:8787", bearerOrigins: ["https://api.example.com"] });
   const response: Response = await auth.fetch("https://api.example.com/things", { method: "POST", body: "{}" });
   const again: Response = await auth.fetch(new URL("https://api.example.com/things"));
-  return response.status + again.status;
+  const request: Response = await auth.fetch(new Request("https://api.example.com/things"));
+  // @ts-expect-error bearerOrigins is a list of origins
+  await createAuth({ baseUrl: "http://127.0.0.1:8787", bearerOrigins: "https://api.example.com" });
+  return response.status + again.status + request.status;
+}
+
+export async function signOutEverywhere(): Promise<void> {
+  const auth = await createAuth({ baseUrl: "http://127.0.0.1:8787" });
+  await auth.logout({ everywhere: true });
+  await auth.logout({});
+  await auth.logout();
+  // @ts-expect-error everywhere is a boolean
+  await auth.logout({ everywhere: "yes" });
+  // @ts-expect-error no such option
+  await auth.logout({ everyWhere: true });
 }
 
 export async function passkeys(): Promise<string> {

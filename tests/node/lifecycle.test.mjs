@@ -1,0 +1,90 @@
+// The session lifecycle of the built package in Node (server mode), against a fake identity host
+// given as the `fetch` option, answering as the hosted service does (tokens in the body, the
+// refresh token in `set-cookie`): the faults measured in issue 13.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { setTimeout as wait } from "node:timers/promises";
+import { createAuth } from "../../pkg/node.js";
+
+/** An unsigned JWT with `claims` (the SDK reads claims; the host, not the SDK, checks signatures). */
+function jwt(claims) {
+  const part = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  return `${part({ alg: "RS256", typ: "JWT" })}.${part(claims)}.c2ln`;
+}
+
+/**
+ * A fake identity host: counts requests by path and answers login and refresh with a token that
+ * lives `expiresIn` seconds. `holdRefresh` makes refresh answers wait until `release()`.
+ */
+function fakeHost({ expiresIn, holdRefresh = false }) {
+  const counts = {};
+  let release;
+  const held = new Promise((r) => (release = r));
+  let n = 0;
+  const tokens = () => {
+    n += 1;
+    const claims = { sub: "u1", email: "a@example.com", tenantId: "t1", tenantIds: ["t1"], exp: Math.floor(Date.now() / 1000) + expiresIn };
+    return new Response(JSON.stringify({ accessToken: jwt(claims), expiresIn }), {
+      status: 200,
+      headers: { "content-type": "application/json", "set-cookie": `fe_refresh_x=r${n}; Path=/; HttpOnly` },
+    });
+  };
+  async function fetch(input) {
+    const path = new URL(typeof input === "string" ? input : input.url).pathname;
+    counts[path] = (counts[path] ?? 0) + 1;
+    if (path.endsWith("/auth/v1/user")) return tokens();
+    if (path.endsWith("/token/refresh")) {
+      if (holdRefresh) await held;
+      return tokens();
+    }
+    if (path.endsWith("/auth/v1/logout")) return new Response("{}", { status: 200 });
+    return new Response(JSON.stringify({ errors: ["not here"] }), { status: 404 });
+  }
+  return { fetch, counts, release: () => release() };
+}
+
+const refreshes = (host) =>
+  Object.entries(host.counts).filter(([p]) => p.endsWith("/token/refresh")).reduce((sum, [, c]) => sum + c, 0);
+
+test("a 60-day token is not refreshed again and again (timers take at most 2^31-1 ms)", async () => {
+  const host = fakeHost({ expiresIn: 60 * 86_400 });
+  const warnings = [];
+  const onWarning = (w) => warnings.push(w.name);
+  process.on("warning", onWarning);
+  try {
+    const auth = await createAuth({ baseUrl: "https://id.example.com", fetch: host.fetch });
+    await auth.login({ email: "a@example.com", password: "p" });
+    await wait(1500);
+    assert.equal(refreshes(host), 0, "no refresh is due for 60 days");
+    assert.ok(!warnings.includes("TimeoutOverflowWarning"), `warnings: ${warnings}`);
+    await auth.logout();
+  } finally {
+    process.off("warning", onWarning);
+  }
+});
+
+test("logout while a refresh is out: signed out, and the late answer brings nothing back", async () => {
+  const host = fakeHost({ expiresIn: 3600, holdRefresh: true });
+  const written = [];
+  const storage = {
+    get: () => null,
+    set: (key, value) => void written.push(["set", key, value]),
+    remove: (key) => void written.push(["remove", key]),
+  };
+  const auth = await createAuth({ baseUrl: "https://id.example.com", fetch: host.fetch, storage, autoRefresh: false });
+  const heard = [];
+  auth.onAuthStateChange((event) => heard.push(event));
+  await auth.login({ email: "a@example.com", password: "p" });
+  const refreshing = auth.refresh().then(
+    (s) => ({ ok: true, s }),
+    (e) => ({ ok: false, code: e.code }),
+  );
+  await wait(20);
+  await auth.logout();
+  host.release();
+  const late = await refreshing;
+  assert.deepEqual(late, { ok: false, code: "session_expired" });
+  assert.equal(auth.session, null);
+  assert.deepEqual(heard, ["SIGNED_IN", "SIGNED_OUT"]);
+  assert.equal(written.at(-1)[0], "remove", "the stored snapshot stays removed");
+});
