@@ -10,6 +10,7 @@ use crate::error::{Error, Meaning, Result};
 use crate::flows::LoginResult;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::input::Fields;
+use crate::secret::Secret;
 
 /// Body of `users/v1/signUp`.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -51,8 +52,8 @@ pub enum SignUpResult {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ChangePassword {
-    password: String,
-    new_password: String,
+    password: Secret,
+    new_password: Secret,
 }
 
 #[derive(Serialize)]
@@ -64,8 +65,8 @@ struct Email {
 #[serde(rename_all = "camelCase")]
 struct ResetPassword {
     user_id: String,
-    token: String,
-    password: String,
+    token: Secret,
+    password: Secret,
 }
 
 impl AuthCore {
@@ -106,8 +107,8 @@ impl AuthCore {
     pub fn change_password(&self, args: &Value) -> Result<HttpRequest> {
         let mut f = Fields::new("changePassword", args)?;
         let body = ChangePassword {
-            password: f.req_str("password")?.to_owned(),
-            new_password: f.req_str("newPassword")?.to_owned(),
+            password: Secret::new(f.req_str("password")?),
+            new_password: Secret::new(f.req_str("newPassword")?),
         };
         f.finish()?;
         self.authed_post(&format!("{USERS_V1}/passwords/change"), &body)
@@ -129,8 +130,8 @@ impl AuthCore {
         let mut f = Fields::new("resetPassword", args)?;
         let body = ResetPassword {
             user_id: f.req_str("userId")?.to_owned(),
-            token: f.req_str("token")?.to_owned(),
-            password: f.req_str("password")?.to_owned(),
+            token: Secret::new(f.req_str("token")?),
+            password: Secret::new(f.req_str("password")?),
         };
         f.finish()?;
         Ok(self.login_step(&format!("{USERS_V1}/passwords/reset/verify"), &body))
@@ -202,7 +203,11 @@ mod tests {
             matches!(result, SignUpResult::Login(ref r) if matches!(**r, LoginResult::Authenticated { .. }))
         );
         assert_eq!(
-            c.session().unwrap().refresh_token.as_deref(),
+            c.session()
+                .unwrap()
+                .refresh_token
+                .as_ref()
+                .map(Secret::expose),
             Some("r"),
             "the sign-up answer set the cookie"
         );

@@ -554,7 +554,10 @@ impl<T: Transport> Client<T> {
 
     /// The access token in use, if signed in.
     pub fn access_token(&self) -> Option<String> {
-        self.core.borrow().session().map(|s| s.access_token.clone())
+        self.core
+            .borrow()
+            .session()
+            .map(|s| s.access_token.expose().to_owned())
     }
 
     /// After a 401 to a request sent with `used`: refreshes, unless the session moved on since
@@ -562,7 +565,7 @@ impl<T: Transport> Client<T> {
     /// this, a 401 that arrives after a refresh would start a second one.
     pub async fn refresh_after_401(&self, used: Option<&str>) -> Result<Session> {
         match self.session() {
-            Some(current) if Some(current.access_token.as_str()) != used => Ok(current),
+            Some(current) if Some(current.access_token.expose()) != used => Ok(current),
             _ => self.refresh().await,
         }
     }

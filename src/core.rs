@@ -17,6 +17,7 @@ use crate::http::{HttpRequest, HttpResponse, Method};
 use crate::input::Fields;
 use crate::json;
 use crate::refresh::AuthEvent;
+use crate::secret::Secret;
 use crate::session::{self, CookieUpdate, RefreshCookie, Session, Snapshot};
 
 /// Client state and the rules that change it.
@@ -42,7 +43,7 @@ pub struct AuthCore {
     /// After `switchTenant`: the tenant the next refresh asks for.
     pub(crate) next_tenant: Option<String>,
     /// An API-token session's refresh token: machine sessions refresh with it in the body.
-    pub(crate) api_refresh: Option<String>,
+    pub(crate) api_refresh: Option<Secret>,
     /// Bumped whenever a session starts or ends, so an answer to a request sent for an earlier
     /// session (a refresh still out when the user logged out) can be told apart and dropped.
     generation: u32,
@@ -133,7 +134,7 @@ impl AuthCore {
         Ok(LoginInput(PasswordLogin {
             email,
             username,
-            password,
+            password: Secret::new(password),
             invitation_token,
             recaptcha_token,
         }))
@@ -204,7 +205,7 @@ impl AuthCore {
         let mut f = Fields::new("loginWithApiToken", args)?;
         let body = ApiTokenLogin {
             client_id: f.req_str("clientId")?.to_owned(),
-            secret: f.req_str("secret")?.to_owned(),
+            secret: Secret::new(f.req_str("secret")?),
         };
         f.finish()?;
         Ok(self.request(
@@ -351,9 +352,11 @@ impl AuthCore {
         let session = self.session.as_ref()?;
         let (refresh_cookie, api_refresh_token, device_cookie) = match self.mode {
             Mode::Server => (
-                self.refresh_cookie.as_ref().map(RefreshCookie::header),
+                self.refresh_cookie
+                    .as_ref()
+                    .map(|c| Secret::new(c.header())),
                 self.api_refresh.clone(),
-                self.device_cookie.as_ref().map(RefreshCookie::header),
+                self.device_cookie.as_ref().map(|c| Secret::new(c.header())),
             ),
             Mode::Browser => (None, None, None),
         };
@@ -386,13 +389,13 @@ impl AuthCore {
             Mode::Server => (
                 snapshot
                     .refresh_cookie
-                    .as_deref()
-                    .and_then(RefreshCookie::from_pair),
+                    .as_ref()
+                    .and_then(|pair| RefreshCookie::from_pair(pair.expose())),
                 snapshot.api_refresh_token.clone(),
                 snapshot
                     .device_cookie
-                    .as_deref()
-                    .and_then(RefreshCookie::device_from_pair),
+                    .as_ref()
+                    .and_then(|pair| RefreshCookie::device_from_pair(pair.expose())),
             ),
             Mode::Browser => (None, None, None),
         };
@@ -499,7 +502,7 @@ impl AuthCore {
         let mut req = self.request(method, path, body, Credentials::None);
         req.headers.push((
             "authorization".into(),
-            format!("Bearer {}", session.access_token),
+            format!("Bearer {}", session.access_token.expose()),
         ));
         Ok(req)
     }
@@ -710,7 +713,14 @@ mod tests {
         let input = AuthCore::login_input(&json!({ "email": "a@b.c", "password": "pw" })).unwrap();
         c.handle_login(ok(200, tokens("u1"), &["fe_refresh_x=r1; HttpOnly"]), 0.0)
             .unwrap();
-        assert_eq!(c.session().unwrap().refresh_token.as_deref(), Some("r1"));
+        assert_eq!(
+            c.session()
+                .unwrap()
+                .refresh_token
+                .as_ref()
+                .map(Secret::expose),
+            Some("r1")
+        );
         let req = c.refresh_request().unwrap();
         assert!(!req.with_credentials);
         assert!(req
@@ -869,7 +879,10 @@ mod tests {
         let answer = json!({ "access_token": jwt(json!({ "sub": "c1" })), "refresh_token": "rt1", "expires_in": 300 });
         let session = c.handle_api_token(ok(200, answer, &[]), 0.0).unwrap();
         assert_eq!(session.user.id, "c1");
-        assert_eq!(session.refresh_token.as_deref(), Some("rt1"));
+        assert_eq!(
+            session.refresh_token.as_ref().map(Secret::expose),
+            Some("rt1")
+        );
         let refresh = c.refresh_request().unwrap();
         assert!(refresh.url.ends_with("/auth/v2/api-token/token/refresh"));
         assert_eq!(refresh.body.as_deref(), Some(r#"{"refreshToken":"rt1"}"#));
@@ -1088,7 +1101,7 @@ mod tests {
         let token = &c.session().unwrap().access_token;
         assert!(others
             .headers
-            .contains(&("authorization".into(), format!("Bearer {token}"))));
+            .contains(&("authorization".into(), format!("Bearer {}", token.expose()))));
         assert!(!others.with_credentials, "a bearer call, no cookies");
         assert!(others.headers.iter().all(|(name, _)| name != "cookie"));
         // Then the logout request ends this session through its refresh cookie.

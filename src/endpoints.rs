@@ -1,6 +1,7 @@
 //! The identity API endpoints the SDK calls: paths, request bodies and response types, as in
 //! `spec/identity-api.lap` and the official client.
 
+use crate::secret::Secret;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
@@ -111,14 +112,14 @@ pub const AUTH_V2: &str = "/identity/resources/auth/v2";
 #[serde(rename_all = "camelCase")]
 pub struct ApiTokenLogin {
     pub client_id: String,
-    pub secret: String,
+    pub secret: Secret,
 }
 
 /// Body of `auth/v2/api-token/token/refresh`.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiTokenRefresh {
-    pub refresh_token: String,
+    pub refresh_token: Secret,
 }
 
 /// Body of [`LOGIN`].
@@ -129,7 +130,7 @@ pub struct PasswordLogin {
     pub email: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
-    pub password: String,
+    pub password: Secret,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invitation_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -176,9 +177,9 @@ pub struct AuthResponse {
     pub mfa_strategies: Option<Value>,
     // The API-token routes answer in snake_case (`access_token`, ...), the user routes in camelCase.
     #[serde(alias = "access_token")]
-    pub access_token: Option<String>,
+    pub access_token: Option<Secret>,
     #[serde(alias = "refresh_token")]
-    pub refresh_token: Option<String>,
+    pub refresh_token: Option<Secret>,
     #[serde(alias = "expires_in")]
     pub expires_in: Option<f64>,
     pub reset_password_token: Option<String>,
@@ -504,7 +505,8 @@ mod tests {
                 required: &["sub"],
                 read: |t| {
                     let claims: Value = serde_json::from_str(t).unwrap();
-                    crate::session::session_from_token(jwt(claims), Some(60.0), None, 0.0).map(drop)
+                    crate::session::session_from_token(jwt(claims).into(), Some(60.0), None, 0.0)
+                        .map(drop)
                 },
             },
             Case {

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use crate::endpoints::{AuthResponse, MfaDevices};
 use crate::error::{Error, ErrorCode, Result};
+use crate::secret::Secret;
 use crate::session::Session;
 
 /// The result of every login-like call, tagged by `status` for JS.
@@ -59,11 +60,11 @@ pub enum Step {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Grant {
     /// The access token.
-    pub access_token: String,
+    pub access_token: Secret,
     /// Seconds until it expires, as the server said.
     pub expires_in: Option<f64>,
     /// The refresh token from the body, if the server put it there.
-    pub refresh_token: Option<String>,
+    pub refresh_token: Option<Secret>,
     /// A recovery code to show once.
     pub recovery_code: Option<String>,
 }
@@ -141,8 +142,8 @@ mod tests {
             .unwrap()
         {
             Step::Tokens(g) => {
-                assert_eq!(g.access_token, "a");
-                assert_eq!(g.refresh_token.as_deref(), Some("r"));
+                assert_eq!(g.access_token.expose(), "a");
+                assert_eq!(g.refresh_token.as_ref().map(Secret::expose), Some("r"));
                 assert_eq!(g.expires_in, Some(300.0));
             }
             other => panic!("{other:?}"),

@@ -1100,11 +1100,13 @@ impl FronteggAuth {
                 return Ok(response.into());
             }
             match client.refresh_after_401(used.as_deref()).await {
-                Ok(session) => Ok(
-                    send_with_token(&client, &retry, Some(&session.access_token))
-                        .await?
-                        .into(),
-                ),
+                Ok(session) => {
+                    Ok(
+                        send_with_token(&client, &retry, Some(session.access_token.expose()))
+                            .await?
+                            .into(),
+                    )
+                }
                 // The session is over: the 401 is the answer.
                 Err(e) if e.code == ErrorCode::SessionExpired => Ok(response.into()),
                 Err(e) => Err(e),

@@ -26,6 +26,7 @@ pub mod mfa;
 pub mod origin;
 pub mod passwordless;
 pub mod refresh;
+pub mod secret;
 pub mod self_service;
 pub mod session;
 #[cfg(target_arch = "wasm32")]

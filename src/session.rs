@@ -8,20 +8,21 @@ use serde::{Deserialize, Serialize};
 
 use crate::base64url;
 use crate::error::{Error, ErrorCode, Result};
+use crate::secret::Secret;
 
 /// A signed-in session, as handed to the app.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Session {
     /// The bearer token for API calls.
-    pub access_token: String,
+    pub access_token: Secret,
     /// When the access token expires, epoch milliseconds (by this machine's clock).
     pub expires_at: f64,
     /// Who is signed in.
     pub user: User,
     /// Server mode only: the refresh token the SDK keeps. Never set in browser mode.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
+    pub refresh_token: Option<Secret>,
     /// The host's session id (the token's `sid`), to tell this session apart in `listSessions`.
     #[serde(skip)]
     pub sid: Option<String>,
@@ -84,14 +85,14 @@ fn decode_payload<T: for<'de> Deserialize<'de>>(token: &str) -> Result<T> {
 /// response) is preferred over the `exp` claim so a skewed local clock can't make a fresh token
 /// look expired.
 pub fn session_from_token(
-    access_token: String,
+    access_token: Secret,
     expires_in: Option<f64>,
-    refresh_token: Option<String>,
+    refresh_token: Option<Secret>,
     now_ms: f64,
 ) -> Result<Session> {
     let expires_at = match expires_in {
         Some(s) if s.is_finite() && s > 0.0 => now_ms + s * 1000.0,
-        _ => match decode_payload::<Expiry>(&access_token)?.exp {
+        _ => match decode_payload::<Expiry>(access_token.expose())?.exp {
             Some(exp) if exp.is_finite() => exp * 1000.0,
             _ => {
                 return Err(Error::new(
@@ -106,12 +107,12 @@ pub fn session_from_token(
 
 /// Builds a session whose expiry is already known (a stored or shared snapshot).
 pub fn session_expiring_at(
-    access_token: String,
+    access_token: Secret,
     expires_at: f64,
-    refresh_token: Option<String>,
+    refresh_token: Option<Secret>,
 ) -> Result<Session> {
-    let user: User = decode_payload(&access_token)?;
-    let SessionId { sid } = decode_payload(&access_token)?;
+    let user: User = decode_payload(access_token.expose())?;
+    let SessionId { sid } = decode_payload(access_token.expose())?;
     Ok(Session {
         access_token,
         expires_at,
@@ -130,18 +131,18 @@ pub struct Snapshot {
     /// Format version, so a future change can tell old snapshots apart.
     pub version: u8,
     /// The access token.
-    pub access_token: String,
+    pub access_token: Secret,
     /// Epoch milliseconds.
     pub expires_at: f64,
     /// `name=value` of the refresh cookie; server mode only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_cookie: Option<String>,
+    pub refresh_cookie: Option<Secret>,
     /// The refresh token of an API-token (machine) session; server mode only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_refresh_token: Option<String>,
+    pub api_refresh_token: Option<Secret>,
     /// `name=value` of the remember-device cookie; server mode only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device_cookie: Option<String>,
+    pub device_cookie: Option<Secret>,
 }
 
 impl Snapshot {
@@ -155,8 +156,8 @@ impl Snapshot {
 pub struct RefreshCookie {
     /// Cookie name, e.g. `fe_refresh_b9a1f0b6...`.
     pub name: String,
-    /// The opaque refresh token.
-    pub value: String,
+    /// The opaque token.
+    pub value: Secret,
 }
 
 impl RefreshCookie {
@@ -185,13 +186,13 @@ impl RefreshCookie {
         let (name, value) = pair.split_once('=')?;
         (name.starts_with(prefix) && !value.is_empty()).then(|| Self {
             name: name.to_owned(),
-            value: value.to_owned(),
+            value: Secret::new(value),
         })
     }
 
     /// The `Cookie` header value that sends it back.
     pub fn header(&self) -> String {
-        format!("{}={}", self.name, self.value)
+        format!("{}={}", self.name, self.value.expose())
     }
 }
 
@@ -239,7 +240,7 @@ fn parse_cookie(header: &str, prefix: &str) -> Option<CookieUpdate> {
     } else {
         Some(CookieUpdate::Set(RefreshCookie {
             name: name.to_owned(),
-            value: value.to_owned(),
+            value: Secret::new(value),
         }))
     }
 }
@@ -264,11 +265,11 @@ pub(crate) mod tests {
             "sub": "u1", "email": "a@b.c", "name": "A", "tenantId": "t1", "tenantIds": ["t1", "t2"],
             "roles": ["Admin"], "permissions": ["p"], "exp": 2000, "sid": "s"
         }));
-        let s = session_from_token(token.clone(), Some(300.0), None, 1_000.0).unwrap();
+        let s = session_from_token(token.clone().into(), Some(300.0), None, 1_000.0).unwrap();
         assert_eq!(s.expires_at, 301_000.0);
         assert_eq!(s.user.id, "u1");
         assert_eq!(s.user.tenant_ids, ["t1", "t2"]);
-        let s = session_from_token(token, None, None, 1_000.0).unwrap();
+        let s = session_from_token(token.into(), None, None, 1_000.0).unwrap();
         assert_eq!(s.expires_at, 2_000_000.0);
         let json = serde_json::to_value(&s).unwrap();
         assert_eq!(json["user"]["id"], "u1");
@@ -289,8 +290,8 @@ pub(crate) mod tests {
             assert_eq!(err.code, ErrorCode::Server, "{token}");
         }
         // Valid claims but neither expiresIn nor exp.
-        let err =
-            session_from_token(jwt(serde_json::json!({"sub": "u"})), None, None, 0.0).unwrap_err();
+        let err = session_from_token(jwt(serde_json::json!({"sub": "u"})).into(), None, None, 0.0)
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::Server);
     }
 
