@@ -498,8 +498,7 @@ $("signout-button").addEventListener("click", () =>
 
 $("signout-all-button").addEventListener("click", () =>
   busy($("signout-all-button"), $("account-error"), async () => {
-    await auth.revokeAllSessions();
-    await auth.logout();
+    await auth.logout({ everywhere: true });
   }),
 );
 
