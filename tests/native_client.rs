@@ -2,30 +2,14 @@
 
 mod common;
 
-use common::Emulator;
+use common::{client, client_with, demo, now_ms};
 use frontegg_auth_wasm::transport::native::NativeTransport;
-use frontegg_auth_wasm::{Client, ErrorCode, LoginResult, Mode, Options};
-use serde_json::{json, Value};
+use frontegg_auth_wasm::{Client, ErrorCode, LoginResult};
+use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 const DEMO: (&str, &str) = ("demo@example.com", "Demo-pass-123!");
-
-fn now_ms() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64() * 1000.0)
-        .unwrap_or_default()
-}
-
-fn client_with(options: Value) -> Client<NativeTransport> {
-    let options = Options::from_json(&options).expect("valid options");
-    Client::new(options, Mode::Server, NativeTransport::default(), now_ms)
-}
-
-fn client(url: &str) -> Client<NativeTransport> {
-    client_with(json!({ "baseUrl": url }))
-}
 
 async fn signed_in(url: &str) -> Client<NativeTransport> {
     let c = client(url);
@@ -42,8 +26,8 @@ async fn signed_in(url: &str) -> Client<NativeTransport> {
 
 #[tokio::test]
 async fn password_login_profile_refresh_logout() {
-    let emu = Emulator::start();
-    let c = client(&emu.url);
+    let emu = demo().await;
+    let c = client(&emu.base);
     assert!(c.session().is_none());
     let LoginResult::Authenticated { session, .. } = c
         .login(&json!({ "email": DEMO.0, "password": DEMO.1 }))
@@ -67,8 +51,8 @@ async fn password_login_profile_refresh_logout() {
     let refreshed = c.refresh().await.unwrap();
     assert_eq!(refreshed.user.id, session.user.id);
     assert_ne!(
-        refreshed.refresh_token.as_deref(),
-        Some(first_refresh_token.as_str()),
+        refreshed.refresh_token.as_ref(),
+        Some(&first_refresh_token),
         "rotated"
     );
     assert_eq!(c.get_profile().await.unwrap().email, DEMO.0);
@@ -88,8 +72,8 @@ async fn password_login_profile_refresh_logout() {
 
 #[tokio::test]
 async fn concurrent_refreshes_share_one_request() {
-    let emu = Emulator::start();
-    let c = signed_in(&emu.url).await;
+    let emu = demo().await;
+    let c = signed_in(&emu.base).await;
     // Without single-flight, the second request would replay a rotated token and the
     // emulator's reuse detection would revoke the whole session.
     let results = futures_util::future::join_all((0..10).map(|_| c.refresh())).await;
@@ -107,20 +91,20 @@ async fn concurrent_refreshes_share_one_request() {
 
 #[tokio::test]
 async fn restore_returns_the_held_session() {
-    let emu = Emulator::start();
-    let c = signed_in(&emu.url).await;
+    let emu = demo().await;
+    let c = signed_in(&emu.base).await;
     let held = c.session().unwrap();
     assert_eq!(c.restore().await.unwrap(), Some(held));
     assert!(
-        client(&emu.url).restore().await.unwrap().is_none(),
+        client(&emu.base).restore().await.unwrap().is_none(),
         "a new client has nothing to restore"
     );
 }
 
 #[tokio::test]
 async fn wrong_password_and_unknown_user_read_the_same() {
-    let emu = Emulator::start();
-    let c = client(&emu.url);
+    let emu = demo().await;
+    let c = client(&emu.base);
     let wrong = c
         .login(&json!({ "email": DEMO.0, "password": "nope" }))
         .await
@@ -155,8 +139,8 @@ async fn empty_fields_fail_before_any_request() {
 
 #[tokio::test]
 async fn mfa_user_gets_an_mfa_challenge() {
-    let emu = Emulator::start();
-    let c = client(&emu.url);
+    let emu = demo().await;
+    let c = client(&emu.base);
     let result = c
         .login(&json!({ "email": "mfa@example.com", "password": DEMO.1 }))
         .await
@@ -256,8 +240,8 @@ async fn listeners_hear_every_change_and_may_call_back_in() {
     use std::cell::RefCell;
     use std::rc::Rc;
 
-    let emu = Emulator::start();
-    let c = Rc::new(client(&emu.url));
+    let emu = demo().await;
+    let c = Rc::new(client(&emu.base));
     let heard: Rc<RefCell<Vec<(AuthEvent, bool)>>> = Rc::default();
     let (log, me) = (Rc::clone(&heard), Rc::downgrade(&c));
     let id = c.on_auth_state_change(Rc::new(move |event, session| {
@@ -294,8 +278,8 @@ async fn listeners_hear_every_change_and_may_call_back_in() {
 /// host keeps the session's tenant; only the refresh right after `switchTenant` names one.
 #[tokio::test]
 async fn refreshes_keep_the_tenant_and_switching_moves_it() {
-    let emu = Emulator::start();
-    let c = signed_in(&emu.url).await;
+    let emu = demo().await;
+    let c = signed_in(&emu.base).await;
     let first = c.session().unwrap().user.tenant_id;
     let other = c
         .session()

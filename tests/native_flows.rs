@@ -4,36 +4,20 @@
 
 mod common;
 
-use base64::Engine as _;
-use common::{dev, Emulator};
+use common::{client, demo, secret_from_qr, totp_at, Emulator};
 use frontegg_auth_wasm::account::SignUpResult;
 use frontegg_auth_wasm::error::Meaning;
 use frontegg_auth_wasm::flows::MfaChallenge;
 use frontegg_auth_wasm::transport::native::NativeTransport;
-use frontegg_auth_wasm::{Client, ErrorCode, LoginResult, Mode, Options};
+use frontegg_auth_wasm::{Client, ErrorCode, LoginResult};
 use serde_json::{json, Value};
-use totp_rs::{Builder, Secret};
 
 const PASSWORD: &str = "Demo-pass-123!";
 const MFA_SECRET: &str = "JBSWY3DPEHPK3PXP";
 
-fn now_ms() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64() * 1000.0)
-        .unwrap_or_default()
-}
-
-fn client(url: &str) -> Client<NativeTransport> {
-    let options = Options::from_json(&json!({ "baseUrl": url })).expect("options");
-    Client::new(options, Mode::Server, NativeTransport::default(), now_ms)
-}
-
-async fn totp(url: &str, secret: &str) -> String {
-    let secret = Secret::try_from_base32(secret).expect("base32 secret");
-    // SHA-1, 6 digits, 30 s: RFC 6238's defaults, as authenticator apps use them.
-    let totp = Builder::new().with_secret(secret).build_noncompliant();
-    totp.generate(dev::now(url).await).to_string()
+/// The code an authenticator app shows for `secret`, at the emulator's clock.
+async fn totp(emu: &Emulator, secret: &str) -> String {
+    totp_at(secret, emu.now().await)
 }
 
 fn authenticated(result: LoginResult) -> frontegg_auth_wasm::Session {
@@ -56,30 +40,10 @@ async fn login(c: &Client<NativeTransport>, email: &str) -> LoginResult {
         .expect("login")
 }
 
-/// The secret inside a `data:image/png;base64,...` QR code of an `otpauth://totp/` URI, as an
-/// authenticator app would scan it.
-fn scan(qr_code: &str) -> String {
-    let png = qr_code
-        .strip_prefix("data:image/png;base64,")
-        .expect("a PNG data URL");
-    let png = base64::engine::general_purpose::STANDARD
-        .decode(png)
-        .expect("base64");
-    let mut image =
-        rqrr::PreparedImage::prepare(image::load_from_memory(&png).expect("png").to_luma8());
-    let (_, uri) = image.detect_grids()[0].decode().expect("a QR code");
-    let query = uri.split_once('?').expect("otpauth query").1;
-    query
-        .split('&')
-        .find_map(|p| p.strip_prefix("secret="))
-        .expect("secret")
-        .to_owned()
-}
-
 #[tokio::test]
 async fn mfa_with_an_authenticator_app() {
-    let emu = Emulator::start();
-    let c = client(&emu.url);
+    let emu = demo().await;
+    let c = client(&emu.base);
     let challenge = mfa(login(&c, "mfa@example.com").await);
     assert!(challenge.strategies.iter().any(|s| s == "AuthenticatorApp"));
 
@@ -94,7 +58,7 @@ async fn mfa_with_an_authenticator_app() {
     assert!(c.session().is_none());
 
     // The MFA token is remembered from the login: the app need not pass it.
-    let code = totp(&emu.url, MFA_SECRET).await;
+    let code = totp(&emu, MFA_SECRET).await;
     let session = authenticated(
         c.step(
             |core| core.mfa_verify_totp(&json!({ "code": code })),
@@ -119,15 +83,15 @@ async fn mfa_with_an_authenticator_app() {
 
 #[tokio::test]
 async fn mfa_with_an_email_code_and_with_an_sms_code() {
-    let emu = Emulator::start();
-    let c = client(&emu.url);
+    let emu = demo().await;
+    let c = client(&emu.base);
     mfa(login(&c, "mfa@example.com").await);
     let sent: frontegg_auth_wasm::endpoints::CodeSent = c
         .call(|core| core.mfa_send_email_code(&json!({})), Meaning::MFA)
         .await
         .unwrap();
     let otc_token = sent.otc_token.expect("otcToken");
-    let code = dev::last_message(&emu.url, "mfa@example.com").await["code"]
+    let code = emu.last_message("mfa@example.com").await["code"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -138,12 +102,11 @@ async fn mfa_with_an_email_code_and_with_an_sms_code() {
             .unwrap(),
     );
 
-    dev::create_user(
-        &emu.url,
+    emu.create_user(
         json!({ "email": "sms@example.com", "phoneNumber": "+15550100", "phoneNumberType": "mfa" }),
     )
     .await;
-    let c = client(&emu.url);
+    let c = client(&emu.base);
     let challenge = mfa(login(&c, "sms@example.com").await);
     let phone = challenge
         .devices
@@ -159,7 +122,7 @@ async fn mfa_with_an_email_code_and_with_an_sms_code() {
         )
         .await
         .unwrap();
-    let code = dev::last_message(&emu.url, "+15550100").await["code"]
+    let code = emu.last_message("+15550100").await["code"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -181,9 +144,9 @@ async fn mfa_with_an_email_code_and_with_an_sms_code() {
 
 #[tokio::test]
 async fn forced_enrollment_then_recovery() {
-    let emu = Emulator::start();
-    dev::config(&emu.url, json!({ "mfa": { "enforce": "Force" } })).await;
-    let c = client(&emu.url);
+    let emu = demo().await;
+    emu.config(json!({ "mfa": { "enforce": "Force" } })).await;
+    let c = client(&emu.base);
     let result = login(&c, "demo@example.com").await;
     assert!(
         matches!(result, LoginResult::MfaEnrollmentRequired { .. }),
@@ -194,8 +157,8 @@ async fn forced_enrollment_then_recovery() {
         .call(|core| core.mfa_enroll_totp(&json!({})), Meaning::MFA)
         .await
         .unwrap();
-    let secret = scan(&enrollment.qr_code);
-    let code = totp(&emu.url, &secret).await;
+    let secret = secret_from_qr(&enrollment.qr_code);
+    let code = totp(&emu, &secret).await;
     let LoginResult::Authenticated { recovery_code, .. } = c
         .step(
             |core| core.mfa_confirm_totp(&json!({ "code": code })),
@@ -209,15 +172,16 @@ async fn forced_enrollment_then_recovery() {
     let recovery_code = recovery_code.expect("a recovery code, shown once");
 
     // Next sign-in asks for the new factor; the recovery code turns MFA off instead.
-    let c = client(&emu.url);
+    let c = client(&emu.base);
     mfa(login(&c, "demo@example.com").await);
     let recover = json!({ "email": "demo@example.com", "recoveryCode": recovery_code });
     c.call_empty(|core| core.mfa_recover(&recover), Meaning::MFA)
         .await
         .unwrap();
-    dev::config(&emu.url, json!({ "mfa": { "enforce": "DontForce" } })).await;
-    authenticated(login(&client(&emu.url), "demo@example.com").await);
-    let reused = client(&emu.url)
+    emu.config(json!({ "mfa": { "enforce": "DontForce" } }))
+        .await;
+    authenticated(login(&client(&emu.base), "demo@example.com").await);
+    let reused = client(&emu.base)
         .call_empty(|core| core.mfa_recover(&recover), Meaning::MFA)
         .await
         .unwrap_err();
@@ -230,9 +194,9 @@ async fn forced_enrollment_then_recovery() {
 
 #[tokio::test]
 async fn forced_sms_enrollment() {
-    let emu = Emulator::start();
-    dev::config(&emu.url, json!({ "mfa": { "enforce": "Force" } })).await;
-    let c = client(&emu.url);
+    let emu = demo().await;
+    emu.config(json!({ "mfa": { "enforce": "Force" } })).await;
+    let c = client(&emu.base);
     mfa(login(&c, "demo@example.com").await);
     let sent: frontegg_auth_wasm::endpoints::CodeSent = c
         .call(
@@ -241,7 +205,7 @@ async fn forced_sms_enrollment() {
         )
         .await
         .unwrap();
-    let code = dev::last_message(&emu.url, "+15550123").await["code"]
+    let code = emu.last_message("+15550123").await["code"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -258,8 +222,8 @@ async fn forced_sms_enrollment() {
 
 #[tokio::test]
 async fn passwordless_code_magic_link_and_sms() {
-    let emu = Emulator::start();
-    let c = client(&emu.url);
+    let emu = demo().await;
+    let c = client(&emu.base);
     let sent = c
         .passwordless_start(&json!({ "type": "OTC", "email": "demo@example.com" }))
         .await
@@ -269,7 +233,7 @@ async fn passwordless_code_magic_link_and_sms() {
         (None, None),
         "the code alone names the login"
     );
-    let code = dev::last_message(&emu.url, "demo@example.com").await["code"]
+    let code = emu.last_message("demo@example.com").await["code"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -290,11 +254,11 @@ async fn passwordless_code_magic_link_and_sms() {
         .unwrap(),
     );
 
-    let c = client(&emu.url);
+    let c = client(&emu.base);
     c.passwordless_start(&json!({ "type": "MagicLink", "email": "demo@example.com" }))
         .await
         .unwrap();
-    let message = dev::last_message(&emu.url, "demo@example.com").await;
+    let message = emu.last_message("demo@example.com").await;
     assert_eq!(message["kind"], "magic_link");
     let args = json!({ "type": "MagicLink", "token": message["token"] });
     authenticated(
@@ -314,16 +278,13 @@ async fn passwordless_code_magic_link_and_sms() {
         .unwrap_err();
     assert_eq!(reused.code, ErrorCode::InvalidCode, "a link works once");
 
-    dev::create_user(
-        &emu.url,
-        json!({ "email": "phone@example.com", "phoneNumber": "+15550199" }),
-    )
-    .await;
-    let c = client(&emu.url);
+    emu.create_user(json!({ "email": "phone@example.com", "phoneNumber": "+15550199" }))
+        .await;
+    let c = client(&emu.base);
     c.passwordless_start(&json!({ "type": "SmsCode", "email": "phone@example.com" }))
         .await
         .unwrap();
-    let code = dev::last_message(&emu.url, "+15550199").await["code"]
+    let code = emu.last_message("+15550199").await["code"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -343,11 +304,11 @@ async fn passwordless_code_magic_link_and_sms() {
     );
 
     // MFA still applies after a passwordless first factor.
-    let c = client(&emu.url);
+    let c = client(&emu.base);
     c.passwordless_start(&json!({ "type": "OTC", "email": "mfa@example.com" }))
         .await
         .unwrap();
-    let code = dev::last_message(&emu.url, "mfa@example.com").await["code"]
+    let code = emu.last_message("mfa@example.com").await["code"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -363,8 +324,8 @@ async fn passwordless_code_magic_link_and_sms() {
 
 #[tokio::test]
 async fn signup_forgot_reset_and_change_password() {
-    let emu = Emulator::start();
-    let c = client(&emu.url);
+    let emu = demo().await;
+    let c = client(&emu.base);
     let signed_up = c.signup(&json!({ "email": "new@example.com", "password": "First-pass-1!", "companyName": "New Co" })).await.unwrap();
     assert!(
         matches!(signed_up, SignUpResult::Login(ref r) if matches!(**r, LoginResult::Authenticated { .. }))
@@ -377,7 +338,7 @@ async fn signup_forgot_reset_and_change_password() {
         .await
         .unwrap_err();
     assert_eq!(taken.code, ErrorCode::Conflict);
-    let pending = client(&emu.url)
+    let pending = client(&emu.base)
         .signup(&json!({ "email": "later@example.com", "companyName": "Later" }))
         .await
         .unwrap();
@@ -388,7 +349,7 @@ async fn signup_forgot_reset_and_change_password() {
         .await
         .unwrap();
     let login_with = |password: &'static str| {
-        let url = emu.url.clone();
+        let url = emu.base.clone();
         async move {
             client(&url)
                 .login(&json!({ "email": "new@example.com", "password": password }))
@@ -402,11 +363,11 @@ async fn signup_forgot_reset_and_change_password() {
     authenticated(login_with("Second-pass-2!").await.unwrap());
 
     let forgot = json!({ "email": "new@example.com" });
-    client(&emu.url)
+    client(&emu.base)
         .call_empty(|core| core.forgot_password(&forgot), Meaning::PUBLIC)
         .await
         .unwrap();
-    let message = dev::last_message(&emu.url, "new@example.com").await;
+    let message = emu.last_message("new@example.com").await;
     assert_eq!(message["kind"], "password_reset");
     let link: Value = message["link"].clone();
     let query = link
@@ -424,12 +385,12 @@ async fn signup_forgot_reset_and_change_password() {
     };
     let reset =
         json!({ "userId": param("userId"), "token": param("token"), "password": "Third-pass-3!" });
-    client(&emu.url)
+    client(&emu.base)
         .call_empty(|core| core.reset_password(&reset), Meaning::PUBLIC)
         .await
         .unwrap();
     authenticated(login_with("Third-pass-3!").await.unwrap());
-    let reused = client(&emu.url)
+    let reused = client(&emu.base)
         .call_empty(|core| core.reset_password(&reset), Meaning::PUBLIC)
         .await
         .unwrap_err();
@@ -445,11 +406,11 @@ async fn signup_forgot_reset_and_change_password() {
 /// skips MFA. The policy comes with the challenge, and a "no" keeps the flag off the wire.
 #[tokio::test]
 async fn a_remembered_device_skips_mfa_in_server_mode() {
-    let emu = Emulator::start();
-    let c = client(&emu.url);
+    let emu = demo().await;
+    let c = client(&emu.base);
     let challenge = mfa(login(&c, "mfa@example.com").await);
     assert_eq!(challenge.remember_device_allowed, Some(true));
-    let code = totp(&emu.url, MFA_SECRET).await;
+    let code = totp(&emu, MFA_SECRET).await;
     let args = json!({ "code": code, "rememberDevice": true });
     authenticated(
         c.step(|core| core.mfa_verify_totp(&args), Meaning::MFA)
@@ -466,20 +427,21 @@ async fn a_remembered_device_skips_mfa_in_server_mode() {
     authenticated(login(&c, "mfa@example.com").await);
 
     // A fresh process restored from the stored snapshot remembers the device too.
-    let restored = client(&emu.url);
+    let restored = client(&emu.base);
     assert!(restored.adopt_snapshot(&snapshot));
     restored.logout().await;
     authenticated(login(&restored, "mfa@example.com").await);
     // A client that never verified has no such cookie.
-    mfa(login(&client(&emu.url), "mfa@example.com").await);
+    mfa(login(&client(&emu.base), "mfa@example.com").await);
 
-    dev::config(&emu.url, json!({ "mfa": { "allowRememberDevice": false } })).await;
-    let c = client(&emu.url);
+    emu.config(json!({ "mfa": { "allowRememberDevice": false } }))
+        .await;
+    let c = client(&emu.base);
     let challenge = mfa(login(&c, "mfa@example.com").await);
     assert_eq!(challenge.remember_device_allowed, Some(false));
     // A TOTP code is good once: the next one comes in the next window.
-    dev::advance(&emu.url, 30).await;
-    let code = totp(&emu.url, MFA_SECRET).await;
+    emu.advance(30).await;
+    let code = totp(&emu, MFA_SECRET).await;
     let args = json!({ "code": code, "rememberDevice": true });
     authenticated(
         c.step(|core| core.mfa_verify_totp(&args), Meaning::MFA)
@@ -493,15 +455,15 @@ async fn a_remembered_device_skips_mfa_in_server_mode() {
 /// `preEnrollMFASMS` and `enrollMFASMS` do; the next sign-in asks for it.
 #[tokio::test]
 async fn sms_enrollment_from_settings() {
-    let emu = Emulator::start();
-    let c = client(&emu.url);
+    let emu = demo().await;
+    let c = client(&emu.base);
     authenticated(login(&c, "demo@example.com").await);
     let sent = c
         .mfa_settings_enroll_sms(&json!({ "phoneNumber": "+15550177" }))
         .await
         .unwrap();
     assert!(sent.otc_token.is_some());
-    let code = dev::last_message(&emu.url, "+15550177").await["code"]
+    let code = emu.last_message("+15550177").await["code"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -521,6 +483,6 @@ async fn sms_enrollment_from_settings() {
         .await
         .unwrap();
     assert_eq!(devices.phones.len(), 1);
-    let challenge = mfa(login(&client(&emu.url), "demo@example.com").await);
+    let challenge = mfa(login(&client(&emu.base), "demo@example.com").await);
     assert_eq!(challenge.devices.phones.len(), 1);
 }

@@ -54,47 +54,12 @@ async fn get_bearer(emu: &Emulator, path: &str, token: &str) -> Value {
     response.json().await.unwrap()
 }
 
-async fn put_config(emu: &Emulator, body: &Value) {
-    let response = emu
-        .http
-        .put(emu.url("/emulator/v1/config"))
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-}
-
-async fn advance_clock(emu: &Emulator, seconds: i64) {
-    let response = emu
-        .post_json("/emulator/v1/clock", &json!({ "advanceSeconds": seconds }))
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-}
-
-async fn outbox(emu: &Emulator, to: &str) -> Vec<Value> {
-    emu.http
-        .get(emu.url("/emulator/v1/outbox"))
-        .query(&[("to", to)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 /// Creates a user through the developer endpoint; returns its id.
 async fn create_user(emu: &Emulator, email: &str, password: &str) -> String {
-    let response = emu
-        .post_json(
-            "/emulator/v1/users",
-            &json!({ "email": email, "password": password }),
-        )
+    let user = emu
+        .create_user(json!({ "email": email, "password": password }))
         .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let body: Value = response.json().await.unwrap();
-    body["id"].as_str().unwrap().to_owned()
+    user["id"].as_str().unwrap().to_owned()
 }
 
 async fn login_status(emu: &Emulator, email: &str, password: &str) -> Response {
@@ -102,19 +67,9 @@ async fn login_status(emu: &Emulator, email: &str, password: &str) -> Response {
         .await
 }
 
-/// The newest outbox message of a kind to an address.
-async fn last_message(emu: &Emulator, to: &str, kind: &str) -> Value {
-    outbox(emu, to)
-        .await
-        .into_iter()
-        .rev()
-        .find(|m| m["kind"] == kind)
-        .unwrap_or_else(|| panic!("no {kind} message to {to}"))
-}
-
 #[tokio::test]
 async fn sign_up_with_a_password_signs_in_at_once_in_a_new_tenant() {
-    let emu = Emulator::start_none().await;
+    let emu = start_none().await;
     let response = emu
         .post_json(
             SIGN_UP,
@@ -167,7 +122,7 @@ async fn sign_up_with_a_password_signs_in_at_once_in_a_new_tenant() {
 
 #[tokio::test]
 async fn sign_up_rejects_bad_bodies_with_400() {
-    let emu = Emulator::start_none().await;
+    let emu = start_none().await;
     let cases = [
         (
             json!({ "email": "a@x.io", "password": "long-enough" }),
@@ -219,15 +174,12 @@ async fn sign_up_rejects_bad_bodies_with_400() {
         StatusCode::BAD_REQUEST,
     )
     .await;
-    assert!(
-        outbox(&emu, "a@x.io").await.is_empty(),
-        "nothing was created"
-    );
+    assert!(emu.outbox("a@x.io").await.is_empty(), "nothing was created");
 }
 
 #[tokio::test]
 async fn sign_up_without_a_password_is_activated_by_the_emailed_link() {
-    let emu = Emulator::start_none().await;
+    let emu = start_none().await;
     let response = emu
         .post_json(
             SIGN_UP,
@@ -240,7 +192,7 @@ async fn sign_up_without_a_password_is_activated_by_the_emailed_link() {
     assert_eq!(body["shouldActivate"], true);
     assert!(body.get("authResponse").is_none() && body.get("activationToken").is_none());
     let user_id = body["userId"].as_str().unwrap();
-    let message = last_message(&emu, "bob@x.io", "activation").await;
+    let message = emu.last_message_of("bob@x.io", "activation").await;
     let token = message["token"].as_str().unwrap();
     let link = message["link"].as_str().unwrap();
     assert!(link.starts_with(&emu.base), "{link}");
@@ -287,7 +239,7 @@ async fn sign_up_without_a_password_is_activated_by_the_emailed_link() {
 
 #[tokio::test]
 async fn changing_the_password_needs_the_current_one() {
-    let emu = Emulator::start_none().await;
+    let emu = start_none().await;
     create_user(&emu, "c@x.io", "first-password").await;
     let (login, _) = emu.login("c@x.io", "first-password").await;
     let token = access_token(&login);
@@ -338,7 +290,7 @@ async fn changing_the_password_needs_the_current_one() {
 
 #[tokio::test]
 async fn forgotten_passwords_are_reset_once_within_30_minutes() {
-    let emu = Emulator::start_none().await;
+    let emu = start_none().await;
     let user_id = create_user(&emu, "d@x.io", "old-password").await;
 
     // The same answer whether or not the email has an account; only real ones get mail.
@@ -350,8 +302,8 @@ async fn forgotten_passwords_are_reset_once_within_30_minutes() {
         assert_eq!(response.status(), StatusCode::CREATED);
         assert_eq!(response.text().await.unwrap(), "");
     }
-    assert!(outbox(&emu, "nobody@x.io").await.is_empty());
-    let message = last_message(&emu, "d@x.io", "password_reset").await;
+    assert!(emu.outbox("nobody@x.io").await.is_empty());
+    let message = emu.last_message_of("d@x.io", "password_reset").await;
     let token = message["token"].as_str().unwrap();
     let link = message["link"].as_str().unwrap();
     assert!(
@@ -406,8 +358,8 @@ async fn forgotten_passwords_are_reset_once_within_30_minutes() {
 
     // A link older than 30 minutes is dead.
     emu.post_json(FORGOT, &json!({ "email": "d@x.io" })).await;
-    let late = last_message(&emu, "d@x.io", "password_reset").await;
-    advance_clock(&emu, 30 * 60 + 1).await;
+    let late = emu.last_message_of("d@x.io", "password_reset").await;
+    emu.advance(30 * 60 + 1).await;
     let expired = emu
         .post_json(
             RESET,
@@ -420,7 +372,7 @@ async fn forgotten_passwords_are_reset_once_within_30_minutes() {
 
 #[tokio::test]
 async fn the_profile_can_be_edited_and_is_validated() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let (login, cookie) = emu.login("demo@example.com", DEMO_PASSWORD).await;
     let token = access_token(&login);
     let put = |body: Value| {
@@ -484,7 +436,7 @@ async fn the_profile_can_be_edited_and_is_validated() {
 
 #[tokio::test]
 async fn tenants_and_authorization_of_the_signed_in_user() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let (login, _) = emu.login("demo@example.com", DEMO_PASSWORD).await;
     let token = access_token(&login);
     let v1 = get_bearer(&emu, TENANTS_V1, token).await;
@@ -518,7 +470,7 @@ async fn tenants_and_authorization_of_the_signed_in_user() {
 
 #[tokio::test]
 async fn switching_tenant_moves_the_session_and_the_next_refresh() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let (login, cookie) = emu.login("demo@example.com", DEMO_PASSWORD).await;
     let (_, other_cookie) = emu.login("demo@example.com", DEMO_PASSWORD).await;
     let token = access_token(&login);
@@ -563,7 +515,7 @@ async fn switching_tenant_moves_the_session_and_the_next_refresh() {
 
 #[tokio::test]
 async fn sessions_are_listed_and_revoked_one_or_all_but_current() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let mut logins = Vec::new();
     for agent in ["agent-a", "agent-b", "agent-c"] {
         let response = emu
@@ -650,7 +602,7 @@ async fn sessions_are_listed_and_revoked_one_or_all_but_current() {
 
 #[tokio::test]
 async fn api_tokens_sign_in_refresh_and_replay_revokes() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let created = emu
         .post_json(
             DEV_API_TOKENS,
@@ -741,7 +693,7 @@ async fn api_tokens_sign_in_refresh_and_replay_revokes() {
 
 #[tokio::test]
 async fn user_api_tokens_and_the_demo_token() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let (login, _) = emu.login("demo@example.com", DEMO_PASSWORD).await;
     let user_id = login["userId"].as_str().unwrap();
     let created: Value = emu
@@ -805,8 +757,8 @@ async fn user_api_tokens_and_the_demo_token() {
 
 #[tokio::test]
 async fn wrong_passwords_lock_the_account_until_a_reset() {
-    let emu = Emulator::start_none().await;
-    put_config(&emu, &json!({ "lockout": { "maxAttempts": 3 } })).await;
+    let emu = start_none().await;
+    emu.config(json!({ "lockout": { "maxAttempts": 3 } })).await;
     let user_id = create_user(&emu, "e@x.io", "right-password").await;
     for _ in 0..3 {
         let wrong = login_status(&emu, "e@x.io", "wrong-password").await;
@@ -830,7 +782,7 @@ async fn wrong_passwords_lock_the_account_until_a_reset() {
     }
 
     emu.post_json(FORGOT, &json!({ "email": "e@x.io" })).await;
-    let message = last_message(&emu, "e@x.io", "password_reset").await;
+    let message = emu.last_message_of("e@x.io", "password_reset").await;
     let reset = emu
         .post_json(
             RESET,
@@ -861,12 +813,9 @@ async fn wrong_passwords_lock_the_account_until_a_reset() {
 
 #[tokio::test]
 async fn too_many_attempts_per_user_answer_429_with_retry_after() {
-    let emu = Emulator::start_none().await;
-    put_config(
-        &emu,
-        &json!({ "rateLimit": { "perUserPerMinute": 3 }, "lockout": { "maxAttempts": 0 } }),
-    )
-    .await;
+    let emu = start_none().await;
+    emu.config(json!({ "rateLimit": { "perUserPerMinute": 3 }, "lockout": { "maxAttempts": 0 } }))
+        .await;
     create_user(&emu, "f@x.io", "right-password").await;
     for _ in 0..3 {
         expect_error(
@@ -898,6 +847,6 @@ async fn too_many_attempts_per_user_answer_429_with_retry_after() {
     )
     .await;
 
-    advance_clock(&emu, 60).await;
+    emu.advance(60).await;
     emu.login("f@x.io", "right-password").await;
 }

@@ -42,7 +42,7 @@ async fn verify_with_jwks(emu: &Emulator, token: &str) -> (String, Value) {
 
 #[tokio::test]
 async fn login_returns_tokens_and_cookie_and_a_jwks_verifiable_jwt() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let response = emu
         .post_json(
             LOGIN,
@@ -89,7 +89,7 @@ async fn login_returns_tokens_and_cookie_and_a_jwks_verifiable_jwt() {
 
 #[tokio::test]
 async fn login_by_username_and_email_ignores_case() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let (body, _) = emu.login("DEMO@Example.com", DEMO_PASSWORD).await;
     assert_eq!(body["userEmail"], "demo@example.com");
     let response = emu
@@ -103,7 +103,7 @@ async fn login_by_username_and_email_ignores_case() {
 
 #[tokio::test]
 async fn wrong_password_and_unknown_user_are_indistinguishable() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let wrong = emu
         .post_json(
             LOGIN,
@@ -125,7 +125,7 @@ async fn wrong_password_and_unknown_user_are_indistinguishable() {
 
 #[tokio::test]
 async fn malformed_login_bodies_are_400_with_the_error_shape() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     for body in [
         r#"{"email":"demo@example.com"}"#,
         r#"{"password":"Demo-pass-123!"}"#,
@@ -145,7 +145,7 @@ async fn malformed_login_bodies_are_400_with_the_error_shape() {
 
 #[tokio::test]
 async fn mfa_user_gets_a_challenge_and_no_tokens() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let response = emu
         .post_json(
             LOGIN,
@@ -177,7 +177,7 @@ async fn mfa_user_gets_a_challenge_and_no_tokens() {
 
 #[tokio::test]
 async fn refresh_rotates_and_replay_revokes_the_family() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let (login, first) = emu.login("demo@example.com", DEMO_PASSWORD).await;
 
     let rotated = emu.refresh(&first).await;
@@ -209,7 +209,7 @@ async fn refresh_rotates_and_replay_revokes_the_family() {
 
 #[tokio::test]
 async fn refresh_without_or_with_unknown_cookie_is_session_expired() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let missing = expect_error(
         emu.post_with_cookie(REFRESH, None, &json!({})).await,
         StatusCode::UNAUTHORIZED,
@@ -229,7 +229,7 @@ async fn refresh_without_or_with_unknown_cookie_is_session_expired() {
 
 #[tokio::test]
 async fn refresh_can_switch_to_a_member_tenant_only() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let (_, cookie) = emu.login("demo@example.com", DEMO_PASSWORD).await;
 
     let refused = emu
@@ -273,7 +273,7 @@ async fn refresh_can_switch_to_a_member_tenant_only() {
 
 #[tokio::test]
 async fn logout_revokes_only_its_own_session() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let (first_login, first) = emu.login("demo@example.com", DEMO_PASSWORD).await;
     let (second_login, second) = emu.login("demo@example.com", DEMO_PASSWORD).await;
 
@@ -307,7 +307,7 @@ async fn logout_revokes_only_its_own_session() {
 
 #[tokio::test]
 async fn me_returns_the_profile_for_a_valid_token_only() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let (login, _) = emu.login("demo@example.com", DEMO_PASSWORD).await;
     let token = login["accessToken"].as_str().unwrap();
     let response = emu.me(ME, token).await;
@@ -351,7 +351,7 @@ async fn me_returns_the_profile_for_a_valid_token_only() {
 
 #[tokio::test]
 async fn the_frontegg_prefix_serves_the_same_api() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let response = emu
         .post_json(
             "/frontegg/identity/resources/auth/v1/user",

@@ -2,15 +2,9 @@
 
 mod common;
 
-use common::{expect_error, Emulator, DEMO_PASSWORD, ME};
+use common::{demo, expect_error, Emulator, DEMO_PASSWORD, ME};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-async fn get_json(emu: &Emulator, path: &str) -> Value {
-    let response = emu.http.get(emu.url(path)).send().await.expect("request");
-    assert_eq!(response.status(), StatusCode::OK, "{path}");
-    response.json().await.expect("json")
-}
 
 async fn put_config(emu: &Emulator, body: &Value) -> reqwest::Response {
     emu.http
@@ -23,8 +17,8 @@ async fn put_config(emu: &Emulator, body: &Value) -> reqwest::Response {
 
 #[tokio::test]
 async fn config_merges_partial_updates_and_rejects_nonsense() {
-    let emu = Emulator::demo().await;
-    let config = get_json(&emu, "/emulator/v1/config").await;
+    let emu = demo().await;
+    let config = emu.get_json("/emulator/v1/config").await;
     assert_eq!(config["mfa"]["enforce"], "DontForce");
     assert_eq!(config["accessTokenTtlSeconds"], 300);
     assert_eq!(config["passwordless"]["magicLink"], true);
@@ -35,7 +29,7 @@ async fn config_merges_partial_updates_and_rejects_nonsense() {
     )
     .await;
     assert_eq!(response.status(), StatusCode::OK);
-    let config = get_json(&emu, "/emulator/v1/config").await;
+    let config = emu.get_json("/emulator/v1/config").await;
     assert_eq!(config["mfa"]["enforce"], "Force");
     assert_eq!(
         config["mfa"]["allowRememberDevice"], true,
@@ -57,7 +51,7 @@ async fn config_merges_partial_updates_and_rejects_nonsense() {
         );
     }
     assert_eq!(
-        get_json(&emu, "/emulator/v1/config").await["accessTokenTtlSeconds"],
+        emu.get_json("/emulator/v1/config").await["accessTokenTtlSeconds"],
         60,
         "rejected updates change nothing"
     );
@@ -65,8 +59,8 @@ async fn config_merges_partial_updates_and_rejects_nonsense() {
 
 #[tokio::test]
 async fn the_clock_moves_forward_and_expires_tokens() {
-    let emu = Emulator::demo().await;
-    let before = get_json(&emu, "/emulator/v1/clock").await;
+    let emu = demo().await;
+    let before = emu.get_json("/emulator/v1/clock").await;
     assert_eq!(before["offsetSeconds"], 0);
     let (body, _) = emu.login("demo@example.com", DEMO_PASSWORD).await;
     let token = body["accessToken"].as_str().expect("token").to_owned();
@@ -101,7 +95,7 @@ async fn the_clock_moves_forward_and_expires_tokens() {
 
 #[tokio::test]
 async fn reset_restores_the_seed_and_the_config() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let created = emu
         .post_json(
             "/emulator/v1/users",
@@ -138,34 +132,35 @@ async fn reset_restores_the_seed_and_the_config() {
     );
     emu.login("demo@example.com", DEMO_PASSWORD).await;
     assert_eq!(
-        get_json(&emu, "/emulator/v1/config").await["mfa"]["enforce"],
+        emu.get_json("/emulator/v1/config").await["mfa"]["enforce"],
         "DontForce"
     );
 }
 
 #[tokio::test]
 async fn the_outbox_lists_nothing_until_something_is_sent() {
-    let emu = Emulator::demo().await;
-    assert_eq!(get_json(&emu, "/emulator/v1/outbox").await, json!([]));
+    let emu = demo().await;
+    assert_eq!(emu.get_json("/emulator/v1/outbox").await, json!([]));
     assert_eq!(
-        get_json(&emu, "/emulator/v1/outbox?to=demo@example.com").await,
+        emu.get_json("/emulator/v1/outbox?to=demo@example.com")
+            .await,
         json!([])
     );
 }
 
 #[tokio::test]
 async fn stats_count_logins_and_refreshes_until_reset() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let (_, cookie) = emu.login("demo@example.com", DEMO_PASSWORD).await;
     emu.refresh(&cookie).await;
     emu.refresh("not-a-token").await;
     assert_eq!(
-        get_json(&emu, "/emulator/v1/stats").await,
+        emu.get_json("/emulator/v1/stats").await,
         json!({ "logins": 1, "refreshes": 2 })
     );
     emu.post_json("/emulator/v1/reset", &json!({})).await;
     assert_eq!(
-        get_json(&emu, "/emulator/v1/stats").await,
+        emu.get_json("/emulator/v1/stats").await,
         json!({ "logins": 0, "refreshes": 0 })
     );
 }

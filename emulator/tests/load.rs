@@ -71,7 +71,7 @@ async fn concurrent_logins_and_refreshes_keep_the_sqlite_file_consistent() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("emulator.db");
     let path_arg = path.to_str().unwrap().to_owned();
-    let emu = Arc::new(Emulator::start(&["--data", &path_arg, "--seed", "none"]).await);
+    let emu = Arc::new(start(&["--data", &path_arg, "--seed", "none"]).await);
     for i in 0..USERS {
         let response = emu
             .post_json(
@@ -163,7 +163,7 @@ async fn concurrent_logins_and_refreshes_keep_the_sqlite_file_consistent() {
     }
 
     // Restart on the same file: sessions, tokens and users are all still there.
-    let emu = Emulator::start(&["--data", &path_arg, "--seed", "none"]).await;
+    let emu = start(&["--data", &path_arg, "--seed", "none"]).await;
     let (_, survivor) = &sessions[RACED];
     assert_eq!(emu.refresh(survivor).await.status(), StatusCode::CREATED);
     let (_, raced) = &sessions[0];

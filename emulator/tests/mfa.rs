@@ -6,12 +6,10 @@
 
 mod common;
 
-use base64::Engine as _;
 use common::*;
 use reqwest::header::SET_COOKIE;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
-use totp_rs::{Builder, Secret};
 
 const MFA_EMAIL: &str = "mfa@example.com";
 const DEMO_EMAIL: &str = "demo@example.com";
@@ -20,45 +18,6 @@ const AUTH_MFA: &str = "/identity/resources/auth/v1/user/mfa";
 const USERS_MFA: &str = "/identity/resources/users/v1/mfa";
 const DEVICE_COOKIE: &str = "fe_device_b9a1f0b60c7e4c559d8e2f6f5b0c1e11";
 const PHONE: &str = "+15550001234";
-
-async fn get_json(emu: &Emulator, path: &str) -> Value {
-    let response = emu.http.get(emu.url(path)).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK, "{path}");
-    response.json().await.unwrap()
-}
-
-async fn clock_now(emu: &Emulator) -> i64 {
-    get_json(emu, "/emulator/v1/clock").await["now"]
-        .as_i64()
-        .unwrap()
-}
-
-async fn advance(emu: &Emulator, seconds: i64) {
-    let response = emu
-        .post_json("/emulator/v1/clock", &json!({ "advanceSeconds": seconds }))
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-}
-
-async fn put_config(emu: &Emulator, patch: Value) {
-    let response = emu
-        .http
-        .put(emu.url("/emulator/v1/config"))
-        .json(&patch)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-}
-
-/// The 6-digit RFC 6238 code of a base32 secret at a Unix time.
-fn totp_at(secret: &str, time: i64) -> String {
-    Builder::new()
-        .with_secret(Secret::try_from_base32(secret).unwrap())
-        .build_noncompliant()
-        .generate(u64::try_from(time).unwrap())
-        .to_string()
-}
 
 /// A 6-digit code that is not the right one at `time` (nor the steps beside it).
 fn wrong_totp(secret: &str, time: i64) -> String {
@@ -103,33 +62,6 @@ async fn login_with_cookie(emu: &Emulator, email: &str, cookie: &str) -> Value {
     response.json().await.unwrap()
 }
 
-/// The code of the newest outbox message of `kind` sent to `to`.
-async fn outbox_code(emu: &Emulator, to: &str, kind: &str) -> String {
-    let messages: Value = emu
-        .http
-        .get(emu.url("/emulator/v1/outbox"))
-        .query(&[("to", to)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let message = messages
-        .as_array()
-        .unwrap()
-        .iter()
-        .rev()
-        .find(|m| m["kind"] == kind)
-        .unwrap_or_else(|| panic!("no {kind} message to {to}: {messages}"));
-    let code = message["code"].as_str().unwrap().to_owned();
-    assert!(
-        code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()),
-        "{code}"
-    );
-    code
-}
-
 fn other_code(code: &str) -> String {
     let n: u32 = code.parse().unwrap();
     format!("{:06}", (n + 1) % 1_000_000)
@@ -167,28 +99,6 @@ async fn expect_code(response: Response, status: StatusCode, code: &str) -> Valu
     body
 }
 
-/// The secret inside a `data:image/png;base64,...` QR code of an `otpauth://totp/` URI.
-fn secret_from_qr(qr_code: &str) -> String {
-    let data = qr_code
-        .strip_prefix("data:image/png;base64,")
-        .unwrap_or_else(|| panic!("not a PNG data URL: {qr_code:.40}"));
-    let png = base64::engine::general_purpose::STANDARD
-        .decode(data)
-        .unwrap();
-    let image = image::load_from_memory(&png).unwrap().to_luma8();
-    let mut prepared = rqrr::PreparedImage::prepare(image);
-    let grids = prepared.detect_grids();
-    assert_eq!(grids.len(), 1);
-    let (_, uri) = grids[0].decode().unwrap();
-    assert!(uri.starts_with("otpauth://totp/"), "{uri}");
-    let query = uri.split_once('?').unwrap().1;
-    query
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("secret="))
-        .unwrap()
-        .to_owned()
-}
-
 /// Logs in a user without MFA and returns the access token.
 async fn access_token(emu: &Emulator, email: &str) -> String {
     let (body, _) = emu.login(email, DEMO_PASSWORD).await;
@@ -196,24 +106,16 @@ async fn access_token(emu: &Emulator, email: &str) -> String {
     body["accessToken"].as_str().unwrap().to_owned()
 }
 
-/// Creates a user through the developer endpoint with the demo password.
-async fn create_user(emu: &Emulator, body: Value) {
-    let mut body = body;
-    body["password"] = json!(DEMO_PASSWORD);
-    let response = emu.post_json("/emulator/v1/users", &body).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-}
-
 #[tokio::test]
 async fn totp_verifies_once_per_step_within_one_step_of_the_clock() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let first = challenge(&emu, MFA_EMAIL, DEMO_PASSWORD).await;
     let device_id = first["mfaDevices"]["authenticators"][0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
     let verify = format!("{AUTH_MFA}/verify");
-    let now = clock_now(&emu).await;
+    let now = emu.now().await;
 
     let wrong = emu
         .post_json(
@@ -257,8 +159,8 @@ async fn totp_verifies_once_per_step_within_one_step_of_the_clock() {
 
     // Four steps later: the code of two steps ago is outside the window, the previous step's
     // code is inside it (and newer than the used step), through the named-device route.
-    advance(&emu, 120).await;
-    let now = clock_now(&emu).await;
+    emu.advance(120).await;
+    let now = emu.now().await;
     let by_device = format!("{AUTH_MFA}/authenticator/{device_id}/verify");
     let stale = emu
         .post_json(
@@ -299,10 +201,10 @@ async fn totp_verifies_once_per_step_within_one_step_of_the_clock() {
 
 #[tokio::test]
 async fn mfa_token_expires_after_ten_minutes() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let body = challenge(&emu, MFA_EMAIL, DEMO_PASSWORD).await;
-    advance(&emu, 11 * 60).await;
-    let now = clock_now(&emu).await;
+    emu.advance(11 * 60).await;
+    let now = emu.now().await;
     let late = emu
         .post_json(
             &format!("{AUTH_MFA}/verify"),
@@ -330,9 +232,8 @@ async fn mfa_token_expires_after_ten_minutes() {
 
 #[tokio::test]
 async fn sms_codes_are_single_use_bound_expiring_and_burn_after_five_misses() {
-    let emu = Emulator::demo().await;
-    create_user(
-        &emu,
+    let emu = demo().await;
+    emu.create_user(
         json!({ "email": "sms@example.com", "phoneNumber": PHONE, "phoneNumberType": "mfa" }),
     )
     .await;
@@ -359,7 +260,7 @@ async fn sms_codes_are_single_use_bound_expiring_and_burn_after_five_misses() {
     let sent: Value = sent.json().await.unwrap();
     assert_eq!(sent["phoneNumber"], "+*******1234");
     let otc = sent["otcToken"].as_str().unwrap().to_owned();
-    let code = outbox_code(&emu, PHONE, "mfa_sms_code").await;
+    let code = emu.outbox_code(PHONE, "mfa_sms_code").await;
 
     let wrong = emu
         .post_json(
@@ -400,8 +301,8 @@ async fn sms_codes_are_single_use_bound_expiring_and_burn_after_five_misses() {
         .json()
         .await
         .unwrap();
-    let code = outbox_code(&emu, PHONE, "mfa_sms_code").await;
-    advance(&emu, 301).await;
+    let code = emu.outbox_code(PHONE, "mfa_sms_code").await;
+    emu.advance(301).await;
     let expired = emu
         .post_json(
             &verify,
@@ -417,7 +318,7 @@ async fn sms_codes_are_single_use_bound_expiring_and_burn_after_five_misses() {
         .json()
         .await
         .unwrap();
-    let code = outbox_code(&emu, PHONE, "mfa_sms_code").await;
+    let code = emu.outbox_code(PHONE, "mfa_sms_code").await;
     for _ in 0..5 {
         let wrong = emu
             .post_json(
@@ -438,7 +339,7 @@ async fn sms_codes_are_single_use_bound_expiring_and_burn_after_five_misses() {
 
 #[tokio::test]
 async fn email_codes_are_bound_to_their_login() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let login = challenge(&emu, MFA_EMAIL, DEMO_PASSWORD).await;
     assert_eq!(
         login["mfaDevices"]["emails"],
@@ -455,7 +356,7 @@ async fn email_codes_are_bound_to_their_login() {
         .as_str()
         .unwrap()
         .to_owned();
-    let code = outbox_code(&emu, MFA_EMAIL, "mfa_email_code").await;
+    let code = emu.outbox_code(MFA_EMAIL, "mfa_email_code").await;
     let verify = format!("{AUTH_MFA}/emailcode/verify");
 
     // The code belongs to the login that asked for it.
@@ -478,11 +379,8 @@ async fn email_codes_are_bound_to_their_login() {
     assert_eq!(tokens["userEmail"], MFA_EMAIL);
 
     // Switched off by the policy, email codes are refused and no longer offered.
-    put_config(
-        &emu,
-        json!({ "mfa": { "strategies": ["AuthenticatorApp"] } }),
-    )
-    .await;
+    emu.config(json!({ "mfa": { "strategies": ["AuthenticatorApp"] } }))
+        .await;
     let login = challenge(&emu, MFA_EMAIL, DEMO_PASSWORD).await;
     assert_eq!(login["mfaStrategies"], json!(["AuthenticatorApp"]));
     assert_eq!(login["mfaDevices"]["emails"], json!([]));
@@ -497,8 +395,8 @@ async fn email_codes_are_bound_to_their_login() {
 
 #[tokio::test]
 async fn forced_enrollment_with_an_authenticator_app() {
-    let emu = Emulator::demo().await;
-    put_config(&emu, json!({ "mfa": { "enforce": "Force" } })).await;
+    let emu = demo().await;
+    emu.config(json!({ "mfa": { "enforce": "Force" } })).await;
     let login = challenge(&emu, DEMO_EMAIL, DEMO_PASSWORD).await;
     assert_eq!(login["mfaEnrolled"], false);
     assert_eq!(
@@ -526,7 +424,7 @@ async fn forced_enrollment_with_an_authenticator_app() {
     let early = emu
         .post_json(
             &format!("{AUTH_MFA}/authenticator/enroll/verify"),
-            &json!({ "mfaToken": token, "token": wrong_totp(&proposed, clock_now(&emu).await) }),
+            &json!({ "mfaToken": token, "token": wrong_totp(&proposed, emu.now().await) }),
         )
         .await;
     expect_code(early, StatusCode::BAD_REQUEST, "ER-02002").await;
@@ -544,7 +442,7 @@ async fn forced_enrollment_with_an_authenticator_app() {
         .to_owned();
     let secret = secret_from_qr(&qr_code);
     assert_eq!(secret.len(), 32, "160-bit secret: {secret}");
-    let now = clock_now(&emu).await;
+    let now = emu.now().await;
     let verify = format!("{AUTH_MFA}/authenticator/enroll/verify");
     let wrong = emu
         .post_json(
@@ -575,8 +473,8 @@ async fn forced_enrollment_with_an_authenticator_app() {
         )
         .await;
     expect_code(again, StatusCode::BAD_REQUEST, "ER-02005").await;
-    advance(&emu, 30).await;
-    let now = clock_now(&emu).await;
+    emu.advance(30).await;
+    let now = emu.now().await;
     let verified = emu
         .post_json(
             &format!("{AUTH_MFA}/verify"),
@@ -588,8 +486,8 @@ async fn forced_enrollment_with_an_authenticator_app() {
 
 #[tokio::test]
 async fn forced_enrollment_by_sms() {
-    let emu = Emulator::demo().await;
-    put_config(&emu, json!({ "mfa": { "enforce": "Force" } })).await;
+    let emu = demo().await;
+    emu.config(json!({ "mfa": { "enforce": "Force" } })).await;
     let login = challenge(&emu, DEMO_EMAIL, DEMO_PASSWORD).await;
     let token = mfa_token(&login);
     let bad_number = emu
@@ -608,7 +506,7 @@ async fn forced_enrollment_by_sms() {
     assert_eq!(sent.status(), StatusCode::CREATED);
     let sent: Value = sent.json().await.unwrap();
     assert_eq!(sent["phoneNumber"], PHONE);
-    let code = outbox_code(&emu, PHONE, "mfa_sms_code").await;
+    let code = emu.outbox_code(PHONE, "mfa_sms_code").await;
     let ok = emu
         .post_json(
             &format!("{AUTH_MFA}/sms/enroll/verify"),
@@ -631,7 +529,7 @@ async fn forced_enrollment_by_sms() {
 
 #[tokio::test]
 async fn recovery_code_removes_mfa_once() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let bearer = access_token(&emu, DEMO_EMAIL).await;
     let qr: Value = post_bearer(
         &emu,
@@ -644,7 +542,7 @@ async fn recovery_code_removes_mfa_once() {
     .await
     .unwrap();
     let secret = secret_from_qr(qr["qrCode"].as_str().unwrap());
-    let now = clock_now(&emu).await;
+    let now = emu.now().await;
     let verified = post_bearer(
         &emu,
         &format!("{USERS_MFA}/authenticator/enroll/verify"),
@@ -699,12 +597,9 @@ async fn recovery_code_removes_mfa_once() {
 
 #[tokio::test]
 async fn remembered_device_skips_mfa_until_it_expires() {
-    let emu = Emulator::demo().await;
-    create_user(
-        &emu,
-        json!({ "email": "other@example.com", "totpSecret": SEED_SECRET }),
-    )
-    .await;
+    let emu = demo().await;
+    emu.create_user(json!({ "email": "other@example.com", "totpSecret": SEED_SECRET }))
+        .await;
     let login = challenge(&emu, MFA_EMAIL, DEMO_PASSWORD).await;
     let policy: Value = emu
         .http
@@ -721,7 +616,7 @@ async fn remembered_device_skips_mfa_until_it_expires() {
         json!({ "isAllowedToRemember": true, "mfaDeviceExpiration": 2_592_000 })
     );
 
-    let now = clock_now(&emu).await;
+    let now = emu.now().await;
     let verified = emu
         .post_json(
             &format!("{AUTH_MFA}/verify"),
@@ -749,19 +644,21 @@ async fn remembered_device_skips_mfa_until_it_expires() {
     let other = login_with_cookie(&emu, "other@example.com", &cookie).await;
     assert_eq!(other["mfaRequired"], true);
     // Switched off by the policy, the cookie is not honoured.
-    put_config(&emu, json!({ "mfa": { "allowRememberDevice": false } })).await;
+    emu.config(json!({ "mfa": { "allowRememberDevice": false } }))
+        .await;
     let off = login_with_cookie(&emu, MFA_EMAIL, &cookie).await;
     assert_eq!(off["mfaRequired"], true);
-    put_config(&emu, json!({ "mfa": { "allowRememberDevice": true } })).await;
+    emu.config(json!({ "mfa": { "allowRememberDevice": true } }))
+        .await;
 
-    advance(&emu, 2_592_000 + 1).await;
+    emu.advance(2_592_000 + 1).await;
     let expired = login_with_cookie(&emu, MFA_EMAIL, &cookie).await;
     assert_eq!(expired["mfaRequired"], true);
 }
 
 #[tokio::test]
 async fn settings_enroll_list_and_disable() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let bearer = access_token(&emu, DEMO_EMAIL).await;
     let devices_path = format!("{USERS_MFA}/devices");
     let unauthenticated = emu.http.get(emu.url(&devices_path)).send().await.unwrap();
@@ -779,7 +676,7 @@ async fn settings_enroll_list_and_disable() {
             .as_str()
             .unwrap(),
     );
-    let now = clock_now(&emu).await;
+    let now = emu.now().await;
     let verified = post_bearer(
         &emu,
         &format!("{USERS_MFA}/enroll/verify"),
@@ -809,7 +706,7 @@ async fn settings_enroll_list_and_disable() {
     .await;
     assert_eq!(sent.status(), StatusCode::OK);
     let sent: Value = sent.json().await.unwrap();
-    let code = outbox_code(&emu, PHONE, "mfa_sms_code").await;
+    let code = emu.outbox_code(PHONE, "mfa_sms_code").await;
     let enroll_sms = format!("{USERS_MFA}/sms/enroll/verify");
     let body = json!({ "otcToken": sent["otcToken"], "code": code });
     let ok = post_bearer(&emu, &enroll_sms, &bearer, &body).await;
@@ -836,8 +733,8 @@ async fn settings_enroll_list_and_disable() {
     )
     .await;
     expect_code(used, StatusCode::BAD_REQUEST, "ER-02002").await;
-    advance(&emu, 30).await;
-    let now = clock_now(&emu).await;
+    emu.advance(30).await;
+    let now = emu.now().await;
     let disabled = post_bearer(
         &emu,
         &disable_app,
@@ -858,7 +755,7 @@ async fn settings_enroll_list_and_disable() {
     assert_eq!(pre.status(), StatusCode::OK);
     let pre: Value = pre.json().await.unwrap();
     assert_eq!(pre["phoneNumber"], "+*******1234");
-    let code = outbox_code(&emu, PHONE, "mfa_sms_code").await;
+    let code = emu.outbox_code(PHONE, "mfa_sms_code").await;
     let disable_sms = format!("{USERS_MFA}/sms/{phone_id}/disable/verify");
     let wrong = post_bearer(
         &emu,
@@ -893,7 +790,7 @@ async fn settings_enroll_list_and_disable() {
     .await
     .unwrap();
     let secret = secret_from_qr(qr["qrCode"].as_str().unwrap());
-    let now = clock_now(&emu).await;
+    let now = emu.now().await;
     let verified = post_bearer(
         &emu,
         &format!("{USERS_MFA}/authenticator/enroll/verify"),
@@ -902,8 +799,8 @@ async fn settings_enroll_list_and_disable() {
     )
     .await;
     assert_eq!(verified.status(), StatusCode::OK);
-    advance(&emu, 30).await;
-    let now = clock_now(&emu).await;
+    emu.advance(30).await;
+    let now = emu.now().await;
     let disabled = post_bearer(
         &emu,
         &format!("{USERS_MFA}/disable"),
@@ -925,10 +822,11 @@ async fn settings_enroll_list_and_disable() {
 
 #[tokio::test]
 async fn too_many_guesses_are_refused_with_retry_after() {
-    let emu = Emulator::demo().await;
-    put_config(&emu, json!({ "rateLimit": { "perUserPerMinute": 3 } })).await;
+    let emu = demo().await;
+    emu.config(json!({ "rateLimit": { "perUserPerMinute": 3 } }))
+        .await;
     let login = challenge(&emu, MFA_EMAIL, DEMO_PASSWORD).await;
-    let now = clock_now(&emu).await;
+    let now = emu.now().await;
     let body = json!({ "mfaToken": mfa_token(&login), "value": wrong_totp(SEED_SECRET, now) });
     for _ in 0..3 {
         let wrong = emu.post_json(&format!("{AUTH_MFA}/verify"), &body).await;

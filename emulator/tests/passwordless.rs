@@ -12,42 +12,6 @@ fn path(method: &str, step: &str) -> String {
     format!("{BASE}/{method}/{step}")
 }
 
-async fn outbox(emu: &Emulator, to: &str) -> Vec<Value> {
-    let url = emu.url(&format!("/emulator/v1/outbox?to={}", urlencode(to)));
-    let body: Value = emu
-        .http
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body.as_array().expect("outbox is a list").clone()
-}
-
-fn urlencode(text: &str) -> String {
-    text.replace('+', "%2B").replace('@', "%40")
-}
-
-async fn put_config(emu: &Emulator, patch: Value) {
-    let response = emu
-        .http
-        .put(emu.url("/emulator/v1/config"))
-        .json(&patch)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-}
-
-async fn advance_clock(emu: &Emulator, seconds: i64) {
-    let response = emu
-        .post_json("/emulator/v1/clock", &json!({ "advanceSeconds": seconds }))
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-}
-
 /// Asserts a successful sign-in: 201, tokens, and a refresh cookie equal to `refreshToken`.
 async fn expect_session(response: reqwest::Response, email: &str) -> Value {
     assert_eq!(response.status(), StatusCode::CREATED);
@@ -79,7 +43,7 @@ fn last_code(messages: &[Value], kind: &str) -> String {
 
 #[tokio::test]
 async fn magic_link_signs_in_once_and_expires() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let response = emu
         .http
         .post(emu.url(&path("magiclink", "prelogin")))
@@ -91,7 +55,7 @@ async fn magic_link_signs_in_once_and_expires() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.json::<Value>().await.unwrap(), json!({}));
 
-    let messages = outbox(&emu, "demo@example.com").await;
+    let messages = emu.outbox("demo@example.com").await;
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0]["kind"], "magic_link");
     let token = messages[0]["token"].as_str().unwrap();
@@ -121,13 +85,13 @@ async fn magic_link_signs_in_once_and_expires() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    let messages = outbox(&emu, "demo@example.com").await;
+    let messages = emu.outbox("demo@example.com").await;
     let token = messages[1]["token"].as_str().unwrap();
     assert!(messages[1]["link"]
         .as_str()
         .unwrap()
         .starts_with(&format!("{}/account/login/magic-link?token=", emu.base)));
-    advance_clock(&emu, 15 * 60 + 1).await;
+    emu.advance(15 * 60 + 1).await;
     let expired = emu.post_json(&postlogin, &json!({ "token": token })).await;
     let error = expect_error(expired, StatusCode::UNAUTHORIZED).await;
     assert_eq!(error["errorCode"], "ER-03002");
@@ -135,12 +99,12 @@ async fn magic_link_signs_in_once_and_expires() {
 
 #[tokio::test]
 async fn email_code_signs_in_by_the_code_alone_once_and_expires() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let postlogin = path("code", "postlogin");
     // The hosted service's answer and postlogin body: nothing but the code travels.
     let sent = code_prelogin(&emu, "code", json!({ "email": "demo@example.com" })).await;
     assert_eq!(sent, json!({}));
-    let code = last_code(&outbox(&emu, "demo@example.com").await, "otc");
+    let code = last_code(&emu.outbox("demo@example.com").await, "otc");
     let wrong = if code == "000000" { "111111" } else { "000000" };
 
     let response = emu.post_json(&postlogin, &json!({ "token": wrong })).await;
@@ -154,14 +118,14 @@ async fn email_code_signs_in_by_the_code_alone_once_and_expires() {
 
     // An email code is no SMS code.
     code_prelogin(&emu, "code", json!({ "email": "demo@example.com" })).await;
-    let code = last_code(&outbox(&emu, "demo@example.com").await, "otc");
+    let code = last_code(&emu.outbox("demo@example.com").await, "otc");
     let as_sms = emu
         .post_json(&path("smscode", "postlogin"), &json!({ "token": code }))
         .await;
     expect_error(as_sms, StatusCode::UNAUTHORIZED).await;
 
     // Codes live five minutes.
-    advance_clock(&emu, 5 * 60 + 1).await;
+    emu.advance(5 * 60 + 1).await;
     let expired = emu.post_json(&postlogin, &json!({ "token": code })).await;
     let error = expect_error(expired, StatusCode::UNAUTHORIZED).await;
     assert_eq!(error["errorCode"], "ER-03002");
@@ -169,13 +133,13 @@ async fn email_code_signs_in_by_the_code_alone_once_and_expires() {
 
 #[tokio::test]
 async fn a_new_code_replaces_the_previous_one_and_live_codes_differ() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     code_prelogin(&emu, "code", json!({ "email": "demo@example.com" })).await;
-    let first_code = last_code(&outbox(&emu, "demo@example.com").await, "otc");
+    let first_code = last_code(&emu.outbox("demo@example.com").await, "otc");
     code_prelogin(&emu, "code", json!({ "email": "demo@example.com" })).await;
-    let second_code = last_code(&outbox(&emu, "demo@example.com").await, "otc");
+    let second_code = last_code(&emu.outbox("demo@example.com").await, "otc");
     code_prelogin(&emu, "code", json!({ "email": "mfa@example.com" })).await;
-    let other_code = last_code(&outbox(&emu, "mfa@example.com").await, "otc");
+    let other_code = last_code(&emu.outbox("mfa@example.com").await, "otc");
     assert_ne!(second_code, other_code, "a code names one login");
     let postlogin = path("code", "postlogin");
     if first_code != second_code && first_code != other_code {
@@ -192,7 +156,7 @@ async fn a_new_code_replaces_the_previous_one_and_live_codes_differ() {
 
 #[tokio::test]
 async fn sms_code_goes_to_the_users_phone() {
-    let emu = Emulator::start_none().await;
+    let emu = start_none().await;
     // `auth`: the sign-in number only, not also an SMS MFA device.
     let user = json!({
         "email": "sms@example.com",
@@ -217,11 +181,11 @@ async fn sms_code_goes_to_the_users_phone() {
             json!({})
         };
         assert_eq!(sent, expected);
-        let code = last_code(&outbox(&emu, "+15550100").await, "sms_code");
+        let code = last_code(&emu.outbox("+15550100").await, "sms_code");
         let response = emu.post_json(&postlogin, &json!({ "token": code })).await;
         expect_session(response, "sms@example.com").await;
     }
-    assert!(outbox(&emu, "sms@example.com").await.is_empty());
+    assert!(emu.outbox("sms@example.com").await.is_empty());
 
     // A user without a phone number gets nothing, and the answer looks the same.
     let user = json!({ "email": "nophone@example.com" });
@@ -231,7 +195,7 @@ async fn sms_code_goes_to_the_users_phone() {
         .status()
         .is_success());
     code_prelogin(&emu, "smscode", json!({ "email": "nophone@example.com" })).await;
-    assert!(outbox(&emu, "nophone@example.com").await.is_empty());
+    assert!(emu.outbox("nophone@example.com").await.is_empty());
     let missing = emu
         .post_json(&path("smscode", "prelogin"), &json!({}))
         .await;
@@ -240,12 +204,9 @@ async fn sms_code_goes_to_the_users_phone() {
 
 #[tokio::test]
 async fn disabled_methods_are_refused() {
-    let emu = Emulator::demo().await;
-    put_config(
-        &emu,
-        json!({ "passwordless": { "magicLink": false, "otc": false, "smsCode": false } }),
-    )
-    .await;
+    let emu = demo().await;
+    emu.config(json!({ "passwordless": { "magicLink": false, "otc": false, "smsCode": false } }))
+        .await;
     for method in ["magiclink", "code", "smscode"] {
         let pre = emu
             .post_json(
@@ -265,12 +226,12 @@ async fn disabled_methods_are_refused() {
         let error = expect_error(post, StatusCode::BAD_REQUEST).await;
         assert_eq!(error["errorCode"], "ER-03001");
     }
-    assert!(outbox(&emu, "demo@example.com").await.is_empty());
+    assert!(emu.outbox("demo@example.com").await.is_empty());
 }
 
 #[tokio::test]
 async fn unknown_emails_are_indistinguishable_and_get_nothing() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     for method in ["magiclink", "code", "smscode"] {
         let known = emu
             .post_json(
@@ -291,7 +252,7 @@ async fn unknown_emails_are_indistinguishable_and_get_nothing() {
         assert_eq!(keys(&known), keys(&unknown), "{method}");
         assert_eq!(known, unknown, "{method}");
     }
-    assert!(outbox(&emu, "nobody@example.com").await.is_empty());
+    assert!(emu.outbox("nobody@example.com").await.is_empty());
     let malformed = emu
         .post_json(&path("code", "prelogin"), &json!({ "email": 42 }))
         .await;
@@ -300,7 +261,7 @@ async fn unknown_emails_are_indistinguishable_and_get_nothing() {
 
 #[tokio::test]
 async fn mfa_still_applies_after_a_passwordless_first_factor() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let response = emu
         .post_json(
             &path("magiclink", "prelogin"),
@@ -308,7 +269,7 @@ async fn mfa_still_applies_after_a_passwordless_first_factor() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    let messages = outbox(&emu, "mfa@example.com").await;
+    let messages = emu.outbox("mfa@example.com").await;
     let token = messages[0]["token"].as_str().unwrap();
     let response = emu
         .post_json(&path("magiclink", "postlogin"), &json!({ "token": token }))
@@ -323,19 +284,20 @@ async fn mfa_still_applies_after_a_passwordless_first_factor() {
 
 #[tokio::test]
 async fn wrong_codes_are_limited_across_all_logins_and_right_ones_spend_nothing() {
-    let emu = Emulator::demo().await;
-    put_config(&emu, json!({ "rateLimit": { "perUserPerMinute": 3 } })).await;
+    let emu = demo().await;
+    emu.config(json!({ "rateLimit": { "perUserPerMinute": 3 } }))
+        .await;
     let postlogin = path("code", "postlogin");
     // Right codes don't count: after two sign-ins, three wrong guesses still get a 401 each.
     // (Prelogin has its own per-address budget, also 3 here.)
     for _ in 0..2 {
         code_prelogin(&emu, "code", json!({ "email": "demo@example.com" })).await;
-        let code = last_code(&outbox(&emu, "demo@example.com").await, "otc");
+        let code = last_code(&emu.outbox("demo@example.com").await, "otc");
         let ok = emu.post_json(&postlogin, &json!({ "token": code })).await;
         expect_session(ok, "demo@example.com").await;
     }
     code_prelogin(&emu, "code", json!({ "email": "demo@example.com" })).await;
-    let code = last_code(&outbox(&emu, "demo@example.com").await, "otc");
+    let code = last_code(&emu.outbox("demo@example.com").await, "otc");
     for _ in 0..3 {
         let response = emu
             .post_json(&postlogin, &json!({ "token": "999999x" }))
@@ -347,7 +309,7 @@ async fn wrong_codes_are_limited_across_all_logins_and_right_ones_spend_nothing(
     assert!(response.headers().contains_key("retry-after"));
     let error = expect_error(response, StatusCode::TOO_MANY_REQUESTS).await;
     assert_eq!(error["errorCode"], "ER-01008");
-    advance_clock(&emu, 60).await;
+    emu.advance(60).await;
     let ok = emu.post_json(&postlogin, &json!({ "token": code })).await;
     expect_session(ok, "demo@example.com").await;
 }

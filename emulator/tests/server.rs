@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 #[tokio::test]
 async fn health_is_ok_with_a_trace_id() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let response = emu
         .http
         .get(emu.url("/emulator/v1/health"))
@@ -30,7 +30,7 @@ async fn health_is_ok_with_a_trace_id() {
 
 #[tokio::test]
 async fn unknown_routes_and_methods_answer_the_error_shape() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let missing = emu
         .http
         .get(emu.url("/identity/resources/nope"))
@@ -54,7 +54,7 @@ async fn unknown_routes_and_methods_answer_the_error_shape() {
 
 #[tokio::test]
 async fn cors_allows_local_dev_origins_with_credentials_only() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let preflight = |origin: &'static str| {
         emu.http
             .request(Method::OPTIONS, emu.url(LOGIN))
@@ -131,7 +131,7 @@ async fn cors_allows_local_dev_origins_with_credentials_only() {
 
 #[tokio::test]
 async fn created_users_can_log_in_and_duplicates_conflict() {
-    let emu = Emulator::start_none().await;
+    let emu = start_none().await;
     let created = emu
         .post_json(
             "/emulator/v1/users",
@@ -207,7 +207,7 @@ async fn created_users_can_log_in_and_duplicates_conflict() {
 
 #[tokio::test]
 async fn bad_user_bodies_are_400() {
-    let emu = Emulator::start_none().await;
+    let emu = start_none().await;
     for body in [
         json!({}),
         json!({ "email": "no-at-sign" }),
@@ -228,7 +228,7 @@ async fn bad_user_bodies_are_400() {
 
 #[tokio::test]
 async fn seed_none_has_no_demo_users() {
-    let emu = Emulator::start_none().await;
+    let emu = start_none().await;
     let response = emu
         .post_json(
             LOGIN,
@@ -253,7 +253,7 @@ async fn data_and_keys_survive_a_restart() {
     .unwrap();
     let config = config.to_str().unwrap();
 
-    let emu = Emulator::start(&["--data", db, "--config", config]).await;
+    let emu = start(&["--data", db, "--config", config]).await;
     let created = emu
         .post_json(
             "/emulator/v1/users",
@@ -265,7 +265,7 @@ async fn data_and_keys_survive_a_restart() {
     assert_eq!(login["expiresIn"], 120);
     emu.stop().await;
 
-    let emu = Emulator::start(&["--data", db, "--config", config]).await;
+    let emu = start(&["--data", db, "--config", config]).await;
     emu.login("keep@example.com", "keep-me-1").await;
     // The seed ran once, on the empty database; the demo user is still there, not duplicated.
     emu.login("demo@example.com", DEMO_PASSWORD).await;
@@ -280,7 +280,7 @@ async fn serve_dir_serves_static_files_behind_the_api() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("index.html"), "<h1>demo page</h1>").unwrap();
     std::fs::write(dir.path().join("app.js"), "console.log(1)").unwrap();
-    let emu = Emulator::start(&["--memory", "--serve", dir.path().to_str().unwrap()]).await;
+    let emu = start(&["--memory", "--serve", dir.path().to_str().unwrap()]).await;
     let index = emu.http.get(emu.url("/")).send().await.unwrap();
     assert_eq!(index.status(), StatusCode::OK);
     assert_eq!(index.text().await.unwrap(), "<h1>demo page</h1>");

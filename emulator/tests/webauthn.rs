@@ -190,7 +190,7 @@ async fn passkey_options(emu: &Emulator, body: Value) -> Value {
 
 #[tokio::test]
 async fn a_registered_passkey_signs_in_on_its_own() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let token = access_token(&emu, "demo@example.com").await;
     let options = json_ok(
         post(&emu, DEVICES, Some(&token), &json!({})).await,
@@ -266,7 +266,7 @@ async fn a_registered_passkey_signs_in_on_its_own() {
 
 #[tokio::test]
 async fn bad_passkey_assertions_are_rejected() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let token = access_token(&emu, "demo@example.com").await;
     let (mut credential, _) = register_passkey(&emu, &token).await;
 
@@ -359,7 +359,7 @@ async fn bad_passkey_assertions_are_rejected() {
 
 #[tokio::test]
 async fn a_deleted_passkey_no_longer_signs_in() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let token = access_token(&emu, "demo@example.com").await;
     let (mut credential, device_id) = register_passkey(&emu, &token).await;
     let delete = |token: String, id: String| {
@@ -448,7 +448,7 @@ async fn mfa_challenge(emu: &Emulator, email: &str) -> Value {
 
 #[tokio::test]
 async fn webauthn_mfa_enrolled_in_settings_is_required_at_login() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let user = json!({ "email": "key@example.com", "password": DEMO_PASSWORD });
     assert!(emu
         .post_json("/emulator/v1/users", &user)
@@ -533,7 +533,7 @@ async fn webauthn_mfa_enrolled_in_settings_is_required_at_login() {
 
 #[tokio::test]
 async fn forced_mfa_can_be_enrolled_with_webauthn_during_login() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let config = json!({ "mfa": { "enforce": "Force" } });
     let response = emu
         .http
@@ -626,7 +626,7 @@ async fn forced_mfa_can_be_enrolled_with_webauthn_during_login() {
 
 #[tokio::test]
 async fn webauthn_needs_a_domain_origin() {
-    let emu = Emulator::demo().await;
+    let emu = demo().await;
     let without = emu.post_json(PRELOGIN, &json!({})).await;
     let error = expect_error(without, StatusCode::BAD_REQUEST).await;
     assert_eq!(error["errorCode"], "ER-03010");
