@@ -8,7 +8,7 @@ EMULATOR_RELEASE := target/release/frontegg-emulator
 SITE := build/site
 PORT ?= 8787
 
-.PHONY: all setup pkg emulator site demo test test-native test-wasm test-node test-types test-deno test-workerd test-package test-e2e test-official bench clean
+.PHONY: all setup pkg emulator site demo test test-layers test-native test-wasm test-node test-types test-deno test-workerd test-package test-e2e test-official bench clean
 
 all: pkg emulator
 
@@ -37,8 +37,12 @@ demo: site emulator
 	$(EMULATOR_RELEASE) --port $(PORT) --seed demo --serve $(SITE)
 
 ## Every suite: native unit and integration tests, wasm in headless Chromium, Node, end to end.
-test: test-native test-wasm test-types test-node test-deno test-workerd test-package test-e2e test-official
+test: test-layers test-native test-wasm test-types test-node test-deno test-workerd test-package test-e2e test-official
 	@echo "make test: every suite passed"
+
+## The layers of src/ (docs/architecture.md): wasm-bindgen, js-sys and web-sys only in src/wasm/.
+test-layers:
+	@scripts/check-layers.sh
 
 ## Core unit tests, emulator integration tests, and the SDK core against a live emulator.
 test-native: setup

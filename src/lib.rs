@@ -1,44 +1,26 @@
 //! Sign people in against the Frontegg identity API from browsers, Node, Deno and edge
 //! workers.
 //!
-//! The crate is a sans-IO core ([`core::AuthCore`]: options, endpoint types, the login state
-//! machine, token rules) driven by a thin async [`client::Client`] over a [`transport::Transport`].
-//! In wasm builds, [`js`] exports it to JavaScript with wasm-bindgen.
+//! Three layers, one folder each, each using only the ones below it:
+//! - [`core`]: the sans-IO rules (options, endpoint types, the login state machine, token and
+//!   refresh rules, WebAuthn encoding). No async, no clock, no JS types.
+//! - [`client`]: the async driver ([`client::Client`]) that runs the core over a
+//!   [`client::runtime::Runtime`]: single flight, the 401 retry, the session generation.
+//! - `wasm` (wasm builds only): the one place that uses wasm-bindgen, js-sys and web-sys: the
+//!   exported class, the JS runtime, WebAuthn ceremonies, tabs, storage and token verification.
+//!
+//! Native builds have [`native`], a runtime over reqwest for tests against the emulator.
+//! `docs/architecture.md` shows the path of a login and a refresh through them.
 
-pub mod account;
-pub mod base64url;
-#[cfg(target_arch = "wasm32")]
-pub mod ceremony;
 pub mod client;
-pub mod config;
 pub mod core;
-#[cfg(all(target_arch = "wasm32", feature = "server"))]
-pub mod edge;
-pub mod endpoints;
-pub mod error;
-pub mod flows;
-pub mod http;
-pub mod input;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native;
 #[cfg(target_arch = "wasm32")]
-pub mod js;
-pub mod json;
-pub mod mfa;
-pub mod origin;
-pub mod passwordless;
-pub mod refresh;
-pub mod secret;
-pub mod self_service;
-pub mod session;
-#[cfg(target_arch = "wasm32")]
-pub mod storage;
-#[cfg(target_arch = "wasm32")]
-pub mod tabs;
-pub mod transport;
-pub mod verify;
-pub mod webauthn;
+pub mod wasm;
 
 pub use crate::client::Client;
-pub use crate::config::{Mode, Options};
-pub use crate::error::{Error, ErrorCode, Result};
-pub use crate::flows::LoginResult;
-pub use crate::session::Session;
+pub use crate::core::config::{Mode, Options};
+pub use crate::core::error::{Error, ErrorCode, Result};
+pub use crate::core::flows::LoginResult;
+pub use crate::core::session::Session;

@@ -3,7 +3,7 @@
 //! `scripts/test.sh` starts the emulator and passes its URL at build time.
 #![cfg(target_arch = "wasm32")]
 
-use frontegg_auth_wasm::js::{create_auth, FronteggAuth};
+use frontegg_auth_wasm::wasm::auth::{create_auth, FronteggAuth};
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -158,7 +158,7 @@ async fn unreachable_host_is_a_network_error() {
 /// the native codec, and round-trip every byte.
 #[wasm_bindgen_test]
 fn base64url_through_atob_and_btoa() {
-    use frontegg_auth_wasm::base64url::{decode, encode};
+    use frontegg_auth_wasm::core::base64url::{decode, encode};
     let all: Vec<u8> = (0..=255).collect();
     for len in [0, 1, 2, 3, 4, 255, 256] {
         let bytes = &all[..len];
@@ -232,8 +232,9 @@ async fn explicit_nulls_in_the_mfa_challenge_and_the_login_answer() {
     );
     assert_eq!(get(&result, "mfa.strategies.length").as_f64(), Some(0.0));
 
-    let enc =
-        |v: serde_json::Value| frontegg_auth_wasm::base64url::encode(v.to_string().as_bytes());
+    let enc = |v: serde_json::Value| {
+        frontegg_auth_wasm::core::base64url::encode(v.to_string().as_bytes())
+    };
     let token = format!(
         "{}.{}.sig",
         enc(json!({ "alg": "RS256" })),

@@ -1,9 +1,9 @@
-//! The SDK core, driven natively (reqwest transport, server mode), against a real emulator.
+//! The SDK core, driven natively (reqwest runtime, server mode), against a real emulator.
 
 mod common;
 
 use common::{client, client_with, demo, now_ms};
-use frontegg_auth_wasm::transport::native::NativeTransport;
+use frontegg_auth_wasm::native::NativeRuntime;
 use frontegg_auth_wasm::{Client, ErrorCode, LoginResult};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 
 const DEMO: (&str, &str) = ("demo@example.com", "Demo-pass-123!");
 
-async fn signed_in(url: &str) -> Client<NativeTransport> {
+async fn signed_in(url: &str) -> Client<NativeRuntime> {
     let c = client(url);
     let result = c
         .login(&json!({ "email": DEMO.0, "password": DEMO.1 }))
@@ -236,7 +236,7 @@ async fn a_garbage_answer_is_a_server_error() {
 
 #[tokio::test]
 async fn listeners_hear_every_change_and_may_call_back_in() {
-    use frontegg_auth_wasm::refresh::AuthEvent;
+    use frontegg_auth_wasm::core::refresh::AuthEvent;
     use std::cell::RefCell;
     use std::rc::Rc;
 

@@ -5,10 +5,10 @@
 mod common;
 
 use common::{client, demo, secret_from_qr, totp_at, Emulator};
-use frontegg_auth_wasm::account::SignUpResult;
-use frontegg_auth_wasm::error::Meaning;
-use frontegg_auth_wasm::flows::MfaChallenge;
-use frontegg_auth_wasm::transport::native::NativeTransport;
+use frontegg_auth_wasm::core::account::SignUpResult;
+use frontegg_auth_wasm::core::error::StatusMeaning;
+use frontegg_auth_wasm::core::flows::MfaChallenge;
+use frontegg_auth_wasm::native::NativeRuntime;
 use frontegg_auth_wasm::{Client, ErrorCode, LoginResult};
 use serde_json::{json, Value};
 
@@ -34,7 +34,7 @@ fn mfa(result: LoginResult) -> MfaChallenge {
     }
 }
 
-async fn login(c: &Client<NativeTransport>, email: &str) -> LoginResult {
+async fn login(c: &Client<NativeRuntime>, email: &str) -> LoginResult {
     c.login(&json!({ "email": email, "password": PASSWORD }))
         .await
         .expect("login")
@@ -50,7 +50,7 @@ async fn mfa_with_an_authenticator_app() {
     let wrong = c
         .step(
             |core| core.mfa_verify_totp(&json!({ "code": "000000" })),
-            Meaning::MFA,
+            StatusMeaning::MFA,
         )
         .await
         .unwrap_err();
@@ -62,7 +62,7 @@ async fn mfa_with_an_authenticator_app() {
     let session = authenticated(
         c.step(
             |core| core.mfa_verify_totp(&json!({ "code": code })),
-            Meaning::MFA,
+            StatusMeaning::MFA,
         )
         .await
         .unwrap(),
@@ -74,7 +74,7 @@ async fn mfa_with_an_authenticator_app() {
     let again = c
         .step(
             |core| core.mfa_verify_totp(&json!({ "mfaToken": challenge.mfa_token, "code": code })),
-            Meaning::MFA,
+            StatusMeaning::MFA,
         )
         .await
         .unwrap_err();
@@ -86,8 +86,11 @@ async fn mfa_with_an_email_code_and_with_an_sms_code() {
     let emu = demo().await;
     let c = client(&emu.base);
     mfa(login(&c, "mfa@example.com").await);
-    let sent: frontegg_auth_wasm::endpoints::CodeSent = c
-        .call(|core| core.mfa_send_email_code(&json!({})), Meaning::MFA)
+    let sent: frontegg_auth_wasm::core::endpoints::CodeSent = c
+        .call(
+            |core| core.mfa_send_email_code(&json!({})),
+            StatusMeaning::MFA,
+        )
         .await
         .unwrap();
     let otc_token = sent.otc_token.expect("otcToken");
@@ -97,7 +100,7 @@ async fn mfa_with_an_email_code_and_with_an_sms_code() {
         .to_owned();
     let args = json!({ "otcToken": otc_token, "code": code });
     authenticated(
-        c.step(|core| core.mfa_verify_email_code(&args), Meaning::MFA)
+        c.step(|core| core.mfa_verify_email_code(&args), StatusMeaning::MFA)
             .await
             .unwrap(),
     );
@@ -115,10 +118,10 @@ async fn mfa_with_an_email_code_and_with_an_sms_code() {
         .expect("an MFA phone")
         .id
         .clone();
-    let sent: frontegg_auth_wasm::endpoints::CodeSent = c
+    let sent: frontegg_auth_wasm::core::endpoints::CodeSent = c
         .call(
             |core| core.mfa_send_sms_code(&json!({ "deviceId": phone })),
-            Meaning::MFA,
+            StatusMeaning::MFA,
         )
         .await
         .unwrap();
@@ -128,7 +131,7 @@ async fn mfa_with_an_email_code_and_with_an_sms_code() {
         .to_owned();
     let wrong = json!({ "deviceId": phone, "otcToken": sent.otc_token, "code": "000000" });
     assert_eq!(
-        c.step(|core| core.mfa_verify_sms_code(&wrong), Meaning::MFA)
+        c.step(|core| core.mfa_verify_sms_code(&wrong), StatusMeaning::MFA)
             .await
             .unwrap_err()
             .code,
@@ -136,7 +139,7 @@ async fn mfa_with_an_email_code_and_with_an_sms_code() {
     );
     let right = json!({ "deviceId": phone, "otcToken": sent.otc_token, "code": code });
     authenticated(
-        c.step(|core| core.mfa_verify_sms_code(&right), Meaning::MFA)
+        c.step(|core| core.mfa_verify_sms_code(&right), StatusMeaning::MFA)
             .await
             .unwrap(),
     );
@@ -153,8 +156,8 @@ async fn forced_enrollment_then_recovery() {
         "{result:?}"
     );
 
-    let enrollment: frontegg_auth_wasm::endpoints::TotpEnrollment = c
-        .call(|core| core.mfa_enroll_totp(&json!({})), Meaning::MFA)
+    let enrollment: frontegg_auth_wasm::core::endpoints::TotpEnrollment = c
+        .call(|core| core.mfa_enroll_totp(&json!({})), StatusMeaning::MFA)
         .await
         .unwrap();
     let secret = secret_from_qr(&enrollment.qr_code);
@@ -162,7 +165,7 @@ async fn forced_enrollment_then_recovery() {
     let LoginResult::Authenticated { recovery_code, .. } = c
         .step(
             |core| core.mfa_confirm_totp(&json!({ "code": code })),
-            Meaning::MFA,
+            StatusMeaning::MFA,
         )
         .await
         .unwrap()
@@ -175,14 +178,14 @@ async fn forced_enrollment_then_recovery() {
     let c = client(&emu.base);
     mfa(login(&c, "demo@example.com").await);
     let recover = json!({ "email": "demo@example.com", "recoveryCode": recovery_code });
-    c.call_empty(|core| core.mfa_recover(&recover), Meaning::MFA)
+    c.call_empty(|core| core.mfa_recover(&recover), StatusMeaning::MFA)
         .await
         .unwrap();
     emu.config(json!({ "mfa": { "enforce": "DontForce" } }))
         .await;
     authenticated(login(&client(&emu.base), "demo@example.com").await);
     let reused = client(&emu.base)
-        .call_empty(|core| core.mfa_recover(&recover), Meaning::MFA)
+        .call_empty(|core| core.mfa_recover(&recover), StatusMeaning::MFA)
         .await
         .unwrap_err();
     assert_eq!(
@@ -198,10 +201,10 @@ async fn forced_sms_enrollment() {
     emu.config(json!({ "mfa": { "enforce": "Force" } })).await;
     let c = client(&emu.base);
     mfa(login(&c, "demo@example.com").await);
-    let sent: frontegg_auth_wasm::endpoints::CodeSent = c
+    let sent: frontegg_auth_wasm::core::endpoints::CodeSent = c
         .call(
             |core| core.mfa_enroll_sms(&json!({ "phoneNumber": "+15550123" })),
-            Meaning::MFA,
+            StatusMeaning::MFA,
         )
         .await
         .unwrap();
@@ -211,7 +214,7 @@ async fn forced_sms_enrollment() {
         .to_owned();
     let args = json!({ "otcToken": sent.otc_token, "code": code });
     let LoginResult::Authenticated { recovery_code, .. } = c
-        .step(|core| core.mfa_confirm_sms(&args), Meaning::MFA)
+        .step(|core| core.mfa_confirm_sms(&args), StatusMeaning::MFA)
         .await
         .unwrap()
     else {
@@ -240,7 +243,7 @@ async fn passwordless_code_magic_link_and_sms() {
     let wrong = c
         .step(
             |core| core.passwordless_complete(&json!({ "type": "OTC", "token": "000000" })),
-            Meaning::PASSWORDLESS,
+            StatusMeaning::PASSWORDLESS,
         )
         .await;
     assert_eq!(wrong.unwrap_err().code, ErrorCode::InvalidCode);
@@ -248,7 +251,7 @@ async fn passwordless_code_magic_link_and_sms() {
     authenticated(
         c.step(
             |core| core.passwordless_complete(&args),
-            Meaning::PASSWORDLESS,
+            StatusMeaning::PASSWORDLESS,
         )
         .await
         .unwrap(),
@@ -264,7 +267,7 @@ async fn passwordless_code_magic_link_and_sms() {
     authenticated(
         c.step(
             |core| core.passwordless_complete(&args),
-            Meaning::PASSWORDLESS,
+            StatusMeaning::PASSWORDLESS,
         )
         .await
         .unwrap(),
@@ -272,7 +275,7 @@ async fn passwordless_code_magic_link_and_sms() {
     let reused = c
         .step(
             |core| core.passwordless_complete(&args),
-            Meaning::PASSWORDLESS,
+            StatusMeaning::PASSWORDLESS,
         )
         .await
         .unwrap_err();
@@ -293,7 +296,7 @@ async fn passwordless_code_magic_link_and_sms() {
         authenticated(
             c.step(
                 |core| core.passwordless_complete(&args),
-                Meaning::PASSWORDLESS
+                StatusMeaning::PASSWORDLESS
             )
             .await
             .unwrap()
@@ -316,7 +319,7 @@ async fn passwordless_code_magic_link_and_sms() {
     mfa(c
         .step(
             |core| core.passwordless_complete(&args),
-            Meaning::PASSWORDLESS,
+            StatusMeaning::PASSWORDLESS,
         )
         .await
         .unwrap());
@@ -364,7 +367,7 @@ async fn signup_forgot_reset_and_change_password() {
 
     let forgot = json!({ "email": "new@example.com" });
     client(&emu.base)
-        .call_empty(|core| core.forgot_password(&forgot), Meaning::PUBLIC)
+        .call_empty(|core| core.forgot_password(&forgot), StatusMeaning::PUBLIC)
         .await
         .unwrap();
     let message = emu.last_message("new@example.com").await;
@@ -386,12 +389,12 @@ async fn signup_forgot_reset_and_change_password() {
     let reset =
         json!({ "userId": param("userId"), "token": param("token"), "password": "Third-pass-3!" });
     client(&emu.base)
-        .call_empty(|core| core.reset_password(&reset), Meaning::PUBLIC)
+        .call_empty(|core| core.reset_password(&reset), StatusMeaning::PUBLIC)
         .await
         .unwrap();
     authenticated(login_with("Third-pass-3!").await.unwrap());
     let reused = client(&emu.base)
-        .call_empty(|core| core.reset_password(&reset), Meaning::PUBLIC)
+        .call_empty(|core| core.reset_password(&reset), StatusMeaning::PUBLIC)
         .await
         .unwrap_err();
     assert_eq!(
@@ -413,7 +416,7 @@ async fn a_remembered_device_skips_mfa_in_server_mode() {
     let code = totp(&emu, MFA_SECRET).await;
     let args = json!({ "code": code, "rememberDevice": true });
     authenticated(
-        c.step(|core| core.mfa_verify_totp(&args), Meaning::MFA)
+        c.step(|core| core.mfa_verify_totp(&args), StatusMeaning::MFA)
             .await
             .unwrap(),
     );
@@ -444,7 +447,7 @@ async fn a_remembered_device_skips_mfa_in_server_mode() {
     let code = totp(&emu, MFA_SECRET).await;
     let args = json!({ "code": code, "rememberDevice": true });
     authenticated(
-        c.step(|core| core.mfa_verify_totp(&args), Meaning::MFA)
+        c.step(|core| core.mfa_verify_totp(&args), StatusMeaning::MFA)
             .await
             .unwrap(),
     );
@@ -478,7 +481,7 @@ async fn sms_enrollment_from_settings() {
         .await
         .unwrap();
     assert!(done.recovery_code.is_some());
-    let devices: frontegg_auth_wasm::endpoints::MfaDevices = c
+    let devices: frontegg_auth_wasm::core::endpoints::MfaDevices = c
         .call_signed_in(frontegg_auth_wasm::core::AuthCore::list_mfa_devices)
         .await
         .unwrap();

@@ -5,7 +5,7 @@
 // Each test binary compiles this module; not every one of them uses all of it.
 #![allow(dead_code)]
 
-use frontegg_auth_wasm::transport::native::NativeTransport;
+use frontegg_auth_wasm::native::NativeRuntime;
 use frontegg_auth_wasm::{Client, Mode, Options};
 use serde_json::{json, Value};
 
@@ -25,12 +25,12 @@ pub fn now_ms() -> f64 {
 }
 
 /// A server-mode client with these options.
-pub fn client_with(options: Value) -> Client<NativeTransport> {
+pub fn client_with(options: Value) -> Client<NativeRuntime> {
     let options = Options::from_json(&options).expect("valid options");
-    Client::new(options, Mode::Server, NativeTransport::default(), now_ms)
+    Client::new(options, Mode::Server, NativeRuntime::default(), now_ms)
 }
 
 /// A server-mode client of the emulator at `url`.
-pub fn client(url: &str) -> Client<NativeTransport> {
+pub fn client(url: &str) -> Client<NativeRuntime> {
     client_with(json!({ "baseUrl": url }))
 }

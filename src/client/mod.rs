@@ -1,0 +1,964 @@
+//! The async driver: feeds the sans-IO [`AuthCore`] through a [`Runtime`]. It holds no rules
+//! of its own beyond ordering: one refresh at a time, refresh before a call that needs a fresh
+//! token, retry once after a 401.
+
+pub mod runtime;
+pub mod webauthn;
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use futures_channel::oneshot;
+use serde_json::Value;
+
+use serde::de::DeserializeOwned;
+
+use crate::client::runtime::Runtime;
+use crate::core::account::{expect_success, SignUpResult};
+use crate::core::config::{Mode, Options};
+use crate::core::endpoints::{CodeSent, Profile};
+use crate::core::error::{Error, ErrorCode, Result, StatusMeaning};
+use crate::core::flows::LoginResult;
+use crate::core::http::{HttpRequest, HttpResponse};
+use crate::core::origin::check_bearer_target;
+use crate::core::refresh::{AuthEvent, Backoff};
+use crate::core::self_service::{
+    read_recovery_code, DeviceKind, DisableResult, RecoveryCode, Tenant, UserSession,
+};
+use crate::core::session::Session;
+use crate::core::{parse, AuthCore, LogoutInput};
+
+/// A client instance. Not `Sync`: it lives on one JS event loop (or one test task), and
+/// `RefCell` borrows are never held across an `.await`.
+pub struct Client<T> {
+    core: RefCell<AuthCore>,
+    runtime: T,
+    clock: fn() -> f64,
+    /// While a refresh is under way: the callers waiting for its outcome.
+    refresh_waiters: RefCell<Option<Vec<oneshot::Sender<Result<Session>>>>>,
+    listeners: RefCell<Vec<(u32, Listener)>>,
+    next_listener: Cell<u32>,
+    hooks: RefCell<Vec<Listener>>,
+}
+
+/// How long a tab that waited for the lock waits for the other tab's session before refreshing
+/// itself (a peer that held the lock without refreshing costs this much, once).
+const PEER_WAIT_MS: u32 = 300;
+/// How often it looks while waiting.
+const PEER_POLL_MS: u32 = 10;
+
+/// What a refresh answers when the session it was for ended while it was out.
+fn ended_meanwhile() -> Error {
+    Error::new(
+        ErrorCode::SessionExpired,
+        "The session ended (sign-out) while it was being refreshed.",
+    )
+}
+
+/// An `onAuthStateChange` callback: the event and the session after it.
+pub type Listener = Rc<dyn Fn(AuthEvent, Option<&Session>)>;
+
+impl<T: Runtime> Client<T> {
+    /// A signed-out client. `clock` gives epoch milliseconds.
+    pub fn new(options: Options, mode: Mode, runtime: T, clock: fn() -> f64) -> Self {
+        Self {
+            core: RefCell::new(AuthCore::new(options, mode)),
+            runtime,
+            clock,
+            refresh_waiters: RefCell::new(None),
+            listeners: RefCell::new(Vec::new()),
+            next_listener: Cell::new(0),
+            hooks: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Calls `listener` after every change of session; returns an id for [`Self::remove_listener`].
+    pub fn on_auth_state_change(&self, listener: Listener) -> u32 {
+        let id = self.next_listener.get();
+        self.next_listener.set(id.wrapping_add(1));
+        self.listeners.borrow_mut().push((id, listener));
+        id
+    }
+
+    /// Stops calling the listener `id`.
+    pub fn remove_listener(&self, id: u32) {
+        self.listeners.borrow_mut().retain(|(i, _)| *i != id);
+    }
+
+    /// Runs the SDK's own reaction to a change of session (telling other tabs, storing the
+    /// snapshot, scheduling the next refresh) before a refresh lock is released, so a waiting tab
+    /// finds the new session instead of refreshing again. Hooks never call the app's code.
+    pub fn add_hook(&self, hook: Listener) {
+        self.hooks.borrow_mut().push(hook);
+    }
+
+    /// Delivers the core's pending events: hooks, then listeners. No borrow is held while they
+    /// run, so a listener may call back into the client (even start a refresh).
+    fn emit(&self) {
+        let events = self.take_events();
+        self.run_hooks(&events);
+        self.deliver(&events);
+    }
+
+    fn take_events(&self) -> Vec<AuthEvent> {
+        self.core.borrow_mut().take_events()
+    }
+
+    fn run_hooks(&self, events: &[AuthEvent]) {
+        if events.is_empty() {
+            return;
+        }
+        let session = self.session();
+        let hooks: Vec<Listener> = self.hooks.borrow().iter().map(Rc::clone).collect();
+        for &event in events {
+            for hook in &hooks {
+                hook(event, session.as_ref());
+            }
+        }
+    }
+
+    fn deliver(&self, events: &[AuthEvent]) {
+        if events.is_empty() {
+            return;
+        }
+        let session = self.session();
+        let listeners: Vec<Listener> = self
+            .listeners
+            .borrow()
+            .iter()
+            .map(|(_, l)| Rc::clone(l))
+            .collect();
+        for &event in events {
+            for listener in &listeners {
+                listener(event, session.as_ref());
+            }
+        }
+    }
+
+    /// The runtime, for calls that go around the core (the `fetch` wrapper).
+    pub fn runtime(&self) -> &T {
+        &self.runtime
+    }
+
+    /// The current session, if signed in.
+    pub fn session(&self) -> Option<Session> {
+        self.core.borrow().session().cloned()
+    }
+
+    /// Password login.
+    pub async fn login(&self, args: &Value) -> Result<LoginResult> {
+        let input = AuthCore::login_input(args)?;
+        let request = self.core.borrow().login_request(&input);
+        let response = self.send(request).await?;
+        let result = self
+            .core
+            .borrow_mut()
+            .handle_login(response, (self.clock)());
+        self.emit();
+        self.with_remember_policy(result?).await
+    }
+
+    /// Fills in an MFA step's `rememberDeviceAllowed` from the host's policy for its MFA token,
+    /// as the official login box asks before it offers the option. The policy is optional
+    /// information: if it can't be had, the login goes on without it.
+    async fn with_remember_policy(&self, mut result: LoginResult) -> Result<LoginResult> {
+        if let LoginResult::MfaRequired { mfa } | LoginResult::MfaEnrollmentRequired { mfa } =
+            &mut result
+        {
+            let request = self.core.borrow().remember_policy_request(&mfa.mfa_token);
+            if let Ok(response) = self.send(request).await {
+                mfa.remember_device_allowed = self
+                    .core
+                    .borrow_mut()
+                    .handle_remember_policy(&mfa.mfa_token, &response);
+            }
+        }
+        Ok(result)
+    }
+
+    /// Refreshes the session. Concurrent callers share one request: the host rotates refresh
+    /// tokens and treats a replayed one as theft, so two parallel refreshes would end the session.
+    pub async fn refresh(&self) -> Result<Session> {
+        let waiting = self.refresh_waiters.borrow_mut().as_mut().map(|waiters| {
+            let (tx, rx) = oneshot::channel();
+            waiters.push(tx);
+            rx
+        });
+        if let Some(rx) = waiting {
+            return rx.await.unwrap_or_else(|_| {
+                Err(Error::new(ErrorCode::Network, "The refresh was cancelled."))
+            });
+        }
+        *self.refresh_waiters.borrow_mut() = Some(Vec::new());
+        let guard = WaitersGuard(&self.refresh_waiters);
+        let result = self.refresh_now().await;
+        for waiter in guard.take() {
+            // A waiter that went away doesn't need the answer.
+            let _ = waiter.send(result.clone());
+        }
+        result
+    }
+
+    /// One refresh, retried with backoff while the failure is transient (network, timeout, 5xx);
+    /// a rejection by the host is final. Runs under the runtime's refresh lock (one tab at a
+    /// time in browsers), and listeners hear about it only after the lock is released, so a
+    /// listener that calls the client can't deadlock.
+    async fn refresh_now(&self) -> Result<Session> {
+        let held_before = self.session().map(|s| s.expires_at);
+        let lock = self.runtime.refresh_lock().await;
+        let moved_on = |s: &Session| Some(s.expires_at) != held_before;
+        if T::waited_for_peer(&lock) {
+            // Another tab held the lock, most likely to refresh: give its session a moment to
+            // arrive (under load it can come after the lock) before refreshing again.
+            let mut waited = 0;
+            while waited < PEER_WAIT_MS && !self.session().is_some_and(|s| moved_on(&s)) {
+                self.runtime.sleep(PEER_POLL_MS).await;
+                waited += PEER_POLL_MS;
+            }
+        }
+        // Another tab may have refreshed while this one waited; its session arrived meanwhile.
+        let result = match self.session().filter(|s| moved_on(s)) {
+            Some(session) => Ok(session),
+            None => self.refresh_with_retries().await,
+        };
+        let events = self.take_events();
+        self.run_hooks(&events);
+        drop(lock);
+        self.deliver(&events);
+        result
+    }
+
+    async fn refresh_with_retries(&self) -> Result<Session> {
+        let backoff = Backoff::default();
+        let mut attempt = 0;
+        let generation = self.core.borrow().generation();
+        loop {
+            let request = self.core.borrow().refresh_request()?;
+            let sent = self.send(request).await;
+            if self.core.borrow().generation() != generation {
+                // Signed out (or in anew) while the refresh was out: its answer belongs to a
+                // session that is gone, and taking it in would bring that session back.
+                return self.session().ok_or_else(ended_meanwhile);
+            }
+            let result = match sent {
+                Ok(response) => self
+                    .core
+                    .borrow_mut()
+                    .handle_refresh(response, (self.clock)()),
+                Err(e) => Err(e),
+            };
+            match result {
+                Err(e) if is_transient(&e) => {
+                    attempt += 1;
+                    match backoff.delay_ms(attempt, self.runtime.jitter()) {
+                        Some(delay) => self.runtime.sleep(delay).await,
+                        None => return Err(e),
+                    }
+                    if self.core.borrow().generation() != generation {
+                        return self.session().ok_or_else(ended_meanwhile);
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// The session as a snapshot for storage or other tabs; `None` when signed out.
+    pub fn snapshot(&self) -> Option<String> {
+        self.core.borrow().snapshot()
+    }
+
+    /// Takes over a newer session from storage or another tab; `false` if it was not newer or
+    /// not usable.
+    pub fn adopt_snapshot(&self, snapshot: &str) -> bool {
+        let adopted = self.core.borrow_mut().adopt_snapshot(snapshot);
+        self.emit();
+        adopted
+    }
+
+    /// Forgets the session without telling the host (another tab already signed out).
+    pub fn sign_out_locally(&self) {
+        self.core.borrow_mut().sign_out();
+        self.emit();
+    }
+
+    /// On page load: the session still held, or one refresh through the refresh cookie.
+    /// `None` when there is no session to restore; network trouble is still an error.
+    pub async fn restore(&self) -> Result<Option<Session>> {
+        if !self.core.borrow().is_expired((self.clock)()) {
+            return Ok(self.session());
+        }
+        match self.refresh().await {
+            Ok(session) => Ok(Some(session)),
+            Err(e) if e.code == ErrorCode::SessionExpired => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Ends the session at the host and forgets it locally, even when the host can't be reached.
+    pub async fn logout(&self) {
+        // Without `everywhere` there is nothing that can fail.
+        let _ = self.logout_with(LogoutInput::default()).await;
+    }
+
+    /// `logout({ everywhere })`. With `everywhere`, first ends the user's other sessions (with
+    /// the access token, refreshed if need be), then this one as [`Self::logout`] does. Local
+    /// state goes whatever happens; the answer is the failure to end the other sessions, if any,
+    /// so the app can say they may still be signed in.
+    pub async fn logout_with(&self, input: LogoutInput) -> Result<()> {
+        let end_others = self.core.borrow().logout_others_request(&input).is_some();
+        let others = if end_others {
+            let build = |core: &AuthCore| {
+                core.logout_others_request(&input).unwrap_or_else(|| {
+                    Err(Error::new(
+                        ErrorCode::SessionExpired,
+                        "The session ended before the others could be; sign in again.",
+                    ))
+                })
+            };
+            let response = self.authed(&build).await;
+            response.and_then(|r| expect_success(&r, StatusMeaning::SIGNED_IN))
+        } else {
+            Ok(())
+        };
+        let request = self.core.borrow().logout_request();
+        // Local state goes whatever happens: a user who clicked "Sign out" is signed out here.
+        if let Some(request) = request {
+            let _ = self.send(request).await;
+        }
+        self.core.borrow_mut().sign_out();
+        self.emit();
+        others
+    }
+
+    /// Runs a login step (MFA, passwordless completion): the answer is a [`LoginResult`].
+    pub async fn step(
+        &self,
+        build: impl FnOnce(&AuthCore) -> Result<HttpRequest>,
+        meaning: StatusMeaning,
+    ) -> Result<LoginResult> {
+        let request = build(&self.core.borrow())?;
+        let response = self.send(request).await?;
+        self.finish_step(response, meaning).await
+    }
+
+    /// Reads a login step's answer; a session it starts is taken in and announced, an MFA step
+    /// it asks for gets its remember-device policy.
+    pub async fn finish_step(
+        &self,
+        response: HttpResponse,
+        meaning: StatusMeaning,
+    ) -> Result<LoginResult> {
+        let result = self
+            .core
+            .borrow_mut()
+            .handle_login_like(response, (self.clock)(), meaning);
+        self.emit();
+        self.with_remember_policy(result?).await
+    }
+
+    /// Sends the request `build` makes; with the access token when `signed_in` (see `authed`).
+    pub async fn exchange(
+        &self,
+        build: &dyn Fn(&AuthCore) -> Result<HttpRequest>,
+        signed_in: bool,
+    ) -> Result<HttpResponse> {
+        if signed_in {
+            return self.authed(build).await;
+        }
+        let request = build(&self.core.borrow())?;
+        self.send(request).await
+    }
+
+    /// Runs a call that needs no session and answers a typed body (e.g. `{ otcToken }`).
+    pub async fn call<R: DeserializeOwned>(
+        &self,
+        build: impl FnOnce(&AuthCore) -> Result<HttpRequest>,
+        meaning: StatusMeaning,
+    ) -> Result<R> {
+        let request = build(&self.core.borrow())?;
+        let response = self.send(request).await?;
+        parse(&response, meaning)
+    }
+
+    /// Runs a call that needs no session and whose answer has no body worth reading.
+    pub async fn call_empty(
+        &self,
+        build: impl FnOnce(&AuthCore) -> Result<HttpRequest>,
+        meaning: StatusMeaning,
+    ) -> Result<()> {
+        let request = build(&self.core.borrow())?;
+        let response = self.send(request).await?;
+        expect_success(&response, meaning)
+    }
+
+    /// Runs a call with the access token whose answer has no body worth reading.
+    pub async fn call_signed_in_empty(
+        &self,
+        build: impl Fn(&AuthCore) -> Result<HttpRequest>,
+    ) -> Result<()> {
+        let response = self.authed(&build).await?;
+        expect_success(&response, StatusMeaning::SIGNED_IN)
+    }
+
+    /// Runs a call with the access token that answers a typed body.
+    pub async fn call_signed_in<R: DeserializeOwned>(
+        &self,
+        build: impl Fn(&AuthCore) -> Result<HttpRequest>,
+    ) -> Result<R> {
+        let response = self.authed(&build).await?;
+        parse(&response, StatusMeaning::SIGNED_IN)
+    }
+
+    /// The user's sessions, this one marked `current`.
+    pub async fn list_sessions(&self) -> Result<Vec<UserSession>> {
+        let sessions = self.call_signed_in(AuthCore::list_sessions).await?;
+        Ok(self.core.borrow().mark_current(sessions))
+    }
+
+    /// The tenants the user belongs to.
+    pub async fn list_tenants(&self) -> Result<Vec<Tenant>> {
+        let response = self.authed(&AuthCore::list_tenants).await?;
+        parse::<serde_json::Value>(&response, StatusMeaning::SIGNED_IN)?;
+        AuthCore::read_tenants(&response.body).ok_or_else(|| {
+            Error::bad_response(
+                response.status,
+                response.trace_id,
+                "the tenants are not a list",
+            )
+        })
+    }
+
+    /// Moves the session to another tenant and re-issues the token (`TOKEN_REFRESHED`).
+    pub async fn switch_tenant(&self, tenant_id: &Value) -> Result<Session> {
+        let tenant = AuthCore::tenant_choice(tenant_id)?;
+        let response = self.authed(&|core| core.switch_tenant(&tenant)).await?;
+        expect_success(&response, StatusMeaning::SIGNED_IN)?;
+        self.core.borrow_mut().next_tenant = Some(tenant.clone());
+        let session = self.refresh().await?;
+        if session.user.tenant_id == tenant {
+            return Ok(session);
+        }
+        // The refresh that answered was already out before the switch (concurrent callers share
+        // one), so it could not name the tenant: ask once more, naming it.
+        self.core.borrow_mut().next_tenant = Some(tenant);
+        self.refresh().await
+    }
+
+    /// Removes an authenticator app or SMS phone; an SMS phone without `code` first gets one.
+    pub async fn disable_device(&self, args: &Value) -> Result<DisableResult> {
+        let input = self.core.borrow().disable_device_input(args)?;
+        let response = self
+            .authed(&|core| core.disable_device_request(&input))
+            .await?;
+        if input.kind == DeviceKind::Sms && input.code.is_none() {
+            let sent: CodeSent = parse(&response, StatusMeaning::SIGNED_IN)?;
+            self.core.borrow_mut().pending_otc = sent.otc_token.clone();
+            return Ok(DisableResult::CodeSent {
+                otc_token: sent.otc_token,
+                phone_number: sent.phone_number,
+            });
+        }
+        expect_success(&response, StatusMeaning::MFA)?;
+        Ok(DisableResult::Disabled)
+    }
+
+    /// Texts a code to a new MFA phone from settings; the core keeps its `otcToken` for
+    /// [`Self::mfa_settings_confirm_sms`].
+    pub async fn mfa_settings_enroll_sms(&self, args: &Value) -> Result<CodeSent> {
+        let response = self
+            .authed(&|core| core.mfa_settings_enroll_sms(args))
+            .await?;
+        let sent: CodeSent = parse(&response, StatusMeaning::SIGNED_IN)?;
+        self.core.borrow_mut().pending_otc = sent.otc_token.clone();
+        Ok(sent)
+    }
+
+    /// Enrolls the phone with the texted code; answers the recovery code, where given.
+    pub async fn mfa_settings_confirm_sms(&self, args: &Value) -> Result<RecoveryCode> {
+        let response = self
+            .authed(&|core| core.mfa_settings_confirm_sms(args))
+            .await?;
+        let answer = read_recovery_code(&response, StatusMeaning::SIGNED_IN)?;
+        self.core.borrow_mut().pending_otc = None;
+        Ok(answer)
+    }
+
+    /// Signs in with machine credentials; the session then refreshes with its own refresh token.
+    pub async fn login_with_api_token(&self, args: &Value) -> Result<Session> {
+        let request = self.core.borrow().api_token_request(args)?;
+        let response = self.send(request).await?;
+        let result = self
+            .core
+            .borrow_mut()
+            .handle_api_token(response, (self.clock)());
+        self.emit();
+        result
+    }
+
+    /// Sends a passwordless link or code.
+    pub async fn passwordless_start(&self, args: &Value) -> Result<CodeSent> {
+        let request = self.core.borrow().passwordless_start(args)?;
+        let response = self.send(request).await?;
+        self.core.borrow().handle_passwordless_start(&response)
+    }
+
+    /// Creates an account; signed in at once, or waiting for the activation email.
+    pub async fn signup(&self, args: &Value) -> Result<SignUpResult> {
+        let request = self.core.borrow().signup_request(args)?;
+        let response = self.send(request).await?;
+        let result = self
+            .core
+            .borrow_mut()
+            .handle_signup(response, (self.clock)());
+        self.emit();
+        match result? {
+            SignUpResult::Login(login) => Ok(SignUpResult::Login(Box::new(
+                self.with_remember_policy(*login).await?,
+            ))),
+            other => Ok(other),
+        }
+    }
+
+    /// The signed-in user's profile.
+    pub async fn get_profile(&self) -> Result<Profile> {
+        self.call_signed_in(AuthCore::profile_request).await
+    }
+
+    /// Sends a request that needs the access token: refreshes first when the token is about to
+    /// expire (timers are throttled in background tabs, so this is the backstop), and refreshes
+    /// and retries once if the host answers 401 anyway.
+    ///
+    /// `build` is a trait object so this state machine exists once in the wasm, not once per
+    /// call site.
+    async fn authed(
+        &self,
+        build: &dyn Fn(&AuthCore) -> Result<HttpRequest>,
+    ) -> Result<HttpResponse> {
+        self.ensure_fresh().await?;
+        let used = self.access_token();
+        let request = build(&self.core.borrow())?;
+        let response = self.send(request).await?;
+        if response.status != 401 {
+            return Ok(response);
+        }
+        self.refresh_after_401(used.as_deref()).await?;
+        let request = build(&self.core.borrow())?;
+        self.send(request).await
+    }
+
+    /// Whether `auth.fetch` may send the access token to `url` (see [`check_bearer_target`]):
+    /// the identity host, `page_origin` and the `bearerOrigins` option; else `invalid_input`.
+    pub fn check_bearer_target(&self, url: &str, page_origin: Option<&str>) -> Result<()> {
+        let core = self.core.borrow();
+        let options = core.options();
+        check_bearer_target(url, &options.base_url, page_origin, &options.bearer_origins)
+    }
+
+    /// The access token in use, if signed in.
+    pub fn access_token(&self) -> Option<String> {
+        self.core
+            .borrow()
+            .session()
+            .map(|s| s.access_token.expose().to_owned())
+    }
+
+    /// After a 401 to a request sent with `used`: refreshes, unless the session moved on since
+    /// (another caller's refresh finished first), in which case the caller just retries. Without
+    /// this, a 401 that arrives after a refresh would start a second one.
+    pub async fn refresh_after_401(&self, used: Option<&str>) -> Result<Session> {
+        match self.session() {
+            Some(current) if Some(current.access_token.expose()) != used => Ok(current),
+            _ => self.refresh().await,
+        }
+    }
+
+    /// Refreshes when inside the leeway. A failed refresh is only fatal once the token has
+    /// really expired; until then the current token is still good to use.
+    pub async fn ensure_fresh(&self) -> Result<()> {
+        let now = (self.clock)();
+        let (signed_in, needs_refresh) = {
+            let core = self.core.borrow();
+            (core.session().is_some(), core.needs_refresh(now))
+        };
+        if !signed_in || !needs_refresh {
+            return Ok(());
+        }
+        match self.refresh().await {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.code != ErrorCode::SessionExpired
+                    && !self.core.borrow().is_expired((self.clock)()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+        let timeout_ms = self.core.borrow().options().timeout_ms;
+        self.runtime.send(request, timeout_ms).await
+    }
+}
+
+/// Failures worth retrying: the host may answer next time.
+fn is_transient(e: &Error) -> bool {
+    match e.code {
+        ErrorCode::Network | ErrorCode::Timeout => true,
+        // A 2xx with a broken body is not retried: the host did answer.
+        ErrorCode::Server => e.status.is_some_and(|s| s >= 500),
+        _ => false,
+    }
+}
+
+/// Clears the in-flight marker even if the refreshing future is dropped half-way, so a
+/// cancelled refresh never blocks later ones (its waiters then see "cancelled").
+struct WaitersGuard<'a>(&'a RefCell<Option<Vec<oneshot::Sender<Result<Session>>>>>);
+
+impl WaitersGuard<'_> {
+    fn take(self) -> Vec<oneshot::Sender<Result<Session>>> {
+        self.0.borrow_mut().take().unwrap_or_default()
+    }
+}
+
+impl Drop for WaitersGuard<'_> {
+    fn drop(&mut self) {
+        self.0.borrow_mut().take();
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::core::session::tests::jwt;
+    use serde_json::json;
+    use std::collections::VecDeque;
+
+    /// A runtime that answers from a script, records what was sent and "sleeps" instantly,
+    /// recording the delays: the client's timing rules run in microseconds.
+    #[derive(Default)]
+    struct Scripted {
+        answers: RefCell<VecDeque<Result<HttpResponse>>>,
+        sent: RefCell<Vec<String>>,
+        slept: RefCell<Vec<u32>>,
+        order: Rc<RefCell<Vec<&'static str>>>,
+    }
+
+    /// Records its release in the shared order log.
+    struct Guard(Rc<RefCell<Vec<&'static str>>>);
+
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            self.0.borrow_mut().push("lock released");
+        }
+    }
+
+    impl Runtime for Scripted {
+        async fn send(&self, request: HttpRequest, _timeout_ms: u32) -> Result<HttpResponse> {
+            self.sent.borrow_mut().push(
+                request
+                    .url
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
+            // Yield once, as a real network call would, so concurrent callers interleave.
+            YieldOnce(false).await;
+            self.answers
+                .borrow_mut()
+                .pop_front()
+                .expect("the script has an answer")
+        }
+        async fn sleep(&self, ms: u32) {
+            self.slept.borrow_mut().push(ms);
+        }
+        type RefreshLock = Guard;
+        async fn refresh_lock(&self) -> Guard {
+            Guard(Rc::clone(&self.order))
+        }
+        fn jitter(&self) -> f64 {
+            0.0
+        }
+    }
+
+    /// Pending on the first poll (waking itself), ready on the second.
+    struct YieldOnce(bool);
+
+    impl std::future::Future for YieldOnce {
+        type Output = ();
+        fn poll(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<()> {
+            if self.0 {
+                return std::task::Poll::Ready(());
+            }
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    }
+
+    fn answer(status: u16, body: serde_json::Value) -> Result<HttpResponse> {
+        Ok(HttpResponse {
+            status,
+            body: body.to_string(),
+            trace_id: None,
+            set_cookies: vec!["fe_refresh_x=r".into()],
+        })
+    }
+
+    fn tokens() -> serde_json::Value {
+        json!({ "accessToken": jwt(json!({ "sub": "u", "email": "a@b.c" })), "expiresIn": 300 })
+    }
+
+    fn fixed_clock() -> f64 {
+        1_000_000.0
+    }
+
+    fn client(script: Vec<Result<HttpResponse>>) -> Client<Scripted> {
+        let options = Options::from_json(&json!({ "baseUrl": "http://h" })).unwrap();
+        let runtime = Scripted {
+            answers: RefCell::new(script.into()),
+            ..Scripted::default()
+        };
+        Client::new(options, Mode::Server, runtime, fixed_clock)
+    }
+
+    /// Runs `f` to completion on this thread (the scripted runtime never really waits).
+    pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        let mut f = std::pin::pin!(f);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        loop {
+            if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) {
+                return out;
+            }
+        }
+    }
+
+    #[test]
+    fn concurrent_refreshes_share_one_request() {
+        let c = client(vec![answer(200, tokens()), answer(201, tokens())]);
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        let all = block_on(futures_util::future::join_all((0..10).map(|_| c.refresh())));
+        assert!(all.iter().all(Result::is_ok));
+        assert_eq!(
+            *c.runtime.sent.borrow(),
+            ["user", "refresh"],
+            "one request for ten callers"
+        );
+    }
+
+    #[test]
+    fn a_refresh_answered_after_logout_changes_nothing() {
+        let c = client(vec![answer(200, tokens()), answer(201, tokens())]);
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        let heard = Rc::new(RefCell::new(Vec::new()));
+        let log = Rc::clone(&heard);
+        c.on_auth_state_change(Rc::new(move |event, _| log.borrow_mut().push(event)));
+        let mut refresh = std::pin::pin!(c.refresh());
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        let polled = std::future::Future::poll(refresh.as_mut(), &mut cx);
+        assert!(polled.is_pending(), "the refresh is out");
+        // The user signs out before its answer arrives.
+        c.sign_out_locally();
+        let late = block_on(refresh);
+        assert_eq!(late.unwrap_err().code, ErrorCode::SessionExpired);
+        assert!(
+            c.session().is_none() && c.snapshot().is_none(),
+            "not brought back"
+        );
+        assert_eq!(
+            *heard.borrow(),
+            [AuthEvent::SignedOut],
+            "no SIGNED_IN after it"
+        );
+    }
+
+    #[test]
+    fn transient_refresh_failures_are_retried_with_backoff() {
+        let network = Err(Error::new(ErrorCode::Network, "down"));
+        let c = client(vec![
+            answer(200, tokens()),
+            network,
+            answer(503, json!({})),
+            answer(201, tokens()),
+        ]);
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        block_on(c.refresh()).expect("third try works");
+        assert_eq!(
+            *c.runtime.sent.borrow(),
+            ["user", "refresh", "refresh", "refresh"]
+        );
+        assert_eq!(*c.runtime.slept.borrow(), [500, 1000]);
+    }
+
+    #[test]
+    fn retries_stop_after_three_tries_and_keep_the_session() {
+        let down = || Err(Error::new(ErrorCode::Timeout, "slow"));
+        let c = client(vec![answer(200, tokens()), down(), down(), down()]);
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        assert_eq!(block_on(c.refresh()).unwrap_err().code, ErrorCode::Timeout);
+        assert_eq!(c.runtime.sent.borrow().len(), 4);
+        assert!(c.session().is_some(), "a network failure is not a sign-out");
+    }
+
+    #[test]
+    fn hooks_run_under_the_lock_and_listeners_after_it() {
+        let c = client(vec![answer(200, tokens()), answer(201, tokens())]);
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        let order = Rc::clone(&c.runtime.order);
+        let log = Rc::clone(&order);
+        c.add_hook(Rc::new(move |_, _| log.borrow_mut().push("hook")));
+        let log = Rc::clone(&order);
+        c.on_auth_state_change(Rc::new(move |_, _| log.borrow_mut().push("listener")));
+        block_on(c.refresh()).unwrap();
+        assert_eq!(*order.borrow(), ["hook", "lock released", "listener"]);
+    }
+
+    #[test]
+    fn an_mfa_step_carries_the_remember_device_policy() {
+        let challenge = json!({ "mfaRequired": true, "mfaToken": "m 1" });
+        let c = client(vec![
+            answer(200, challenge.clone()),
+            answer(
+                200,
+                json!({ "isAllowedToRemember": true, "mfaDeviceExpiration": 2592000 }),
+            ),
+        ]);
+        let LoginResult::MfaRequired { mfa } =
+            block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap()
+        else {
+            panic!("expected MFA")
+        };
+        assert_eq!(mfa.remember_device_allowed, Some(true));
+        assert_eq!(
+            *c.runtime.sent.borrow(),
+            ["user", "allow-remember-device?mfaToken=m%201"]
+        );
+
+        // The lookup failing leaves it unknown; the login itself goes on.
+        let c = client(vec![
+            answer(200, challenge.clone()),
+            Err(Error::new(ErrorCode::Network, "down")),
+        ]);
+        let result = block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        assert!(
+            matches!(result, LoginResult::MfaRequired { ref mfa } if mfa.remember_device_allowed.is_none())
+        );
+
+        // Login steps that lead to MFA (passwordless, enrollment) are answered the same way.
+        let c = client(vec![
+            answer(
+                200,
+                json!({ "mfaRequired": true, "mfaToken": "m2", "mfaEnrolled": false }),
+            ),
+            answer(200, json!({ "isAllowedToRemember": false })),
+        ]);
+        let result = block_on(c.step(
+            |core| core.passwordless_complete(&json!({ "type": "OTC", "token": "1" })),
+            StatusMeaning::PASSWORDLESS,
+        ))
+        .unwrap();
+        let LoginResult::MfaEnrollmentRequired { mfa } = result else {
+            panic!("{result:?}")
+        };
+        assert_eq!(mfa.remember_device_allowed, Some(false));
+        // ... and the policy then keeps `rememberDevice: true` off the wire.
+        let request = c
+            .core
+            .borrow()
+            .mfa_confirm_totp(&json!({ "code": "1", "rememberDevice": true }))
+            .unwrap();
+        assert_eq!(
+            request.body.as_deref(),
+            Some(r#"{"mfaToken":"m2","token":"1"}"#)
+        );
+    }
+
+    #[test]
+    fn sms_enrollment_from_settings_remembers_the_otc_token() {
+        let c = client(vec![
+            answer(200, tokens()),
+            answer(200, json!({ "otcToken": "o1", "phoneNumber": "+15550100" })),
+            answer(201, json!({ "recoveryCode": "R-1" })),
+            answer(200, json!({ "otcToken": null, "phoneNumber": null })),
+            Ok(HttpResponse {
+                status: 200,
+                body: String::new(),
+                trace_id: None,
+                set_cookies: vec![],
+            }),
+        ]);
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        let sent =
+            block_on(c.mfa_settings_enroll_sms(&json!({ "phoneNumber": "+15550100" }))).unwrap();
+        assert_eq!(sent.otc_token.as_deref(), Some("o1"));
+        let done = block_on(c.mfa_settings_confirm_sms(&json!({ "code": "123456" }))).unwrap();
+        assert_eq!(done.recovery_code.as_deref(), Some("R-1"));
+        assert_eq!(c.core.borrow().pending_otc, None, "used up");
+        // Nulls and an empty confirmation are still answers.
+        let sent =
+            block_on(c.mfa_settings_enroll_sms(&json!({ "phoneNumber": "+15550100" }))).unwrap();
+        assert_eq!(sent, CodeSent::default());
+        let done = block_on(c.mfa_settings_confirm_sms(&json!({ "otcToken": "o2", "code": "1" })))
+            .unwrap();
+        assert_eq!(done, RecoveryCode::default());
+        assert_eq!(
+            *c.runtime.sent.borrow(),
+            ["user", "enroll", "verify", "enroll", "verify"]
+        );
+    }
+
+    #[test]
+    fn a_rejected_refresh_is_not_retried() {
+        let c = client(vec![
+            answer(200, tokens()),
+            answer(401, json!({ "errors": ["Session expired"] })),
+        ]);
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        assert_eq!(
+            block_on(c.refresh()).unwrap_err().code,
+            ErrorCode::SessionExpired
+        );
+        assert!(c.runtime.slept.borrow().is_empty());
+        assert!(c.session().is_none());
+    }
+
+    #[test]
+    fn logout_everywhere_ends_the_other_sessions_then_this_one() {
+        let everywhere = LogoutInput { everywhere: true };
+        let c = client(vec![
+            answer(200, tokens()),
+            answer(200, json!({})),
+            answer(201, json!({})),
+        ]);
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        block_on(c.logout_with(everywhere)).unwrap();
+        assert_eq!(*c.runtime.sent.borrow(), ["user", "all", "logout"]);
+        assert!(c.session().is_none());
+
+        // The host refusing to end the others: this session still ends, locally too, and the
+        // caller hears why the others may live on.
+        let c = client(vec![
+            answer(200, tokens()),
+            answer(403, json!({ "errors": ["Forbidden"] })),
+            Err(Error::new(ErrorCode::Network, "down")),
+        ]);
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        let err = block_on(c.logout_with(everywhere)).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Forbidden);
+        assert_eq!(*c.runtime.sent.borrow(), ["user", "all", "logout"]);
+        assert!(
+            c.session().is_none(),
+            "signed out locally whatever the network said"
+        );
+
+        // Signed out already: just the logout request, and no error.
+        let c = client(vec![answer(201, json!({}))]);
+        block_on(c.logout_with(everywhere)).unwrap();
+        assert_eq!(*c.runtime.sent.borrow(), ["logout"]);
+    }
+}

@@ -1,0 +1,42 @@
+//! What the driver needs from the platform it runs on. The wasm build's runtime is
+//! `crate::wasm::fetch` (the JS `fetch`, timers, Web Locks); the native one is
+//! [`crate::native`] (reqwest), so the same driver is tested natively against the emulator.
+
+use crate::core::error::Result;
+use crate::core::http::{HttpRequest, HttpResponse};
+
+/// What the client needs from its runtime: the network, a timer and a little randomness.
+/// Network failures and timeouts come back as `network` / `timeout` errors; any HTTP status is a
+/// response, not an error.
+// The SDK runs on one thread (a JS event loop), so its futures need no `Send` bound.
+#[allow(async_fn_in_trait)]
+pub trait Runtime {
+    /// Sends `request`, giving up after `timeout_ms`.
+    async fn send(&self, request: HttpRequest, timeout_ms: u32) -> Result<HttpResponse>;
+
+    /// Waits `ms` milliseconds (retry backoff, refresh timers).
+    async fn sleep(&self, ms: u32);
+
+    /// A number in `0.0..1.0` that differs between clients, to spread retries out.
+    fn jitter(&self) -> f64;
+
+    /// Held while refreshing; dropping it releases the lock.
+    type RefreshLock;
+
+    /// Waits until this client may refresh. In browsers it is a Web Lock shared by the tabs of
+    /// one origin (each refresh rotates the shared cookie, so two tabs must never race); a
+    /// single process needs nothing beyond the client's own single-flight.
+    async fn refresh_lock(&self) -> Self::RefreshLock;
+
+    /// Whether `lock` was held by another tab first, which may just have refreshed; its new
+    /// session travels over a channel that, under load, can arrive after the lock does.
+    fn waited_for_peer(_lock: &Self::RefreshLock) -> bool {
+        false
+    }
+}
+
+/// What to tell the caller when the host can't be reached: the URL, without any credentials.
+pub(crate) fn unreachable_message(url: &str, detail: &str) -> String {
+    let origin = url.split("/identity/").next().unwrap_or(url);
+    format!("Could not reach the identity server at {origin} ({detail}).")
+}

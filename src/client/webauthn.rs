@@ -1,0 +1,551 @@
+//! WebAuthn ceremonies in the driver: each is two requests with the browser's
+//! `navigator.credentials` call in between, run over an [`Authenticator`] (the browser in wasm,
+//! see `wasm/ceremony.rs`; a fake in tests). The encoding rules are in [`crate::core::webauthn`].
+
+use serde_json::Value;
+
+use super::Client;
+use crate::client::runtime::Runtime;
+use crate::core::endpoints::WebAuthnDevice;
+use crate::core::error::{Error, ErrorCode, Result, StatusMeaning};
+use crate::core::flows::LoginResult;
+use crate::core::webauthn::{
+    already_registered, creation_options, registered_device, request_options, sent_device,
+    BrowserCredential, Challenge, CreationOptions, DeviceList, RequestOptions, PASSKEY_LOGIN,
+};
+use crate::core::AuthCore;
+
+/// Runs `navigator.credentials.create` / `get` (or a stand-in in tests). Cancellation, an
+/// authenticator already registered and a missing WebAuthn are errors with their own codes.
+#[allow(async_fn_in_trait)]
+pub trait Authenticator {
+    /// Creates a credential (registration).
+    async fn create(&self, options: CreationOptions) -> Result<BrowserCredential>;
+    /// Gets an assertion.
+    async fn get(&self, options: RequestOptions) -> Result<BrowserCredential>;
+}
+
+impl<T: Runtime> Client<T> {
+    /// `passkeyRegister`: registers a passkey for the signed-in user.
+    pub async fn passkey_register(
+        &self,
+        args: &Value,
+        authenticator: &impl Authenticator,
+    ) -> Result<WebAuthnDevice> {
+        let input = AuthCore::passkey_register_input(args)?;
+        let challenge: Challenge = self
+            .call_signed_in(AuthCore::passkey_register_start)
+            .await?;
+        let credential = authenticator
+            .create(creation_options(&challenge.options)?)
+            .await?
+            .attestation_json()?;
+        let response = self
+            .exchange(
+                &|core| core.passkey_register_finish(&credential, &input),
+                true,
+            )
+            .await?;
+        let sent = sent_device(&credential, input.device_type, input.name.as_deref());
+        registered_device(&response, sent)
+    }
+
+    /// `passkeysList`.
+    pub async fn passkeys_list(&self) -> Result<Vec<WebAuthnDevice>> {
+        let list: DeviceList = self.call_signed_in(AuthCore::passkeys_list).await?;
+        Ok(list.devices)
+    }
+
+    /// `passkeyRemove`.
+    pub async fn passkey_remove(&self, id: &Value) -> Result<()> {
+        self.call_signed_in_empty(|core| core.passkey_remove(id))
+            .await
+    }
+
+    /// `passkeyLogin`: signs in with a passkey alone.
+    pub async fn passkey_login(
+        &self,
+        args: &Value,
+        authenticator: &impl Authenticator,
+    ) -> Result<LoginResult> {
+        let input = AuthCore::passkey_login_input(args)?;
+        let challenge: Challenge = self
+            .call(
+                |core| Ok(core.passkey_prelogin(&input)),
+                StatusMeaning::PUBLIC,
+            )
+            .await?;
+        let mut options = request_options(&challenge.options)?;
+        options.conditional = input.conditional;
+        let assertion = authenticator.get(options).await?.assertion_json()?;
+        self.step(|core| Ok(core.passkey_postlogin(&assertion)), PASSKEY_LOGIN)
+            .await
+    }
+
+    /// `mfaVerifyWebAuthn` (assertion with `deviceId`) and `mfaEnrollWebAuthn` (registration)
+    /// during login.
+    pub async fn mfa_webauthn(
+        &self,
+        args: &Value,
+        enroll: bool,
+        authenticator: &impl Authenticator,
+    ) -> Result<LoginResult> {
+        let mut input = None;
+        let challenge: Challenge = self
+            .call(
+                |core| {
+                    let checked = if enroll {
+                        core.mfa_enroll_webauthn_input(args)?
+                    } else {
+                        core.mfa_verify_webauthn_input(args)?
+                    };
+                    let request = core.mfa_webauthn_start(&checked);
+                    input = Some(checked);
+                    Ok(request)
+                },
+                StatusMeaning::MFA,
+            )
+            .await?;
+        let input = input.ok_or_else(|| Error::new(ErrorCode::Server, "no MFA input"))?;
+        let credential = if enroll {
+            authenticator
+                .create(creation_options(&challenge.options)?)
+                .await?
+                .attestation_json()?
+        } else {
+            authenticator
+                .get(request_options(&challenge.options)?)
+                .await?
+                .assertion_json()?
+        };
+        let token = challenge.webauthn_token.as_deref();
+        self.step(
+            |core| Ok(core.mfa_webauthn_finish(&input, token, &credential)),
+            StatusMeaning::MFA,
+        )
+        .await
+        .map_err(already_registered)
+    }
+
+    /// `mfaSettingsEnrollWebAuthn`: adds a WebAuthn MFA device for the signed-in user.
+    pub async fn mfa_settings_enroll_webauthn(
+        &self,
+        args: &Value,
+        authenticator: &impl Authenticator,
+    ) -> Result<WebAuthnDevice> {
+        let device_type = AuthCore::mfa_settings_enroll_webauthn_input(args)?;
+        let challenge: Challenge = self
+            .call_signed_in(AuthCore::mfa_settings_enroll_webauthn_start)
+            .await?;
+        let credential = authenticator
+            .create(creation_options(&challenge.options)?)
+            .await?
+            .attestation_json()?;
+        let token = challenge.webauthn_token.as_deref();
+        let response = self
+            .exchange(
+                &|core| core.mfa_settings_enroll_webauthn_finish(device_type, token, &credential),
+                true,
+            )
+            .await?;
+        registered_device(&response, sent_device(&credential, Some(device_type), None))
+    }
+
+    /// `mfaDisableDevice({ kind: "webauthn", deviceId })`: proves possession, then removes it.
+    pub async fn mfa_disable_webauthn(
+        &self,
+        device_id: &str,
+        authenticator: &impl Authenticator,
+    ) -> Result<()> {
+        let device_id = AuthCore::webauthn_device_id(device_id)?;
+        let challenge: Challenge = self
+            .call_signed_in(|core| core.mfa_disable_webauthn_start(&device_id))
+            .await?;
+        let assertion = authenticator
+            .get(request_options(&challenge.options)?)
+            .await?
+            .assertion_json()?;
+        let token = challenge.webauthn_token.as_deref();
+        self.call_signed_in_empty(|core| {
+            core.mfa_disable_webauthn_finish(&device_id, token, &assertion)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::client::tests::block_on;
+    use crate::core::base64url;
+    use crate::core::config::{Mode, Options};
+    use crate::core::http::{HttpRequest, HttpResponse, Method};
+    use crate::core::session::tests::jwt;
+    use crate::core::webauthn::tests::{attestation, body, creation_json, request_json};
+    use crate::core::webauthn::DeviceType;
+
+    #[derive(Default)]
+    struct Scripted {
+        answers: RefCell<VecDeque<(u16, Value)>>,
+        sent: RefCell<Vec<HttpRequest>>,
+    }
+
+    impl Runtime for Scripted {
+        async fn send(&self, request: HttpRequest, _timeout_ms: u32) -> Result<HttpResponse> {
+            self.sent.borrow_mut().push(request);
+            let (status, body) = self.answers.borrow_mut().pop_front().expect("an answer");
+            Ok(HttpResponse {
+                status,
+                body: body.to_string(),
+                trace_id: None,
+                set_cookies: vec![],
+            })
+        }
+        async fn sleep(&self, _ms: u32) {}
+        fn jitter(&self) -> f64 {
+            0.0
+        }
+        type RefreshLock = ();
+        async fn refresh_lock(&self) {}
+    }
+
+    /// Answers every ceremony with a fixed credential, or fails as the browser would.
+    struct Fake {
+        fail: Option<ErrorCode>,
+        seen: RefCell<Vec<String>>,
+    }
+
+    impl Authenticator for Fake {
+        async fn create(&self, options: CreationOptions) -> Result<BrowserCredential> {
+            self.seen
+                .borrow_mut()
+                .push(format!("create {}", options.typed().user.name));
+            match self.fail {
+                Some(code) => Err(Error::new(code, "no")),
+                None => Ok(attestation()),
+            }
+        }
+        async fn get(&self, options: RequestOptions) -> Result<BrowserCredential> {
+            self.seen.borrow_mut().push(format!(
+                "get {} conditional={}",
+                options.typed().allow_credentials.len(),
+                options.conditional
+            ));
+            match self.fail {
+                Some(code) => Err(Error::new(code, "no")),
+                None => Ok(BrowserCredential {
+                    attestation_object: None,
+                    authenticator_data: Some(vec![1; 37]),
+                    signature: Some(vec![2; 8]),
+                    user_handle: Some(vec![3; 16]),
+                    ..attestation()
+                }),
+            }
+        }
+    }
+
+    fn client(answers: Vec<(u16, Value)>) -> Client<Scripted> {
+        let runtime = Scripted {
+            answers: RefCell::new(answers.into()),
+            ..Scripted::default()
+        };
+        let options =
+            Options::from_json(&json!({ "baseUrl": "http://h", "clientId": "c" })).unwrap();
+        Client::new(options, Mode::Server, runtime, || 0.0)
+    }
+
+    fn tokens() -> Value {
+        json!({ "accessToken": jwt(json!({ "sub": "u1", "email": "a@b.c", "tenantId": "t", "exp": 4_000_000_000u64 })), "expiresIn": 3600 })
+    }
+
+    fn fake(fail: Option<ErrorCode>) -> Fake {
+        Fake {
+            fail,
+            seen: RefCell::new(Vec::new()),
+        }
+    }
+
+    #[test]
+    fn passkey_login_runs_both_halves_around_the_ceremony() {
+        let c = client(vec![
+            (200, json!({ "options": request_json() })),
+            (200, tokens()),
+        ]);
+        let authn = fake(None);
+        let result =
+            block_on(c.passkey_login(&json!({ "email": "a@b.c", "conditional": true }), &authn))
+                .unwrap();
+        assert!(matches!(result, LoginResult::Authenticated { .. }));
+        assert_eq!(*authn.seen.borrow(), ["get 1 conditional=true"]);
+        let sent = c.runtime().sent.borrow();
+        let post = body(&sent[1]);
+        assert!(sent[1].url.ends_with("/auth/v1/webauthn/postlogin"));
+        assert_eq!(post["id"], "-_8BAg");
+        assert_eq!(post["response"]["userHandle"], base64url::encode(&[3; 16]));
+        assert_eq!(
+            post["response"]["authenticatorData"],
+            base64url::encode(&[1; 37])
+        );
+    }
+
+    #[test]
+    fn failures_keep_their_codes_and_nothing_is_sent_after_a_cancelled_ceremony() {
+        // Cancelled in the browser: the second request is never made.
+        let c = client(vec![(200, json!({ "options": request_json() }))]);
+        let err =
+            block_on(c.passkey_login(&Value::Null, &fake(Some(ErrorCode::WebauthnCancelled))))
+                .unwrap_err();
+        assert_eq!(err.code, ErrorCode::WebauthnCancelled);
+        assert_eq!(c.runtime().sent.borrow().len(), 1);
+
+        // Malformed options: invalid_input before any ceremony.
+        let c = client(vec![(200, json!({ "options": { "challenge": "%%" } }))]);
+        let authn = fake(None);
+        let err = block_on(c.passkey_login(&Value::Null, &authn)).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidInput);
+        assert!(authn.seen.borrow().is_empty());
+
+        // The server refuses the assertion.
+        let c = client(vec![
+            (200, json!({ "options": request_json() })),
+            (
+                401,
+                json!({ "errors": ["WebAuthn verification failed: origin"], "errorCode": "ER-03012" }),
+            ),
+        ]);
+        let err = block_on(c.passkey_login(&Value::Null, &fake(None))).unwrap_err();
+        assert_eq!(
+            (err.code, err.status, err.error_code.as_deref()),
+            (ErrorCode::InvalidCredentials, Some(401), Some("ER-03012"))
+        );
+    }
+
+    #[test]
+    fn mfa_with_webauthn_uses_the_pending_token_and_the_webauthn_token() {
+        let c = client(vec![
+            (200, json!({ "mfaRequired": true, "mfaToken": "m" })),
+            (
+                200,
+                json!({ "isAllowedToRemember": false, "mfaDeviceExpiration": 86400 }),
+            ),
+            (
+                200,
+                json!({ "webauthnToken": "w", "options": request_json() }),
+            ),
+            (200, tokens()),
+        ]);
+        let LoginResult::MfaRequired { mfa } =
+            block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap()
+        else {
+            panic!("expected MFA")
+        };
+        assert_eq!(mfa.remember_device_allowed, Some(false));
+        let args = json!({ "deviceId": "d1", "rememberDevice": true });
+        let result = block_on(c.mfa_webauthn(&args, false, &fake(None))).unwrap();
+        assert!(matches!(result, LoginResult::Authenticated { .. }));
+        let sent = c.runtime().sent.borrow();
+        assert!(sent[1]
+            .url
+            .ends_with("/mfa-policy/allow-remember-device?mfaToken=m"));
+        assert_eq!(body(&sent[2]), json!({ "mfaToken": "m" }));
+        let verify = body(&sent[3]);
+        assert_eq!(verify.get("rememberDevice"), None, "the policy says no");
+        assert_eq!(
+            (
+                verify["mfaToken"].as_str(),
+                verify["webauthnToken"].as_str()
+            ),
+            (Some("m"), Some("w"))
+        );
+        assert_eq!(
+            verify["options"]["response"]["signature"],
+            base64url::encode(&[2; 8])
+        );
+    }
+
+    #[test]
+    fn registration_conflicts_are_already_registered() {
+        let c = client(vec![(200, tokens())]);
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        c.runtime().answers.borrow_mut().extend([
+            (200, json!({ "options": creation_json() })),
+            (409, json!({ "errors": ["This authenticator is already registered"] })),
+            (200, json!({ "options": creation_json() })),
+            (201, json!({ "id": "p1", "deviceType": "Platform", "name": "Laptop", "createdAt": "2026-01-01T00:00:00Z", "lastUsed": null })),
+            (200, json!({ "devices": [{ "id": "p1", "deviceType": "Platform", "name": "Laptop" }] })),
+            (200, json!({})),
+        ]);
+        let err = block_on(c.passkey_register(&Value::Null, &fake(None))).unwrap_err();
+        assert_eq!(err.code, ErrorCode::WebauthnAlreadyRegistered);
+        let device =
+            block_on(c.passkey_register(&json!({ "name": "Laptop" }), &fake(None))).unwrap();
+        assert_eq!(device.id, "p1");
+        let sent = c.runtime().sent.borrow().clone();
+        let verify = body(&sent[4]);
+        assert_eq!(verify["name"], "Laptop");
+        assert_eq!(
+            verify["deviceType"], "Platform",
+            "from authenticatorAttachment"
+        );
+        assert_eq!(verify["response"]["attestationObject"], "o2NmbXQ");
+        assert!(sent[4]
+            .headers
+            .iter()
+            .any(|(k, v)| k == "authorization" && v.starts_with("Bearer ")));
+        assert_eq!(
+            block_on(c.passkeys_list()).unwrap()[0].name.as_deref(),
+            Some("Laptop")
+        );
+        block_on(c.passkey_remove(&json!("p1"))).unwrap();
+        assert_eq!(
+            c.runtime().sent.borrow().last().unwrap().method,
+            Method::Delete
+        );
+        assert_eq!(
+            block_on(c.passkey_remove(&json!("../p1")))
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidInput
+        );
+    }
+
+    /// The official client reads nothing of a registration's answer but `recoveryCode`: once the
+    /// host has registered the device, no answer shape is a failure.
+    #[test]
+    fn any_success_answer_finishes_a_registration() {
+        let odd_answers = [
+            Value::String(String::new()),
+            json!({}),
+            json!([1, 2]),
+            json!("ok"),
+            json!({ "id": 5, "deviceType": ["x"] }),
+            json!({ "id": null, "deviceType": null, "name": null, "recoveryCode": null }),
+            json!({ "recoveryCode": "R2" }),
+        ];
+        for answer in odd_answers {
+            let text = match &answer {
+                Value::String(s) if s.is_empty() => String::new(),
+                other => other.to_string(),
+            };
+            let response = HttpResponse {
+                status: 201,
+                body: text.clone(),
+                trace_id: None,
+                set_cookies: vec![],
+            };
+            let sent = sent_device(
+                &attestation().attestation_json().unwrap(),
+                None,
+                Some("Key"),
+            );
+            let device =
+                registered_device(&response, sent).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(device.id, "-_8BAg", "{text}: the credential id");
+            assert_eq!(
+                device.device_type, "Platform",
+                "{text}: from authenticatorAttachment"
+            );
+            assert_eq!(device.name.as_deref(), Some("Key"));
+            let recovery = (text == r#"{"recoveryCode":"R2"}"#).then_some("R2");
+            assert_eq!(device.recovery_code.as_deref(), recovery, "{text}");
+        }
+        // A device in the answer wins over what was sent.
+        let response = HttpResponse {
+            status: 200,
+            body: json!({ "id": "p9", "deviceType": "CrossPlatform", "createdAt": "2026-01-01T00:00:00Z" }).to_string(),
+            trace_id: None,
+            set_cookies: vec![],
+        };
+        let sent = sent_device(&json!({ "id": "cred" }), Some(DeviceType::Platform), None);
+        let device = registered_device(&response, sent).unwrap();
+        assert_eq!(
+            (device.id.as_str(), device.device_type.as_str()),
+            ("p9", "CrossPlatform")
+        );
+        assert_eq!(device.created_at.as_deref(), Some("2026-01-01T00:00:00Z"));
+        // Failures are still failures, a conflict as `webauthn_already_registered`.
+        for (status, code) in [
+            (409, ErrorCode::WebauthnAlreadyRegistered),
+            (400, ErrorCode::InvalidInput),
+            (500, ErrorCode::Server),
+        ] {
+            let response = HttpResponse {
+                status,
+                body: "{}".into(),
+                trace_id: None,
+                set_cookies: vec![],
+            };
+            let sent = sent_device(&json!({ "id": "cred" }), None, None);
+            assert_eq!(registered_device(&response, sent).unwrap_err().code, code);
+        }
+
+        // Through the client: passkey registration and settings enrollment answered with nothing.
+        let c = client(vec![(200, tokens())]);
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        c.runtime().answers.borrow_mut().extend([
+            (200, json!({ "options": creation_json() })),
+            (201, json!({})),
+            (
+                200,
+                json!({ "webauthnToken": "w1", "options": creation_json() }),
+            ),
+            (200, json!(null)),
+        ]);
+        let passkey =
+            block_on(c.passkey_register(&json!({ "name": "Laptop" }), &fake(None))).unwrap();
+        assert_eq!(
+            (passkey.id.as_str(), passkey.name.as_deref()),
+            ("-_8BAg", Some("Laptop"))
+        );
+        let key = block_on(
+            c.mfa_settings_enroll_webauthn(&json!({ "deviceType": "CrossPlatform" }), &fake(None)),
+        )
+        .unwrap();
+        assert_eq!(
+            (key.device_type.as_str(), key.recovery_code),
+            ("CrossPlatform", None)
+        );
+    }
+
+    #[test]
+    fn settings_enrollment_and_removal() {
+        let c = client(vec![(200, tokens())]);
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        c.runtime().answers.borrow_mut().extend([
+            (
+                200,
+                json!({ "webauthnToken": "w1", "options": creation_json() }),
+            ),
+            (
+                201,
+                json!({ "id": "k1", "deviceType": "CrossPlatform", "recoveryCode": "R" }),
+            ),
+            (
+                200,
+                json!({ "webauthnToken": "w2", "options": request_json() }),
+            ),
+            (200, json!({})),
+        ]);
+        let device = block_on(
+            c.mfa_settings_enroll_webauthn(&json!({ "deviceType": "CrossPlatform" }), &fake(None)),
+        )
+        .unwrap();
+        assert_eq!(device.recovery_code.as_deref(), Some("R"));
+        block_on(c.mfa_disable_webauthn("k1", &fake(None))).unwrap();
+        let sent = c.runtime().sent.borrow();
+        assert!(sent[2]
+            .url
+            .ends_with("/users/v1/mfa/webauthn/enroll/verify"));
+        assert_eq!(body(&sent[2])["deviceType"], "CrossPlatform");
+        assert_eq!(body(&sent[2])["webauthnToken"], "w1");
+        assert!(sent[4]
+            .url
+            .ends_with("/users/v1/mfa/webauthn/k1/disable/verify"));
+        assert_eq!(body(&sent[4])["webauthnToken"], "w2");
+    }
+}

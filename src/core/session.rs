@@ -1,0 +1,361 @@
+//! Sessions and tokens: what a signed-in user looks like to the app, built from the access
+//! token's claims, and the cookies server mode keeps itself (refresh and remember-device).
+//!
+//! The SDK is a client: it decodes claims to describe the user and to schedule refreshes, but
+//! never trusts them for a security decision (that is `verifyAccessToken`'s job, server-side).
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::base64url;
+use crate::core::error::{Error, ErrorCode, Result};
+use crate::core::secret::Secret;
+
+/// A signed-in session, as handed to the app.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    /// The bearer token for API calls.
+    pub access_token: Secret,
+    /// When the access token expires, epoch milliseconds (by this machine's clock).
+    pub expires_at: f64,
+    /// Who is signed in.
+    pub user: User,
+    /// Server mode only: the refresh token the SDK keeps. Never set in browser mode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<Secret>,
+    /// The host's session id (the token's `sid`), to tell this session apart in `listSessions`.
+    #[serde(skip)]
+    pub sid: Option<String>,
+}
+
+/// The signed-in user, from the access token's claims.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    #[serde(rename(deserialize = "sub"))]
+    pub id: String,
+    #[serde(default, deserialize_with = "crate::core::endpoints::nullable")]
+    pub email: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "crate::core::endpoints::nullable")]
+    pub tenant_id: String,
+    #[serde(default, deserialize_with = "crate::core::endpoints::nullable")]
+    pub tenant_ids: Vec<String>,
+    #[serde(default, deserialize_with = "crate::core::endpoints::nullable")]
+    pub roles: Vec<String>,
+    #[serde(default, deserialize_with = "crate::core::endpoints::nullable")]
+    pub permissions: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_picture_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Expiry {
+    exp: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct SessionId {
+    sid: Option<String>,
+}
+
+/// Decodes a JWT's payload without verifying it. A token that is not a JWT is the server's
+/// fault, so it is reported as `server`, never a panic.
+fn decode_payload<T: for<'de> Deserialize<'de>>(token: &str) -> Result<T> {
+    let bad = |why: &str| {
+        Error::new(
+            ErrorCode::Server,
+            format!("The access token from the server is not a valid JWT ({why})."),
+        )
+    };
+    let mut parts = token.split('.');
+    let payload = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(_), Some(p), Some(_), None) => p,
+        _ => return Err(bad("not three parts")),
+    };
+    // Some issuers pad; the standard says not to. Accept both.
+    let bytes = base64url::decode(payload.trim_end_matches('='))
+        .ok_or_else(|| bad("payload is not base64url"))?;
+    let text = String::from_utf8(bytes).map_err(|_| bad("claims are not UTF-8"))?;
+    crate::core::json::from_str(&text).ok_or_else(|| bad("claims are not the expected JSON"))
+}
+
+/// Builds a session from a freshly issued access token. `expires_in` (seconds, from the
+/// response) is preferred over the `exp` claim so a skewed local clock can't make a fresh token
+/// look expired.
+pub fn session_from_token(
+    access_token: Secret,
+    expires_in: Option<f64>,
+    refresh_token: Option<Secret>,
+    now_ms: f64,
+) -> Result<Session> {
+    let expires_at = match expires_in {
+        Some(s) if s.is_finite() && s > 0.0 => now_ms + s * 1000.0,
+        _ => match decode_payload::<Expiry>(access_token.expose())?.exp {
+            Some(exp) if exp.is_finite() => exp * 1000.0,
+            _ => {
+                return Err(Error::new(
+                    ErrorCode::Server,
+                    "The access token has no expiry.",
+                ))
+            }
+        },
+    };
+    session_expiring_at(access_token, expires_at, refresh_token)
+}
+
+/// Builds a session whose expiry is already known (a stored or shared snapshot).
+pub fn session_expiring_at(
+    access_token: Secret,
+    expires_at: f64,
+    refresh_token: Option<Secret>,
+) -> Result<Session> {
+    let user: User = decode_payload(access_token.expose())?;
+    let SessionId { sid } = decode_payload(access_token.expose())?;
+    Ok(Session {
+        access_token,
+        expires_at,
+        user,
+        refresh_token,
+        sid,
+    })
+}
+
+/// What is stored (the `storage` option) and shared with other tabs: the access token, its
+/// expiry and, in server mode only, the refresh cookie. The user is re-derived from the token's
+/// claims on the way back, so no stale copy of them can be stored.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Snapshot {
+    /// Format version, so a future change can tell old snapshots apart.
+    pub version: u8,
+    /// The access token.
+    pub access_token: Secret,
+    /// Epoch milliseconds.
+    pub expires_at: f64,
+    /// `name=value` of the refresh cookie; server mode only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_cookie: Option<Secret>,
+    /// The refresh token of an API-token (machine) session; server mode only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_refresh_token: Option<Secret>,
+    /// `name=value` of the remember-device cookie; server mode only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_cookie: Option<Secret>,
+}
+
+impl Snapshot {
+    /// The current format.
+    pub const VERSION: u8 = 1;
+}
+
+/// A cookie of the identity host that server mode keeps itself (a browser's cookie jar would):
+/// the refresh cookie `fe_refresh_*`, or the remember-device cookie `fe_device_*`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshCookie {
+    /// Cookie name, e.g. `fe_refresh_b9a1f0b6...`.
+    pub name: String,
+    /// The opaque token.
+    pub value: Secret,
+}
+
+impl RefreshCookie {
+    /// Prefix of the identity host's refresh cookie.
+    pub const PREFIX: &'static str = "fe_refresh_";
+    /// Prefix of the cookie that lets a remembered device skip MFA.
+    pub const DEVICE_PREFIX: &'static str = "fe_device_";
+
+    /// The refresh cookie's name for `client_id`: every dash dropped, as the official server
+    /// SDKs derive it.
+    pub fn name_for(client_id: &str) -> String {
+        format!("{}{}", Self::PREFIX, client_id.replace('-', ""))
+    }
+
+    /// Reads a refresh cookie's `name=value` as stored in a snapshot.
+    pub fn from_pair(pair: &str) -> Option<Self> {
+        Self::from_pair_with(pair, Self::PREFIX)
+    }
+
+    /// Reads a remember-device cookie's `name=value` as stored in a snapshot.
+    pub fn device_from_pair(pair: &str) -> Option<Self> {
+        Self::from_pair_with(pair, Self::DEVICE_PREFIX)
+    }
+
+    fn from_pair_with(pair: &str, prefix: &str) -> Option<Self> {
+        let (name, value) = pair.split_once('=')?;
+        (name.starts_with(prefix) && !value.is_empty()).then(|| Self {
+            name: name.to_owned(),
+            value: Secret::new(value),
+        })
+    }
+
+    /// The `Cookie` header value that sends it back.
+    pub fn header(&self) -> String {
+        format!("{}={}", self.name, self.value.expose())
+    }
+}
+
+/// What `Set-Cookie` headers say about one of the kept cookies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CookieUpdate {
+    /// A new value was set.
+    Set(RefreshCookie),
+    /// The host cleared it (logout).
+    Cleared,
+}
+
+/// Finds the refresh cookie among `Set-Cookie` headers. The last one wins, as in a browser.
+pub fn refresh_cookie_update(set_cookies: &[String]) -> Option<CookieUpdate> {
+    cookie_update(set_cookies, RefreshCookie::PREFIX)
+}
+
+/// Finds the remember-device cookie among `Set-Cookie` headers (MFA verify answers set it when
+/// `rememberDevice` was asked for and allowed).
+pub fn device_cookie_update(set_cookies: &[String]) -> Option<CookieUpdate> {
+    cookie_update(set_cookies, RefreshCookie::DEVICE_PREFIX)
+}
+
+fn cookie_update(set_cookies: &[String], prefix: &str) -> Option<CookieUpdate> {
+    set_cookies
+        .iter()
+        .rev()
+        .find_map(|header| parse_cookie(header, prefix))
+}
+
+fn parse_cookie(header: &str, prefix: &str) -> Option<CookieUpdate> {
+    let mut attrs = header.split(';').map(str::trim);
+    let (name, value) = attrs.next()?.split_once('=')?;
+    if !name.starts_with(prefix) {
+        return None;
+    }
+    let expired = attrs.any(|a| {
+        a.split_once('=').is_some_and(|(k, v)| {
+            k.eq_ignore_ascii_case("max-age") && v.trim().parse::<i64>().is_ok_and(|n| n <= 0)
+        })
+    });
+    let value = value.trim().trim_matches('"');
+    if expired || value.is_empty() {
+        Some(CookieUpdate::Cleared)
+    } else {
+        Some(CookieUpdate::Set(RefreshCookie {
+            name: name.to_owned(),
+            value: Secret::new(value),
+        }))
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// An unsigned JWT with the given claims, for tests.
+    pub(crate) fn jwt(claims: serde_json::Value) -> String {
+        let enc = base64url::encode;
+        format!(
+            "{}.{}.sig",
+            enc(br#"{"alg":"RS256"}"#),
+            enc(claims.to_string().as_bytes())
+        )
+    }
+
+    #[test]
+    fn session_from_claims() {
+        let token = jwt(serde_json::json!({
+            "sub": "u1", "email": "a@b.c", "name": "A", "tenantId": "t1", "tenantIds": ["t1", "t2"],
+            "roles": ["Admin"], "permissions": ["p"], "exp": 2000, "sid": "s"
+        }));
+        let s = session_from_token(token.clone().into(), Some(300.0), None, 1_000.0).unwrap();
+        assert_eq!(s.expires_at, 301_000.0);
+        assert_eq!(s.user.id, "u1");
+        assert_eq!(s.user.tenant_ids, ["t1", "t2"]);
+        let s = session_from_token(token.into(), None, None, 1_000.0).unwrap();
+        assert_eq!(s.expires_at, 2_000_000.0);
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(json["user"]["id"], "u1");
+        assert!(json.get("refreshToken").is_none());
+    }
+
+    #[test]
+    fn garbage_tokens_are_server_errors_not_panics() {
+        for token in [
+            "",
+            "a.b",
+            "a.b.c.d",
+            "a.!!!.c",
+            "a.e30.c",
+            &jwt(serde_json::json!({"sub": 5})),
+        ] {
+            let err = session_from_token(token.into(), Some(10.0), None, 0.0).unwrap_err();
+            assert_eq!(err.code, ErrorCode::Server, "{token}");
+        }
+        // Valid claims but neither expiresIn nor exp.
+        let err = session_from_token(jwt(serde_json::json!({"sub": "u"})).into(), None, None, 0.0)
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::Server);
+    }
+
+    #[test]
+    fn refresh_cookie_from_set_cookie_headers() {
+        let headers = vec![
+            "other=1; Path=/".to_owned(),
+            "fe_refresh_abc=tok123; Path=/; HttpOnly; SameSite=Lax; Max-Age=2592000".to_owned(),
+        ];
+        assert_eq!(
+            refresh_cookie_update(&headers),
+            Some(CookieUpdate::Set(RefreshCookie {
+                name: "fe_refresh_abc".into(),
+                value: "tok123".into()
+            }))
+        );
+        let cleared = vec!["fe_refresh_abc=; Path=/; Max-Age=0".to_owned()];
+        assert_eq!(refresh_cookie_update(&cleared), Some(CookieUpdate::Cleared));
+        assert_eq!(refresh_cookie_update(&["junk".to_owned()]), None);
+        assert_eq!(RefreshCookie::name_for("b9a1-f0"), "fe_refresh_b9a1f0");
+    }
+
+    #[test]
+    fn every_dash_of_the_client_id_is_dropped_from_the_cookie_name() {
+        assert_eq!(
+            RefreshCookie::name_for("5f0e7d4c-2b1a-4c3d-9e8f-7a6b5c4d3e2f"),
+            "fe_refresh_5f0e7d4c2b1a4c3d9e8f7a6b5c4d3e2f"
+        );
+        assert_eq!(RefreshCookie::name_for("nodash"), "fe_refresh_nodash");
+        assert_eq!(RefreshCookie::name_for("--a--b--"), "fe_refresh_ab");
+    }
+
+    #[test]
+    fn device_cookie_from_set_cookie_headers() {
+        let headers = vec![
+            "fe_refresh_abc=r1; Path=/; HttpOnly".to_owned(),
+            "fe_device_abc=d1; Path=/; HttpOnly; Max-Age=2592000".to_owned(),
+        ];
+        let device = RefreshCookie {
+            name: "fe_device_abc".into(),
+            value: "d1".into(),
+        };
+        assert_eq!(
+            device_cookie_update(&headers),
+            Some(CookieUpdate::Set(device.clone()))
+        );
+        assert_eq!(
+            refresh_cookie_update(&headers),
+            Some(CookieUpdate::Set(RefreshCookie {
+                name: "fe_refresh_abc".into(),
+                value: "r1".into()
+            })),
+            "each finds its own"
+        );
+        assert_eq!(device_cookie_update(&headers[..1]), None);
+        assert_eq!(
+            device_cookie_update(&["fe_device_abc=; Max-Age=0".to_owned()]),
+            Some(CookieUpdate::Cleared)
+        );
+        assert_eq!(
+            RefreshCookie::device_from_pair("fe_device_abc=d1"),
+            Some(device)
+        );
+        assert_eq!(RefreshCookie::device_from_pair("fe_refresh_abc=r1"), None);
+        assert_eq!(RefreshCookie::from_pair("fe_device_abc=d1"), None);
+    }
+}

@@ -1,0 +1,1379 @@
+//! The JavaScript face of the SDK (wasm-bindgen). Converts between JS values and the core's
+//! types; every failure leaves here as a `FronteggError`, never a bare string.
+
+use std::cell::{Cell, RefCell};
+use std::pin::Pin;
+use std::rc::Rc;
+
+use js_sys::{Function, Object, Promise, Reflect};
+use serde::Serialize;
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{future_to_promise, spawn_local};
+
+use serde::de::DeserializeOwned;
+
+use crate::client::Client;
+use crate::core::account::{expect_success, SignUpResult};
+use crate::core::config::{Mode, Options, StorageKind};
+use crate::core::endpoints::{CodeSent, MfaDevices, Profile, TotpEnrollment};
+use crate::core::error::StatusMeaning;
+use crate::core::error::{Error, ErrorCode};
+use crate::core::http::{HttpRequest, HttpResponse};
+use crate::core::refresh::{lock_takeover_ms, refresh_due_at, timer_delay_ms, AuthEvent};
+use crate::core::self_service::{read_recovery_code, Authorization};
+#[cfg(feature = "server")]
+use crate::core::verify::VerifyOptions;
+use crate::core::{parse, AuthCore};
+#[cfg(feature = "server")]
+use crate::wasm::edge;
+use crate::wasm::fetch::FetchRuntime;
+use crate::wasm::storage::SnapshotStore;
+use crate::wasm::tabs::{PeerMessage, Peers};
+use crate::wasm::timer::sleep;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** Options of `createAuth`. Bad options reject with `FronteggError` code `invalid_input`. */
+export interface AuthOptions {
+  /** Identity host, e.g. `https://app-x.frontegg.com`; the SDK appends `/identity/resources/...`. */
+  baseUrl: string;
+  /** Names the refresh cookie `fe_refresh_<clientId without dashes>` in server mode. */
+  clientId?: string;
+  /** Sent as `frontegg-requested-application-id`. */
+  appId?: string;
+  /** Where the refresh token lives; default: "browser" where there is a `document`, else "server". */
+  mode?: "browser" | "server";
+  /**
+   * Where the session snapshot is kept (default "memory"). In browser mode it never holds the
+   * refresh token; in server mode an adapter keeps it too, e.g. in a worker's KV.
+   */
+  storage?: "memory" | "local" | "session" | StorageAdapter;
+  /** Refresh before the access token expires (default true). */
+  autoRefresh?: boolean;
+  /** How long before expiry to refresh, in seconds (default 30). */
+  refreshLeewaySeconds?: number;
+  /** Per-request timeout in milliseconds (default 15000). */
+  timeoutMs?: number;
+  /** Injected runtime (tests, edge); default: the global `fetch`. */
+  fetch?: typeof fetch;
+  /**
+   * Origins (`scheme://host[:port]`, e.g. "https://api.example.com") that `auth.fetch` may send
+   * the access token to, besides the identity host and (in a browser) the page's own origin; a
+   * request to any other origin is refused with `invalid_input` rather than sent. Default [].
+   */
+  bearerOrigins?: string[];
+}
+
+/** Options of `logout`. */
+export interface LogoutOptions {
+  /** Also end every other session of the user (other devices and browsers). Default false. */
+  everywhere?: boolean;
+}
+
+/** A place for the session snapshot; methods may return promises. */
+export interface StorageAdapter {
+  get(key: string): string | null | undefined | Promise<string | null | undefined>;
+  set(key: string, value: string): void | Promise<void>;
+  remove(key: string): void | Promise<void>;
+}
+
+/** The signed-in user, from the access token's claims. */
+export interface SessionUser {
+  id: string;
+  email: string;
+  name?: string;
+  tenantId: string;
+  tenantIds: string[];
+  roles: string[];
+  permissions: string[];
+  profilePictureUrl?: string;
+}
+
+export interface Session {
+  accessToken: string;
+  /** Epoch milliseconds. */
+  expiresAt: number;
+  user: SessionUser;
+  /** Server mode only. */
+  refreshToken?: string;
+}
+
+export interface MfaDevices {
+  authenticators: { id: string }[];
+  phones: { id: string; phoneNumber: string }[];
+  emails: { email: string }[];
+  webauthn: { id: string; deviceType: "Platform" | "CrossPlatform"; name?: string }[];
+}
+
+export interface MfaChallenge {
+  mfaToken: string;
+  devices: MfaDevices;
+  /** e.g. ["AuthenticatorApp", "SMS", "EmailCode", "WebAuthnPlatform"] */
+  strategies: string[];
+  rememberDeviceAllowed?: boolean;
+}
+
+export type LoginResult =
+  | { status: "authenticated"; session: Session; recoveryCode?: string }
+  | { status: "mfa_required"; mfa: MfaChallenge }
+  | { status: "mfa_enrollment_required"; mfa: MfaChallenge }
+  | { status: "password_expired"; resetPasswordToken: string };
+
+export type LoginParams =
+  ({ email: string; username?: string } | { email?: string; username: string }) & {
+    password: string;
+    invitationToken?: string;
+    recaptchaToken?: string;
+  };
+
+export interface Grant { id: string; key: string; name?: string }
+
+/** `GET users/v2/me`. */
+export interface Profile {
+  id: string;
+  email: string;
+  name?: string;
+  profilePictureUrl?: string;
+  phoneNumber?: string;
+  verified: boolean;
+  mfaEnrolled: boolean;
+  tenantId: string;
+  tenantIds: string[];
+  roles: Grant[];
+  permissions: Grant[];
+  /** Stringified JSON. */
+  metadata?: string;
+  createdAt?: string;
+  lastLogin?: string;
+}
+
+/** What `onAuthStateChange` listeners hear. */
+export type AuthEvent = "SIGNED_IN" | "TOKEN_REFRESHED" | "SIGNED_OUT" | "SESSION_EXPIRED" | "MFA_REQUIRED";
+
+/** A code was sent; pass `otcToken` back with the code. */
+export interface CodeSent { otcToken?: string; phoneNumber?: string }
+
+/** Authenticator-app enrollment: show `qrCode` (a data URL) as an image. */
+export interface TotpEnrollment { qrCode: string; secret?: string }
+
+export interface MfaVerifyTotpParams { mfaToken?: string; code: string; deviceId?: string; rememberDevice?: boolean }
+export interface MfaVerifySmsCodeParams { mfaToken?: string; deviceId: string; otcToken: string; code: string; rememberDevice?: boolean }
+export interface MfaVerifyEmailCodeParams { mfaToken?: string; otcToken: string; code: string; rememberDevice?: boolean }
+export interface MfaConfirmSmsParams { mfaToken?: string; otcToken: string; code: string; rememberDevice?: boolean }
+
+export type PasswordlessType = "MagicLink" | "OTC" | "SmsCode";
+export interface PasswordlessStartParams {
+  type: PasswordlessType; email?: string; phoneNumber?: string; userId?: string; username?: string;
+}
+/** `token` is the magic link's token, or the code. */
+export interface PasswordlessCompleteParams { type: PasswordlessType; token: string }
+
+export interface SignupParams {
+  email: string; companyName: string; password?: string; name?: string; phoneNumber?: string;
+  invitationToken?: string; recaptchaToken?: string;
+}
+
+/** `updateProfile`: only the fields given change; `metadata` may be an object. */
+export interface ProfileUpdate {
+  name?: string; phoneNumber?: string; profilePictureUrl?: string; metadata?: Record<string, unknown> | string;
+}
+
+/** Where the user is signed in. */
+export interface UserSession {
+  id: string; userAgent?: string; ipAddress?: string; createdAt?: string; lastActiveAt?: string;
+  expires?: string;
+  /** This client's session. */
+  current: boolean;
+}
+
+export interface Tenant { tenantId: string; name: string; createdAt?: string }
+
+export interface Authorization { roles: Grant[]; permissions: Grant[] }
+
+export type DisableDeviceParams =
+  | { kind: "authenticator"; deviceId: string; code: string }
+  | { kind: "sms"; deviceId: string; code?: string; otcToken?: string }
+  | { kind: "webauthn"; deviceId: string; signal?: AbortSignal };
+
+export type DisableDeviceResult =
+  | { status: "disabled" }
+  | { status: "code_sent"; otcToken?: string; phoneNumber?: string };
+
+/** Options of `verifyAccessToken`: where the keys are (`baseUrl` or `jwksUrl`), and what to require. */
+export type VerifyOptions = (
+  /** The identity host; keys are read from `<baseUrl>/.well-known/jwks.json`. */
+  | { baseUrl: string; jwksUrl?: string }
+  /** Or the JWKS URL itself. */
+  | { jwksUrl: string; baseUrl?: string }
+) & {
+  audience?: string;
+  issuer?: string;
+  /** Tolerance on `exp` and `nbf`, in seconds (default 30). */
+  clockSkewSeconds?: number;
+};
+
+/** The claims of a verified access token. */
+export interface AccessTokenClaims {
+  sub: string; exp: number; iat?: number; nbf?: number; iss?: string; aud?: string | string[];
+  email?: string; name?: string; tenantId?: string; tenantIds?: string[]; roles?: string[];
+  permissions?: string[]; sid?: string; type?: string;
+  [claim: string]: unknown;
+}
+
+export type FronteggErrorCode =
+  | "invalid_input" | "network" | "timeout" | "unauthorized" | "forbidden" | "not_found"
+  | "conflict" | "rate_limited" | "locked_out" | "invalid_credentials" | "invalid_code"
+  | "mfa_token_expired" | "session_expired" | "webauthn_cancelled" | "webauthn_unsupported"
+  | "webauthn_already_registered" | "server";
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// Where an exception thrown by a listener goes: it must not break the SDK's own work.
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn console_error(message: &str, error: &JsValue);
+
+    /// `String(value)`, as `fetch` reads a URL that is not a `Request` (a `URL` gives its href).
+    #[wasm_bindgen(js_name = String, catch)]
+    fn js_string(value: &JsValue) -> Result<js_sys::JsString, JsValue>;
+}
+
+thread_local! {
+    /// The loader's `FronteggError` class, so errors made here pass `instanceof` there.
+    static ERROR_CLASS: RefCell<Option<Function>> = const { RefCell::new(None) };
+}
+
+/// Called once by the package loader with its `FronteggError` class.
+#[wasm_bindgen(js_name = "__setErrorClass", skip_typescript)]
+pub fn set_error_class(class: Function) {
+    ERROR_CLASS.with(|c| *c.borrow_mut() = Some(class));
+}
+
+/// `new FronteggError(code, message, { status, errorCode, traceId })`, or a plain `Error` with
+/// the same fields if the loader was bypassed.
+fn to_js_error(e: &Error) -> JsValue {
+    let details = Object::new();
+    let set = |obj: &Object, k: &str, v: JsValue| {
+        let _ = Reflect::set(obj, &k.into(), &v);
+    };
+    if let Some(s) = e.status {
+        set(&details, "status", s.into());
+    }
+    if let Some(c) = &e.error_code {
+        set(&details, "errorCode", c.into());
+    }
+    if let Some(t) = &e.trace_id {
+        set(&details, "traceId", t.into());
+    }
+    let args = js_sys::Array::of3(
+        &e.code.as_str().into(),
+        &e.message.as_str().into(),
+        &details,
+    );
+    let constructed = ERROR_CLASS.with(|c| {
+        c.borrow()
+            .as_ref()
+            .and_then(|class| Reflect::construct(class, &args).ok())
+    });
+    constructed.unwrap_or_else(|| {
+        let err = js_sys::Error::new(&e.message);
+        err.set_name("FronteggError");
+        set(&err, "code", e.code.as_str().into());
+        let _ = Object::assign(&err, &details);
+        err.into()
+    })
+}
+
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    to_value(value).map_err(|e| to_js_error(&e))
+}
+
+/// A JS argument as JSON; `undefined` becomes `null` so "missing" reads the same everywhere.
+pub(crate) fn from_js(what: &str, value: JsValue) -> Result<Value, Error> {
+    if value.is_undefined() {
+        return Ok(Value::Null);
+    }
+    serde_wasm_bindgen::from_value(value).map_err(|_| {
+        Error::invalid_input(format!(
+            "{what}: the argument must be plain data (strings, numbers, booleans, objects)."
+        ))
+    })
+}
+
+/// Runs an async method body as a Promise that rejects with a `FronteggError`.
+pub(crate) fn promise<T: Serialize + 'static>(
+    fut: impl std::future::Future<Output = Result<T, Error>> + 'static,
+) -> Promise {
+    run(Box::pin(async move { to_value(&fut.await?) }))
+}
+
+/// The one place futures become Promises. Every method's future is boxed on its way here, so
+/// the wasm carries one instance of the Promise machinery instead of one per method.
+fn run(fut: Pin<Box<dyn std::future::Future<Output = Result<JsValue, Error>>>>) -> Promise {
+    future_to_promise(async move { fut.await.map_err(|e| to_js_error(&e)) })
+}
+
+/// A result as a plain JS value (objects, arrays, strings, numbers; never `Map` or BigInt): JSON
+/// text parsed by the runtime, which is smaller in the wasm and faster than building the value
+/// property by property across the boundary.
+pub(crate) fn to_value<T: Serialize>(value: &T) -> Result<JsValue, Error> {
+    serde_json::to_string(value)
+        .ok()
+        .and_then(|t| js_sys::JSON::parse(&t).ok())
+        .ok_or_else(|| {
+            Error::new(
+                crate::ErrorCode::Server,
+                "Could not convert a result for JS.",
+            )
+        })
+}
+
+/// Builds a request from the core and the caller's arguments.
+type Build = fn(&AuthCore, &Value) -> Result<HttpRequest, Error>;
+
+/// `{ status }` results that carry nothing else.
+#[derive(Serialize)]
+struct Status {
+    status: &'static str,
+}
+
+/// What a [`Call`]'s answer resolves to.
+#[derive(Clone, Copy)]
+enum Answer {
+    /// A login step's `LoginResult`; a session it starts is taken in.
+    Login,
+    /// The body, checked against its Rust type ([`body`]).
+    Body(fn(&HttpResponse, StatusMeaning) -> Result<JsValue, Error>),
+    /// `undefined`: the answer has nothing worth reading.
+    Nothing,
+}
+
+/// A method that sends one request built from the caller's arguments and reads one answer.
+/// Most methods are one of these, so the async machinery they share exists once in the wasm.
+struct Call {
+    /// The method's name, for messages about its arguments.
+    what: &'static str,
+    build: Build,
+    /// Sent with the access token (refreshing first if needed, and once more on a 401).
+    signed_in: bool,
+    meaning: StatusMeaning,
+    answer: Answer,
+}
+
+impl Call {
+    /// A login step without a session (MFA, passwordless completion).
+    fn step(what: &'static str, build: Build, meaning: StatusMeaning) -> Self {
+        Self {
+            what,
+            build,
+            signed_in: false,
+            meaning,
+            answer: Answer::Login,
+        }
+    }
+
+    /// A call without a session.
+    fn public(what: &'static str, build: Build, meaning: StatusMeaning, answer: Answer) -> Self {
+        Self {
+            what,
+            build,
+            signed_in: false,
+            meaning,
+            answer,
+        }
+    }
+
+    /// A call with the access token.
+    fn signed_in(what: &'static str, build: Build, answer: Answer) -> Self {
+        Self {
+            what,
+            build,
+            signed_in: true,
+            meaning: StatusMeaning::SIGNED_IN,
+            answer,
+        }
+    }
+}
+
+/// Reads an MFA enrollment's answer from settings: any 2xx, with its recovery code if any.
+fn recovery_code(response: &HttpResponse, meaning: StatusMeaning) -> Result<JsValue, Error> {
+    to_value(&read_recovery_code(response, meaning)?)
+}
+
+/// Reads a typed body and hands it to JS.
+fn body<R: Serialize + DeserializeOwned>(
+    response: &HttpResponse,
+    meaning: StatusMeaning,
+) -> Result<JsValue, Error> {
+    to_value(&parse::<R>(response, meaning)?)
+}
+
+impl FronteggAuth {
+    /// Runs a [`Call`] with the caller's `params`.
+    fn call(&self, params: JsValue, call: Call) -> Promise {
+        let client = self.client.clone();
+        run(Box::pin(async move {
+            let args = from_js(call.what, params)?;
+            let build = |core: &AuthCore| (call.build)(core, &args);
+            let response = client.exchange(&build, call.signed_in).await?;
+            match call.answer {
+                Answer::Login => to_value(&client.finish_step(response, call.meaning).await?),
+                Answer::Body(read) => read(&response, call.meaning),
+                Answer::Nothing => {
+                    expect_success(&response, call.meaning).map(|()| JsValue::UNDEFINED)
+                }
+            }
+        }))
+    }
+}
+
+/// A client for one identity host. Create it with `createAuth`.
+#[wasm_bindgen]
+pub struct FronteggAuth {
+    pub(crate) client: Rc<Client<FetchRuntime>>,
+    store: Rc<SnapshotStore>,
+    /// Storage key and channel name for this identity host.
+    key: String,
+}
+
+/// Validates the options and returns a ready client. Exposed through the package loader's
+/// `createAuth`, which first initialises the wasm module.
+#[wasm_bindgen(js_name = "createAuth", skip_typescript)]
+pub fn create_auth(options: JsValue) -> Result<FronteggAuth, JsValue> {
+    build(options).map_err(|e| to_js_error(&e))
+}
+
+fn build(options: JsValue) -> Result<FronteggAuth, Error> {
+    if !options.is_object() {
+        return Err(Error::invalid_input(
+            "createAuth needs an options object, e.g. { baseUrl: \"https://app-x.frontegg.com\" }.",
+        ));
+    }
+    // Copy, so taking out the JS-only options leaves the caller's object alone.
+    let copy = Object::assign(&Object::new(), options.unchecked_ref());
+    let fetch = take(&copy, "fetch");
+    let fetch = if fetch.is_undefined() || fetch.is_null() {
+        FetchRuntime::global_fetch().ok_or_else(|| {
+            Error::invalid_input(
+                "This runtime has no global `fetch`; pass one as the `fetch` option.",
+            )
+        })?
+    } else {
+        fetch
+            .dyn_into::<Function>()
+            .map_err(|_| Error::invalid_input("createAuth: `fetch` must be a function."))?
+    };
+    let storage = Reflect::get(&copy, &"storage".into()).unwrap_or(JsValue::UNDEFINED);
+    let adapter = storage.is_object().then(|| take(&copy, "storage"));
+    let mut options = Options::from_json(&from_js("createAuth", copy.into())?)?;
+    if adapter.is_some() {
+        options.storage = StorageKind::Adapter;
+    }
+    let store = SnapshotStore::open(options.storage, adapter)?;
+    let mode = options.mode.unwrap_or_else(default_mode);
+    // One name per identity host: tabs of an origin that talk to the same host share a session.
+    let key = format!("frontegg-auth-wasm:{}", options.base_url);
+    let (auto_refresh, leeway_ms) = (
+        options.auto_refresh,
+        f64::from(options.refresh_leeway_seconds) * 1000.0,
+    );
+    let mut runtime = FetchRuntime::new(fetch);
+    if mode == Mode::Browser {
+        let takeover_ms = lock_takeover_ms(options.timeout_ms);
+        runtime = runtime.with_refresh_lock(format!("{key}:refresh"), takeover_ms);
+    }
+    let client = Rc::new(Client::new(options, mode, runtime, js_sys::Date::now));
+    let store = Rc::new(store);
+    if !store.is_memory() {
+        persist_snapshots(&client, &store, &key);
+    }
+    if mode == Mode::Browser {
+        share_with_other_tabs(&client, &key);
+    }
+    if auto_refresh {
+        start_auto_refresh(&client, leeway_ms);
+        if mode == Mode::Browser {
+            refresh_when_visible(&client);
+        }
+    }
+    Ok(FronteggAuth { client, store, key })
+}
+
+/// `new Request(input, init)`, as `fetch` would make it.
+fn new_request(input: &JsValue, init: &JsValue) -> Result<web_sys::Request, Error> {
+    let init: web_sys::RequestInit = if init.is_undefined() || init.is_null() {
+        web_sys::RequestInit::new()
+    } else {
+        init.clone().unchecked_into()
+    };
+    let made = match input.dyn_ref::<web_sys::Request>() {
+        Some(request) => web_sys::Request::new_with_request_and_init(request, &init),
+        None => match input.as_string() {
+            Some(url) => web_sys::Request::new_with_str_and_init(&url, &init),
+            // A `URL` object (or anything else `fetch` would stringify).
+            None => js_string(input)
+                .and_then(|url| web_sys::Request::new_with_str_and_init(&String::from(url), &init)),
+        },
+    };
+    made.map_err(|e| {
+        let detail = Reflect::get(&e, &"message".into())
+            .ok()
+            .and_then(|m| m.as_string())
+            .unwrap_or_default();
+        Error::invalid_input(format!("fetch: not a valid request ({detail})."))
+    })
+}
+
+/// The page's own origin (`location.origin`) where there is one: a page or a worker, not Node.
+/// An opaque origin (`"null"`) trusts nothing; `crate::core::origin` reads it so.
+fn page_origin() -> Option<String> {
+    let location = Reflect::get(&js_sys::global(), &"location".into()).ok()?;
+    if !location.is_object() {
+        return None;
+    }
+    Reflect::get(&location, &"origin".into()).ok()?.as_string()
+}
+
+/// Sends `request` with `Authorization: Bearer <token>` when there is a token.
+async fn send_with_token(
+    client: &Client<FetchRuntime>,
+    request: &web_sys::Request,
+    token: Option<&str>,
+) -> Result<web_sys::Response, Error> {
+    if let Some(token) = token {
+        request
+            .headers()
+            .set("authorization", &format!("Bearer {token}"))
+            .map_err(|_| Error::invalid_input("fetch: the request's headers can't be changed."))?;
+    }
+    let url = request.url();
+    client
+        .runtime()
+        .fetch_raw(request, None)
+        .await
+        .map_err(|e| e.classify(&url, 0))
+}
+
+/// Removes `name` from `object` and returns its value.
+fn take(object: &Object, name: &str) -> JsValue {
+    let value = Reflect::get(object, &name.into()).unwrap_or(JsValue::UNDEFINED);
+    let _ = Reflect::delete_property(object, &name.into());
+    value
+}
+
+/// Writes the snapshot after every change of session (and removes it on sign-out).
+fn persist_snapshots(client: &Rc<Client<FetchRuntime>>, store: &Rc<SnapshotStore>, key: &str) {
+    let weak = Rc::downgrade(client);
+    let (store, key) = (Rc::clone(store), key.to_owned());
+    client.add_hook(Rc::new(move |_, _| {
+        let Some(client) = weak.upgrade() else { return };
+        // Started here, in event order: an adapter sees its calls in that order, before the SDK
+        // call that caused them resolves.
+        match client.snapshot() {
+            Some(snapshot) => store.set(&key, &snapshot),
+            None => store.remove(&key),
+        }
+    }));
+}
+
+/// Tells the origin's other tabs about this tab's sign-ins, refreshes and sign-outs, and takes
+/// theirs over, so one refresh serves every tab and signing out in one signs out all.
+fn share_with_other_tabs(client: &Rc<Client<FetchRuntime>>, key: &str) {
+    // Set while applying a peer's news, so it isn't echoed back.
+    let from_peer = Rc::new(Cell::new(false));
+    let weak = Rc::downgrade(client);
+    let applying = Rc::clone(&from_peer);
+    let Some(peers) = Peers::join(key, move |message| {
+        let Some(client) = weak.upgrade() else { return };
+        applying.set(true);
+        match message {
+            PeerMessage::Session(snapshot) => {
+                client.adopt_snapshot(&snapshot);
+            }
+            PeerMessage::SignedOut => client.sign_out_locally(),
+        }
+        applying.set(false);
+    }) else {
+        return;
+    };
+    let weak = Rc::downgrade(client);
+    client.add_hook(Rc::new(move |event, _| {
+        let Some(client) = weak.upgrade().filter(|_| !from_peer.get()) else {
+            return;
+        };
+        match event {
+            AuthEvent::SignedIn | AuthEvent::TokenRefreshed => {
+                if let Some(snapshot) = client.snapshot() {
+                    peers.tell(&PeerMessage::Session(snapshot));
+                }
+            }
+            AuthEvent::SignedOut | AuthEvent::SessionExpired => peers.tell(&PeerMessage::SignedOut),
+            AuthEvent::MfaRequired => {}
+        }
+    }));
+}
+
+/// How long to wait before trying again after a timer-driven refresh failed on the network.
+const RETRY_LATER_MS: u32 = 30_000;
+/// A refresh timer that fires less than this before its planned time counts as on time.
+const EARLY_WAKE_MS: f64 = 1_000.0;
+
+/// Refreshes `leeway_ms` before each expiry. Every sign-in or refresh schedules the next one and
+/// cancels the previous timer (a generation counter), sign-out cancels it. The timers hold the
+/// client weakly, so a client the app dropped is not kept alive by them.
+fn start_auto_refresh(client: &Rc<Client<FetchRuntime>>, leeway_ms: f64) {
+    let weak = Rc::downgrade(client);
+    let generation = Rc::new(Cell::new(0u32));
+    client.add_hook(Rc::new(move |event, session| {
+        if !matches!(
+            event,
+            AuthEvent::SignedIn
+                | AuthEvent::TokenRefreshed
+                | AuthEvent::SignedOut
+                | AuthEvent::SessionExpired
+        ) {
+            return;
+        }
+        let current = generation.get().wrapping_add(1);
+        generation.set(current);
+        let Some(session) = session else { return };
+        let now = js_sys::Date::now();
+        let due_at = refresh_due_at(now, session.expires_at, leeway_ms, js_sys::Math::random());
+        let mut delay = timer_delay_ms(now, due_at);
+        let (weak, generation) = (weak.clone(), Rc::clone(&generation));
+        spawn_local(async move {
+            loop {
+                sleep(delay).await;
+                let Some(client) = weak.upgrade().filter(|_| generation.get() == current) else {
+                    return;
+                };
+                // A long token's wait is armed in steps (timers take at most ~24.8 days): until
+                // the planned time, arm the rest.
+                let now = js_sys::Date::now();
+                if due_at - now > EARLY_WAKE_MS {
+                    delay = timer_delay_ms(now, due_at);
+                    continue;
+                }
+                match client.refresh().await {
+                    // Success schedules the next refresh through TOKEN_REFRESHED; a rejection
+                    // ended the session (SESSION_EXPIRED).
+                    Ok(_) => return,
+                    Err(e) if e.code == ErrorCode::SessionExpired => return,
+                    Err(_) => delay = RETRY_LATER_MS,
+                }
+            }
+        });
+    }));
+}
+
+/// Background tabs throttle timers, so a page coming back to the foreground checks its token
+/// at once (`visibilitychange` to visible, or window `focus`).
+fn refresh_when_visible(client: &Rc<Client<FetchRuntime>>) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let weak = Rc::downgrade(client);
+    let check = Closure::<dyn Fn()>::new(move || {
+        let visible = web_sys::window()
+            .and_then(|w| w.document())
+            .is_none_or(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
+        if let (true, Some(client)) = (visible, weak.upgrade()) {
+            spawn_local(async move {
+                // Failures surface on the next call that needs the token; nothing to report here.
+                let _ = client.ensure_fresh().await;
+            });
+        }
+    });
+    let handler = check.as_ref().unchecked_ref();
+    if let Some(document) = window.document() {
+        let _ = document.add_event_listener_with_callback("visibilitychange", handler);
+    }
+    let _ = window.add_event_listener_with_callback("focus", handler);
+    // The page owns these listeners for its lifetime; they only hold the client weakly.
+    check.forget();
+}
+
+/// Verifies an access token at the edge: the signature against the host's JWKS (fetched once,
+/// cached, refetched when a token names an unknown key) with WebCrypto, then `exp`, `nbf`, `iss`
+/// and `aud`. Resolves to the claims.
+#[cfg(feature = "server")]
+#[wasm_bindgen(js_name = "verifyAccessToken", skip_typescript)]
+pub fn verify_access_token(token: JsValue, options: JsValue) -> Promise {
+    promise(async move {
+        let token = token.as_string().ok_or_else(|| {
+            Error::invalid_input("verifyAccessToken: the token must be a string.")
+        })?;
+        let options = VerifyOptions::from_json(&from_js("verifyAccessToken", options)?)?;
+        edge::verify_access_token(&token, &options).await
+    })
+}
+
+/// The browser build's `verifyAccessToken`, which lives in the server build.
+#[cfg(not(feature = "server"))]
+#[wasm_bindgen(js_name = "verifyAccessToken", skip_typescript)]
+pub fn verify_access_token(_token: JsValue, _options: JsValue) -> Promise {
+    server_only("verifyAccessToken")
+}
+
+/// What the browser build leaves out (it is for servers and workers, and a browser holding an
+/// API-token secret would be a leak): the call rejects and says where it lives.
+#[cfg(not(feature = "server"))]
+fn server_only(what: &str) -> Promise {
+    let error = Error::invalid_input(format!(
+        "{what} is for servers and workers: the package's browser build leaves it out (Node, \
+         Deno and Workers load the server build)."
+    ));
+    promise(async move { Err::<(), _>(error) })
+}
+
+/// Browser mode where there is a page (a `document`); server mode in Node, Deno and workers.
+fn default_mode() -> Mode {
+    let has_document =
+        Reflect::get(&js_sys::global(), &"document".into()).is_ok_and(|d| !d.is_undefined());
+    if has_document {
+        Mode::Browser
+    } else {
+        Mode::Server
+    }
+}
+
+#[wasm_bindgen]
+impl FronteggAuth {
+    /// Password login: `{ email | username, password, invitationToken?, recaptchaToken? }`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<LoginResult>")]
+    pub fn login(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "LoginParams")] params: JsValue,
+    ) -> Promise {
+        let client = self.client.clone();
+        promise(async move { client.login(&from_js("login", params)?).await })
+    }
+
+    /// Refreshes the session; concurrent callers share one request.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Session>")]
+    pub fn refresh(&self) -> Promise {
+        let client = self.client.clone();
+        promise(async move { client.refresh().await })
+    }
+
+    /// On page load: the session held, or one refresh through the refresh cookie; `null` if none.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Session | null>")]
+    pub fn restore(&self) -> Promise {
+        let (client, store, key) = (
+            self.client.clone(),
+            Rc::clone(&self.store),
+            self.key.clone(),
+        );
+        promise(async move {
+            if let Some(snapshot) = store.get(&key).await {
+                client.adopt_snapshot(&snapshot);
+            }
+            client.restore().await
+        })
+    }
+
+    /// Signs out at the host and locally; local state is cleared even when the network fails.
+    /// `{ everywhere: true }` first ends every other session of the user (other devices and
+    /// browsers); if that fails, this one still ends and the promise rejects with the reason.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn logout(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "LogoutOptions")] options: JsValue,
+    ) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            let input = AuthCore::logout_input(&from_js("logout", options)?)?;
+            client.logout_with(input).await
+        })
+    }
+
+    /// MFA: checks an authenticator-app code.
+    #[wasm_bindgen(
+        js_name = "mfaVerifyTotp",
+        unchecked_return_type = "Promise<LoginResult>"
+    )]
+    pub fn mfa_verify_totp(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "MfaVerifyTotpParams")] params: JsValue,
+    ) -> Promise {
+        self.call(
+            params,
+            Call::step(
+                "mfaVerifyTotp",
+                AuthCore::mfa_verify_totp,
+                StatusMeaning::MFA,
+            ),
+        )
+    }
+
+    /// MFA: texts a code to one of the user's phones.
+    #[wasm_bindgen(
+        js_name = "mfaSendSmsCode",
+        unchecked_return_type = "Promise<CodeSent>"
+    )]
+    pub fn mfa_send_sms_code(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ mfaToken?: string; deviceId: string }")]
+        params: JsValue,
+    ) -> Promise {
+        self.call(
+            params,
+            Call::public(
+                "mfaSendSmsCode",
+                AuthCore::mfa_send_sms_code,
+                StatusMeaning::MFA,
+                Answer::Body(body::<CodeSent>),
+            ),
+        )
+    }
+
+    /// MFA: checks the texted code.
+    #[wasm_bindgen(
+        js_name = "mfaVerifySmsCode",
+        unchecked_return_type = "Promise<LoginResult>"
+    )]
+    pub fn mfa_verify_sms_code(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "MfaVerifySmsCodeParams")] params: JsValue,
+    ) -> Promise {
+        self.call(
+            params,
+            Call::step(
+                "mfaVerifySmsCode",
+                AuthCore::mfa_verify_sms_code,
+                StatusMeaning::MFA,
+            ),
+        )
+    }
+
+    /// MFA: emails a code to the user.
+    #[wasm_bindgen(
+        js_name = "mfaSendEmailCode",
+        unchecked_return_type = "Promise<CodeSent>"
+    )]
+    pub fn mfa_send_email_code(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ mfaToken?: string }")] params: JsValue,
+    ) -> Promise {
+        self.call(
+            params,
+            Call::public(
+                "mfaSendEmailCode",
+                AuthCore::mfa_send_email_code,
+                StatusMeaning::MFA,
+                Answer::Body(body::<CodeSent>),
+            ),
+        )
+    }
+
+    /// MFA: checks the emailed code.
+    #[wasm_bindgen(
+        js_name = "mfaVerifyEmailCode",
+        unchecked_return_type = "Promise<LoginResult>"
+    )]
+    pub fn mfa_verify_email_code(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "MfaVerifyEmailCodeParams")] params: JsValue,
+    ) -> Promise {
+        self.call(
+            params,
+            Call::step(
+                "mfaVerifyEmailCode",
+                AuthCore::mfa_verify_email_code,
+                StatusMeaning::MFA,
+            ),
+        )
+    }
+
+    /// MFA enrollment during login: the QR code for an authenticator app.
+    #[wasm_bindgen(
+        js_name = "mfaEnrollTotp",
+        unchecked_return_type = "Promise<TotpEnrollment>"
+    )]
+    pub fn mfa_enroll_totp(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ mfaToken?: string }")] params: JsValue,
+    ) -> Promise {
+        self.call(
+            params,
+            Call::public(
+                "mfaEnrollTotp",
+                AuthCore::mfa_enroll_totp,
+                StatusMeaning::MFA,
+                Answer::Body(body::<TotpEnrollment>),
+            ),
+        )
+    }
+
+    /// MFA enrollment during login: the first code from the new app; signs in.
+    #[wasm_bindgen(
+        js_name = "mfaConfirmTotp",
+        unchecked_return_type = "Promise<LoginResult>"
+    )]
+    pub fn mfa_confirm_totp(
+        &self,
+        #[wasm_bindgen(
+            unchecked_param_type = "{ mfaToken?: string; code: string; rememberDevice?: boolean }"
+        )]
+        params: JsValue,
+    ) -> Promise {
+        self.call(
+            params,
+            Call::step(
+                "mfaConfirmTotp",
+                AuthCore::mfa_confirm_totp,
+                StatusMeaning::MFA,
+            ),
+        )
+    }
+
+    /// MFA enrollment during login: texts a code to a new phone.
+    #[wasm_bindgen(js_name = "mfaEnrollSms", unchecked_return_type = "Promise<CodeSent>")]
+    pub fn mfa_enroll_sms(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ mfaToken?: string; phoneNumber: string }")] params: JsValue,
+    ) -> Promise {
+        self.call(
+            params,
+            Call::public(
+                "mfaEnrollSms",
+                AuthCore::mfa_enroll_sms,
+                StatusMeaning::MFA,
+                Answer::Body(body::<CodeSent>),
+            ),
+        )
+    }
+
+    /// MFA enrollment during login: the texted code; signs in.
+    #[wasm_bindgen(
+        js_name = "mfaConfirmSms",
+        unchecked_return_type = "Promise<LoginResult>"
+    )]
+    pub fn mfa_confirm_sms(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "MfaConfirmSmsParams")] params: JsValue,
+    ) -> Promise {
+        self.call(
+            params,
+            Call::step(
+                "mfaConfirmSms",
+                AuthCore::mfa_confirm_sms,
+                StatusMeaning::MFA,
+            ),
+        )
+    }
+
+    /// Turns MFA off with a recovery code (then sign in with the password alone).
+    #[wasm_bindgen(js_name = "mfaRecover", unchecked_return_type = "Promise<void>")]
+    pub fn mfa_recover(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ email: string; recoveryCode: string }")]
+        params: JsValue,
+    ) -> Promise {
+        self.call(
+            params,
+            Call::public(
+                "mfaRecover",
+                AuthCore::mfa_recover,
+                StatusMeaning::MFA,
+                Answer::Nothing,
+            ),
+        )
+    }
+
+    /// Sends a magic link, an email code or an SMS code.
+    #[wasm_bindgen(
+        js_name = "passwordlessStart",
+        unchecked_return_type = "Promise<CodeSent>"
+    )]
+    pub fn passwordless_start(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "PasswordlessStartParams")] params: JsValue,
+    ) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            client
+                .passwordless_start(&from_js("passwordlessStart", params)?)
+                .await
+        })
+    }
+
+    /// Trades the link's token or the code for a session (or an MFA step).
+    #[wasm_bindgen(
+        js_name = "passwordlessComplete",
+        unchecked_return_type = "Promise<LoginResult>"
+    )]
+    pub fn passwordless_complete(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "PasswordlessCompleteParams")] params: JsValue,
+    ) -> Promise {
+        self.call(
+            params,
+            Call::step(
+                "passwordlessComplete",
+                AuthCore::passwordless_complete,
+                StatusMeaning::PASSWORDLESS,
+            ),
+        )
+    }
+
+    /// Creates an account: signed in at once, or `{ status: "activation_required" }`.
+    #[wasm_bindgen(
+        unchecked_return_type = "Promise<LoginResult | { status: \"activation_required\" }>"
+    )]
+    pub fn signup(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "SignupParams")] params: JsValue,
+    ) -> Promise {
+        let client = self.client.clone();
+        run(Box::pin(async move {
+            match client.signup(&from_js("signup", params)?).await? {
+                SignUpResult::Login(result) => to_value(&*result),
+                SignUpResult::ActivationRequired => to_value(&Status {
+                    status: "activation_required",
+                }),
+            }
+        }))
+    }
+
+    /// Changes the signed-in user's password.
+    #[wasm_bindgen(js_name = "changePassword", unchecked_return_type = "Promise<void>")]
+    pub fn change_password(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ password: string; newPassword: string }")] params: JsValue,
+    ) -> Promise {
+        self.call(
+            params,
+            Call::signed_in("changePassword", AuthCore::change_password, Answer::Nothing),
+        )
+    }
+
+    /// Emails a password-reset link (the same answer for unknown emails).
+    #[wasm_bindgen(js_name = "forgotPassword", unchecked_return_type = "Promise<void>")]
+    pub fn forgot_password(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ email: string }")] params: JsValue,
+    ) -> Promise {
+        self.call(
+            params,
+            Call::public(
+                "forgotPassword",
+                AuthCore::forgot_password,
+                StatusMeaning::PUBLIC,
+                Answer::Nothing,
+            ),
+        )
+    }
+
+    /// Sets a new password from a reset link's `userId` and `token`.
+    #[wasm_bindgen(js_name = "resetPassword", unchecked_return_type = "Promise<void>")]
+    pub fn reset_password(
+        &self,
+        #[wasm_bindgen(
+            unchecked_param_type = "{ userId: string; token: string; password: string }"
+        )]
+        params: JsValue,
+    ) -> Promise {
+        self.call(
+            params,
+            Call::public(
+                "resetPassword",
+                AuthCore::reset_password,
+                StatusMeaning::PUBLIC,
+                Answer::Nothing,
+            ),
+        )
+    }
+
+    /// `fetch` with the session's access token: refreshes first when the token is about to
+    /// expire, and once more (then retries) if the server answers 401. Signed out, the request
+    /// goes as it is. `init.signal` aborts it as with `fetch`. `input` is a URL string (relative
+    /// ones resolve against the page), a `URL` or a `Request`. Only the identity host, the page's
+    /// own origin and `bearerOrigins` get the token: a request to any other origin is refused
+    /// with `invalid_input`, signed in or not, and never sent.
+    #[wasm_bindgen(js_name = "fetch", unchecked_return_type = "Promise<Response>")]
+    pub fn fetch(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "RequestInfo | URL")] input: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "RequestInit")] init: JsValue,
+    ) -> Promise {
+        let client = self.client.clone();
+        run(Box::pin(async move {
+            let request = new_request(&input, &init)?;
+            client.check_bearer_target(&request.url(), page_origin().as_deref())?;
+            // Cloned before the body is read, so the retry can send it again.
+            let retry = request
+                .clone()
+                .map_err(|_| Error::invalid_input("fetch: the request body was already used."))?;
+            client.ensure_fresh().await?;
+            let used = client.access_token();
+            let response = send_with_token(&client, &request, used.as_deref()).await?;
+            if response.status() != 401 || used.is_none() {
+                return Ok(response.into());
+            }
+            match client.refresh_after_401(used.as_deref()).await {
+                Ok(session) => {
+                    Ok(
+                        send_with_token(&client, &retry, Some(session.access_token.expose()))
+                            .await?
+                            .into(),
+                    )
+                }
+                // The session is over: the 401 is the answer.
+                Err(e) if e.code == ErrorCode::SessionExpired => Ok(response.into()),
+                Err(e) => Err(e),
+            }
+        }))
+    }
+
+    /// Updates the signed-in user's profile; answers the new profile.
+    #[wasm_bindgen(js_name = "updateProfile", unchecked_return_type = "Promise<Profile>")]
+    pub fn update_profile(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ProfileUpdate")] params: JsValue,
+    ) -> Promise {
+        self.call(
+            params,
+            Call::signed_in(
+                "updateProfile",
+                AuthCore::update_profile,
+                Answer::Body(body::<Profile>),
+            ),
+        )
+    }
+
+    /// Where the user is signed in; this session is marked `current`.
+    #[wasm_bindgen(
+        js_name = "listSessions",
+        unchecked_return_type = "Promise<UserSession[]>"
+    )]
+    pub fn list_sessions(&self) -> Promise {
+        let client = self.client.clone();
+        promise(async move { client.list_sessions().await })
+    }
+
+    /// Ends one of the user's sessions.
+    #[wasm_bindgen(js_name = "revokeSession", unchecked_return_type = "Promise<void>")]
+    pub fn revoke_session(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> Promise {
+        self.call(
+            id,
+            Call::signed_in("revokeSession", AuthCore::revoke_session, Answer::Nothing),
+        )
+    }
+
+    /// Ends every session of the user but this one.
+    #[wasm_bindgen(js_name = "revokeAllSessions", unchecked_return_type = "Promise<void>")]
+    pub fn revoke_all_sessions(&self) -> Promise {
+        self.call(
+            JsValue::UNDEFINED,
+            Call::signed_in(
+                "revokeAllSessions",
+                |core, _| core.revoke_all_sessions(),
+                Answer::Nothing,
+            ),
+        )
+    }
+
+    /// The tenants (accounts) the user belongs to.
+    #[wasm_bindgen(js_name = "listTenants", unchecked_return_type = "Promise<Tenant[]>")]
+    pub fn list_tenants(&self) -> Promise {
+        let client = self.client.clone();
+        promise(async move { client.list_tenants().await })
+    }
+
+    /// Moves the session to another tenant; the token is re-issued (`TOKEN_REFRESHED`).
+    #[wasm_bindgen(js_name = "switchTenant", unchecked_return_type = "Promise<Session>")]
+    pub fn switch_tenant(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] tenant_id: JsValue,
+    ) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            let tenant_id = from_js("switchTenant", tenant_id)?;
+            client.switch_tenant(&tenant_id).await
+        })
+    }
+
+    /// The user's roles and permissions.
+    #[wasm_bindgen(
+        js_name = "getAuthorization",
+        unchecked_return_type = "Promise<Authorization>"
+    )]
+    pub fn get_authorization(&self) -> Promise {
+        self.call(
+            JsValue::UNDEFINED,
+            Call::signed_in(
+                "getAuthorization",
+                |core, _| core.get_authorization(),
+                Answer::Body(body::<Authorization>),
+            ),
+        )
+    }
+
+    /// The user's MFA devices.
+    #[wasm_bindgen(
+        js_name = "listMfaDevices",
+        unchecked_return_type = "Promise<MfaDevices>"
+    )]
+    pub fn list_mfa_devices(&self) -> Promise {
+        self.call(
+            JsValue::UNDEFINED,
+            Call::signed_in(
+                "listMfaDevices",
+                |core, _| core.list_mfa_devices(),
+                Answer::Body(body::<MfaDevices>),
+            ),
+        )
+    }
+
+    /// Adds an authenticator app from settings: the QR code to scan.
+    #[wasm_bindgen(
+        js_name = "mfaSettingsEnrollTotp",
+        unchecked_return_type = "Promise<TotpEnrollment>"
+    )]
+    pub fn mfa_settings_enroll_totp(&self) -> Promise {
+        self.call(
+            JsValue::UNDEFINED,
+            Call::signed_in(
+                "mfaSettingsEnrollTotp",
+                |core, _| core.mfa_settings_enroll_totp(),
+                Answer::Body(body::<TotpEnrollment>),
+            ),
+        )
+    }
+
+    /// Confirms the new app with its first code; answers the recovery code to show once.
+    #[wasm_bindgen(
+        js_name = "mfaSettingsConfirmTotp",
+        unchecked_return_type = "Promise<{ recoveryCode?: string }>"
+    )]
+    pub fn mfa_settings_confirm_totp(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ code: string }")] params: JsValue,
+    ) -> Promise {
+        self.call(
+            params,
+            Call::signed_in(
+                "mfaSettingsConfirmTotp",
+                AuthCore::mfa_settings_confirm_totp,
+                Answer::Body(recovery_code),
+            ),
+        )
+    }
+
+    /// Adds an SMS phone from settings: texts it a code (`{ otcToken }`, kept for the next call).
+    #[wasm_bindgen(
+        js_name = "mfaSettingsEnrollSms",
+        unchecked_return_type = "Promise<CodeSent>"
+    )]
+    pub fn mfa_settings_enroll_sms(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ phoneNumber: string }")] params: JsValue,
+    ) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            let args = from_js("mfaSettingsEnrollSms", params)?;
+            client.mfa_settings_enroll_sms(&args).await
+        })
+    }
+
+    /// Confirms the phone with the texted code; answers the recovery code to show once.
+    #[wasm_bindgen(
+        js_name = "mfaSettingsConfirmSms",
+        unchecked_return_type = "Promise<{ recoveryCode?: string }>"
+    )]
+    pub fn mfa_settings_confirm_sms(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ otcToken?: string; code: string }")]
+        params: JsValue,
+    ) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            let args = from_js("mfaSettingsConfirmSms", params)?;
+            client.mfa_settings_confirm_sms(&args).await
+        })
+    }
+
+    /// Signs in with machine credentials (`auth/v2/api-token`); the session refreshes itself.
+    /// Part of the server build (Node, Deno, Workers); the browser build rejects it with
+    /// `invalid_input` (a page must never hold the secret).
+    #[wasm_bindgen(
+        js_name = "loginWithApiToken",
+        unchecked_return_type = "Promise<Session>"
+    )]
+    pub fn login_with_api_token(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ clientId: string; secret: string }")]
+        params: JsValue,
+    ) -> Promise {
+        #[cfg(not(feature = "server"))]
+        return {
+            let _ = params;
+            server_only("loginWithApiToken")
+        };
+        #[cfg(feature = "server")]
+        {
+            let client = self.client.clone();
+            promise(async move {
+                client
+                    .login_with_api_token(&from_js("loginWithApiToken", params)?)
+                    .await
+            })
+        }
+    }
+
+    /// The signed-in user's profile (`GET users/v2/me`).
+    #[wasm_bindgen(js_name = "getProfile", unchecked_return_type = "Promise<Profile>")]
+    pub fn get_profile(&self) -> Promise {
+        self.call(
+            JsValue::UNDEFINED,
+            Call::signed_in(
+                "getProfile",
+                |core, _| core.profile_request(),
+                Answer::Body(body::<Profile>),
+            ),
+        )
+    }
+
+    /// Calls `callback(event, session)` after every change of session; returns a function that
+    /// stops it. Callbacks run after the SDK's own work, so they may call back into the client.
+    #[wasm_bindgen(js_name = "onAuthStateChange", unchecked_return_type = "() => void")]
+    pub fn on_auth_state_change(
+        &self,
+        #[wasm_bindgen(
+            unchecked_param_type = "(event: AuthEvent, session: Session | null) => void"
+        )]
+        callback: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let callback: Function = callback.dyn_into().map_err(|_| {
+            to_js_error(&Error::invalid_input("onAuthStateChange needs a function."))
+        })?;
+        let id = self
+            .client
+            .on_auth_state_change(Rc::new(move |event, session| {
+                let session = to_js(&session).unwrap_or(JsValue::NULL);
+                if let Err(e) = callback.call2(&JsValue::NULL, &event.as_str().into(), &session) {
+                    console_error(
+                        "frontegg-auth-wasm: an onAuthStateChange listener threw",
+                        &e,
+                    );
+                }
+            }));
+        let client = Rc::downgrade(&self.client);
+        Ok(Closure::once_into_js(move || {
+            if let Some(client) = client.upgrade() {
+                client.remove_listener(id);
+            }
+        }))
+    }
+
+    /// The current session, or `null` when signed out.
+    #[wasm_bindgen(getter, unchecked_return_type = "Session | null")]
+    pub fn session(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.client.session())
+    }
+}

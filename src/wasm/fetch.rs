@@ -1,0 +1,213 @@
+//! `fetch` runtime for wasm: browsers, workers, Node, Deno and workerd all have one. Requests
+//! go out as `fetch(url, init)` through the `fetch` the caller injected (or the global one): no
+//! `Request` object is built, which is both less code in the wasm and less work per call.
+
+use js_sys::{Array, Function, Promise, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, Headers, RequestCredentials, RequestInit, Response};
+
+use crate::client::runtime::{unreachable_message, Runtime};
+use crate::core::error::{Error, ErrorCode, Result};
+use crate::core::http::{HttpRequest, HttpResponse, Method};
+use crate::wasm::tabs::{self, WebLock};
+use crate::wasm::timer::sleep;
+
+/// Sends requests with a JS `fetch` function.
+pub struct FetchRuntime {
+    fetch: Function,
+    /// The Web Lock that serialises refreshes across tabs (browser mode), and how long to wait
+    /// for it before taking it over.
+    refresh_lock: Option<(String, u32)>,
+}
+
+impl FetchRuntime {
+    /// Uses `fetch`, called with `globalThis` as `this` (some runtimes insist on it).
+    pub fn new(fetch: Function) -> Self {
+        Self {
+            fetch,
+            refresh_lock: None,
+        }
+    }
+
+    /// Serialises refreshes across the origin's tabs with the Web Lock `name`, taken over from a
+    /// holder after `takeover_ms`.
+    pub fn with_refresh_lock(mut self, name: String, takeover_ms: u32) -> Self {
+        self.refresh_lock = Some((name, takeover_ms));
+        self
+    }
+
+    /// `fetch(input, init)` with the injected (or global) `fetch`; `input` is a URL or a
+    /// `Request`, sent as it is.
+    pub async fn fetch_raw(
+        &self,
+        input: &JsValue,
+        init: Option<&RequestInit>,
+    ) -> std::result::Result<Response, FetchFailure> {
+        let global = js_sys::global();
+        let promise: Promise = match init {
+            Some(init) => self.fetch.call2(&global, input, init),
+            None => self.fetch.call1(&global, input),
+        }
+        .map_err(FetchFailure::Threw)?
+        .dyn_into()
+        .map_err(|_| FetchFailure::NotAResponse)?;
+        JsFuture::from(promise)
+            .await
+            .map_err(FetchFailure::Threw)?
+            .dyn_into()
+            .map_err(|_| FetchFailure::NotAResponse)
+    }
+
+    /// The runtime's global `fetch`, if it has one.
+    pub fn global_fetch() -> Option<Function> {
+        Reflect::get(&js_sys::global(), &"fetch".into())
+            .ok()?
+            .dyn_into()
+            .ok()
+    }
+}
+
+impl Runtime for FetchRuntime {
+    async fn send(&self, request: HttpRequest, timeout_ms: u32) -> Result<HttpResponse> {
+        let url = request.url;
+        let init = RequestInit::new();
+        init.set_method(match request.method {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+        });
+        let headers = Headers::new().map_err(|e| fetch_error(&e, &url, timeout_ms))?;
+        for (name, value) in &request.headers {
+            headers
+                .append(name, value)
+                .map_err(|_| Error::invalid_input(format!("The header `{name}` can't be sent.")))?;
+        }
+        init.set_headers(&headers);
+        if let Some(body) = &request.body {
+            init.set_body(&JsValue::from_str(body));
+        }
+        init.set_credentials(if request.with_credentials {
+            RequestCredentials::Include
+        } else {
+            RequestCredentials::SameOrigin
+        });
+        // One signal covers the whole exchange, body included.
+        init.set_signal(Some(&AbortSignal::timeout_with_u32(timeout_ms)));
+        let response = self
+            .fetch_raw(&JsValue::from_str(&url), Some(&init))
+            .await
+            .map_err(|e| e.classify(&url, timeout_ms))?;
+        let response_headers = response.headers();
+        let set_cookies = set_cookies(&response_headers);
+        let status = response.status();
+        let trace_id = response_headers.get("frontegg-trace-id").ok().flatten();
+        let body = text(&response)
+            .await
+            .map_err(|e| fetch_error(&e, &url, timeout_ms))?;
+        Ok(HttpResponse {
+            status,
+            body,
+            trace_id,
+            set_cookies,
+        })
+    }
+
+    async fn sleep(&self, ms: u32) {
+        sleep(ms).await;
+    }
+
+    fn jitter(&self) -> f64 {
+        js_sys::Math::random()
+    }
+
+    fn waited_for_peer(lock: &Option<WebLock>) -> bool {
+        lock.as_ref().is_some_and(|l| l.waited)
+    }
+
+    type RefreshLock = Option<WebLock>;
+
+    async fn refresh_lock(&self) -> Option<WebLock> {
+        match &self.refresh_lock {
+            Some((name, takeover_ms)) => tabs::acquire(name, *takeover_ms).await,
+            None => None,
+        }
+    }
+}
+
+/// A response's body as text (a failure while reading it is the exchange's failure).
+pub async fn text(response: &Response) -> std::result::Result<String, JsValue> {
+    let text = JsFuture::from(response.text()?).await?;
+    Ok(text.as_string().unwrap_or_default())
+}
+
+/// Why `fetch` gave no response.
+pub enum FetchFailure {
+    /// It threw or rejected (network down, aborted, timed out).
+    Threw(JsValue),
+    /// The injected `fetch` returned something that is not a Promise of a Response.
+    NotAResponse,
+}
+
+impl FetchFailure {
+    /// The SDK error for a request to `url` sent with a `timeout_ms` budget.
+    pub fn classify(&self, url: &str, timeout_ms: u32) -> Error {
+        match self {
+            Self::Threw(e) => fetch_error(e, url, timeout_ms),
+            Self::NotAResponse => {
+                Error::invalid_input("The `fetch` option did not resolve to a Response.")
+            }
+        }
+    }
+}
+
+/// `Set-Cookie` values where the runtime exposes them (Node, Deno, workerd: `getSetCookie()`;
+/// browsers hide them, which is the point of an httpOnly cookie).
+fn set_cookies(headers: &web_sys::Headers) -> Vec<String> {
+    let get_set_cookie = Reflect::get(headers, &"getSetCookie".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok());
+    if let Some(list) = get_set_cookie
+        .and_then(|f| f.call0(headers).ok())
+        .and_then(|v| v.dyn_into::<Array>().ok())
+    {
+        return list.iter().filter_map(|v| v.as_string()).collect();
+    }
+    headers
+        .get("set-cookie")
+        .ok()
+        .flatten()
+        .into_iter()
+        .collect()
+}
+
+fn fetch_error(e: &JsValue, url: &str, timeout_ms: u32) -> Error {
+    let field = |k: &str| {
+        Reflect::get(e, &k.into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default()
+    };
+    classify(&field("name"), &field("message"), url, timeout_ms)
+}
+
+/// The abort signal fires `TimeoutError` (or `AbortError` in older runtimes); anything else
+/// thrown by `fetch` means the host could not be reached.
+/// `timeout_ms == 0` means the SDK set no timeout of its own (the `fetch` wrapper): an abort
+/// then came from the caller's signal.
+fn classify(name: &str, message: &str, url: &str, timeout_ms: u32) -> Error {
+    if name == "TimeoutError" || name == "AbortError" {
+        let message = match timeout_ms {
+            0 => format!("The request to {url} was aborted or timed out."),
+            ms => format!("The identity server did not answer within {ms} ms."),
+        };
+        return Error::new(ErrorCode::Timeout, message);
+    }
+    let detail = if message.is_empty() {
+        "fetch failed"
+    } else {
+        message
+    };
+    Error::new(ErrorCode::Network, unreachable_message(url, detail))
+}
