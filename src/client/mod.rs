@@ -233,12 +233,27 @@ impl<T: Runtime> Client<T> {
         let mut attempt = 0;
         let generation = self.core.borrow().generation();
         loop {
+            // Another instance sharing the store (a Worker isolate, a server process, a tab
+            // without BroadcastChannel) may have refreshed this session already; refreshing
+            // again would present the token it rotated, which the host treats as theft.
+            if let Some(session) = self.adopt_newer_stored().await {
+                return Ok(session);
+            }
             let request = self.core.borrow().refresh_request()?;
             let sent = self.send(request).await;
             if self.core.borrow().generation() != generation {
                 // Signed out (or in anew) while the refresh was out: its answer belongs to a
                 // session that is gone, and taking it in would bring that session back.
                 return self.session().ok_or_else(ended_meanwhile);
+            }
+            if let Ok(response) = &sent {
+                // Refused: if another instance rotated the token meanwhile, its session is in
+                // the store; take it rather than end a session that lives on.
+                if matches!(response.status, 400 | 401 | 403) {
+                    if let Some(session) = self.adopt_newer_stored().await {
+                        return Ok(session);
+                    }
+                }
             }
             let result = match sent {
                 Ok(response) => self
@@ -260,6 +275,17 @@ impl<T: Runtime> Client<T> {
                 }
                 other => return other,
             }
+        }
+    }
+
+    /// Takes over the stored session if it is newer than the one held (see
+    /// [`Runtime::stored_snapshot`]).
+    async fn adopt_newer_stored(&self) -> Option<Session> {
+        let stored = self.runtime.stored_snapshot().await?;
+        if self.core.borrow_mut().adopt_snapshot(&stored) {
+            self.session()
+        } else {
+            None
         }
     }
 
@@ -643,6 +669,10 @@ pub(crate) mod tests {
         sent: RefCell<Vec<String>>,
         slept: RefCell<Vec<u32>>,
         order: Rc<RefCell<Vec<&'static str>>>,
+        /// The shared snapshot store, as another instance left it.
+        stored: RefCell<Option<String>>,
+        /// What another instance stores while this one's next request is out.
+        stored_meanwhile: RefCell<Option<String>>,
     }
 
     /// Records its release in the shared order log.
@@ -666,6 +696,9 @@ pub(crate) mod tests {
             );
             // Yield once, as a real network call would, so concurrent callers interleave.
             YieldOnce(false).await;
+            if let Some(snapshot) = self.stored_meanwhile.borrow_mut().take() {
+                *self.stored.borrow_mut() = Some(snapshot);
+            }
             self.answers
                 .borrow_mut()
                 .pop_front()
@@ -680,6 +713,9 @@ pub(crate) mod tests {
         }
         fn jitter(&self) -> f64 {
             0.0
+        }
+        async fn stored_snapshot(&self) -> Option<String> {
+            self.stored.borrow().clone()
         }
     }
 
@@ -775,6 +811,63 @@ pub(crate) mod tests {
             [AuthEvent::SignedOut],
             "no SIGNED_IN after it"
         );
+    }
+
+    /// Tokens that live `seconds`.
+    fn tokens_for(seconds: u32) -> serde_json::Value {
+        json!({ "accessToken": jwt(json!({ "sub": "u", "email": "a@b.c" })), "expiresIn": seconds })
+    }
+
+    #[test]
+    fn a_refresh_takes_the_session_another_instance_stored_instead_of_refreshing_again() {
+        // Instance A signs in and refreshes; B restored A's first snapshot from the same store.
+        let a = client(vec![answer(200, tokens()), answer(201, tokens_for(600))]);
+        block_on(a.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        let first = a.snapshot().unwrap();
+        block_on(a.refresh()).unwrap();
+        let b = client(vec![]);
+        assert!(b.adopt_snapshot(&first));
+        *b.runtime.stored.borrow_mut() = a.snapshot();
+        let session = block_on(b.refresh()).unwrap();
+        assert_eq!(Some(session), a.session(), "A's rotated session");
+        assert!(
+            b.runtime.sent.borrow().is_empty(),
+            "no refresh with the token A rotated"
+        );
+    }
+
+    #[test]
+    fn a_refused_refresh_takes_a_newer_stored_session_instead_of_signing_out() {
+        let a = client(vec![answer(200, tokens()), answer(201, tokens_for(600))]);
+        block_on(a.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        let first = a.snapshot().unwrap();
+        let b = client(vec![answer(
+            401,
+            json!({ "errors": ["Refresh token reused"] }),
+        )]);
+        assert!(b.adopt_snapshot(&first));
+        // Both refresh at once: A's answer lands in the store while B's request is out, and
+        // the host refuses B's, whose token A just rotated.
+        block_on(a.refresh()).unwrap();
+        *b.runtime.stored_meanwhile.borrow_mut() = a.snapshot();
+        let heard = Rc::new(RefCell::new(Vec::new()));
+        let log = Rc::clone(&heard);
+        b.on_auth_state_change(Rc::new(move |event, _| log.borrow_mut().push(event)));
+        let session = block_on(b.refresh()).unwrap();
+        assert_eq!(Some(session), a.session());
+        assert_eq!(
+            *heard.borrow(),
+            [AuthEvent::TokenRefreshed],
+            "not SESSION_EXPIRED"
+        );
+        // With nothing newer stored, a refusal still ends the session.
+        let c = client(vec![answer(401, json!({}))]);
+        assert!(c.adopt_snapshot(&first));
+        assert_eq!(
+            block_on(c.refresh()).unwrap_err().code,
+            ErrorCode::SessionExpired
+        );
+        assert!(c.session().is_none());
     }
 
     #[test]

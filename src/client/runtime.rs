@@ -33,6 +33,13 @@ pub trait Runtime {
     fn waited_for_peer(_lock: &Self::RefreshLock) -> bool {
         false
     }
+
+    /// The session snapshot as stored now (the `storage` option), which another instance
+    /// sharing the store (a tab, a Worker isolate, a server process) may have replaced with a
+    /// newer session. `None` where nothing is stored.
+    async fn stored_snapshot(&self) -> Option<String> {
+        None
+    }
 }
 
 /// What to tell the caller when the host can't be reached: the URL, without any credentials.

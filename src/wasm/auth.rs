@@ -478,13 +478,16 @@ fn build(options: JsValue) -> Result<FronteggAuth, Error> {
         options.auto_refresh,
         f64::from(options.refresh_leeway_seconds) * 1000.0,
     );
+    let store = Rc::new(store);
     let mut runtime = FetchRuntime::new(fetch);
     if mode == Mode::Browser {
         let takeover_ms = lock_takeover_ms(options.timeout_ms);
         runtime = runtime.with_refresh_lock(format!("{key}:refresh"), takeover_ms);
     }
+    if !store.is_memory() {
+        runtime = runtime.with_store(Rc::clone(&store), key.clone());
+    }
     let client = Rc::new(Client::new(options, mode, runtime, js_sys::Date::now));
-    let store = Rc::new(store);
     if !store.is_memory() {
         persist_snapshots(&client, &store, &key);
     }

@@ -2,6 +2,8 @@
 //! go out as `fetch(url, init)` through the `fetch` the caller injected (or the global one): no
 //! `Request` object is built, which is both less code in the wasm and less work per call.
 
+use std::rc::Rc;
+
 use js_sys::{Array, Function, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -10,6 +12,7 @@ use web_sys::{AbortSignal, Headers, RequestCredentials, RequestInit, Response};
 use crate::client::runtime::{unreachable_message, Runtime};
 use crate::core::error::{Error, ErrorCode, Result};
 use crate::core::http::{HttpRequest, HttpResponse, Method};
+use crate::wasm::storage::SnapshotStore;
 use crate::wasm::tabs::{self, WebLock};
 use crate::wasm::timer::sleep;
 
@@ -19,6 +22,8 @@ pub struct FetchRuntime {
     /// The Web Lock that serialises refreshes across tabs (browser mode), and how long to wait
     /// for it before taking it over.
     refresh_lock: Option<(String, u32)>,
+    /// The snapshot store shared with other instances, and the key of this session in it.
+    store: Option<(Rc<SnapshotStore>, String)>,
 }
 
 impl FetchRuntime {
@@ -27,6 +32,7 @@ impl FetchRuntime {
         Self {
             fetch,
             refresh_lock: None,
+            store: None,
         }
     }
 
@@ -34,6 +40,13 @@ impl FetchRuntime {
     /// holder after `takeover_ms`.
     pub fn with_refresh_lock(mut self, name: String, takeover_ms: u32) -> Self {
         self.refresh_lock = Some((name, takeover_ms));
+        self
+    }
+
+    /// Reads the session snapshot under `key` in `store` before each refresh (see
+    /// [`Runtime::stored_snapshot`]).
+    pub fn with_store(mut self, store: Rc<SnapshotStore>, key: String) -> Self {
+        self.store = Some((store, key));
         self
     }
 
@@ -120,6 +133,11 @@ impl Runtime for FetchRuntime {
 
     fn jitter(&self) -> f64 {
         js_sys::Math::random()
+    }
+
+    async fn stored_snapshot(&self) -> Option<String> {
+        let (store, key) = self.store.as_ref()?;
+        store.get(key).await
     }
 
     fn waited_for_peer(lock: &Option<WebLock>) -> bool {

@@ -88,3 +88,66 @@ test("logout while a refresh is out: signed out, and the late answer brings noth
   assert.deepEqual(heard, ["SIGNED_IN", "SIGNED_OUT"]);
   assert.equal(written.at(-1)[0], "remove", "the stored snapshot stays removed");
 });
+
+/**
+ * A fake host that rotates refresh tokens and, like the hosted service, treats a rotated token
+ * presented again as theft: it answers 401 and revokes the whole family.
+ */
+function rotatingHost() {
+  const live = new Set();
+  const spent = new Set();
+  const stats = { refreshes: 0, revoked: false };
+  let n = 0;
+  const tokens = (status = 200) => {
+    n += 1;
+    live.add(`r${n}`);
+    // Each token lives a little longer than the last, so the newest session is the newest.
+    const expiresIn = 3600 + n;
+    const claims = { sub: "u1", email: "a@example.com", tenantId: "t1", tenantIds: ["t1"] };
+    return new Response(JSON.stringify({ accessToken: jwt(claims), expiresIn }), {
+      status,
+      headers: { "content-type": "application/json", "set-cookie": `fe_refresh_x=r${n}; Path=/; HttpOnly` },
+    });
+  };
+  async function fetch(input, init = {}) {
+    const path = new URL(typeof input === "string" ? input : input.url).pathname;
+    if (path.endsWith("/auth/v1/user")) return tokens();
+    if (path.endsWith("/token/refresh")) {
+      stats.refreshes += 1;
+      const cookie = new Headers(init.headers).get("cookie") ?? "";
+      const token = /fe_refresh_x=([^;]+)/.exec(cookie)?.[1];
+      if (live.has(token)) {
+        live.delete(token);
+        spent.add(token);
+        return tokens(201);
+      }
+      if (spent.has(token)) {
+        stats.revoked = true;
+        live.clear();
+      }
+      return new Response(JSON.stringify({ errors: ["Session expired"] }), { status: 401 });
+    }
+    return new Response("{}", { status: 200 });
+  }
+  return { fetch, stats };
+}
+
+test("two instances sharing one store: the second takes the first's refresh, never replays a rotated token", async () => {
+  const host = rotatingHost();
+  const kv = new Map();
+  // The Worker + KV pattern: every isolate reads and writes the same key.
+  const storage = { get: async (k) => kv.get(k) ?? null, set: async (k, v) => void kv.set(k, v), remove: async (k) => void kv.delete(k) };
+  const options = { baseUrl: "https://id.example.com", fetch: host.fetch, storage, autoRefresh: false };
+  const a = await createAuth(options);
+  await a.login({ email: "a@example.com", password: "p" });
+  const b = await createAuth(options);
+  assert.ok(await b.restore(), "B restores A's session from the store");
+  const refreshed = await a.refresh();
+  const taken = await b.refresh();
+  assert.equal(taken.accessToken, refreshed.accessToken, "B took A's new session");
+  assert.equal(host.stats.refreshes, 1, "one refresh for both");
+  assert.equal(host.stats.revoked, false, "no rotated token presented twice");
+  const again = await b.refresh();
+  assert.ok(again.expiresAt > taken.expiresAt, "B refreshes normally afterwards");
+  assert.equal(host.stats.revoked, false);
+});
