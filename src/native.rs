@@ -69,8 +69,8 @@ impl Runtime for NativeRuntime {
         })
     }
 
-    async fn sleep(&self, ms: u32) {
-        tokio::time::sleep(Duration::from_millis(u64::from(ms))).await;
+    fn sleep(&self, ms: u32) -> impl std::future::Future<Output = ()> + use<> {
+        tokio::time::sleep(Duration::from_millis(u64::from(ms)))
     }
 
     type RefreshLock = ();

@@ -6,7 +6,7 @@ pub mod runtime;
 pub mod webauthn;
 
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use futures_channel::oneshot;
 use serde_json::Value;
@@ -21,7 +21,7 @@ use crate::core::error::{Error, ErrorCode, Result, StatusMeaning};
 use crate::core::flows::LoginResult;
 use crate::core::http::{HttpRequest, HttpResponse};
 use crate::core::origin::check_bearer_target;
-use crate::core::refresh::{AuthEvent, Backoff};
+use crate::core::refresh::{timer_delay_ms, AuthEvent, Backoff};
 use crate::core::self_service::{
     read_recovery_code, DeviceKind, DisableResult, RecoveryCode, Tenant, UserSession,
 };
@@ -40,6 +40,11 @@ pub struct Client<T> {
     next_listener: Cell<u32>,
     hooks: RefCell<Vec<Listener>>,
 }
+
+/// How long to wait before trying again after a timer-driven refresh failed on the network.
+const RETRY_LATER_MS: u32 = 30_000;
+/// A refresh timer that fires less than this before its planned time counts as on time.
+const EARLY_WAKE_MS: f64 = 1_000.0;
 
 /// How long a tab that waited for the lock waits for the other tab's session before refreshing
 /// itself (a peer that held the lock without refreshing costs this much, once).
@@ -274,6 +279,40 @@ impl<T: Runtime> Client<T> {
                     }
                 }
                 other => return other,
+            }
+        }
+    }
+
+    /// The refresh timer of one session: waits until `due_at` (epoch ms) in steps timers can take
+    /// (a 60-day token is waited for, not refreshed at once), then refreshes; after a transient
+    /// failure it waits [`RETRY_LATER_MS`] and tries again, for as long as the session holds. It
+    /// stops as soon as `current()` is false (another sign-in, refresh or sign-out armed its own
+    /// timer) or the client is gone: it holds the client weakly, so a timer never keeps a
+    /// client the app dropped alive.
+    pub async fn refresh_when_due(this: Weak<Self>, due_at: f64, current: impl Fn() -> bool) {
+        let Some(now) = this.upgrade().map(|c| (c.clock)()) else {
+            return;
+        };
+        let mut delay = timer_delay_ms(now, due_at);
+        loop {
+            let Some(wait) = this.upgrade().map(|c| c.runtime.sleep(delay)) else {
+                return;
+            };
+            wait.await;
+            let Some(client) = this.upgrade().filter(|_| current()) else {
+                return;
+            };
+            let now = (client.clock)();
+            if due_at - now > EARLY_WAKE_MS {
+                // A step of a long wait, or a clock that moved back: wait for the rest.
+                delay = timer_delay_ms(now, due_at);
+                continue;
+            }
+            match client.refresh().await {
+                // Success arms the next timer (TOKEN_REFRESHED); a refusal ended the session.
+                Ok(_) => return,
+                Err(e) if e.code == ErrorCode::SessionExpired => return,
+                Err(_) => delay = RETRY_LATER_MS,
             }
         }
     }
@@ -657,6 +696,7 @@ impl Drop for WaitersGuard<'_> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::core::refresh::{refresh_due_at, MAX_TIMER_MS};
     use crate::core::session::tests::jwt;
     use serde_json::json;
     use std::collections::VecDeque;
@@ -673,6 +713,19 @@ pub(crate) mod tests {
         stored: RefCell<Option<String>>,
         /// What another instance stores while this one's next request is out.
         stored_meanwhile: RefCell<Option<String>>,
+        /// Simulated time: each sleep moves [`virtual_clock`] on by its delay, plus the next of
+        /// these jumps (the machine's clock changed meanwhile).
+        simulated: Cell<bool>,
+        jumps: RefCell<VecDeque<f64>>,
+    }
+
+    thread_local! {
+        static NOW: Cell<f64> = const { Cell::new(1_000_000.0) };
+    }
+
+    /// The simulated clock, epoch ms.
+    fn virtual_clock() -> f64 {
+        NOW.with(Cell::get)
     }
 
     /// Records its release in the shared order log.
@@ -704,8 +757,13 @@ pub(crate) mod tests {
                 .pop_front()
                 .expect("the script has an answer")
         }
-        async fn sleep(&self, ms: u32) {
+        fn sleep(&self, ms: u32) -> impl std::future::Future<Output = ()> + use<> {
             self.slept.borrow_mut().push(ms);
+            if self.simulated.get() {
+                let jump = self.jumps.borrow_mut().pop_front().unwrap_or(0.0);
+                NOW.with(|now| now.set(now.get() + f64::from(ms) + jump));
+            }
+            std::future::ready(())
         }
         type RefreshLock = Guard;
         async fn refresh_lock(&self) -> Guard {
@@ -761,6 +819,34 @@ pub(crate) mod tests {
             ..Scripted::default()
         };
         Client::new(options, Mode::Server, runtime, fixed_clock)
+    }
+
+    /// A client on simulated time, starting at `start` (epoch ms): its runtime's sleeps move the
+    /// clock on instead of waiting.
+    fn simulated(script: Vec<Result<HttpResponse>>, start: f64) -> Rc<Client<Scripted>> {
+        NOW.with(|now| now.set(start));
+        let options = Options::from_json(&json!({ "baseUrl": "http://h" })).unwrap();
+        let runtime = Scripted {
+            answers: RefCell::new(script.into()),
+            simulated: Cell::new(true),
+            ..Scripted::default()
+        };
+        Rc::new(Client::new(options, Mode::Server, runtime, virtual_clock))
+    }
+
+    /// Signs `c` in with a token living `seconds`, then runs its refresh timer (leeway 30 s, no
+    /// jitter) until it stops; returns every auth event heard meanwhile.
+    fn sign_in_and_run_timer(c: &Rc<Client<Scripted>>, seconds: u32) -> Vec<AuthEvent> {
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        let heard = Rc::new(RefCell::new(Vec::new()));
+        let log = Rc::clone(&heard);
+        c.on_auth_state_change(Rc::new(move |event, _| log.borrow_mut().push(event)));
+        c.runtime.slept.borrow_mut().clear();
+        let expires_at = virtual_clock() + f64::from(seconds) * 1000.0;
+        let due_at = refresh_due_at(virtual_clock(), expires_at, 30_000.0, 0.0);
+        block_on(Client::refresh_when_due(Rc::downgrade(c), due_at, || true));
+        let events = heard.borrow().clone();
+        events
     }
 
     /// Runs `f` to completion on this thread (the scripted runtime never really waits).
@@ -868,6 +954,107 @@ pub(crate) mod tests {
             ErrorCode::SessionExpired
         );
         assert!(c.session().is_none());
+    }
+
+    #[test]
+    fn simulated_a_60_day_token_is_waited_for_in_timer_steps_then_refreshed_once() {
+        let sixty_days = 60 * 86_400;
+        let c = simulated(
+            vec![answer(200, tokens_for(sixty_days)), answer(201, tokens())],
+            0.0,
+        );
+        let heard = sign_in_and_run_timer(&c, sixty_days);
+        let rest = 60.0 * 86_400_000.0 - 30_000.0 - 2.0 * f64::from(MAX_TIMER_MS);
+        assert_eq!(
+            *c.runtime.slept.borrow(),
+            [MAX_TIMER_MS, MAX_TIMER_MS, rest as u32],
+            "no timer longer than timers take"
+        );
+        assert_eq!(*c.runtime.sent.borrow(), ["user", "refresh"], "one refresh");
+        assert_eq!(heard, [AuthEvent::TokenRefreshed]);
+        assert_eq!(virtual_clock(), 60.0 * 86_400_000.0 - 30_000.0);
+    }
+
+    #[test]
+    fn simulated_a_10_second_token_is_refreshed_at_half_its_life() {
+        let c = simulated(
+            vec![answer(200, tokens_for(10)), answer(201, tokens_for(10))],
+            0.0,
+        );
+        let heard = sign_in_and_run_timer(&c, 10);
+        assert_eq!(*c.runtime.slept.borrow(), [5_000]);
+        assert_eq!(heard, [AuthEvent::TokenRefreshed]);
+    }
+
+    #[test]
+    fn simulated_ten_minutes_of_failing_refreshes_never_sign_the_user_out() {
+        let mut script = vec![answer(200, tokens_for(3_600))];
+        // Twenty timer rounds of three tries each: network down, then 503s.
+        for i in 0..60 {
+            script.push(if i % 2 == 0 {
+                Err(Error::new(ErrorCode::Network, "down"))
+            } else {
+                answer(503, json!({}))
+            });
+        }
+        script.push(answer(201, tokens_for(3_600)));
+        let c = simulated(script, 0.0);
+        let heard = sign_in_and_run_timer(&c, 3_600);
+        assert_eq!(
+            heard,
+            [AuthEvent::TokenRefreshed],
+            "no SESSION_EXPIRED, no SIGNED_OUT"
+        );
+        assert!(c.session().is_some());
+        let retries_later = c
+            .runtime
+            .slept
+            .borrow()
+            .iter()
+            .filter(|&&ms| ms == RETRY_LATER_MS)
+            .count();
+        assert_eq!(retries_later, 20, "a try every 30 s for ten minutes");
+        assert_eq!(c.runtime.sent.borrow().len(), 1 + 61);
+    }
+
+    #[test]
+    fn simulated_the_clock_jumping_back_re_arms_and_forward_refreshes_at_once() {
+        // Back an hour during the first wait: the timer waits for the rest, not refreshes early.
+        let c = simulated(
+            vec![answer(200, tokens_for(3_600)), answer(201, tokens())],
+            0.0,
+        );
+        c.runtime.jumps.borrow_mut().push_back(-3_600_000.0);
+        sign_in_and_run_timer(&c, 3_600);
+        // Woken at what now reads -30 s: the rest is 3 600 s.
+        assert_eq!(*c.runtime.slept.borrow(), [3_570_000, 3_600_000]);
+        assert_eq!(*c.runtime.sent.borrow(), ["user", "refresh"]);
+
+        // Forward past the due time (a laptop waking up): one refresh, no waiting for the rest.
+        let c = simulated(
+            vec![answer(200, tokens_for(3_600)), answer(201, tokens())],
+            0.0,
+        );
+        c.runtime.jumps.borrow_mut().push_back(7_200_000.0);
+        sign_in_and_run_timer(&c, 3_600);
+        assert_eq!(*c.runtime.slept.borrow(), [3_570_000]);
+        assert_eq!(*c.runtime.sent.borrow(), ["user", "refresh"]);
+    }
+
+    #[test]
+    fn simulated_a_timer_whose_session_moved_on_stops_without_refreshing() {
+        let c = simulated(vec![answer(200, tokens_for(3_600))], 0.0);
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        block_on(Client::refresh_when_due(
+            Rc::downgrade(&c),
+            3_570_000.0,
+            || false,
+        ));
+        assert_eq!(*c.runtime.sent.borrow(), ["user"]);
+        // A dropped client: the timer holds it weakly and ends.
+        let weak = Rc::downgrade(&c);
+        drop(c);
+        block_on(Client::refresh_when_due(weak, 0.0, || true));
     }
 
     #[test]

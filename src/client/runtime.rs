@@ -2,6 +2,8 @@
 //! `crate::wasm::fetch` (the JS `fetch`, timers, Web Locks); the native one is
 //! [`crate::native`] (reqwest), so the same driver is tested natively against the emulator.
 
+use std::future::Future;
+
 use crate::core::error::Result;
 use crate::core::http::{HttpRequest, HttpResponse};
 
@@ -14,8 +16,9 @@ pub trait Runtime {
     /// Sends `request`, giving up after `timeout_ms`.
     async fn send(&self, request: HttpRequest, timeout_ms: u32) -> Result<HttpResponse>;
 
-    /// Waits `ms` milliseconds (retry backoff, refresh timers).
-    async fn sleep(&self, ms: u32);
+    /// Waits `ms` milliseconds (retry backoff, refresh timers). The wait borrows nothing, so a
+    /// refresh timer need not keep the client alive while it runs.
+    fn sleep(&self, ms: u32) -> impl Future<Output = ()> + use<Self>;
 
     /// A number in `0.0..1.0` that differs between clients, to spread retries out.
     fn jitter(&self) -> f64;

@@ -206,7 +206,9 @@ mod tests {
                 set_cookies: vec![],
             })
         }
-        async fn sleep(&self, _ms: u32) {}
+        fn sleep(&self, _ms: u32) -> impl std::future::Future<Output = ()> + use<> {
+            std::future::ready(())
+        }
         fn jitter(&self) -> f64 {
             0.0
         }

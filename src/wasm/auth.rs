@@ -20,7 +20,7 @@ use crate::core::endpoints::{CodeSent, MfaDevices, Profile, TotpEnrollment};
 use crate::core::error::StatusMeaning;
 use crate::core::error::{Error, ErrorCode};
 use crate::core::http::{HttpRequest, HttpResponse};
-use crate::core::refresh::{lock_takeover_ms, refresh_due_at, timer_delay_ms, AuthEvent};
+use crate::core::refresh::{lock_takeover_ms, refresh_due_at, AuthEvent};
 use crate::core::self_service::{read_recovery_code, Authorization};
 #[cfg(feature = "server")]
 use crate::core::verify::VerifyOptions;
@@ -30,7 +30,6 @@ use crate::wasm::edge;
 use crate::wasm::fetch::FetchRuntime;
 use crate::wasm::storage::SnapshotStore;
 use crate::wasm::tabs::{PeerMessage, Peers};
-use crate::wasm::timer::sleep;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -617,11 +616,6 @@ fn share_with_other_tabs(client: &Rc<Client<FetchRuntime>>, key: &str) {
     }));
 }
 
-/// How long to wait before trying again after a timer-driven refresh failed on the network.
-const RETRY_LATER_MS: u32 = 30_000;
-/// A refresh timer that fires less than this before its planned time counts as on time.
-const EARLY_WAKE_MS: f64 = 1_000.0;
-
 /// Refreshes `leeway_ms` before each expiry. Every sign-in or refresh schedules the next one and
 /// cancels the previous timer (a generation counter), sign-out cancels it. The timers hold the
 /// client weakly, so a client the app dropped is not kept alive by them.
@@ -641,32 +635,16 @@ fn start_auto_refresh(client: &Rc<Client<FetchRuntime>>, leeway_ms: f64) {
         let current = generation.get().wrapping_add(1);
         generation.set(current);
         let Some(session) = session else { return };
-        let now = js_sys::Date::now();
-        let due_at = refresh_due_at(now, session.expires_at, leeway_ms, js_sys::Math::random());
-        let mut delay = timer_delay_ms(now, due_at);
+        let due_at = refresh_due_at(
+            js_sys::Date::now(),
+            session.expires_at,
+            leeway_ms,
+            js_sys::Math::random(),
+        );
         let (weak, generation) = (weak.clone(), Rc::clone(&generation));
-        spawn_local(async move {
-            loop {
-                sleep(delay).await;
-                let Some(client) = weak.upgrade().filter(|_| generation.get() == current) else {
-                    return;
-                };
-                // A long token's wait is armed in steps (timers take at most ~24.8 days): until
-                // the planned time, arm the rest.
-                let now = js_sys::Date::now();
-                if due_at - now > EARLY_WAKE_MS {
-                    delay = timer_delay_ms(now, due_at);
-                    continue;
-                }
-                match client.refresh().await {
-                    // Success schedules the next refresh through TOKEN_REFRESHED; a rejection
-                    // ended the session (SESSION_EXPIRED).
-                    Ok(_) => return,
-                    Err(e) if e.code == ErrorCode::SessionExpired => return,
-                    Err(_) => delay = RETRY_LATER_MS,
-                }
-            }
-        });
+        spawn_local(Client::refresh_when_due(weak, due_at, move || {
+            generation.get() == current
+        }));
     }));
 }
 

@@ -127,8 +127,8 @@ impl Runtime for FetchRuntime {
         })
     }
 
-    async fn sleep(&self, ms: u32) {
-        sleep(ms).await;
+    fn sleep(&self, ms: u32) -> impl std::future::Future<Output = ()> + use<> {
+        sleep(ms)
     }
 
     fn jitter(&self) -> f64 {
