@@ -52,6 +52,15 @@ const PEER_WAIT_MS: u32 = 300;
 /// How often it looks while waiting.
 const PEER_POLL_MS: u32 = 10;
 
+/// How a call made with the access token ended ([`Client::with_token`]).
+pub enum WithToken<R> {
+    /// Its answer (after one refresh and retry, if the first was a 401).
+    Done(R),
+    /// The first answer was a 401 and the refresh after it found the session over: that answer,
+    /// and the `session_expired` error.
+    SessionEnded(R, Error),
+}
+
 /// What a refresh answers when the session it was for ended while it was out.
 fn ended_meanwhile() -> Error {
     Error::new(
@@ -600,16 +609,41 @@ impl<T: Runtime> Client<T> {
         &self,
         build: &dyn Fn(&AuthCore) -> Result<HttpRequest>,
     ) -> Result<HttpResponse> {
+        // The core puts the current token on each request it builds.
+        let attempt = |_token| async {
+            let request = build(&self.core.borrow())?;
+            let response = self.send(request).await?;
+            Ok((response.status, response))
+        };
+        match self.with_token(attempt).await? {
+            WithToken::Done(response) => Ok(response),
+            WithToken::SessionEnded(_, e) => Err(e),
+        }
+    }
+
+    /// The one copy of the rules for a call made with the access token (every signed-in API
+    /// call, and `auth.fetch`): refresh first when the token is about to expire; on a 401 to a
+    /// request that carried a token, refresh once (unless another caller already did) and send
+    /// it again. `attempt(token)` sends once with `token` and reports the status.
+    pub async fn with_token<R, A, F>(&self, attempt: A) -> Result<WithToken<R>>
+    where
+        A: Fn(Option<String>) -> F,
+        F: std::future::Future<Output = Result<(u16, R)>>,
+    {
         self.ensure_fresh().await?;
         let used = self.access_token();
-        let request = build(&self.core.borrow())?;
-        let response = self.send(request).await?;
-        if response.status != 401 {
-            return Ok(response);
+        let (status, first) = attempt(used.clone()).await?;
+        if status != 401 || used.is_none() {
+            return Ok(WithToken::Done(first));
         }
-        self.refresh_after_401(used.as_deref()).await?;
-        let request = build(&self.core.borrow())?;
-        self.send(request).await
+        match self.refresh_after_401(used.as_deref()).await {
+            Ok(session) => {
+                let token = Some(session.access_token.expose().to_owned());
+                Ok(WithToken::Done(attempt(token).await?.1))
+            }
+            Err(e) if e.code == ErrorCode::SessionExpired => Ok(WithToken::SessionEnded(first, e)),
+            Err(e) => Err(e),
+        }
     }
 
     /// Whether `auth.fetch` may send the access token to `url` (see [`check_bearer_target`]):
@@ -631,7 +665,7 @@ impl<T: Runtime> Client<T> {
     /// After a 401 to a request sent with `used`: refreshes, unless the session moved on since
     /// (another caller's refresh finished first), in which case the caller just retries. Without
     /// this, a 401 that arrives after a refresh would start a second one.
-    pub async fn refresh_after_401(&self, used: Option<&str>) -> Result<Session> {
+    async fn refresh_after_401(&self, used: Option<&str>) -> Result<Session> {
         match self.session() {
             Some(current) if Some(current.access_token.expose()) != used => Ok(current),
             _ => self.refresh().await,

@@ -13,12 +13,12 @@ use wasm_bindgen_futures::{future_to_promise, spawn_local};
 
 use serde::de::DeserializeOwned;
 
-use crate::client::Client;
+use crate::client::{Client, WithToken};
 use crate::core::account::{expect_success, SignUpResult};
 use crate::core::config::{Mode, Options, StorageKind};
 use crate::core::endpoints::{CodeSent, MfaDevices, Profile, TotpEnrollment};
+use crate::core::error::Error;
 use crate::core::error::StatusMeaning;
-use crate::core::error::{Error, ErrorCode};
 use crate::core::http::{HttpRequest, HttpResponse};
 use crate::core::refresh::{lock_takeover_ms, refresh_due_at, AuthEvent};
 use crate::core::self_service::{read_recovery_code, Authorization};
@@ -1084,26 +1084,24 @@ impl FronteggAuth {
             let request = new_request(&input, &init)?;
             client.check_bearer_target(&request.url(), page_origin().as_deref())?;
             // Cloned before the body is read, so the retry can send it again.
+            let used = Cell::new(false);
             let retry = request
                 .clone()
                 .map_err(|_| Error::invalid_input("fetch: the request body was already used."))?;
-            client.ensure_fresh().await?;
-            let used = client.access_token();
-            let response = send_with_token(&client, &request, used.as_deref()).await?;
-            if response.status() != 401 || used.is_none() {
-                return Ok(response.into());
-            }
-            match client.refresh_after_401(used.as_deref()).await {
-                Ok(session) => {
-                    Ok(
-                        send_with_token(&client, &retry, Some(session.access_token.expose()))
-                            .await?
-                            .into(),
-                    )
+            let attempt = |token: Option<String>| {
+                // The first attempt sends the request; the retry its clone.
+                let request = if used.replace(true) { &retry } else { &request };
+                let client = &client;
+                async move {
+                    let response = send_with_token(client, request, token.as_deref()).await?;
+                    Ok((response.status(), response))
                 }
-                // The session is over: the 401 is the answer.
-                Err(e) if e.code == ErrorCode::SessionExpired => Ok(response.into()),
-                Err(e) => Err(e),
+            };
+            match client.with_token(attempt).await? {
+                // An ended session's 401 is the answer, as `fetch` would give it.
+                WithToken::Done(response) | WithToken::SessionEnded(response, _) => {
+                    Ok(response.into())
+                }
             }
         }))
     }

@@ -103,7 +103,7 @@ function rotatingHost() {
     live.add(`r${n}`);
     // Each token lives a little longer than the last, so the newest session is the newest.
     const expiresIn = 3600 + n;
-    const claims = { sub: "u1", email: "a@example.com", tenantId: "t1", tenantIds: ["t1"] };
+    const claims = { sub: "u1", email: "a@example.com", tenantId: "t1", tenantIds: ["t1"], jti: `t${n}` };
     return new Response(JSON.stringify({ accessToken: jwt(claims), expiresIn }), {
       status,
       headers: { "content-type": "application/json", "set-cookie": `fe_refresh_x=r${n}; Path=/; HttpOnly` },
@@ -150,4 +150,31 @@ test("two instances sharing one store: the second takes the first's refresh, nev
   const again = await b.refresh();
   assert.ok(again.expiresAt > taken.expiresAt, "B refreshes normally afterwards");
   assert.equal(host.stats.revoked, false);
+});
+
+test("auth.fetch: a 401 refreshes once and sends the request again, body and all, with the new token", async () => {
+  const host = rotatingHost();
+  let accepted = null;
+  const seen = [];
+  const fetch = async (input, init = {}) => {
+    const url = typeof input === "string" ? input : input.url;
+    if (!url.includes("/api/")) {
+      const answer = await host.fetch(input, init);
+      const body = await answer.clone().json().catch(() => ({}));
+      if (body.accessToken) accepted = `Bearer ${body.accessToken}`;
+      return answer;
+    }
+    const request = new Request(input, init);
+    seen.push([request.headers.get("authorization"), await request.text()]);
+    // The API stops accepting the token it was given first (as after a revocation elsewhere).
+    return new Response("{}", { status: seen.length === 1 || request.headers.get("authorization") !== accepted ? 401 : 200 });
+  };
+  const auth = await createAuth({ baseUrl: "https://id.example.com", fetch, autoRefresh: false });
+  await auth.login({ email: "a@example.com", password: "p" });
+  const response = await auth.fetch("https://id.example.com/api/things", { method: "POST", body: "payload" });
+  assert.equal(response.status, 200);
+  assert.equal(seen.length, 2, "sent twice");
+  assert.notEqual(seen[0][0], seen[1][0], "the retry carries the refreshed token");
+  assert.deepEqual(seen.map(([, body]) => body), ["payload", "payload"], "the body went both times");
+  assert.equal(host.stats.refreshes, 1, "one refresh");
 });
