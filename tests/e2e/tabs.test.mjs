@@ -116,3 +116,31 @@ test("memory storage, the default, writes nothing to web storage", async () => {
   assert.equal(await page.evaluate(() => document.cookie.includes("fe_refresh")), false);
   await context.close();
 });
+
+test("three tabs without Web Locks stay signed in through repeated refreshes of short tokens", async () => {
+  const config = (patch) => fetch(`${emu.url}/emulator/v1/config`, { method: "PUT", body: JSON.stringify(patch) });
+  await config({ accessTokenTtlSeconds: 8 });
+  try {
+    const context = await browser.newContext();
+    // Pages on plain http other than localhost, and older Safari, have no navigator.locks.
+    await context.addInitScript(() => Object.defineProperty(Navigator.prototype, "locks", { get: () => undefined }));
+    const refreshes = countRefreshes(context);
+    const tabs = [];
+    for (let i = 0; i < 3; i++) tabs.push(await tab(context, { autoRefresh: true }));
+    assert.equal(await tabs[0].evaluate(() => navigator.locks), undefined);
+    await tabs[0].evaluate((demo) => window.auth.login(demo), demo);
+    for (const t of tabs) await t.waitForFunction(() => window.auth.session !== null);
+    // About four token lifetimes: each tab's timer would fire at the same instant without jitter.
+    await new Promise((r) => setTimeout(r, 17_000));
+    for (const t of tabs) {
+      assert.notEqual(await t.evaluate(() => window.auth.session), null, "still signed in");
+      assert.ok(!(await t.evaluate(() => window.heard)).includes("SESSION_EXPIRED"));
+    }
+    const profile = await tabs[2].evaluate(() => window.auth.getProfile());
+    assert.equal(profile.email, demo.email);
+    assert.ok(refreshes.n >= 3, `the session was refreshed (${refreshes.n} times)`);
+    await context.close();
+  } finally {
+    await config({ accessTokenTtlSeconds: 300 });
+  }
+});
