@@ -283,7 +283,7 @@ async fn mfa_still_applies_after_a_passwordless_first_factor() {
 }
 
 #[tokio::test]
-async fn wrong_codes_are_limited_across_all_logins_and_right_ones_spend_nothing() {
+async fn wrong_codes_are_limited_per_address_and_right_ones_spend_nothing() {
     let emu = demo().await;
     emu.config(json!({ "rateLimit": { "perUserPerMinute": 3 } }))
         .await;
@@ -312,4 +312,23 @@ async fn wrong_codes_are_limited_across_all_logins_and_right_ones_spend_nothing(
     emu.advance(60).await;
     let ok = emu.post_json(&postlogin, &json!({ "token": code })).await;
     expect_session(ok, "demo@example.com").await;
+}
+
+#[tokio::test]
+async fn wrong_codes_stay_limited_when_the_rate_limits_are_off() {
+    let emu = demo().await;
+    emu.config(json!({ "rateLimit": { "perUserPerMinute": 0, "perIpPerMinute": 0 } }))
+        .await;
+    let postlogin = path("code", "postlogin");
+    for _ in 0..100 {
+        let response = emu
+            .post_json(&postlogin, &json!({ "token": "999999x" }))
+            .await;
+        expect_error(response, StatusCode::UNAUTHORIZED).await;
+    }
+    let response = emu
+        .post_json(&postlogin, &json!({ "token": "999999x" }))
+        .await;
+    let error = expect_error(response, StatusCode::TOO_MANY_REQUESTS).await;
+    assert_eq!(error["errorCode"], "ER-01008");
 }

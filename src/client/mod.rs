@@ -329,8 +329,12 @@ impl<T: Runtime> Client<T> {
     /// Takes over the stored session if it is newer than the one held (see
     /// [`Runtime::stored_snapshot`]).
     async fn adopt_newer_stored(&self) -> Option<Session> {
+        let generation = self.core.borrow().generation();
         let stored = self.runtime.stored_snapshot().await?;
-        if self.core.borrow_mut().adopt_snapshot(&stored) {
+        // Only into the session this refresh is for: a sign-out (or a new sign-in) while the
+        // store was read must stay as it is, whatever the store still held.
+        let same = self.core.borrow().generation() == generation && self.session().is_some();
+        if same && self.core.borrow_mut().adopt_snapshot(&stored) {
             self.session()
         } else {
             None
@@ -632,9 +636,15 @@ impl<T: Runtime> Client<T> {
     {
         self.ensure_fresh().await?;
         let used = self.access_token();
+        let generation = self.core.borrow().generation();
         let (status, first) = attempt(used.clone()).await?;
         if status != 401 || used.is_none() {
             return Ok(WithToken::Done(first));
+        }
+        if self.core.borrow().generation() != generation {
+            // Signed out (or in as someone else) while the request was out: never resend it
+            // with another session's token.
+            return Ok(WithToken::SessionEnded(first, ended_meanwhile()));
         }
         match self.refresh_after_401(used.as_deref()).await {
             Ok(session) => {
@@ -1089,6 +1099,40 @@ pub(crate) mod tests {
         let weak = Rc::downgrade(&c);
         drop(c);
         block_on(Client::refresh_when_due(weak, 0.0, || true));
+    }
+
+    #[test]
+    fn a_sign_out_while_the_store_is_read_stays_a_sign_out() {
+        let a = client(vec![answer(200, tokens()), answer(201, tokens_for(600))]);
+        block_on(a.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        let first = a.snapshot().unwrap();
+        block_on(a.refresh()).unwrap();
+        let b = client(vec![answer(201, tokens())]);
+        assert!(b.adopt_snapshot(&first));
+        *b.runtime.stored.borrow_mut() = a.snapshot();
+        b.sign_out_locally();
+        assert!(
+            block_on(b.adopt_newer_stored()).is_none(),
+            "nothing adopted when signed out"
+        );
+        assert!(b.session().is_none());
+    }
+
+    #[test]
+    fn a_401_after_a_sign_out_is_not_resent_with_another_sessions_token() {
+        let c = client(vec![answer(200, tokens())]);
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        let tries = Cell::new(0);
+        let attempt = |_token| {
+            tries.set(tries.get() + 1);
+            // The user signs out while the request is out; it comes back 401.
+            c.sign_out_locally();
+            async { Ok((401, "first")) }
+        };
+        let ended = block_on(c.with_token(attempt)).unwrap();
+        assert!(matches!(ended, WithToken::SessionEnded("first", _)));
+        assert_eq!(tries.get(), 1, "not resent");
+        assert_eq!(*c.runtime.sent.borrow(), ["user"], "no refresh");
     }
 
     #[test]

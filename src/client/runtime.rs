@@ -6,6 +6,7 @@ use std::future::Future;
 
 use crate::core::error::Result;
 use crate::core::http::{HttpRequest, HttpResponse};
+use crate::core::origin::origin_of;
 
 /// What the client needs from its runtime: the network, a timer and a little randomness.
 /// Network failures and timeouts come back as `network` / `timeout` errors; any HTTP status is a
@@ -45,8 +46,9 @@ pub trait Runtime {
     }
 }
 
-/// What to tell the caller when the host can't be reached: the URL, without any credentials.
+/// What to tell the caller when a server can't be reached: its origin only, so no path, query
+/// or credentials in the URL (an `auth.fetch` URL may carry an API key) end up in a message.
 pub(crate) fn unreachable_message(url: &str, detail: &str) -> String {
-    let origin = url.split("/identity/").next().unwrap_or(url);
-    format!("Could not reach the identity server at {origin} ({detail}).")
+    let origin = origin_of(url).unwrap_or_else(|| "the server".to_owned());
+    format!("Could not reach {origin} ({detail}).")
 }

@@ -1,6 +1,8 @@
 //! Transport-neutral HTTP values: the core produces [`HttpRequest`]s and consumes
 //! [`HttpResponse`]s, and never performs I/O itself.
 
+use std::fmt;
+
 /// HTTP methods the identity API uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -22,8 +24,9 @@ impl Method {
     }
 }
 
-/// A request for a transport to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A request for a transport to send. Its `Debug` shows no header values and no body: they carry
+/// the bearer token, cookies, passwords and codes.
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpRequest {
     /// Method.
     pub method: Method,
@@ -38,8 +41,8 @@ pub struct HttpRequest {
     pub with_credentials: bool,
 }
 
-/// What came back.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What came back. Its `Debug` shows no body and no cookies: they carry tokens.
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpResponse {
     /// Status code.
     pub status: u16,
@@ -72,6 +75,30 @@ pub fn query_value(text: &str) -> String {
     out
 }
 
+impl fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.url.split('?').next().unwrap_or_default())
+            .field("headers", &names)
+            .field("body_bytes", &self.body.as_ref().map(String::len))
+            .field("with_credentials", &self.with_credentials)
+            .finish()
+    }
+}
+
+impl fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("body_bytes", &self.body.len())
+            .field("trace_id", &self.trace_id)
+            .field("set_cookies", &self.set_cookies.len())
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,5 +107,25 @@ mod tests {
     fn query_values_are_percent_encoded() {
         assert_eq!(query_value("aZ09-._~"), "aZ09-._~");
         assert_eq!(query_value("a+b/c=&d é"), "a%2Bb%2Fc%3D%26d%20%C3%A9");
+    }
+
+    #[test]
+    fn debug_shows_no_header_value_body_query_or_cookie() {
+        let request = HttpRequest {
+            method: Method::Post,
+            url: "https://h/identity/x?mfaToken=m-secret".into(),
+            headers: vec![("authorization".into(), "Bearer t-secret".into())],
+            body: Some(r#"{"password":"p-secret"}"#.into()),
+            with_credentials: true,
+        };
+        let response = HttpResponse {
+            status: 200,
+            body: r#"{"accessToken":"a-secret"}"#.into(),
+            trace_id: None,
+            set_cookies: vec!["fe_refresh_x=r-secret".into()],
+        };
+        let printed = format!("{request:?} {response:?}");
+        assert!(!printed.contains("secret"), "{printed}");
+        assert!(printed.contains("authorization") && printed.contains("https://h/identity/x"));
     }
 }

@@ -12,6 +12,7 @@ use web_sys::{AbortSignal, Headers, RequestCredentials, RequestInit, Response};
 use crate::client::runtime::{unreachable_message, Runtime};
 use crate::core::error::{Error, ErrorCode, Result};
 use crate::core::http::{HttpRequest, HttpResponse, Method};
+use crate::core::origin::origin_of;
 use crate::wasm::storage::SnapshotStore;
 use crate::wasm::tabs::{self, WebLock};
 use crate::wasm::timer::sleep;
@@ -217,7 +218,10 @@ fn fetch_error(e: &JsValue, url: &str, timeout_ms: u32) -> Error {
 fn classify(name: &str, message: &str, url: &str, timeout_ms: u32) -> Error {
     if name == "TimeoutError" || name == "AbortError" {
         let message = match timeout_ms {
-            0 => format!("The request to {url} was aborted or timed out."),
+            0 => format!(
+                "The request to {} was aborted or timed out.",
+                origin_of(url).unwrap_or_else(|| "the server".to_owned())
+            ),
             ms => format!("The identity server did not answer within {ms} ms."),
         };
         return Error::new(ErrorCode::Timeout, message);

@@ -8,7 +8,8 @@
 //! Codes are redeemed by the code alone, as the hosted service does: its postlogin body is
 //! `{ token }`, and neither `@frontegg/rest-api` nor the login box (`@frontegg/redux-store`)
 //! keeps anything from the code prelogin but `phoneNumber`. Live codes are therefore unique per
-//! method, and wrong guesses are limited across all of them ([`WRONG_CODE_SUBJECT`]).
+//! method, and wrong guesses are limited per client address and across all addresses
+//! ([`WRONG_CODE_KEY`]), with caps the rate-limit config cannot turn off.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -53,10 +54,16 @@ pub fn routes() -> Router<Arc<AppState>> {
 const MAGIC_LINK_TTL_SECONDS: i64 = 15 * 60;
 /// How long a one-time code works.
 const CODE_TTL_SECONDS: i64 = 5 * 60;
-/// The limiter key under which wrong passwordless codes are counted, per method. A code names
-/// no user, so a guess is a guess at every live code: the per-user budget applies to all of
-/// them together, and only wrong guesses spend it.
-const WRONG_CODE_SUBJECT: &str = "subject:passwordless-code-misses";
+/// The limiter key under which wrong passwordless codes are counted. A code names no user, so a
+/// guess is a guess at every live code of its method: wrong guesses are counted per client
+/// address (with the per-user budget, so one guesser can't lock everyone else out) and across
+/// all addresses. Only wrong guesses count.
+const WRONG_CODE_KEY: &str = "passwordless-code-misses";
+/// Wrong codes per address per minute however the rate limits are configured (`0`, "unlimited",
+/// included): with a million codes, a guess loop must never run free.
+const MAX_WRONG_CODES_PER_ADDRESS: u32 = 100;
+/// Wrong codes per minute from all addresses together, for each method.
+const MAX_WRONG_CODES: u32 = 1_000;
 
 /// Body of every `prelogin`: who wants to sign in. `phoneNumber` only identifies users for SMS
 /// codes.
@@ -365,15 +372,22 @@ fn postlogin(
             .store
             .redeem_passwordless_secret(&tokens::hash_token(token), method, now)?
     } else {
-        let budget = state.settings().rate_limit.per_user_per_minute;
-        let misses = format!("{WRONG_CODE_SUBJECT}:{}", method.as_str());
-        state.limiter.check(&misses, budget, now)?;
+        let configured = state.settings().rate_limit.per_user_per_minute;
+        let per_address = match configured {
+            0 => MAX_WRONG_CODES_PER_ADDRESS,
+            n => n.min(MAX_WRONG_CODES_PER_ADDRESS),
+        };
+        let mine = format!("{WRONG_CODE_KEY}:{}:{}", method.as_str(), peer.ip());
+        let all = format!("{WRONG_CODE_KEY}:{}", method.as_str());
+        state.limiter.check(&mine, per_address, now)?;
+        state.limiter.check(&all, MAX_WRONG_CODES, now)?;
         let found =
             state
                 .store
                 .redeem_passwordless_secret(&code_hash(method, token), method, now)?;
         if found.is_none() {
-            state.limiter.hit(&misses, budget, now)?;
+            state.limiter.hit(&all, MAX_WRONG_CODES, now)?;
+            state.limiter.hit(&mine, per_address, now)?;
         }
         found
     };
