@@ -519,8 +519,19 @@ impl<T: Runtime> Client<T> {
         }
         // The refresh that answered was already out before the switch (concurrent callers share
         // one), so it could not name the tenant: ask once more, naming it.
-        self.core.borrow_mut().next_tenant = Some(tenant);
-        self.refresh().await
+        self.core.borrow_mut().next_tenant = Some(tenant.clone());
+        let session = self.refresh().await;
+        // A session taken from a peer or the store leaves the request unsent: a tenant still
+        // pending would ride along on some later, unrelated refresh.
+        self.core.borrow_mut().next_tenant = None;
+        let session = session?;
+        if session.user.tenant_id != tenant {
+            return Err(Error::new(
+                ErrorCode::Server,
+                format!("switchTenant: the session is still in another tenant, not \"{tenant}\"."),
+            ));
+        }
+        Ok(session)
     }
 
     /// Removes an authenticator app or SMS phone; an SMS phone without `code` first gets one.
@@ -1133,6 +1144,43 @@ pub(crate) mod tests {
         assert!(matches!(ended, WithToken::SessionEnded("first", _)));
         assert_eq!(tries.get(), 1, "not resent");
         assert_eq!(*c.runtime.sent.borrow(), ["user"], "no refresh");
+    }
+
+    /// Tokens of a session in `tenant`.
+    fn tokens_in(tenant: &str) -> serde_json::Value {
+        let claims =
+            json!({ "sub": "u", "email": "a@b.c", "tenantId": tenant, "tenantIds": ["t1", "t2"] });
+        json!({ "accessToken": jwt(claims), "expiresIn": 300 })
+    }
+
+    #[test]
+    fn a_switch_answered_by_a_refresh_sent_before_it_asks_again_naming_the_tenant() {
+        let c = client(vec![
+            answer(200, tokens_in("t1")),
+            answer(200, json!({})),
+            answer(201, tokens_in("t1")),
+            answer(201, tokens_in("t2")),
+        ]);
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        let session = block_on(c.switch_tenant(&json!("t2"))).unwrap();
+        assert_eq!(session.user.tenant_id, "t2");
+        assert_eq!(
+            *c.runtime.sent.borrow(),
+            ["user", "tenant", "refresh", "refresh"]
+        );
+        assert_eq!(c.core.borrow().next_tenant, None, "nothing left pending");
+
+        // A host that doesn't switch: an error, and no tenant left to ride on a later refresh.
+        let c = client(vec![
+            answer(200, tokens_in("t1")),
+            answer(200, json!({})),
+            answer(201, tokens_in("t1")),
+            answer(201, tokens_in("t1")),
+        ]);
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        let err = block_on(c.switch_tenant(&json!("t2"))).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Server);
+        assert_eq!(c.core.borrow().next_tenant, None);
     }
 
     #[test]
