@@ -411,11 +411,23 @@ impl AuthCore {
         else {
             return false;
         };
-        self.events.push(if self.session.is_some() {
-            AuthEvent::TokenRefreshed
+        // The same user's newer token is a refresh; anyone else's (another tab signed in as
+        // someone else) is a new session, announced as one and fencing off answers to requests
+        // sent for the old one.
+        let same_user = self
+            .session
+            .as_ref()
+            .is_some_and(|held| held.user.id == session.user.id);
+        if same_user {
+            self.events.push(AuthEvent::TokenRefreshed);
         } else {
-            AuthEvent::SignedIn
-        });
+            self.events.push(AuthEvent::SignedIn);
+            self.generation = self.generation.wrapping_add(1);
+            self.pending_mfa = None;
+            self.remember_policy = None;
+            self.pending_otc = None;
+            self.next_tenant = None;
+        }
         if cookie.is_some() {
             self.refresh_cookie = cookie;
         }
@@ -843,6 +855,26 @@ mod tests {
             .contains(&("cookie".into(), "fe_refresh_x=r1".into())));
         assert_eq!(restored.take_events(), [AuthEvent::SignedIn]);
         assert!(!restored.adopt_snapshot(&snap), "not newer: ignored");
+
+        // A newer session of the same user is a refresh; of another user, a new sign-in.
+        let generation = restored.generation();
+        server
+            .handle_refresh(ok(201, tokens("u1"), &["fe_refresh_x=r2"]), 1_000.0)
+            .unwrap();
+        assert!(restored.adopt_snapshot(&server.snapshot().unwrap()));
+        assert_eq!(restored.take_events(), [AuthEvent::TokenRefreshed]);
+        assert_eq!(restored.generation(), generation);
+        let mut other = core(Mode::Server);
+        other
+            .handle_login(ok(200, tokens("u2"), &["fe_refresh_x=s1"]), 2_000.0)
+            .unwrap();
+        assert!(restored.adopt_snapshot(&other.snapshot().unwrap()));
+        assert_eq!(restored.take_events(), [AuthEvent::SignedIn]);
+        assert_ne!(
+            restored.generation(),
+            generation,
+            "answers for u1's session are fenced off"
+        );
 
         let mut browser = core(Mode::Browser);
         assert!(browser.adopt_snapshot(&snap));
