@@ -9,6 +9,7 @@ use futures_channel::oneshot;
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, BroadcastChannel, MessageEvent};
 
 use crate::wasm::timer::sleep;
@@ -51,22 +52,51 @@ pub async fn acquire(name: &str, takeover_ms: u32) -> Option<WebLock> {
     if let Some(lock) = request(&locks, name, &if_free).await {
         return Some(lock);
     }
-    let options = Object::new();
-    let _ = Reflect::set(
-        &options,
-        &"signal".into(),
-        &AbortSignal::timeout_with_u32(takeover_ms),
-    );
-    let mut lock = match request(&locks, name, &options).await {
-        Some(lock) => lock,
-        None => {
-            let steal = Object::new();
-            let _ = Reflect::set(&steal, &"steal".into(), &JsValue::TRUE);
-            request(&locks, name, &steal).await?
+    // Take the lock over only from a holder that held it for a whole wait (a stuck tab), never
+    // from one that got it meanwhile and may have its own refresh out.
+    let mut holder = holder_of(&locks, name).await;
+    let mut lock = loop {
+        let options = Object::new();
+        let _ = Reflect::set(
+            &options,
+            &"signal".into(),
+            &AbortSignal::timeout_with_u32(takeover_ms),
+        );
+        if let Some(lock) = request(&locks, name, &options).await {
+            break lock;
         }
+        let now = holder_of(&locks, name).await;
+        if now.is_some() && now != holder {
+            holder = now;
+            continue;
+        }
+        let steal = Object::new();
+        let _ = Reflect::set(&steal, &"steal".into(), &JsValue::TRUE);
+        break request(&locks, name, &steal).await?;
     };
     lock.waited = true;
     Some(lock)
+}
+
+/// The `clientId` of the tab holding the lock `name` (`locks.query()`), if the browser says.
+async fn holder_of(locks: &JsValue, name: &str) -> Option<String> {
+    let query: Function = Reflect::get(locks, &"query".into()).ok()?.dyn_into().ok()?;
+    let pending: Promise = query.call0(locks).ok()?.dyn_into().ok()?;
+    let snapshot = JsFuture::from(pending).await.ok()?;
+    let held: js_sys::Array = Reflect::get(&snapshot, &"held".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    held.iter()
+        .find(|lock| {
+            Reflect::get(lock, &"name".into())
+                .ok()
+                .and_then(|n| n.as_string())
+                .as_deref()
+                == Some(name)
+        })
+        .and_then(|lock| Reflect::get(&lock, &"clientId".into()).ok())
+        .and_then(|id| id.as_string())
 }
 
 /// `locks.request(name, options, callback)`: the callback returns a promise that stays pending

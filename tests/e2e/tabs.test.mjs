@@ -85,6 +85,27 @@ test("a refresh lock held by a stuck tab is taken over only after the longest re
   await context.close();
 });
 
+test("a refresh lock that changed hands while a tab waited is not taken from its new holder", async () => {
+  const context = await browser.newContext();
+  const name = `frontegg-auth-wasm:${emu.url}:refresh`;
+  // 2 s requests: the takeover wait is 9.5 s.
+  const b = await tab(context, { timeoutMs: 2000 });
+  await b.evaluate((demo) => window.auth.login(demo), demo);
+  const [first, second] = [await tab(context), await tab(context)];
+  // The first holder lets go after 3 s; the second, queued behind it, then holds on for good.
+  await first.evaluate((name) => new Promise((granted) => navigator.locks.request(name, () => {
+    granted();
+    return new Promise((release) => setTimeout(release, 3000));
+  })), name);
+  await second.evaluate((name) => void navigator.locks.request(name, () => new Promise(() => {})), name);
+  const started = Date.now();
+  const session = await b.evaluate(() => window.auth.refresh());
+  const waited = Date.now() - started;
+  assert.equal(session.user.email, demo.email);
+  assert.ok(waited >= 18_000, `waited ${waited} ms: a full wait for the second holder too`);
+  await context.close();
+});
+
 test("storage 'local' restores after a reload without a refresh, and never holds the refresh token", async () => {
   const context = await browser.newContext();
   const refreshes = countRefreshes(context);
