@@ -247,6 +247,10 @@ impl<T: Runtime> Client<T> {
         let mut attempt = 0;
         let generation = self.core.borrow().generation();
         loop {
+            if self.core.borrow().generation() != generation {
+                // Signed out (or in anew) during the backoff: nothing of this session to refresh.
+                return self.session().ok_or_else(ended_meanwhile);
+            }
             // Another instance sharing the store (a Worker isolate, a server process, a tab
             // without BroadcastChannel) may have refreshed this session already; refreshing
             // again would present the token it rotated, which the host treats as theft.
@@ -282,9 +286,6 @@ impl<T: Runtime> Client<T> {
                     match backoff.delay_ms(attempt, self.runtime.jitter()) {
                         Some(delay) => self.runtime.sleep(delay).await,
                         None => return Err(e),
-                    }
-                    if self.core.borrow().generation() != generation {
-                        return self.session().ok_or_else(ended_meanwhile);
                     }
                 }
                 other => return other,
@@ -386,16 +387,9 @@ impl<T: Runtime> Client<T> {
     pub async fn logout_with(&self, input: LogoutInput) -> Result<()> {
         let end_others = self.core.borrow().logout_others_request(&input).is_some();
         let others = if end_others {
-            let build = |core: &AuthCore| {
-                core.logout_others_request(&input).unwrap_or_else(|| {
-                    Err(Error::new(
-                        ErrorCode::SessionExpired,
-                        "The session ended before the others could be; sign in again.",
-                    ))
-                })
-            };
-            let response = self.authed(&build).await;
-            response.and_then(|r| expect_success(&r, StatusMeaning::SIGNED_IN))
+            self.authed(&AuthCore::revoke_all_sessions)
+                .await
+                .and_then(|r| expect_success(&r, StatusMeaning::SIGNED_IN))
         } else {
             Ok(())
         };

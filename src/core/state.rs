@@ -187,11 +187,7 @@ impl AuthCore {
             Step::Tokens(grant) => {
                 let recovery_code = grant.recovery_code.clone();
                 let session = self.absorb_grant(grant, resp, now_ms)?;
-                self.generation = self.generation.wrapping_add(1);
-                self.pending_mfa = None;
-                self.pending_otc = None;
-                self.remember_policy = None;
-                self.events.push(AuthEvent::SignedIn);
+                self.session_started();
                 Ok(LoginResult::Authenticated {
                     session,
                     recovery_code,
@@ -421,12 +417,7 @@ impl AuthCore {
         if same_user {
             self.events.push(AuthEvent::TokenRefreshed);
         } else {
-            self.events.push(AuthEvent::SignedIn);
-            self.generation = self.generation.wrapping_add(1);
-            self.pending_mfa = None;
-            self.remember_policy = None;
-            self.pending_otc = None;
-            self.next_tenant = None;
+            self.session_started();
         }
         if cookie.is_some() {
             self.refresh_cookie = cookie;
@@ -439,6 +430,18 @@ impl AuthCore {
         }
         self.session = Some(session);
         true
+    }
+
+    /// A new session (a sign-in here, or another user's session taken from a peer): announce
+    /// it, fence off answers to requests sent for the one before, and drop the state of the
+    /// login steps that led to it.
+    fn session_started(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+        self.pending_mfa = None;
+        self.pending_otc = None;
+        self.remember_policy = None;
+        self.next_tenant = None;
+        self.events.push(AuthEvent::SignedIn);
     }
 
     /// Signs out locally (whatever the server said): forgets the session and the refresh token.

@@ -2,23 +2,14 @@
 // `logout({ everywhere })`, with the built npm package in Node (server mode) and the emulator.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { createAuth, FronteggError } from "../../pkg/node.js";
+import { createAuth } from "../../pkg/node.js";
 import { startEmulator } from "../support/emulator.mjs";
+import { rejects } from "../support/rejects.mjs";
 
 const demo = { email: "demo@example.com", password: "Demo-pass-123!" };
 let emu;
 before(async () => (emu = await startEmulator()));
 after(async () => emu?.stop());
-
-async function rejects(promise, code) {
-  const e = await promise.then(
-    (v) => assert.fail(`expected ${code}, got ${JSON.stringify(v)}`),
-    (e) => e,
-  );
-  assert.ok(e instanceof FronteggError, `a FronteggError, not ${e}`);
-  assert.equal(e.code, code, e.message);
-  return e;
-}
 
 /**
  * A client whose injected `fetch` records every request (URL, method, Authorization) and

@@ -4,25 +4,14 @@ import { after, before, describe, test } from "node:test";
 import { execFile } from "node:child_process";
 import { createServer } from "node:net";
 import { promisify } from "node:util";
-import { createAuth, FronteggError, verifyAccessToken } from "../../pkg/node.js";
+import { createAuth, verifyAccessToken } from "../../pkg/node.js";
 import { startEmulator } from "../support/emulator.mjs";
+import { rejects } from "../support/rejects.mjs";
 
 const demo = { email: "demo@example.com", password: "Demo-pass-123!" };
 let emu;
 before(async () => (emu = await startEmulator()));
 after(async () => emu?.stop());
-
-async function rejects(promise, code) {
-  const e = await promise.then(
-    (v) => assert.fail(`expected ${code}, got ${JSON.stringify(v)}`),
-    (e) => e,
-  );
-  assert.ok(e instanceof FronteggError, `a FronteggError, not ${e}`);
-  assert.ok(e instanceof Error);
-  assert.equal(e.code, code, e.message);
-  assert.ok(e.message.length > 0);
-  return e;
-}
 
 describe("server mode against the emulator", () => {
   test("login, profile, refresh, restore, logout", async () => {

@@ -3,19 +3,13 @@
 // that need no ceremony work as anywhere else.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { createAuth, FronteggAuth, FronteggError, supportsPasskeys } from "../../pkg/node.js";
+import { createAuth, FronteggAuth, supportsPasskeys } from "../../pkg/node.js";
 import { startEmulator } from "../support/emulator.mjs";
+import { rejects } from "../support/rejects.mjs";
 
 let emu;
 before(async () => (emu = await startEmulator()));
 after(async () => emu?.stop());
-
-async function rejects(promise, code) {
-  const e = await promise.then((v) => assert.fail(`expected ${code}, got ${JSON.stringify(v)}`), (e) => e);
-  assert.ok(e instanceof FronteggError, `a FronteggError, not ${e}`);
-  assert.equal(e.code, code, e.message);
-  return e;
-}
 
 test("no passkeys in Node: supportsPasskeys is false and ceremonies are webauthn_unsupported", async () => {
   // Before any client exists: the loader initialises the module for it.

@@ -9,9 +9,9 @@ import { build } from "esbuild";
 
 export const site = fileURLToPath(new URL("../../build/official-client", import.meta.url));
 
-/** Bundles both packages into `site` with a page that loads them. */
-export async function buildOfficialPage() {
-  await mkdir(site, { recursive: true });
+/** Bundles both packages into `dir` (default `site`) with a page, `index.html`, that loads them. */
+export async function buildOfficialPage(dir = site) {
+  await mkdir(dir, { recursive: true });
   await build({
     stdin: {
       contents: `
@@ -25,11 +25,11 @@ export async function buildOfficialPage() {
     },
     bundle: true,
     format: "esm",
-    outfile: `${site}/client.js`,
+    outfile: `${dir}/client.js`,
     define: { "process.env.NODE_ENV": '"production"' },
     logLevel: "error",
   });
-  await writeFile(`${site}/index.html`, `<!doctype html><script type="module" src="client.js"></script>`);
+  await writeFile(`${dir}/index.html`, `<!doctype html><script type="module" src="client.js"></script>`);
 }
 
 /**

@@ -19,11 +19,11 @@ import assert from "node:assert/strict";
 import { copyFile, mkdir, readdir, writeFile } from "node:fs/promises";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { launchChromium } from "../support/chromium.mjs";
 import { dev as devApi, scanTotpSecret } from "../support/dev.mjs";
 import { startEmulator } from "../support/emulator.mjs";
 import { credentialsProbe, jsonType, shapeDiff, startRecorder } from "../support/recorder.mjs";
+import { buildOfficialPage } from "./support.mjs";
 
 /**
  * Known and accepted differences: `call` is the comparison's name (as in the tests below, "*"
@@ -143,21 +143,8 @@ before(async () => {
   }
   await writeFile(`${site}/sdk.html`, `<!doctype html><script type="module">
     import * as sdk from "./pkg/index.js"; window.sdk = sdk;</script>`);
-  await build({
-    stdin: {
-      contents: `import fe from "@frontegg/rest-api";
-        import { publicKeyCredentialToJSON, base64urlDecode } from "@frontegg/redux-store";
-        window.fe = fe;
-        window.rs = { publicKeyCredentialToJSON, base64urlDecode };`,
-      resolveDir: fileURLToPath(new URL(".", import.meta.url)),
-    },
-    bundle: true,
-    format: "esm",
-    outfile: `${site}/official.js`,
-    define: { "process.env.NODE_ENV": '"production"' },
-    logLevel: "error",
-  });
-  await writeFile(`${site}/official.html`, `<!doctype html><script type="module" src="official.js"></script>`);
+  // The official client and redux-store's encoders, as rest-api.test.mjs loads them.
+  await buildOfficialPage(site);
   emu = await startEmulator(["--serve", site]);
   rec = await startRecorder(emu.url);
   origin = `http://localhost:${rec.port}`;
@@ -206,7 +193,7 @@ async function sdkPage() {
 /** A page with the official client (`window.fe`) pointed at the proxy's origin. */
 async function officialPage() {
   const page = await (await newContext()).newPage();
-  await page.goto(`${origin}/official.html`);
+  await page.goto(`${origin}/index.html`);
   await page.waitForFunction(() => window.fe);
   await page.evaluate(([baseUrl, appId]) => {
     window.fe.ContextHolder.default().setContext({ baseUrl, requestCredentials: "include", appId });

@@ -729,21 +729,10 @@ async fn login_verify_totp(
     require_strategy(&state.settings().mfa, AUTHENTICATOR_APP)?;
     limit(&state, peer.ip(), &login.user.id)?;
     let apps = state.store.authenticators(&login.user.id)?;
-    if apps.is_empty() {
+    if apps.is_empty() && !is_enrolled(&state, &login.user)? {
         // A forced enrollment confirmed here: the login box shows the login answer's QR code and
         // sends the first code to `mfa/verify` (redux-store's `verifyMfaAfterForce`).
-        let login = enrolling_login(&state, &body.mfa_token, now)?;
-        let (secret, step) = check_pending_authenticator(&state, &login.user, &body.value, now)?;
-        consume(&state, &login, now)?;
-        let recovery_code =
-            complete_authenticator_enrollment(&state, &login.user, &secret, step, now)?;
-        return enrolled_session(
-            &state,
-            &login.user,
-            &recovery_code,
-            body.remember_device,
-            now,
-        );
+        return enroll_authenticator(&state, &login, &body.value, body.remember_device, now);
     }
     let mut matched = None;
     for app in &apps {
@@ -787,6 +776,14 @@ struct MfaTokenBody {
     mfa_token: String,
 }
 
+/// Whether `user` has a second factor enrolled.
+fn is_enrolled(state: &AppState, user: &UserRecord) -> Result<bool, ApiError> {
+    Ok(state
+        .store
+        .mfa_devices(&user.id)?
+        .is_some_and(|d| d.is_enrolled()))
+}
+
 /// The login of an MFA token whose user has no MFA yet (forced enrollment).
 pub(crate) fn enrolling_login(
     state: &AppState,
@@ -794,11 +791,7 @@ pub(crate) fn enrolling_login(
     now: i64,
 ) -> Result<MfaLogin, ApiError> {
     let login = mfa_login(state, mfa_token, now)?;
-    let enrolled = state
-        .store
-        .mfa_devices(&login.user.id)?
-        .is_some_and(|d| d.is_enrolled());
-    if enrolled {
+    if is_enrolled(state, &login.user)? {
         return Err(already_enrolled(
             "MFA is already enrolled; verify it instead",
         ));
@@ -840,16 +833,22 @@ async fn login_enroll_authenticator_verify(
     let login = enrolling_login(&state, &body.mfa_token, now)?;
     require_strategy(&state.settings().mfa, AUTHENTICATOR_APP)?;
     limit(&state, peer.ip(), &login.user.id)?;
-    let (secret, step) = check_pending_authenticator(&state, &login.user, &body.token, now)?;
-    consume(&state, &login, now)?;
-    let recovery_code = complete_authenticator_enrollment(&state, &login.user, &secret, step, now)?;
-    enrolled_session(
-        &state,
-        &login.user,
-        &recovery_code,
-        body.remember_device,
-        now,
-    )
+    enroll_authenticator(&state, &login, &body.token, body.remember_device, now)
+}
+
+/// Finishes a forced enrollment with the first code from the proposed secret: the app is
+/// enrolled and the session starts (201 with the tokens and `recoveryCode`).
+fn enroll_authenticator(
+    state: &AppState,
+    login: &MfaLogin,
+    code: &str,
+    remember_device: bool,
+    now: i64,
+) -> Result<Response, ApiError> {
+    let (secret, step) = check_pending_authenticator(state, &login.user, code, now)?;
+    consume(state, login, now)?;
+    let recovery_code = complete_authenticator_enrollment(state, &login.user, &secret, step, now)?;
+    enrolled_session(state, &login.user, &recovery_code, remember_device, now)
 }
 
 /// Starts the session of a login that just enrolled a second factor: 201 with the tokens and
