@@ -59,4 +59,17 @@ if [[ $variant == all || $variant == b-raw-hand-nostd ]]; then
   opt "$T/proto_b.wasm" out/b-raw-hand-nostd.wasm
   cp out/b-raw.min.js out/b-raw-hand-nostd.min.js
 fi
+# Hybrid (c): b-raw's exports and JS runtime, async flows run by an executor inside the machine.
+if [[ $variant == all || $variant == c-raw ]]; then
+  cargo build --quiet -p proto-c --features raw --lib --target wasm32-unknown-unknown --profile wasm-release
+  cp "$T/proto_c.wasm" out/c-raw.pre-opt.wasm
+  opt "$T/proto_c.wasm" out/c-raw.wasm
+  js js/raw.js out/c-raw.min.js
+fi
+if [[ $variant == all || $variant == c-raw-hand ]]; then
+  cargo build --quiet -p proto-c --no-default-features --features raw,hand --lib --target wasm32-unknown-unknown --profile wasm-release
+  cp "$T/proto_c.wasm" out/c-raw-hand.pre-opt.wasm
+  opt "$T/proto_c.wasm" out/c-raw-hand.wasm
+  js js/raw.js out/c-raw-hand.min.js
+fi
 node bench/sizes.mjs

@@ -11,6 +11,8 @@ RULES = [
     ("async driver (proto_a::client)", r"proto_a::client"),
     ("JS bindings (proto_a::js, ::fetch)", r"proto_a::(js|fetch)"),
     ("futures-channel", r"futures_channel|futures_core"),
+    ("hybrid flows (proto_c::client: async fn bodies)", r"proto_c::client"),
+    ("hybrid machine + executor + Io + entry + effect writer (proto_c)", r"proto_c|std::task::wake|core::task::wake|Waker|RawWaker"),
     ("machine + entry + effect writer (proto_b)", r"proto_b|^handle$|^alloc$|^dealloc$|^out_ptr$"),
     ("flow rules (rules::, rules_hand:: incl. its JSON)", r"^rules(_hand)?::|<rules(_hand)?::"),
     ("serde_json + serde", r"serde_json|serde_core|serde::|zmij|ryu|itoa"),

@@ -6,4 +6,6 @@ export const VARIANTS = {
   "a-hand": { js: "out/a-hand.min.js", wasm: "out/a-hand.wasm" },
   "b-raw-hand": { js: "out/b-raw-hand.min.js", wasm: "out/b-raw-hand.wasm" },
   "b-raw-hand-nostd": { js: "out/b-raw-hand-nostd.min.js", wasm: "out/b-raw-hand-nostd.wasm" },
+  "c-raw": { js: "out/c-raw.min.js", wasm: "out/c-raw.wasm" },
+  "c-raw-hand": { js: "out/c-raw-hand.min.js", wasm: "out/c-raw-hand.wasm" },
 };
