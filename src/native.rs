@@ -73,6 +73,11 @@ impl Runtime for NativeRuntime {
         tokio::time::sleep(Duration::from_millis(u64::from(ms)))
     }
 
+    /// On the current tokio `LocalSet` (the client is not `Send`).
+    fn spawn(&self, task: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>) {
+        tokio::task::spawn_local(task);
+    }
+
     type RefreshLock = ();
 
     async fn refresh_lock(&self) {}

@@ -2,6 +2,7 @@
 //! of its own beyond ordering: one refresh at a time, refresh before a call that needs a fresh
 //! token, retry once after a 401.
 
+pub mod lifecycle;
 pub mod runtime;
 pub mod webauthn;
 
@@ -13,6 +14,7 @@ use serde_json::Value;
 
 use serde::de::DeserializeOwned;
 
+use crate::client::lifecycle::Lifecycle;
 use crate::client::runtime::Runtime;
 use crate::core::account::{expect_success, SignUpResult};
 use crate::core::config::{Mode, Options};
@@ -21,11 +23,11 @@ use crate::core::error::{Error, ErrorCode, Result, StatusMeaning};
 use crate::core::flows::LoginResult;
 use crate::core::http::{HttpRequest, HttpResponse};
 use crate::core::origin::check_bearer_target;
-use crate::core::refresh::{timer_delay_ms, AuthEvent, Backoff};
+use crate::core::refresh::{lock_takeover_ms, AuthEvent, Backoff};
 use crate::core::self_service::{
     read_recovery_code, DeviceKind, DisableResult, RecoveryCode, Tenant, UserSession,
 };
-use crate::core::session::Session;
+use crate::core::session::{Lease, Session};
 use crate::core::{parse, AuthCore, LogoutInput};
 
 /// A client instance. Not `Sync`: it lives on one JS event loop (or one test task), and
@@ -38,19 +40,39 @@ pub struct Client<T> {
     refresh_waiters: RefCell<Option<Vec<oneshot::Sender<Result<Session>>>>>,
     listeners: RefCell<Vec<(u32, Listener)>>,
     next_listener: Cell<u32>,
-    hooks: RefCell<Vec<Listener>>,
+    /// What happens between calls, once [`Client::start`] started it ([`lifecycle`]).
+    lifecycle: Cell<Option<Lifecycle>>,
+    /// This client, for the tasks the lifecycle spawns (set by [`Client::start`]).
+    me: RefCell<Weak<Self>>,
+    /// The refresh timer that is current; an older one stops when it wakes.
+    timer: Cell<u32>,
+    /// Where the change being taken in came from, so it isn't echoed back there.
+    source: Cell<Source>,
+    /// This instance's name in the leases it writes into a shared store.
+    instance: String,
+    /// The stored text of the lease this instance holds while it refreshes, if any.
+    lease: RefCell<Option<String>>,
 }
 
-/// How long to wait before trying again after a timer-driven refresh failed on the network.
-const RETRY_LATER_MS: u32 = 30_000;
-/// A refresh timer that fires less than this before its planned time counts as on time.
-const EARLY_WAKE_MS: f64 = 1_000.0;
+/// Where a change of session came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// A call on this client.
+    Here,
+    /// Another tab said so: not told back to the tabs.
+    Peer,
+    /// Read from the store: not written back (it could overwrite another instance's lease).
+    Store,
+}
 
 /// How long a tab that waited for the lock waits for the other tab's session before refreshing
-/// itself (a peer that held the lock without refreshing costs this much, once).
+/// itself, and how often it looks meanwhile. Also how often an instance waiting on another's
+/// lease re-reads the store.
 const PEER_WAIT_MS: u32 = 300;
-/// How often it looks while waiting.
 const PEER_POLL_MS: u32 = 10;
+const LEASE_POLL_MS: u32 = 250;
+/// How many times a claim may find the store changed under it before refreshing anyway.
+const MAX_CONFLICTS: u32 = 8;
 
 /// How a call made with the access token ended ([`Client::with_token`]).
 pub enum WithToken<R> {
@@ -75,6 +97,7 @@ pub type Listener = Rc<dyn Fn(AuthEvent, Option<&Session>)>;
 impl<T: Runtime> Client<T> {
     /// A signed-out client. `clock` gives epoch milliseconds.
     pub fn new(options: Options, mode: Mode, runtime: T, clock: fn() -> f64) -> Self {
+        let runtime_jitter = runtime.jitter();
         Self {
             core: RefCell::new(AuthCore::new(options, mode)),
             runtime,
@@ -82,7 +105,12 @@ impl<T: Runtime> Client<T> {
             refresh_waiters: RefCell::new(None),
             listeners: RefCell::new(Vec::new()),
             next_listener: Cell::new(0),
-            hooks: RefCell::new(Vec::new()),
+            lifecycle: Cell::new(None),
+            me: RefCell::new(Weak::new()),
+            timer: Cell::new(0),
+            source: Cell::new(Source::Here),
+            instance: format!("{:x}", (runtime_jitter * 9_007_199_254_740_992.0) as u64),
+            lease: RefCell::new(None),
         }
     }
 
@@ -99,36 +127,16 @@ impl<T: Runtime> Client<T> {
         self.listeners.borrow_mut().retain(|(i, _)| *i != id);
     }
 
-    /// Runs the SDK's own reaction to a change of session (telling other tabs, storing the
-    /// snapshot, scheduling the next refresh) before a refresh lock is released, so a waiting tab
-    /// finds the new session instead of refreshing again. Hooks never call the app's code.
-    pub fn add_hook(&self, hook: Listener) {
-        self.hooks.borrow_mut().push(hook);
-    }
-
-    /// Delivers the core's pending events: hooks, then listeners. No borrow is held while they
-    /// run, so a listener may call back into the client (even start a refresh).
+    /// Delivers the core's pending events: the lifecycle's reaction, then listeners. No borrow
+    /// is held while they run, so a listener may call back into the client (even refresh).
     fn emit(&self) {
         let events = self.take_events();
-        self.run_hooks(&events);
+        self.react(&events);
         self.deliver(&events);
     }
 
     fn take_events(&self) -> Vec<AuthEvent> {
         self.core.borrow_mut().take_events()
-    }
-
-    fn run_hooks(&self, events: &[AuthEvent]) {
-        if events.is_empty() {
-            return;
-        }
-        let session = self.session();
-        let hooks: Vec<Listener> = self.hooks.borrow().iter().map(Rc::clone).collect();
-        for &event in events {
-            for hook in &hooks {
-                hook(event, session.as_ref());
-            }
-        }
     }
 
     fn deliver(&self, events: &[AuthEvent]) {
@@ -236,25 +244,45 @@ impl<T: Runtime> Client<T> {
             None => self.refresh_with_retries().await,
         };
         let events = self.take_events();
-        self.run_hooks(&events);
+        self.react(&events);
         drop(lock);
         self.deliver(&events);
         result
     }
 
     async fn refresh_with_retries(&self) -> Result<Session> {
+        let result = self.refresh_attempts().await;
+        // A lease this instance still holds after a failure is handed back, so the others
+        // need not wait for it to lapse (after a success or a sign-out the store was rewritten).
+        let leased = self.lease.borrow_mut().take();
+        if let Some(leased) = leased {
+            if let (Err(_), Some(snapshot)) = (&result, self.snapshot()) {
+                let _ = self.runtime.compare_and_set(&leased, &snapshot).await;
+            }
+        }
+        result
+    }
+
+    async fn refresh_attempts(&self) -> Result<Session> {
         let backoff = Backoff::default();
         let mut attempt = 0;
         let generation = self.core.borrow().generation();
+        let held = self.session().map(|s| s.expires_at);
         loop {
             if self.core.borrow().generation() != generation {
                 // Signed out (or in anew) during the backoff: nothing of this session to refresh.
                 return self.session().ok_or_else(ended_meanwhile);
             }
+            // Before any retry, re-check: an answer that was lost may have reached the host,
+            // which then rotated the token, and a peer tab may have sent its session meanwhile.
+            if let Some(session) = self.session().filter(|s| Some(s.expires_at) != held) {
+                return Ok(session);
+            }
             // Another instance sharing the store (a Worker isolate, a server process, a tab
             // without BroadcastChannel) may have refreshed this session already; refreshing
-            // again would present the token it rotated, which the host treats as theft.
-            if let Some(session) = self.adopt_newer_stored().await {
+            // again would present the token it rotated, which the host treats as theft. Where
+            // the store can compare-and-set, this instance also claims the refresh there.
+            if let Some(session) = self.claim_refresh().await {
                 return Ok(session);
             }
             let request = self.core.borrow().refresh_request()?;
@@ -293,52 +321,63 @@ impl<T: Runtime> Client<T> {
         }
     }
 
-    /// The refresh timer of one session: waits until `due_at` (epoch ms) in steps timers can take
-    /// (a 60-day token is waited for, not refreshed at once), then refreshes; after a transient
-    /// failure it waits [`RETRY_LATER_MS`] and tries again, for as long as the session holds. It
-    /// stops as soon as `current()` is false (another sign-in, refresh or sign-out armed its own
-    /// timer) or the client is gone: it holds the client weakly, so a timer never keeps a
-    /// client the app dropped alive.
-    pub async fn refresh_when_due(this: Weak<Self>, due_at: f64, current: impl Fn() -> bool) {
-        let Some(now) = this.upgrade().map(|c| (c.clock)()) else {
-            return;
-        };
-        let mut delay = timer_delay_ms(now, due_at);
-        loop {
-            let Some(wait) = this.upgrade().map(|c| c.runtime.sleep(delay)) else {
-                return;
-            };
-            wait.await;
-            let Some(client) = this.upgrade().filter(|_| current()) else {
-                return;
-            };
-            let now = (client.clock)();
-            if due_at - now > EARLY_WAKE_MS {
-                // A step of a long wait, or a clock that moved back: wait for the rest.
-                delay = timer_delay_ms(now, due_at);
-                continue;
-            }
-            match client.refresh().await {
-                // Success arms the next timer (TOKEN_REFRESHED); a refusal ended the session.
-                Ok(_) => return,
-                Err(e) if e.code == ErrorCode::SessionExpired => return,
-                Err(_) => delay = RETRY_LATER_MS,
-            }
-        }
-    }
-
     /// Takes over the stored session if it is newer than the one held (see
     /// [`Runtime::stored_snapshot`]).
     async fn adopt_newer_stored(&self) -> Option<Session> {
+        self.read_store().await.0
+    }
+
+    /// Reads the store: the stored session if it is newer than the one held (and taken over),
+    /// and the stored text.
+    async fn read_store(&self) -> (Option<Session>, Option<String>) {
         let generation = self.core.borrow().generation();
-        let stored = self.runtime.stored_snapshot().await?;
+        let Some(stored) = self.runtime.stored_snapshot().await else {
+            return (None, None);
+        };
         // Only into the session this refresh is for: a sign-out (or a new sign-in) while the
         // store was read must stay as it is, whatever the store still held.
         let same = self.core.borrow().generation() == generation && self.session().is_some();
-        if same && self.core.borrow_mut().adopt_snapshot(&stored) {
-            self.session()
-        } else {
-            None
+        let adopted = same && self.adopt_from(Source::Store, &stored);
+        (adopted.then(|| self.session()).flatten(), Some(stored))
+    }
+
+    /// Before a refresh: takes a newer stored session if there is one (`Some`), else claims the
+    /// refresh with a lease written by compare-and-set, where the store can. While another
+    /// instance's lease holds, waits for the session it will store; a lease that lapsed (its
+    /// holder died) is taken over. `None`: go ahead and refresh.
+    async fn claim_refresh(&self) -> Option<Session> {
+        let longest = lock_takeover_ms(self.core.borrow().options().timeout_ms);
+        let (mut waited, mut conflicts) = (0, 0);
+        loop {
+            let (adopted, stored) = self.read_store().await;
+            if adopted.is_some() {
+                return adopted;
+            }
+            let stored = stored?;
+            let now = (self.clock)();
+            // Waited for by the timer too, so a clock that stands still can't wait forever.
+            if waited < longest && Lease::held_by_another(&stored, &self.instance, now).is_some() {
+                self.runtime.sleep(LEASE_POLL_MS).await;
+                waited += LEASE_POLL_MS;
+                continue;
+            }
+            let lease = Lease {
+                by: self.instance.clone(),
+                until: now + f64::from(longest),
+            };
+            let leased = lease.written_into(&stored)?;
+            match self.runtime.compare_and_set(&stored, &leased).await {
+                Some(true) => {
+                    *self.lease.borrow_mut() = Some(leased);
+                    return None;
+                }
+                // A store that can't compare-and-set: the re-read was all it can do.
+                None => return None,
+                // Another instance wrote first: read again (a few times; a store that never
+                // agrees is not worth waiting for).
+                Some(false) if conflicts < MAX_CONFLICTS => conflicts += 1,
+                Some(false) => return None,
+            }
         }
     }
 
@@ -350,8 +389,15 @@ impl<T: Runtime> Client<T> {
     /// Takes over a newer session from storage or another tab; `false` if it was not newer or
     /// not usable.
     pub fn adopt_snapshot(&self, snapshot: &str) -> bool {
+        self.adopt_from(Source::Here, snapshot)
+    }
+
+    /// [`Self::adopt_snapshot`], from `source`.
+    fn adopt_from(&self, source: Source, snapshot: &str) -> bool {
         let adopted = self.core.borrow_mut().adopt_snapshot(snapshot);
+        self.source.set(source);
         self.emit();
+        self.source.set(Source::Here);
         adopted
     }
 
@@ -361,9 +407,12 @@ impl<T: Runtime> Client<T> {
         self.emit();
     }
 
-    /// On page load: the session still held, or one refresh through the refresh cookie.
+    /// On page load: the stored session, or one refresh through the refresh cookie.
     /// `None` when there is no session to restore; network trouble is still an error.
     pub async fn restore(&self) -> Result<Option<Session>> {
+        if let Some(snapshot) = self.runtime.stored_snapshot().await {
+            self.adopt_from(Source::Store, &snapshot);
+        }
         if !self.core.borrow().is_expired((self.clock)()) {
             return Ok(self.session());
         }
@@ -745,6 +794,8 @@ impl Drop for WaitersGuard<'_> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::client::lifecycle::RETRY_LATER_MS;
+    use crate::client::runtime::PeerMessage;
     use crate::core::refresh::{refresh_due_at, MAX_TIMER_MS};
     use crate::core::session::tests::jwt;
     use serde_json::json;
@@ -758,8 +809,18 @@ pub(crate) mod tests {
         sent: RefCell<Vec<String>>,
         slept: RefCell<Vec<u32>>,
         order: Rc<RefCell<Vec<&'static str>>>,
-        /// The shared snapshot store, as another instance left it.
-        stored: RefCell<Option<String>>,
+        /// The snapshot store, shared with other instances.
+        stored: Rc<RefCell<Option<String>>>,
+        /// Whether the store can compare-and-set.
+        cas: bool,
+        /// Sleeps yield once (so instances polled together interleave) instead of returning.
+        yielding: bool,
+        /// The first jitter, which names the instance in leases.
+        name: Cell<f64>,
+        /// Tasks the lifecycle spawned, not yet run.
+        spawned: RefCell<Vec<std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>>>,
+        /// What the lifecycle told the other tabs.
+        told: RefCell<Vec<PeerMessage>>,
         /// What another instance stores while this one's next request is out.
         stored_meanwhile: RefCell<Option<String>>,
         /// Simulated time: each sleep moves [`virtual_clock`] on by its delay, plus the next of
@@ -812,14 +873,36 @@ pub(crate) mod tests {
                 let jump = self.jumps.borrow_mut().pop_front().unwrap_or(0.0);
                 NOW.with(|now| now.set(now.get() + f64::from(ms) + jump));
             }
-            std::future::ready(())
+            YieldOnce(!self.yielding)
+        }
+        fn spawn(&self, task: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>) {
+            self.spawned.borrow_mut().push(task);
+        }
+        fn store_snapshot(&self, snapshot: Option<&str>) {
+            self.order.borrow_mut().push("stored");
+            *self.stored.borrow_mut() = snapshot.map(str::to_owned);
+        }
+        fn tell_peers(&self, message: &PeerMessage) {
+            self.told.borrow_mut().push(message.clone());
+        }
+        async fn compare_and_set(&self, expected: &str, value: &str) -> Option<bool> {
+            if !self.cas {
+                return None;
+            }
+            let mut stored = self.stored.borrow_mut();
+            let same = stored.as_deref() == Some(expected);
+            if same {
+                *stored = Some(value.to_owned());
+            }
+            Some(same)
         }
         type RefreshLock = Guard;
         async fn refresh_lock(&self) -> Guard {
             Guard(Rc::clone(&self.order))
         }
         fn jitter(&self) -> f64 {
-            0.0
+            // The first call names the instance; timers and retries see no jitter.
+            self.name.replace(0.0)
         }
         async fn stored_snapshot(&self) -> Option<String> {
             self.stored.borrow().clone()
@@ -893,7 +976,9 @@ pub(crate) mod tests {
         c.runtime.slept.borrow_mut().clear();
         let expires_at = virtual_clock() + f64::from(seconds) * 1000.0;
         let due_at = refresh_due_at(virtual_clock(), expires_at, 30_000.0, 0.0);
-        block_on(Client::refresh_when_due(Rc::downgrade(c), due_at, || true));
+        let timer =
+            Client::refresh_when_due(Rc::downgrade(c), virtual_clock(), due_at, c.timer.get());
+        block_on(timer);
         let events = heard.borrow().clone();
         events
     }
@@ -1067,16 +1152,16 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn simulated_the_clock_jumping_back_re_arms_and_forward_refreshes_at_once() {
-        // Back an hour during the first wait: the timer waits for the rest, not refreshes early.
+    fn simulated_the_clock_jumping_back_delays_nothing_and_forward_refreshes_at_once() {
+        // Back an hour during the wait: the refresh is still due when the timer says (the host's
+        // expiry didn't move), not an hour later by the wall clock.
         let c = simulated(
             vec![answer(200, tokens_for(3_600)), answer(201, tokens())],
             0.0,
         );
         c.runtime.jumps.borrow_mut().push_back(-3_600_000.0);
         sign_in_and_run_timer(&c, 3_600);
-        // Woken at what now reads -30 s: the rest is 3 600 s.
-        assert_eq!(*c.runtime.slept.borrow(), [3_570_000, 3_600_000]);
+        assert_eq!(*c.runtime.slept.borrow(), [3_570_000]);
         assert_eq!(*c.runtime.sent.borrow(), ["user", "refresh"]);
 
         // Forward past the due time (a laptop waking up): one refresh, no waiting for the rest.
@@ -1094,16 +1179,19 @@ pub(crate) mod tests {
     fn simulated_a_timer_whose_session_moved_on_stops_without_refreshing() {
         let c = simulated(vec![answer(200, tokens_for(3_600))], 0.0);
         block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        // Another timer was armed since.
+        let stale = c.timer.get().wrapping_sub(1);
         block_on(Client::refresh_when_due(
             Rc::downgrade(&c),
+            0.0,
             3_570_000.0,
-            || false,
+            stale,
         ));
         assert_eq!(*c.runtime.sent.borrow(), ["user"]);
         // A dropped client: the timer holds it weakly and ends.
         let weak = Rc::downgrade(&c);
         drop(c);
-        block_on(Client::refresh_when_due(weak, 0.0, || true));
+        block_on(Client::refresh_when_due(weak, 0.0, 0.0, 0));
     }
 
     #[test]
@@ -1206,16 +1294,16 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn hooks_run_under_the_lock_and_listeners_after_it() {
-        let c = client(vec![answer(200, tokens()), answer(201, tokens())]);
+    fn the_snapshot_is_stored_under_the_lock_and_listeners_hear_after_it() {
+        let c = Rc::new(client(vec![answer(200, tokens()), answer(201, tokens())]));
+        c.start(PERSIST);
         block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
         let order = Rc::clone(&c.runtime.order);
-        let log = Rc::clone(&order);
-        c.add_hook(Rc::new(move |_, _| log.borrow_mut().push("hook")));
+        order.borrow_mut().clear();
         let log = Rc::clone(&order);
         c.on_auth_state_change(Rc::new(move |_, _| log.borrow_mut().push("listener")));
         block_on(c.refresh()).unwrap();
-        assert_eq!(*order.borrow(), ["hook", "lock released", "listener"]);
+        assert_eq!(*order.borrow(), ["stored", "lock released", "listener"]);
     }
 
     #[test]
@@ -1360,5 +1448,241 @@ pub(crate) mod tests {
         let c = client(vec![answer(201, json!({}))]);
         block_on(c.logout_with(everywhere)).unwrap();
         assert_eq!(*c.runtime.sent.borrow(), ["logout"]);
+    }
+
+    /// A lifecycle that stores every change and tells the peers, with no timers.
+    const PERSIST: Lifecycle = Lifecycle {
+        auto_refresh: false,
+        leeway_ms: 30_000.0,
+        persist: true,
+        share_with_peers: true,
+    };
+
+    /// An instance named `name` over the store `stored` (compare-and-set if `cas`), whose
+    /// sleeps and requests yield, so instances polled together interleave.
+    fn sharing(
+        name: f64,
+        stored: &Rc<RefCell<Option<String>>>,
+        cas: bool,
+        script: Vec<Result<HttpResponse>>,
+    ) -> Rc<Client<Scripted>> {
+        let options = Options::from_json(&json!({ "baseUrl": "http://h" })).unwrap();
+        let runtime = Scripted {
+            answers: RefCell::new(script.into()),
+            stored: Rc::clone(stored),
+            cas,
+            yielding: true,
+            name: Cell::new(name),
+            ..Scripted::default()
+        };
+        let c = Rc::new(Client::new(options, Mode::Server, runtime, fixed_clock));
+        c.start(PERSIST);
+        c
+    }
+
+    /// Runs the tasks `c`'s lifecycle spawned, and those they spawn, to completion.
+    fn run_spawned(c: &Client<Scripted>) {
+        loop {
+            let tasks: Vec<_> = c.runtime.spawned.borrow_mut().drain(..).collect();
+            if tasks.is_empty() {
+                return;
+            }
+            for task in tasks {
+                block_on(task);
+            }
+        }
+    }
+
+    #[test]
+    fn every_change_is_stored_told_to_the_tabs_and_followed_by_a_timer() {
+        let c = Rc::new(client(vec![
+            answer(200, tokens()),
+            answer(201, tokens()),
+            answer(201, json!({})),
+        ]));
+        c.start(Lifecycle {
+            auto_refresh: true,
+            ..PERSIST
+        });
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        assert_eq!(*c.runtime.stored.borrow(), c.snapshot());
+        assert_eq!(
+            *c.runtime.told.borrow(),
+            [PeerMessage::Session(c.snapshot().unwrap())]
+        );
+        assert_eq!(c.runtime.spawned.borrow().len(), 1, "a refresh timer");
+        // The timer refreshes (the fixed clock says it is due), which arms the next one.
+        let first = c.runtime.spawned.borrow_mut().pop().unwrap();
+        block_on(first);
+        assert_eq!(*c.runtime.sent.borrow(), ["user", "refresh"]);
+        assert_eq!(c.runtime.spawned.borrow().len(), 1, "the next timer");
+        block_on(c.logout());
+        assert_eq!(*c.runtime.stored.borrow(), None, "removed");
+        assert_eq!(
+            c.runtime.told.borrow().last(),
+            Some(&PeerMessage::SignedOut)
+        );
+        // The timer armed before the sign-out wakes and stops.
+        run_spawned(&c);
+        assert_eq!(*c.runtime.sent.borrow(), ["user", "refresh", "logout"]);
+    }
+
+    #[test]
+    fn a_peers_news_is_taken_in_and_stored_but_not_told_back() {
+        let a = client(vec![answer(200, tokens()), answer(201, tokens_for(600))]);
+        block_on(a.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        let first = a.snapshot().unwrap();
+        block_on(a.refresh()).unwrap();
+        let b = Rc::new(client(vec![]));
+        b.start(PERSIST);
+        b.on_peer_message(PeerMessage::Session(first.clone()));
+        b.on_peer_message(PeerMessage::Session(a.snapshot().unwrap()));
+        assert_eq!(b.session(), a.session());
+        assert_eq!(*b.runtime.stored.borrow(), a.snapshot());
+        b.on_peer_message(PeerMessage::SignedOut);
+        assert!(b.session().is_none() && b.runtime.stored.borrow().is_none());
+        assert!(b.runtime.told.borrow().is_empty(), "nothing echoed");
+    }
+
+    #[test]
+    fn a_session_restored_from_the_store_is_not_written_back() {
+        let a = client(vec![answer(200, tokens())]);
+        block_on(a.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        let lease = Lease {
+            by: "another".into(),
+            until: fixed_clock() + 60_000.0,
+        };
+        let leased = lease.written_into(&a.snapshot().unwrap()).unwrap();
+        let stored = Rc::new(RefCell::new(Some(leased.clone())));
+        let b = sharing(0.5, &stored, true, vec![]);
+        assert!(block_on(b.restore()).unwrap().is_some());
+        assert_eq!(
+            stored.borrow().as_deref(),
+            Some(leased.as_str()),
+            "another's lease left alone"
+        );
+    }
+
+    #[test]
+    fn a_lost_refresh_answer_is_re_checked_before_any_retry() {
+        // In the store: another instance's session arrives while the answer is lost.
+        let a = client(vec![answer(200, tokens()), answer(201, tokens_for(600))]);
+        block_on(a.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        let first = a.snapshot().unwrap();
+        block_on(a.refresh()).unwrap();
+        let b = client(vec![Err(Error::new(ErrorCode::Timeout, "lost"))]);
+        assert!(b.adopt_snapshot(&first));
+        *b.runtime.stored_meanwhile.borrow_mut() = a.snapshot();
+        assert_eq!(block_on(b.refresh()).unwrap(), a.session().unwrap());
+        assert_eq!(b.runtime.sent.borrow().len(), 1, "not sent again");
+
+        // From a tab: its session arrives while this tab's answer is lost.
+        let c = client(vec![Err(Error::new(ErrorCode::Timeout, "lost"))]);
+        assert!(c.adopt_snapshot(&first));
+        let mut refresh = std::pin::pin!(c.refresh());
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(std::future::Future::poll(refresh.as_mut(), &mut cx).is_pending());
+        c.on_peer_message(PeerMessage::Session(a.snapshot().unwrap()));
+        assert_eq!(block_on(refresh).unwrap(), a.session().unwrap());
+        assert_eq!(c.runtime.sent.borrow().len(), 1, "not sent again");
+    }
+
+    /// `first`: a session, stored; the store is shared by two instances that both hold it.
+    fn two_instances(cas: bool) -> (Rc<Client<Scripted>>, Rc<Client<Scripted>>) {
+        let a = client(vec![answer(200, tokens())]);
+        block_on(a.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        let stored = Rc::new(RefCell::new(a.snapshot()));
+        let one = sharing(0.25, &stored, cas, vec![answer(201, tokens_for(600))]);
+        let two = sharing(0.75, &stored, cas, vec![answer(201, tokens_for(900))]);
+        block_on(one.restore()).unwrap();
+        block_on(two.restore()).unwrap();
+        (one, two)
+    }
+
+    #[test]
+    fn two_instances_sharing_a_compare_and_set_store_refresh_once() {
+        let (one, two) = two_instances(true);
+        let (a, b) = block_on(futures_util::future::join(one.refresh(), two.refresh()));
+        assert_eq!(a.unwrap(), b.unwrap(), "one session for both");
+        let sent = one.runtime.sent.borrow().len() + two.runtime.sent.borrow().len();
+        assert_eq!(sent, 1, "one refresh between them");
+        assert_eq!(
+            *one.runtime.stored.borrow(),
+            one.snapshot(),
+            "no lease left"
+        );
+
+        // Without compare-and-set the re-read narrows the race but can't close it: both
+        // refresh (the README says so, and asks for compareAndSet).
+        let (one, two) = two_instances(false);
+        let _ = block_on(futures_util::future::join(one.refresh(), two.refresh()));
+        let sent = one.runtime.sent.borrow().len() + two.runtime.sent.borrow().len();
+        assert_eq!(sent, 2);
+    }
+
+    #[test]
+    fn simulated_a_lease_whose_holder_died_is_taken_over_once_it_lapses() {
+        let a = client(vec![answer(200, tokens())]);
+        block_on(a.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        let dead = Lease {
+            by: "dead".into(),
+            until: 2_000.0,
+        };
+        let c = simulated(vec![answer(201, tokens_for(600))], 0.0);
+        let leased = dead.written_into(&a.snapshot().unwrap()).unwrap();
+        *c.runtime.stored.borrow_mut() = Some(leased);
+        let c = {
+            let c = Rc::try_unwrap(c).ok().unwrap();
+            let mut c = c;
+            c.runtime.cas = true;
+            Rc::new(c)
+        };
+        block_on(c.restore()).unwrap();
+        block_on(c.refresh()).unwrap();
+        assert_eq!(
+            *c.runtime.slept.borrow(),
+            vec![LEASE_POLL_MS; 8],
+            "until it lapsed"
+        );
+        assert_eq!(*c.runtime.sent.borrow(), ["refresh"]);
+    }
+
+    #[test]
+    fn a_refresh_that_failed_hands_its_lease_back() {
+        let (one, _two) = two_instances(true);
+        let down = || Err(Error::new(ErrorCode::Network, "down"));
+        *one.runtime.answers.borrow_mut() = vec![down(), down(), down()].into();
+        assert_eq!(
+            block_on(one.refresh()).unwrap_err().code,
+            ErrorCode::Network
+        );
+        assert_eq!(
+            *one.runtime.stored.borrow(),
+            one.snapshot(),
+            "no lease left"
+        );
+    }
+
+    #[test]
+    fn catching_up_refreshes_a_due_token() {
+        let c = Rc::new(client(vec![
+            answer(200, tokens_for(10)),
+            answer(201, tokens()),
+        ]));
+        c.start(Lifecycle {
+            auto_refresh: true,
+            ..PERSIST
+        });
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        c.runtime.spawned.borrow_mut().clear();
+        c.catch_up();
+        let catch_up = c.runtime.spawned.borrow_mut().pop().unwrap();
+        block_on(catch_up);
+        assert_eq!(*c.runtime.sent.borrow(), ["user", "refresh"]);
+        // Not due: nothing sent.
+        c.catch_up();
+        let catch_up = c.runtime.spawned.borrow_mut().pop().unwrap();
+        block_on(catch_up);
+        assert_eq!(c.runtime.sent.borrow().len(), 2);
     }
 }

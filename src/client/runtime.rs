@@ -3,17 +3,19 @@
 //! [`crate::native`] (reqwest), so the same driver is tested natively against the emulator.
 
 use std::future::Future;
+use std::pin::Pin;
 
 use crate::core::error::Result;
 use crate::core::http::{HttpRequest, HttpResponse};
 use crate::core::origin::origin_of;
 
-/// What the client needs from its runtime: the network, a timer and a little randomness.
+/// What the client needs from its runtime: the network, timers, background tasks, a little
+/// randomness, and (where there are any) the refresh lock, the snapshot store and other tabs.
 /// Network failures and timeouts come back as `network` / `timeout` errors; any HTTP status is a
 /// response, not an error.
 // The SDK runs on one thread (a JS event loop), so its futures need no `Send` bound.
 #[allow(async_fn_in_trait)]
-pub trait Runtime {
+pub trait Runtime: 'static {
     /// Sends `request`, giving up after `timeout_ms`.
     async fn send(&self, request: HttpRequest, timeout_ms: u32) -> Result<HttpResponse>;
 
@@ -44,6 +46,32 @@ pub trait Runtime {
     async fn stored_snapshot(&self) -> Option<String> {
         None
     }
+
+    /// Replaces the stored snapshot with `value` only if it is still `expected`, atomically:
+    /// `Some(true)` if it did, `Some(false)` if another instance changed it first, `None` where
+    /// the store can't compare-and-set (the `storage` adapter has no `compareAndSet`).
+    async fn compare_and_set(&self, _expected: &str, _value: &str) -> Option<bool> {
+        None
+    }
+
+    /// Keeps `snapshot` where the next page load and other instances find it (`None`: removes
+    /// it). Started before this returns, in the order of the changes that caused it.
+    fn store_snapshot(&self, _snapshot: Option<&str>) {}
+
+    /// Tells the other tabs of this origin (browser mode); nothing elsewhere.
+    fn tell_peers(&self, _message: &PeerMessage) {}
+
+    /// Runs `task` in the background: refresh timers and catch-up refreshes.
+    fn spawn(&self, task: Pin<Box<dyn Future<Output = ()>>>);
+}
+
+/// What tabs tell each other.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeerMessage {
+    /// A new session (a snapshot, never a refresh token in browser mode).
+    Session(String),
+    /// The user signed out.
+    SignedOut,
 }
 
 /// What to tell the caller when a server can't be reached: its origin only, so no path, query

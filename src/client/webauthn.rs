@@ -214,6 +214,9 @@ mod tests {
         }
         type RefreshLock = ();
         async fn refresh_lock(&self) {}
+        fn spawn(&self, _task: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>) {
+            unreachable!("these clients run no lifecycle")
+        }
     }
 
     /// Answers every ceremony with a fixed credential, or fails as the browser would.

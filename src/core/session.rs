@@ -143,11 +143,44 @@ pub struct Snapshot {
     /// `name=value` of the remember-device cookie; server mode only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_cookie: Option<Secret>,
+    /// Set while an instance sharing the store refreshes this session (a store that can
+    /// compare-and-set only; see [`Lease`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease: Option<Lease>,
 }
 
 impl Snapshot {
     /// The current format.
     pub const VERSION: u8 = 1;
+}
+
+/// An instance's claim, written into the stored snapshot with compare-and-set, that it is
+/// refreshing this session: the others wait for its new session instead of presenting the same
+/// refresh token, which the host would take for theft and answer by revoking the session.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Lease {
+    /// Which instance holds it.
+    pub by: String,
+    /// Epoch ms when it lapses: the longest one refresh can take, so a holder that died
+    /// holds nobody up for longer.
+    pub until: f64,
+}
+
+impl Lease {
+    /// The lease in a stored snapshot, if there is one that doesn't lapse before `now` and is
+    /// not `me`'s.
+    pub fn held_by_another(snapshot: &str, me: &str, now: f64) -> Option<Self> {
+        crate::core::json::from_str::<Snapshot>(snapshot)?
+            .lease
+            .filter(|l| l.by != me && l.until > now)
+    }
+
+    /// `snapshot` with this lease in it; `None` if it isn't a snapshot.
+    pub fn written_into(&self, snapshot: &str) -> Option<String> {
+        let mut parsed = crate::core::json::from_str::<Snapshot>(snapshot)?;
+        parsed.lease = Some(self.clone());
+        Some(crate::core::json::to_string(&parsed))
+    }
 }
 
 /// A cookie of the identity host that server mode keeps itself (a browser's cookie jar would):

@@ -367,6 +367,7 @@ impl AuthCore {
             refresh_cookie,
             api_refresh_token,
             device_cookie,
+            lease: None,
         }))
     }
 

@@ -9,17 +9,18 @@ use js_sys::{Function, Object, Promise, Reflect};
 use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, spawn_local};
+use wasm_bindgen_futures::future_to_promise;
 
 use serde::de::DeserializeOwned;
 
+use crate::client::lifecycle::Lifecycle;
 use crate::client::{Client, WithToken};
 use crate::core::account::{expect_success, SignUpResult};
 use crate::core::config::{Mode, Options, StorageKind};
 use crate::core::endpoints::{CodeSent, MfaDevices, Profile, TotpEnrollment};
 use crate::core::error::{Error, StatusMeaning};
 use crate::core::http::{HttpRequest, HttpResponse};
-use crate::core::refresh::{lock_takeover_ms, refresh_due_at, AuthEvent};
+use crate::core::refresh::lock_takeover_ms;
 use crate::core::self_service::{read_recovery_code, Authorization};
 #[cfg(feature = "server")]
 use crate::core::verify::VerifyOptions;
@@ -28,7 +29,7 @@ use crate::core::{parse, AuthCore};
 use crate::wasm::edge;
 use crate::wasm::fetch::FetchRuntime;
 use crate::wasm::storage::SnapshotStore;
-use crate::wasm::tabs::{PeerMessage, Peers};
+use crate::wasm::tabs::Peers;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -69,11 +70,24 @@ export interface LogoutOptions {
   everywhere?: boolean;
 }
 
-/** A place for the session snapshot; methods may return promises. */
+/**
+ * A place for the session snapshot; methods may return promises. Writes are started before the
+ * SDK call that caused them resolves, one at a time in order.
+ */
 export interface StorageAdapter {
   get(key: string): string | null | undefined | Promise<string | null | undefined>;
   set(key: string, value: string): void | Promise<void>;
   remove(key: string): void | Promise<void>;
+  /**
+   * Optional, for instances that share one store (Worker isolates, server processes): replace
+   * the value at `key` with `value` only if it is still `expected`, atomically, and answer
+   * whether it did. With it, an instance about to refresh claims the refresh with a short lease
+   * written into the snapshot, and the others wait for the session it stores instead of
+   * presenting the same refresh token (which the host takes for theft, revoking the session).
+   * Without it, two instances refreshing in the same instant can still both send. Durable
+   * Objects, Redis (`WATCH`/`MULTI`), SQL (`UPDATE … WHERE value = ?`) can; Workers KV can't.
+   */
+  compareAndSet?(key: string, expected: string, value: string): boolean | Promise<boolean>;
 }
 
 /** The signed-in user, from the access token's claims. */
@@ -430,9 +444,6 @@ impl FronteggAuth {
 #[wasm_bindgen]
 pub struct FronteggAuth {
     pub(crate) client: Rc<Client<FetchRuntime>>,
-    store: Rc<SnapshotStore>,
-    /// Storage key and channel name for this identity host.
-    key: String,
 }
 
 /// Validates the options and returns a ready client. Exposed through the package loader's
@@ -482,23 +493,31 @@ fn build(options: JsValue) -> Result<FronteggAuth, Error> {
         let takeover_ms = lock_takeover_ms(options.timeout_ms);
         runtime = runtime.with_refresh_lock(format!("{key}:refresh"), takeover_ms);
     }
-    if !store.is_memory() {
+    let persist = !store.is_memory();
+    if persist {
         runtime = runtime.with_store(Rc::clone(&store), key.clone());
     }
     let client = Rc::new(Client::new(options, mode, runtime, js_sys::Date::now));
-    if !store.is_memory() {
-        persist_snapshots(&client, &store, &key);
+    let browser = mode == Mode::Browser;
+    if browser {
+        let weak = Rc::downgrade(&client);
+        let peers = Peers::join(&key, move |message| {
+            if let Some(client) = weak.upgrade() {
+                client.on_peer_message(message);
+            }
+        });
+        client.runtime().set_peers(peers);
     }
-    if mode == Mode::Browser {
-        share_with_other_tabs(&client, &key);
+    client.start(Lifecycle {
+        auto_refresh,
+        leeway_ms,
+        persist,
+        share_with_peers: browser,
+    });
+    if auto_refresh && browser {
+        catch_up_when_back(&client);
     }
-    if auto_refresh {
-        start_auto_refresh(&client, leeway_ms);
-        if mode == Mode::Browser {
-            refresh_when_visible(&client);
-        }
-    }
-    Ok(FronteggAuth { client, store, key })
+    Ok(FronteggAuth { client })
 }
 
 /// `new Request(input, init)`, as `fetch` would make it.
@@ -563,93 +582,9 @@ fn take(object: &Object, name: &str) -> JsValue {
     value
 }
 
-/// Writes the snapshot after every change of session (and removes it on sign-out).
-fn persist_snapshots(client: &Rc<Client<FetchRuntime>>, store: &Rc<SnapshotStore>, key: &str) {
-    let weak = Rc::downgrade(client);
-    let (store, key) = (Rc::clone(store), key.to_owned());
-    client.add_hook(Rc::new(move |_, _| {
-        let Some(client) = weak.upgrade() else { return };
-        // Started here, in event order: an adapter sees its calls in that order, before the SDK
-        // call that caused them resolves.
-        match client.snapshot() {
-            Some(snapshot) => store.set(&key, &snapshot),
-            None => store.remove(&key),
-        }
-    }));
-}
-
-/// Tells the origin's other tabs about this tab's sign-ins, refreshes and sign-outs, and takes
-/// theirs over, so one refresh serves every tab and signing out in one signs out all.
-fn share_with_other_tabs(client: &Rc<Client<FetchRuntime>>, key: &str) {
-    // Set while applying a peer's news, so it isn't echoed back.
-    let from_peer = Rc::new(Cell::new(false));
-    let weak = Rc::downgrade(client);
-    let applying = Rc::clone(&from_peer);
-    let Some(peers) = Peers::join(key, move |message| {
-        let Some(client) = weak.upgrade() else { return };
-        applying.set(true);
-        match message {
-            PeerMessage::Session(snapshot) => {
-                client.adopt_snapshot(&snapshot);
-            }
-            PeerMessage::SignedOut => client.sign_out_locally(),
-        }
-        applying.set(false);
-    }) else {
-        return;
-    };
-    let weak = Rc::downgrade(client);
-    client.add_hook(Rc::new(move |event, _| {
-        let Some(client) = weak.upgrade().filter(|_| !from_peer.get()) else {
-            return;
-        };
-        match event {
-            AuthEvent::SignedIn | AuthEvent::TokenRefreshed => {
-                if let Some(snapshot) = client.snapshot() {
-                    peers.tell(&PeerMessage::Session(snapshot));
-                }
-            }
-            AuthEvent::SignedOut | AuthEvent::SessionExpired => peers.tell(&PeerMessage::SignedOut),
-            AuthEvent::MfaRequired => {}
-        }
-    }));
-}
-
-/// Refreshes `leeway_ms` before each expiry. Every sign-in or refresh schedules the next one and
-/// cancels the previous timer (a generation counter), sign-out cancels it. The timers hold the
-/// client weakly, so a client the app dropped is not kept alive by them.
-fn start_auto_refresh(client: &Rc<Client<FetchRuntime>>, leeway_ms: f64) {
-    let weak = Rc::downgrade(client);
-    let generation = Rc::new(Cell::new(0u32));
-    client.add_hook(Rc::new(move |event, session| {
-        if !matches!(
-            event,
-            AuthEvent::SignedIn
-                | AuthEvent::TokenRefreshed
-                | AuthEvent::SignedOut
-                | AuthEvent::SessionExpired
-        ) {
-            return;
-        }
-        let current = generation.get().wrapping_add(1);
-        generation.set(current);
-        let Some(session) = session else { return };
-        let due_at = refresh_due_at(
-            js_sys::Date::now(),
-            session.expires_at,
-            leeway_ms,
-            js_sys::Math::random(),
-        );
-        let (weak, generation) = (weak.clone(), Rc::clone(&generation));
-        spawn_local(Client::refresh_when_due(weak, due_at, move || {
-            generation.get() == current
-        }));
-    }));
-}
-
-/// Background tabs throttle timers, so a page coming back to the foreground checks its token
-/// at once (`visibilitychange` to visible, or window `focus`).
-fn refresh_when_visible(client: &Rc<Client<FetchRuntime>>) {
+/// Background tabs throttle timers and a laptop may have slept or been offline, so a page coming
+/// back (`visibilitychange` to visible, window `focus`, or `online`) checks its token at once.
+fn catch_up_when_back(client: &Rc<Client<FetchRuntime>>) {
     let Some(window) = web_sys::window() else {
         return;
     };
@@ -659,10 +594,7 @@ fn refresh_when_visible(client: &Rc<Client<FetchRuntime>>) {
             .and_then(|w| w.document())
             .is_none_or(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
         if let (true, Some(client)) = (visible, weak.upgrade()) {
-            spawn_local(async move {
-                // Failures surface on the next call that needs the token; nothing to report here.
-                let _ = client.ensure_fresh().await;
-            });
+            client.catch_up();
         }
     });
     let handler = check.as_ref().unchecked_ref();
@@ -670,6 +602,7 @@ fn refresh_when_visible(client: &Rc<Client<FetchRuntime>>) {
         let _ = document.add_event_listener_with_callback("visibilitychange", handler);
     }
     let _ = window.add_event_listener_with_callback("focus", handler);
+    let _ = window.add_event_listener_with_callback("online", handler);
     // The page owns these listeners for its lifetime; they only hold the client weakly.
     check.forget();
 }
@@ -740,17 +673,8 @@ impl FronteggAuth {
     /// On page load: the session held, or one refresh through the refresh cookie; `null` if none.
     #[wasm_bindgen(unchecked_return_type = "Promise<Session | null>")]
     pub fn restore(&self) -> Promise {
-        let (client, store, key) = (
-            self.client.clone(),
-            Rc::clone(&self.store),
-            self.key.clone(),
-        );
-        promise(async move {
-            if let Some(snapshot) = store.get(&key).await {
-                client.adopt_snapshot(&snapshot);
-            }
-            client.restore().await
-        })
+        let client = self.client.clone();
+        promise(async move { client.restore().await })
     }
 
     /// Signs out at the host and locally; local state is cleared even when the network fails.

@@ -2,6 +2,7 @@
 //! go out as `fetch(url, init)` through the `fetch` the caller injected (or the global one): no
 //! `Request` object is built, which is both less code in the wasm and less work per call.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Promise, Reflect};
@@ -9,12 +10,12 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Headers, RequestCredentials, RequestInit, Response};
 
-use crate::client::runtime::{unreachable_message, Runtime};
+use crate::client::runtime::{unreachable_message, PeerMessage, Runtime};
 use crate::core::error::{Error, ErrorCode, Result};
 use crate::core::http::{HttpRequest, HttpResponse, Method};
 use crate::core::origin::origin_of;
 use crate::wasm::storage::SnapshotStore;
-use crate::wasm::tabs::{self, WebLock};
+use crate::wasm::tabs::{self, Peers, WebLock};
 use crate::wasm::timer::sleep;
 
 /// Sends requests with a JS `fetch` function.
@@ -25,6 +26,8 @@ pub struct FetchRuntime {
     refresh_lock: Option<(String, u32)>,
     /// The snapshot store shared with other instances, and the key of this session in it.
     store: Option<(Rc<SnapshotStore>, String)>,
+    /// The channel to this origin's other tabs (browser mode, where there is BroadcastChannel).
+    peers: RefCell<Option<Peers>>,
 }
 
 impl FetchRuntime {
@@ -34,6 +37,7 @@ impl FetchRuntime {
             fetch,
             refresh_lock: None,
             store: None,
+            peers: RefCell::new(None),
         }
     }
 
@@ -49,6 +53,11 @@ impl FetchRuntime {
     pub fn with_store(mut self, store: Rc<SnapshotStore>, key: String) -> Self {
         self.store = Some((store, key));
         self
+    }
+
+    /// Tells the other tabs through `peers` (joined once the client they feed exists).
+    pub fn set_peers(&self, peers: Option<Peers>) {
+        *self.peers.borrow_mut() = peers;
     }
 
     /// `fetch(input, init)` with the injected (or global) `fetch`; `input` is a URL or a
@@ -139,6 +148,30 @@ impl Runtime for FetchRuntime {
     async fn stored_snapshot(&self) -> Option<String> {
         let (store, key) = self.store.as_ref()?;
         store.get(key).await
+    }
+
+    async fn compare_and_set(&self, expected: &str, value: &str) -> Option<bool> {
+        let (store, key) = self.store.as_ref()?;
+        store.compare_and_set(key, expected, value).await
+    }
+
+    fn store_snapshot(&self, snapshot: Option<&str>) {
+        if let Some((store, key)) = &self.store {
+            match snapshot {
+                Some(snapshot) => store.set(key, snapshot),
+                None => store.remove(key),
+            }
+        }
+    }
+
+    fn tell_peers(&self, message: &PeerMessage) {
+        if let Some(peers) = &*self.peers.borrow() {
+            peers.tell(message);
+        }
+    }
+
+    fn spawn(&self, task: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>) {
+        wasm_bindgen_futures::spawn_local(task);
     }
 
     fn waited_for_peer(lock: &Option<WebLock>) -> bool {

@@ -100,6 +100,26 @@ impl SnapshotStore {
         }
     }
 
+    /// The adapter's optional `compareAndSet(key, expected, value)`, after this instance's own
+    /// writes have settled (so none of them lands over what it sets). `None` where there is no
+    /// such method, or it threw.
+    pub async fn compare_and_set(&self, key: &str, expected: &str, value: &str) -> Option<bool> {
+        let Self::Adapter(adapter) = self else {
+            return None;
+        };
+        if !Reflect::get(&adapter.object, &"compareAndSet".into()).is_ok_and(|f| f.is_function()) {
+            return None;
+        }
+        let previous = adapter.in_flight.borrow().clone();
+        if let Some(previous) = previous {
+            let _ = JsFuture::from(previous).await;
+        }
+        let args = [key.into(), expected.into(), value.into()];
+        call(&adapter.object, "compareAndSet", &args)
+            .await
+            .map(|done| done.is_truthy())
+    }
+
     /// Whether anything is kept at all.
     pub fn is_memory(&self) -> bool {
         matches!(self, Self::Memory)

@@ -12,6 +12,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, BroadcastChannel, MessageEvent};
 
+use crate::client::runtime::PeerMessage;
 use crate::wasm::timer::sleep;
 
 /// A held Web Lock; dropping it releases the lock.
@@ -152,15 +153,6 @@ async fn request(locks: &JsValue, name: &str, options: &Object) -> Option<WebLoc
 /// A channel to the other tabs of this origin for one identity host.
 pub struct Peers {
     channel: BroadcastChannel,
-}
-
-/// What tabs tell each other.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PeerMessage {
-    /// A new session (a snapshot, never a refresh token in browser mode).
-    Session(String),
-    /// The user signed out.
-    SignedOut,
 }
 
 impl Peers {

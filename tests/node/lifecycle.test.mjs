@@ -152,6 +152,38 @@ test("two instances sharing one store: the second takes the first's refresh, nev
   assert.equal(host.stats.revoked, false);
 });
 
+test("two instances refreshing in the same instant over a store with compareAndSet: one refresh, both take it", async () => {
+  const host = rotatingHost();
+  const kv = new Map();
+  // A remote store: every call takes a moment; compareAndSet is atomic, as Redis or a Durable
+  // Object would make it.
+  const later = () => wait(5);
+  const storage = {
+    get: async (k) => (await later(), kv.get(k) ?? null),
+    set: async (k, v) => (await later(), void kv.set(k, v)),
+    remove: async (k) => (await later(), void kv.delete(k)),
+    compareAndSet: async (k, expected, v) => {
+      await later();
+      if ((kv.get(k) ?? null) !== expected) return false;
+      kv.set(k, v);
+      return true;
+    },
+  };
+  const options = { baseUrl: "https://id.example.com", fetch: host.fetch, storage, autoRefresh: false };
+  const a = await createAuth(options);
+  await a.login({ email: "a@example.com", password: "p" });
+  await wait(20);
+  const b = await createAuth(options);
+  assert.ok(await b.restore(), "B restores A's session from the store");
+  const [fromA, fromB] = await Promise.all([a.refresh(), b.refresh()]);
+  assert.equal(fromA.accessToken, fromB.accessToken, "one new session for both");
+  assert.equal(host.stats.refreshes, 1, "one refresh between them");
+  assert.equal(host.stats.revoked, false, "no rotated token presented twice");
+  await wait(20);
+  const [stored] = kv.values();
+  assert.equal(JSON.parse(stored).lease, undefined, "the lease went with the new session");
+});
+
 test("auth.fetch: a 401 refreshes once and sends the request again, body and all, with the new token", async () => {
   const host = rotatingHost();
   let accepted = null;
