@@ -12,7 +12,7 @@ const BUDGET_GZIP = 120 * 1024;
 const pkg = new URL("../pkg/", import.meta.url);
 const files = {
   wasm: ["frontegg_auth_wasm_bg.wasm"],
-  "js (glue + loader)": ["frontegg_auth_wasm.js", "loader.js", "index.js", "error.js"],
+  "js (glue + loader + class)": ["frontegg_auth_wasm.js", "loader.js", "client.js", "index.js", "error.js"],
 };
 const compressed = (buffers) =>
   buffers.reduce(

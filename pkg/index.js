@@ -4,5 +4,5 @@ import * as glue from "./frontegg_auth_wasm.js";
 import { bind } from "./loader.js";
 
 export { FronteggError } from "./error.js";
-export { FronteggAuth } from "./frontegg_auth_wasm.js";
+export { FronteggAuth } from "./client.js";
 export const { createAuth, supportsPasskeys, verifyAccessToken } = bind(glue, undefined);

@@ -1,5 +1,6 @@
 // Initialises a wasm build once per realm, then hands out clients. The only logic here is
 // loading: every flow lives in the Rust core.
+import { FronteggAuth } from "./client.js";
 import { FronteggError } from "./error.js";
 
 /**
@@ -22,14 +23,12 @@ export function bind(glue, source) {
     await load();
     return glue.supportsPasskeys();
   };
-  glue.FronteggAuth.supportsPasskeys = supportsPasskeys;
-  // The shipped glue is minified; the class keeps its name for consoles and `.name`.
-  Object.defineProperty(glue.FronteggAuth, "name", { value: "FronteggAuth" });
+  FronteggAuth.supportsPasskeys = supportsPasskeys;
   return {
     supportsPasskeys,
     async createAuth(options) {
       await load();
-      return glue.createAuth(options);
+      return new FronteggAuth(glue.createAuth(options));
     },
     async verifyAccessToken(token, options) {
       await load();

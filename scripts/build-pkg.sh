@@ -32,8 +32,7 @@ build() {
     "pkg/${name}_bg.wasm" -o "pkg/${name}_bg.wasm" > "target/$name.names.json"
   node scripts/minify-names.mjs "pkg/$name.js" "target/$name.names.json" "pkg/${name}_bg.wasm"
   # The glue ships to every visitor as it is (a page may load pkg/ unbundled): minified, it is
-  # 4 KB gzip lighter (names too: pkg/loader.js restores the class's). Its documentation lives
-  # on in the .d.ts.
+  # 4 KB gzip lighter (names too). Its documentation lives on in the .d.ts.
   node_modules/.bin/esbuild "pkg/$name.js" --minify --format=esm --log-level=warning \
     --outfile="pkg/$name.js" --allow-overwrite
   rm -f "pkg/${name}_bg.wasm.d.ts"
@@ -47,7 +46,3 @@ build frontegg_auth_wasm_server
 # The declarations are the same for both builds (the browser's rejects the server-only calls);
 # index.d.ts reads the browser build's.
 rm -f pkg/frontegg_auth_wasm_server.d.ts
-# wasm-bindgen declares `[Symbol.dispose]`, which breaks type-checking for every consumer whose
-# `lib` predates ES2024's disposables (tests/types/tsconfig.es2022.json); `free()` stays declared,
-# and the method stays on the class where the runtime has `Symbol.dispose`.
-sed -i '/^    \[Symbol\.dispose\](): void;$/d' pkg/frontegg_auth_wasm.d.ts

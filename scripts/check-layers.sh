@@ -22,7 +22,25 @@ leaks=$(uses src/core '\bcrate::(client|native)\b')
 leaks=$(uses src '\bcrate::wasm::' | grep -vE '^src/wasm/' | grep -v 'crate::wasm::codec::' || true)
 [ -z "$leaks" ] || report "code outside src/wasm/ uses it beyond the core's codecs" "$leaks"
 
+# No two files use each other outside their tests: a pair that does hides which of them is the
+# lower layer. (A module and the files of its own folder may: `crate::dir::{Item}` names the
+# folder's mod.rs, which this doesn't count.)
+declare -A deps
+for f in $(find src -name '*.rs' ! -name mod.rs ! -name lib.rs ! -name tests.rs); do
+  m=${f#src/}; m=${m%.rs}; m=${m//\//::}
+  # The file up to its test module: tests may use anything.
+  deps[$m]=$(awk '/^#\[cfg\(test\)\]/ { exit } { print }' "$f" | grep -vE '^[[:space:]]*//' | grep -oE 'crate::(core|client|wasm)::[a-z_]+\b' |
+    sed 's/^crate:://' | sort -u | tr '\n' ' ' || true)
+done
+cycles=""
+for a in "${!deps[@]}"; do
+  for b in ${deps[$a]}; do
+    if [[ "$a" < "$b" && " ${deps[$b]:-} " == *" $a "* ]]; then cycles+="$a <-> $b"$'\n'; fi
+  done
+done
+[ -z "$cycles" ] || report "files that use each other" "$cycles"
+
 if [ "$fail" -eq 0 ]; then
-  echo "check-layers: src/core, src/client and src/wasm keep to their layers"
+  echo "check-layers: src/core, src/client and src/wasm keep to their layers, with no import cycles"
 fi
 exit "$fail"

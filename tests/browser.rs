@@ -30,6 +30,33 @@ fn obj(pairs: &[(&str, &str)]) -> JsValue {
     o.into()
 }
 
+/// The package's methods, called as `pkg/client.js` calls them: one operation each.
+trait Methods {
+    fn login(&self, params: JsValue) -> Promise;
+    fn refresh(&self) -> Promise;
+    fn restore(&self) -> Promise;
+    fn get_profile(&self) -> Promise;
+    fn logout(&self, options: JsValue) -> Promise;
+}
+
+impl Methods for FronteggAuth {
+    fn login(&self, params: JsValue) -> Promise {
+        self.call("login", params, JsValue::UNDEFINED)
+    }
+    fn refresh(&self) -> Promise {
+        self.call("refresh", JsValue::UNDEFINED, JsValue::UNDEFINED)
+    }
+    fn restore(&self) -> Promise {
+        self.call("restore", JsValue::UNDEFINED, JsValue::UNDEFINED)
+    }
+    fn get_profile(&self) -> Promise {
+        self.call("getProfile", JsValue::UNDEFINED, JsValue::UNDEFINED)
+    }
+    fn logout(&self, options: JsValue) -> Promise {
+        self.call("logout", options, JsValue::UNDEFINED)
+    }
+}
+
 fn auth(base_url: &str) -> FronteggAuth {
     create_auth(obj(&[("baseUrl", base_url)])).unwrap_or_else(|e| panic!("createAuth: {e:?}"))
 }

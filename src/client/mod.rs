@@ -821,6 +821,10 @@ pub(crate) mod tests {
         spawned: RefCell<Vec<std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>>>,
         /// What the lifecycle told the other tabs.
         told: RefCell<Vec<PeerMessage>>,
+        /// The Web Lock shared with another tab: held or not.
+        tabs_lock: Option<Rc<Cell<bool>>>,
+        /// The other tab, which hears what this one tells.
+        peer: RefCell<Weak<Client<Scripted>>>,
         /// What another instance stores while this one's next request is out.
         stored_meanwhile: RefCell<Option<String>>,
         /// Simulated time: each sleep moves [`virtual_clock`] on by its delay, plus the next of
@@ -838,12 +842,19 @@ pub(crate) mod tests {
         NOW.with(Cell::get)
     }
 
-    /// Records its release in the shared order log.
-    struct Guard(Rc<RefCell<Vec<&'static str>>>);
+    /// Records its release in the shared order log, and frees the tabs' lock if it held it.
+    struct Guard {
+        order: Rc<RefCell<Vec<&'static str>>>,
+        tabs: Option<Rc<Cell<bool>>>,
+        waited: bool,
+    }
 
     impl Drop for Guard {
         fn drop(&mut self) {
-            self.0.borrow_mut().push("lock released");
+            self.order.borrow_mut().push("lock released");
+            if let Some(held) = &self.tabs {
+                held.set(false);
+            }
         }
     }
 
@@ -884,6 +895,10 @@ pub(crate) mod tests {
         }
         fn tell_peers(&self, message: &PeerMessage) {
             self.told.borrow_mut().push(message.clone());
+            let peer = self.peer.borrow().upgrade();
+            if let Some(peer) = peer {
+                peer.on_peer_message(message.clone());
+            }
         }
         async fn compare_and_set(&self, expected: &str, value: &str) -> Option<bool> {
             if !self.cas {
@@ -898,7 +913,21 @@ pub(crate) mod tests {
         }
         type RefreshLock = Guard;
         async fn refresh_lock(&self) -> Guard {
-            Guard(Rc::clone(&self.order))
+            let mut waited = false;
+            if let Some(held) = &self.tabs_lock {
+                while held.replace(true) {
+                    waited = true;
+                    YieldOnce(false).await;
+                }
+            }
+            Guard {
+                order: Rc::clone(&self.order),
+                tabs: self.tabs_lock.clone(),
+                waited,
+            }
+        }
+        fn waited_for_peer(lock: &Guard) -> bool {
+            lock.waited
         }
         fn jitter(&self) -> f64 {
             // The first call names the instance; timers and retries see no jitter.
@@ -1684,5 +1713,38 @@ pub(crate) mod tests {
         let catch_up = c.runtime.spawned.borrow_mut().pop().unwrap();
         block_on(catch_up);
         assert_eq!(c.runtime.sent.borrow().len(), 2);
+    }
+
+    #[test]
+    fn two_tabs_whose_timers_fire_together_refresh_once_and_share_it() {
+        let signed_in = client(vec![answer(200, tokens())]);
+        block_on(signed_in.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        let lock = Rc::new(Cell::new(false));
+        let tab = |answers| {
+            let options = Options::from_json(&json!({ "baseUrl": "http://h" })).unwrap();
+            let runtime = Scripted {
+                answers: RefCell::new(answers),
+                tabs_lock: Some(Rc::clone(&lock)),
+                yielding: true,
+                ..Scripted::default()
+            };
+            let c = Rc::new(Client::new(options, Mode::Browser, runtime, fixed_clock));
+            c.start(PERSIST);
+            assert!(c.adopt_snapshot(&signed_in.snapshot().unwrap()));
+            c
+        };
+        let one = tab(vec![answer(201, tokens_for(600))].into());
+        let two = tab(vec![answer(201, tokens_for(900))].into());
+        *one.runtime.peer.borrow_mut() = Rc::downgrade(&two);
+        *two.runtime.peer.borrow_mut() = Rc::downgrade(&one);
+        let (a, b) = block_on(futures_util::future::join(one.refresh(), two.refresh()));
+        assert_eq!(
+            a.unwrap(),
+            b.unwrap(),
+            "the second tab took the first one's session"
+        );
+        let sent = one.runtime.sent.borrow().len() + two.runtime.sent.borrow().len();
+        assert_eq!(sent, 1, "one refresh for both tabs");
+        assert!(!lock.get(), "the lock is free again");
     }
 }

@@ -1,15 +1,13 @@
 //! The JavaScript face of the SDK (wasm-bindgen). Converts between JS values and the core's
 //! types; every failure leaves here as a `FronteggError`, never a bare string.
 
-use std::cell::{Cell, RefCell};
-use std::pin::Pin;
+use std::cell::Cell;
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise, Reflect};
 use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use serde::de::DeserializeOwned;
 
@@ -25,6 +23,8 @@ use crate::core::self_service::{read_recovery_code, Authorization};
 #[cfg(feature = "server")]
 use crate::core::verify::VerifyOptions;
 use crate::core::{parse, AuthCore};
+use crate::wasm::ceremony::{ceremony, disable_device};
+use crate::wasm::convert::{from_js, promise, run, to_js, to_js_error, to_value};
 #[cfg(feature = "server")]
 use crate::wasm::edge;
 use crate::wasm::fetch::FetchRuntime;
@@ -238,6 +238,172 @@ export type FronteggErrorCode =
   | "conflict" | "rate_limited" | "locked_out" | "invalid_credentials" | "invalid_code"
   | "mfa_token_expired" | "session_expired" | "webauthn_cancelled" | "webauthn_unsupported"
   | "webauthn_already_registered" | "server";
+/**
+ * A client for one identity host; `createAuth` makes them. Its promises reject with
+ * `FronteggError`, and after any rejected call the client still works.
+ */
+export class FronteggAuth {
+  private constructor();
+
+  /** Password login: `{ email | username, password, invitationToken?, recaptchaToken? }`. */
+  login(params: LoginParams): Promise<LoginResult>;
+
+  /** Refreshes the session; concurrent callers share one request. */
+  refresh(): Promise<Session>;
+
+  /** On page load: the session held, or one refresh through the refresh cookie; `null` if none. */
+  restore(): Promise<Session | null>;
+
+  /**
+   * Signs out at the host and locally; local state is cleared even when the network fails.
+   * `{ everywhere: true }` first ends every other session of the user (other devices and
+   * browsers); if that fails, this one still ends and the promise rejects with the reason.
+   */
+  logout(options?: LogoutOptions): Promise<void>;
+
+  /** MFA: checks an authenticator-app code. */
+  mfaVerifyTotp(params: MfaVerifyTotpParams): Promise<LoginResult>;
+
+  /** MFA: texts a code to one of the user's phones. */
+  mfaSendSmsCode(params: { mfaToken?: string; deviceId: string }): Promise<CodeSent>;
+
+  /** MFA: checks the texted code. */
+  mfaVerifySmsCode(params: MfaVerifySmsCodeParams): Promise<LoginResult>;
+
+  /** MFA: emails a code to the user. */
+  mfaSendEmailCode(params: { mfaToken?: string }): Promise<CodeSent>;
+
+  /** MFA: checks the emailed code. */
+  mfaVerifyEmailCode(params: MfaVerifyEmailCodeParams): Promise<LoginResult>;
+
+  /** MFA enrollment during login: the QR code for an authenticator app. */
+  mfaEnrollTotp(params: { mfaToken?: string }): Promise<TotpEnrollment>;
+
+  /** MFA enrollment during login: the first code from the new app; signs in. */
+  mfaConfirmTotp(params: { mfaToken?: string; code: string; rememberDevice?: boolean }): Promise<LoginResult>;
+
+  /** MFA enrollment during login: texts a code to a new phone. */
+  mfaEnrollSms(params: { mfaToken?: string; phoneNumber: string }): Promise<CodeSent>;
+
+  /** MFA enrollment during login: the texted code; signs in. */
+  mfaConfirmSms(params: MfaConfirmSmsParams): Promise<LoginResult>;
+
+  /** Turns MFA off with a recovery code (then sign in with the password alone). */
+  mfaRecover(params: { email: string; recoveryCode: string }): Promise<void>;
+
+  /** Sends a magic link, an email code or an SMS code. */
+  passwordlessStart(params: PasswordlessStartParams): Promise<CodeSent>;
+
+  /** Trades the link's token or the code for a session (or an MFA step). */
+  passwordlessComplete(params: PasswordlessCompleteParams): Promise<LoginResult>;
+
+  /** Creates an account: signed in at once, or `{ status: "activation_required" }`. */
+  signup(params: SignupParams): Promise<LoginResult | { status: "activation_required" }>;
+
+  /** Changes the signed-in user's password. */
+  changePassword(params: { password: string; newPassword: string }): Promise<void>;
+
+  /** Emails a password-reset link (the same answer for unknown emails). */
+  forgotPassword(params: { email: string }): Promise<void>;
+
+  /** Sets a new password from a reset link's `userId` and `token`. */
+  resetPassword(params: { userId: string; token: string; password: string }): Promise<void>;
+
+  /**
+   * `fetch` with the session's access token: refreshes first when the token is about to
+   * expire, and once more (then retries) if the server answers 401. Signed out, the request
+   * goes as it is. `init.signal` aborts it as with `fetch`. `input` is a URL string (relative
+   * ones resolve against the page), a `URL` or a `Request`. Only the identity host, the page's
+   * own origin and `bearerOrigins` get the token: a request to any other origin is refused
+   * with `invalid_input`, signed in or not, and never sent.
+   */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+
+  /** Updates the signed-in user's profile; answers the new profile. */
+  updateProfile(params: ProfileUpdate): Promise<Profile>;
+
+  /** Where the user is signed in; this session is marked `current`. */
+  listSessions(): Promise<UserSession[]>;
+
+  /** Ends one of the user's sessions. */
+  revokeSession(id: string): Promise<void>;
+
+  /** Ends every session of the user but this one. */
+  revokeAllSessions(): Promise<void>;
+
+  /** The tenants (accounts) the user belongs to. */
+  listTenants(): Promise<Tenant[]>;
+
+  /** Moves the session to another tenant; the token is re-issued (`TOKEN_REFRESHED`). */
+  switchTenant(tenantId: string): Promise<Session>;
+
+  /** The user's roles and permissions. */
+  getAuthorization(): Promise<Authorization>;
+
+  /** The user's MFA devices. */
+  listMfaDevices(): Promise<MfaDevices>;
+
+  /** Adds an authenticator app from settings: the QR code to scan. */
+  mfaSettingsEnrollTotp(): Promise<TotpEnrollment>;
+
+  /** Confirms the new app with its first code; answers the recovery code to show once. */
+  mfaSettingsConfirmTotp(params: { code: string }): Promise<{ recoveryCode?: string }>;
+
+  /** Adds an SMS phone from settings: texts it a code (`{ otcToken }`, kept for the next call). */
+  mfaSettingsEnrollSms(params: { phoneNumber: string }): Promise<CodeSent>;
+
+  /** Confirms the phone with the texted code; answers the recovery code to show once. */
+  mfaSettingsConfirmSms(params: { otcToken?: string; code: string }): Promise<{ recoveryCode?: string }>;
+
+  /**
+   * Signs in with machine credentials (`auth/v2/api-token`); the session refreshes itself.
+   * Part of the server build (Node, Deno, Workers); the browser build rejects it with
+   * `invalid_input` (a page must never hold the secret).
+   */
+  loginWithApiToken(params: { clientId: string; secret: string }): Promise<Session>;
+
+  /** The signed-in user's profile (`GET users/v2/me`). */
+  getProfile(): Promise<Profile>;
+
+  /**
+   * Calls `callback(event, session)` after every change of session; returns a function that
+   * stops it. Callbacks run after the SDK's own work, so they may call back into the client.
+   */
+  onAuthStateChange(callback: (event: AuthEvent, session: Session | null) => void): () => void;
+
+  /** The current session, or `null` when signed out. */
+  readonly session: Session | null;
+
+  /** Removes an MFA device. An SMS phone without `code` is first texted one; call again with it. */
+  mfaDisableDevice(params: DisableDeviceParams): Promise<DisableDeviceResult>;
+
+  /** `FronteggAuth.supportsPasskeys()`: whether this device can hold passkeys. */
+  static supportsPasskeys(): Promise<boolean>;
+
+  /** MFA during login: the browser signs the challenge with one of the user's WebAuthn devices. */
+  mfaVerifyWebAuthn(params: MfaVerifyWebAuthnParams): Promise<LoginResult>;
+
+  /**
+   * MFA enrollment during login (policy forces MFA): registers a WebAuthn device and signs in
+   * (with a `recoveryCode` to show once).
+   */
+  mfaEnrollWebAuthn(params: MfaEnrollWebAuthnParams): Promise<LoginResult>;
+
+  /** From settings: adds a WebAuthn MFA device; answers it with a `recoveryCode`. */
+  mfaSettingsEnrollWebAuthn(params: MfaSettingsEnrollWebAuthnParams): Promise<WebAuthnDevice>;
+
+  /** Registers a passkey for the signed-in user; answers the new device (`id`, ...). */
+  passkeyRegister(params?: PasskeyRegisterParams): Promise<WebAuthnDevice>;
+
+  /** Signs in with a passkey alone. */
+  passkeyLogin(params?: PasskeyLoginParams): Promise<LoginResult>;
+
+  /** The signed-in user's passkeys. */
+  passkeysList(): Promise<WebAuthnDevice[]>;
+
+  /** Removes one of the signed-in user's passkeys. */
+  passkeyRemove(id: string): Promise<void>;
+}
 "#;
 
 #[wasm_bindgen]
@@ -249,96 +415,6 @@ extern "C" {
     /// `String(value)`, as `fetch` reads a URL that is not a `Request` (a `URL` gives its href).
     #[wasm_bindgen(js_name = String, catch)]
     fn js_string(value: &JsValue) -> Result<js_sys::JsString, JsValue>;
-}
-
-thread_local! {
-    /// The loader's `FronteggError` class, so errors made here pass `instanceof` there.
-    static ERROR_CLASS: RefCell<Option<Function>> = const { RefCell::new(None) };
-}
-
-/// Called once by the package loader with its `FronteggError` class.
-#[wasm_bindgen(js_name = "__setErrorClass", skip_typescript)]
-pub fn set_error_class(class: Function) {
-    ERROR_CLASS.with(|c| *c.borrow_mut() = Some(class));
-}
-
-/// `new FronteggError(code, message, { status, errorCode, traceId })`, or a plain `Error` with
-/// the same fields if the loader was bypassed.
-fn to_js_error(e: &Error) -> JsValue {
-    let details = Object::new();
-    let set = |obj: &Object, k: &str, v: JsValue| {
-        let _ = Reflect::set(obj, &k.into(), &v);
-    };
-    if let Some(s) = e.status {
-        set(&details, "status", s.into());
-    }
-    if let Some(c) = &e.error_code {
-        set(&details, "errorCode", c.into());
-    }
-    if let Some(t) = &e.trace_id {
-        set(&details, "traceId", t.into());
-    }
-    let args = js_sys::Array::of3(
-        &e.code.as_str().into(),
-        &e.message.as_str().into(),
-        &details,
-    );
-    let constructed = ERROR_CLASS.with(|c| {
-        c.borrow()
-            .as_ref()
-            .and_then(|class| Reflect::construct(class, &args).ok())
-    });
-    constructed.unwrap_or_else(|| {
-        let err = js_sys::Error::new(&e.message);
-        err.set_name("FronteggError");
-        set(&err, "code", e.code.as_str().into());
-        let _ = Object::assign(&err, &details);
-        err.into()
-    })
-}
-
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
-    to_value(value).map_err(|e| to_js_error(&e))
-}
-
-/// A JS argument as JSON; `undefined` becomes `null` so "missing" reads the same everywhere.
-pub(crate) fn from_js(what: &str, value: JsValue) -> Result<Value, Error> {
-    if value.is_undefined() {
-        return Ok(Value::Null);
-    }
-    serde_wasm_bindgen::from_value(value).map_err(|_| {
-        Error::invalid_input(format!(
-            "{what}: the argument must be plain data (strings, numbers, booleans, objects)."
-        ))
-    })
-}
-
-/// Runs an async method body as a Promise that rejects with a `FronteggError`.
-pub(crate) fn promise<T: Serialize + 'static>(
-    fut: impl std::future::Future<Output = Result<T, Error>> + 'static,
-) -> Promise {
-    run(Box::pin(async move { to_value(&fut.await?) }))
-}
-
-/// The one place futures become Promises. Every method's future is boxed on its way here, so
-/// the wasm carries one instance of the Promise machinery instead of one per method.
-fn run(fut: Pin<Box<dyn std::future::Future<Output = Result<JsValue, Error>>>>) -> Promise {
-    future_to_promise(async move { fut.await.map_err(|e| to_js_error(&e)) })
-}
-
-/// A result as a plain JS value (objects, arrays, strings, numbers; never `Map` or BigInt): JSON
-/// text parsed by the runtime, which is smaller in the wasm and faster than building the value
-/// property by property across the boundary.
-pub(crate) fn to_value<T: Serialize>(value: &T) -> Result<JsValue, Error> {
-    serde_json::to_string(value)
-        .ok()
-        .and_then(|t| js_sys::JSON::parse(&t).ok())
-        .ok_or_else(|| {
-            Error::new(
-                crate::ErrorCode::Server,
-                "Could not convert a result for JS.",
-            )
-        })
 }
 
 /// Builds a request from the core and the caller's arguments.
@@ -364,8 +440,6 @@ enum Answer {
 /// A method that sends one request built from the caller's arguments and reads one answer.
 /// Most methods are one of these, so the async machinery they share exists once in the wasm.
 struct Call {
-    /// The method's name, for messages about its arguments.
-    what: &'static str,
     build: Build,
     /// Sent with the access token (refreshing first if needed, and once more on a 401).
     signed_in: bool,
@@ -375,9 +449,8 @@ struct Call {
 
 impl Call {
     /// A login step without a session (MFA, passwordless completion).
-    fn step(what: &'static str, build: Build, meaning: StatusMeaning) -> Self {
+    fn step(build: Build, meaning: StatusMeaning) -> Self {
         Self {
-            what,
             build,
             signed_in: false,
             meaning,
@@ -386,9 +459,8 @@ impl Call {
     }
 
     /// A call without a session.
-    fn public(what: &'static str, build: Build, meaning: StatusMeaning, answer: Answer) -> Self {
+    fn public(build: Build, meaning: StatusMeaning, answer: Answer) -> Self {
         Self {
-            what,
             build,
             signed_in: false,
             meaning,
@@ -397,9 +469,8 @@ impl Call {
     }
 
     /// A call with the access token.
-    fn signed_in(what: &'static str, build: Build, answer: Answer) -> Self {
+    fn signed_in(build: Build, answer: Answer) -> Self {
         Self {
-            what,
             build,
             signed_in: true,
             meaning: StatusMeaning::SIGNED_IN,
@@ -421,27 +492,64 @@ fn body<R: Serialize + DeserializeOwned>(
     to_value(&parse::<R>(response, meaning)?)
 }
 
-impl FronteggAuth {
-    /// Runs a [`Call`] with the caller's `params`.
-    fn call(&self, params: JsValue, call: Call) -> Promise {
-        let client = self.client.clone();
-        run(Box::pin(async move {
-            let args = from_js(call.what, params)?;
-            let build = |core: &AuthCore| (call.build)(core, &args);
-            let response = client.exchange(&build, call.signed_in).await?;
-            match call.answer {
-                Answer::Login => to_value(&client.finish_step(response, call.meaning).await?),
-                Answer::Body(read) => read(&response, call.meaning),
-                Answer::Nothing => {
-                    expect_success(&response, call.meaning).map(|()| JsValue::UNDEFINED)
-                }
+/// `auth.fetch(input, init)`: `fetch` with the session's access token. Refreshes first when the
+/// token is about to expire, and once more (then retries) if the server answers 401; signed
+/// out, the request goes as it is. Only the identity host, the page's own origin and
+/// `bearerOrigins` get the token: a request elsewhere is refused with `invalid_input`, never sent.
+fn fetch(client: Rc<Client<FetchRuntime>>, input: JsValue, init: JsValue) -> Promise {
+    run(Box::pin(async move {
+        let request = new_request(&input, &init)?;
+        client.check_bearer_target(&request.url(), page_origin().as_deref())?;
+        // Cloned before the body is read, so the retry can send it again.
+        let used = Cell::new(false);
+        let retry = request
+            .clone()
+            .map_err(|_| Error::invalid_input("fetch: the request body was already used."))?;
+        let attempt = |token: Option<String>| {
+            // The first attempt sends the request; the retry its clone.
+            let request = if used.replace(true) { &retry } else { &request };
+            let client = &client;
+            async move {
+                let response = send_with_token(client, request, token.as_deref()).await?;
+                Ok((response.status(), response))
             }
-        }))
-    }
+        };
+        match client.with_token(attempt).await? {
+            // An ended session's 401 is the answer, as `fetch` would give it.
+            WithToken::Done(response) | WithToken::SessionEnded(response, _) => Ok(response.into()),
+        }
+    }))
 }
 
-/// A client for one identity host. Create it with `createAuth`.
-#[wasm_bindgen]
+/// A promise that rejects with `error`.
+fn reject(error: Error) -> Promise {
+    promise(async move { Err::<(), _>(error) })
+}
+
+/// What a method that takes no argument reads, whatever it was given.
+const NO_ARGUMENT: Result<Value, Error> = Ok(Value::Null);
+
+/// Runs a [`Call`] with the caller's arguments.
+fn one_request(
+    client: Rc<Client<FetchRuntime>>,
+    args: Result<Value, Error>,
+    call: Call,
+) -> Promise {
+    run(Box::pin(async move {
+        let args = args?;
+        let build = |core: &AuthCore| (call.build)(core, &args);
+        let response = client.exchange(&build, call.signed_in).await?;
+        match call.answer {
+            Answer::Login => to_value(&client.finish_step(response, call.meaning).await?),
+            Answer::Body(read) => read(&response, call.meaning),
+            Answer::Nothing => expect_success(&response, call.meaning).map(|()| JsValue::UNDEFINED),
+        }
+    }))
+}
+
+/// A client for one identity host, behind the package's `FronteggAuth` class (`pkg/client.js`).
+/// Create it with `createAuth`.
+#[wasm_bindgen(js_name = "Handle", skip_typescript)]
 pub struct FronteggAuth {
     pub(crate) client: Rc<Client<FetchRuntime>>,
 }
@@ -633,11 +741,10 @@ pub fn verify_access_token(_token: JsValue, _options: JsValue) -> Promise {
 /// API-token secret would be a leak): the call rejects and says where it lives.
 #[cfg(not(feature = "server"))]
 fn server_only(what: &str) -> Promise {
-    let error = Error::invalid_input(format!(
+    reject(Error::invalid_input(format!(
         "{what} is for servers and workers: the package's browser build leaves it out (Node, \
          Deno and Workers load the server build)."
-    ));
-    promise(async move { Err::<(), _>(error) })
+    )))
 }
 
 /// Browser mode where there is a page (a `document`); server mode in Node, Deno and workers.
@@ -651,606 +758,200 @@ fn default_mode() -> Mode {
     }
 }
 
-#[wasm_bindgen]
+#[wasm_bindgen(js_class = "Handle")]
 impl FronteggAuth {
-    /// Password login: `{ email | username, password, invitationToken?, recaptchaToken? }`.
-    #[wasm_bindgen(unchecked_return_type = "Promise<LoginResult>")]
-    pub fn login(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "LoginParams")] params: JsValue,
-    ) -> Promise {
+    /// Runs the method `op` of the package's `FronteggAuth` class (`pkg/client.js`) with its
+    /// arguments: `a`, and `b` for `fetch`. Every method that answers a promise is one arm
+    /// here; an unknown `op` rejects with `invalid_input`.
+    pub fn call(&self, op: &str, a: JsValue, b: JsValue) -> Promise {
         let client = self.client.clone();
-        promise(async move { client.login(&from_js("login", params)?).await })
-    }
-
-    /// Refreshes the session; concurrent callers share one request.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Session>")]
-    pub fn refresh(&self) -> Promise {
-        let client = self.client.clone();
-        promise(async move { client.refresh().await })
-    }
-
-    /// On page load: the session held, or one refresh through the refresh cookie; `null` if none.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Session | null>")]
-    pub fn restore(&self) -> Promise {
-        let client = self.client.clone();
-        promise(async move { client.restore().await })
-    }
-
-    /// Signs out at the host and locally; local state is cleared even when the network fails.
-    /// `{ everywhere: true }` first ends every other session of the user (other devices and
-    /// browsers); if that fails, this one still ends and the promise rejects with the reason.
-    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
-    pub fn logout(
-        &self,
-        #[wasm_bindgen(unchecked_optional_param_type = "LogoutOptions")] options: JsValue,
-    ) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            let input = AuthCore::logout_input(&from_js("logout", options)?)?;
-            client.logout_with(input).await
-        })
-    }
-
-    /// MFA: checks an authenticator-app code.
-    #[wasm_bindgen(
-        js_name = "mfaVerifyTotp",
-        unchecked_return_type = "Promise<LoginResult>"
-    )]
-    pub fn mfa_verify_totp(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "MfaVerifyTotpParams")] params: JsValue,
-    ) -> Promise {
-        self.call(
-            params,
-            Call::step(
-                "mfaVerifyTotp",
-                AuthCore::mfa_verify_totp,
-                StatusMeaning::MFA,
-            ),
-        )
-    }
-
-    /// MFA: texts a code to one of the user's phones.
-    #[wasm_bindgen(
-        js_name = "mfaSendSmsCode",
-        unchecked_return_type = "Promise<CodeSent>"
-    )]
-    pub fn mfa_send_sms_code(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "{ mfaToken?: string; deviceId: string }")]
-        params: JsValue,
-    ) -> Promise {
-        self.call(
-            params,
-            Call::public(
-                "mfaSendSmsCode",
-                AuthCore::mfa_send_sms_code,
-                StatusMeaning::MFA,
-                Answer::Body(body::<CodeSent>),
-            ),
-        )
-    }
-
-    /// MFA: checks the texted code.
-    #[wasm_bindgen(
-        js_name = "mfaVerifySmsCode",
-        unchecked_return_type = "Promise<LoginResult>"
-    )]
-    pub fn mfa_verify_sms_code(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "MfaVerifySmsCodeParams")] params: JsValue,
-    ) -> Promise {
-        self.call(
-            params,
-            Call::step(
-                "mfaVerifySmsCode",
-                AuthCore::mfa_verify_sms_code,
-                StatusMeaning::MFA,
-            ),
-        )
-    }
-
-    /// MFA: emails a code to the user.
-    #[wasm_bindgen(
-        js_name = "mfaSendEmailCode",
-        unchecked_return_type = "Promise<CodeSent>"
-    )]
-    pub fn mfa_send_email_code(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "{ mfaToken?: string }")] params: JsValue,
-    ) -> Promise {
-        self.call(
-            params,
-            Call::public(
-                "mfaSendEmailCode",
-                AuthCore::mfa_send_email_code,
-                StatusMeaning::MFA,
-                Answer::Body(body::<CodeSent>),
-            ),
-        )
-    }
-
-    /// MFA: checks the emailed code.
-    #[wasm_bindgen(
-        js_name = "mfaVerifyEmailCode",
-        unchecked_return_type = "Promise<LoginResult>"
-    )]
-    pub fn mfa_verify_email_code(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "MfaVerifyEmailCodeParams")] params: JsValue,
-    ) -> Promise {
-        self.call(
-            params,
-            Call::step(
-                "mfaVerifyEmailCode",
-                AuthCore::mfa_verify_email_code,
-                StatusMeaning::MFA,
-            ),
-        )
-    }
-
-    /// MFA enrollment during login: the QR code for an authenticator app.
-    #[wasm_bindgen(
-        js_name = "mfaEnrollTotp",
-        unchecked_return_type = "Promise<TotpEnrollment>"
-    )]
-    pub fn mfa_enroll_totp(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "{ mfaToken?: string }")] params: JsValue,
-    ) -> Promise {
-        self.call(
-            params,
-            Call::public(
-                "mfaEnrollTotp",
-                AuthCore::mfa_enroll_totp,
-                StatusMeaning::MFA,
-                Answer::Body(body::<TotpEnrollment>),
-            ),
-        )
-    }
-
-    /// MFA enrollment during login: the first code from the new app; signs in.
-    #[wasm_bindgen(
-        js_name = "mfaConfirmTotp",
-        unchecked_return_type = "Promise<LoginResult>"
-    )]
-    pub fn mfa_confirm_totp(
-        &self,
-        #[wasm_bindgen(
-            unchecked_param_type = "{ mfaToken?: string; code: string; rememberDevice?: boolean }"
-        )]
-        params: JsValue,
-    ) -> Promise {
-        self.call(
-            params,
-            Call::step(
-                "mfaConfirmTotp",
-                AuthCore::mfa_confirm_totp,
-                StatusMeaning::MFA,
-            ),
-        )
-    }
-
-    /// MFA enrollment during login: texts a code to a new phone.
-    #[wasm_bindgen(js_name = "mfaEnrollSms", unchecked_return_type = "Promise<CodeSent>")]
-    pub fn mfa_enroll_sms(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "{ mfaToken?: string; phoneNumber: string }")] params: JsValue,
-    ) -> Promise {
-        self.call(
-            params,
-            Call::public(
-                "mfaEnrollSms",
-                AuthCore::mfa_enroll_sms,
-                StatusMeaning::MFA,
-                Answer::Body(body::<CodeSent>),
-            ),
-        )
-    }
-
-    /// MFA enrollment during login: the texted code; signs in.
-    #[wasm_bindgen(
-        js_name = "mfaConfirmSms",
-        unchecked_return_type = "Promise<LoginResult>"
-    )]
-    pub fn mfa_confirm_sms(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "MfaConfirmSmsParams")] params: JsValue,
-    ) -> Promise {
-        self.call(
-            params,
-            Call::step(
-                "mfaConfirmSms",
-                AuthCore::mfa_confirm_sms,
-                StatusMeaning::MFA,
-            ),
-        )
-    }
-
-    /// Turns MFA off with a recovery code (then sign in with the password alone).
-    #[wasm_bindgen(js_name = "mfaRecover", unchecked_return_type = "Promise<void>")]
-    pub fn mfa_recover(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "{ email: string; recoveryCode: string }")]
-        params: JsValue,
-    ) -> Promise {
-        self.call(
-            params,
-            Call::public(
-                "mfaRecover",
-                AuthCore::mfa_recover,
-                StatusMeaning::MFA,
-                Answer::Nothing,
-            ),
-        )
-    }
-
-    /// Sends a magic link, an email code or an SMS code.
-    #[wasm_bindgen(
-        js_name = "passwordlessStart",
-        unchecked_return_type = "Promise<CodeSent>"
-    )]
-    pub fn passwordless_start(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "PasswordlessStartParams")] params: JsValue,
-    ) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            client
-                .passwordless_start(&from_js("passwordlessStart", params)?)
-                .await
-        })
-    }
-
-    /// Trades the link's token or the code for a session (or an MFA step).
-    #[wasm_bindgen(
-        js_name = "passwordlessComplete",
-        unchecked_return_type = "Promise<LoginResult>"
-    )]
-    pub fn passwordless_complete(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "PasswordlessCompleteParams")] params: JsValue,
-    ) -> Promise {
-        self.call(
-            params,
-            Call::step(
-                "passwordlessComplete",
-                AuthCore::passwordless_complete,
-                StatusMeaning::PASSWORDLESS,
-            ),
-        )
-    }
-
-    /// Creates an account: signed in at once, or `{ status: "activation_required" }`.
-    #[wasm_bindgen(
-        unchecked_return_type = "Promise<LoginResult | { status: \"activation_required\" }>"
-    )]
-    pub fn signup(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "SignupParams")] params: JsValue,
-    ) -> Promise {
-        let client = self.client.clone();
-        run(Box::pin(async move {
-            match client.signup(&from_js("signup", params)?).await? {
-                SignUpResult::Login(result) => to_value(&*result),
-                SignUpResult::ActivationRequired => to_value(&Status {
-                    status: "activation_required",
-                }),
+        if op == "fetch" {
+            // A `Request` or a URL, not plain data; and the hot path, so nothing is converted.
+            return fetch(client, a, b);
+        }
+        // The argument as plain data; the WebAuthn methods read their `signal` from `a` too.
+        let args = from_js(op, a.clone());
+        use StatusMeaning as M;
+        match op {
+            "login" => promise(async move { client.login(&args?).await }),
+            "refresh" => promise(async move { client.refresh().await }),
+            "restore" => promise(async move { client.restore().await }),
+            "logout" => {
+                promise(async move { client.logout_with(AuthCore::logout_input(&args?)?).await })
             }
-        }))
-    }
-
-    /// Changes the signed-in user's password.
-    #[wasm_bindgen(js_name = "changePassword", unchecked_return_type = "Promise<void>")]
-    pub fn change_password(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "{ password: string; newPassword: string }")] params: JsValue,
-    ) -> Promise {
-        self.call(
-            params,
-            Call::signed_in("changePassword", AuthCore::change_password, Answer::Nothing),
-        )
-    }
-
-    /// Emails a password-reset link (the same answer for unknown emails).
-    #[wasm_bindgen(js_name = "forgotPassword", unchecked_return_type = "Promise<void>")]
-    pub fn forgot_password(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "{ email: string }")] params: JsValue,
-    ) -> Promise {
-        self.call(
-            params,
-            Call::public(
-                "forgotPassword",
-                AuthCore::forgot_password,
-                StatusMeaning::PUBLIC,
-                Answer::Nothing,
-            ),
-        )
-    }
-
-    /// Sets a new password from a reset link's `userId` and `token`.
-    #[wasm_bindgen(js_name = "resetPassword", unchecked_return_type = "Promise<void>")]
-    pub fn reset_password(
-        &self,
-        #[wasm_bindgen(
-            unchecked_param_type = "{ userId: string; token: string; password: string }"
-        )]
-        params: JsValue,
-    ) -> Promise {
-        self.call(
-            params,
-            Call::public(
-                "resetPassword",
-                AuthCore::reset_password,
-                StatusMeaning::PUBLIC,
-                Answer::Nothing,
-            ),
-        )
-    }
-
-    /// `fetch` with the session's access token: refreshes first when the token is about to
-    /// expire, and once more (then retries) if the server answers 401. Signed out, the request
-    /// goes as it is. `init.signal` aborts it as with `fetch`. `input` is a URL string (relative
-    /// ones resolve against the page), a `URL` or a `Request`. Only the identity host, the page's
-    /// own origin and `bearerOrigins` get the token: a request to any other origin is refused
-    /// with `invalid_input`, signed in or not, and never sent.
-    #[wasm_bindgen(js_name = "fetch", unchecked_return_type = "Promise<Response>")]
-    pub fn fetch(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "RequestInfo | URL")] input: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "RequestInit")] init: JsValue,
-    ) -> Promise {
-        let client = self.client.clone();
-        run(Box::pin(async move {
-            let request = new_request(&input, &init)?;
-            client.check_bearer_target(&request.url(), page_origin().as_deref())?;
-            // Cloned before the body is read, so the retry can send it again.
-            let used = Cell::new(false);
-            let retry = request
-                .clone()
-                .map_err(|_| Error::invalid_input("fetch: the request body was already used."))?;
-            let attempt = |token: Option<String>| {
-                // The first attempt sends the request; the retry its clone.
-                let request = if used.replace(true) { &retry } else { &request };
-                let client = &client;
-                async move {
-                    let response = send_with_token(client, request, token.as_deref()).await?;
-                    Ok((response.status(), response))
+            "signup" => run(Box::pin(async move {
+                match client.signup(&args?).await? {
+                    SignUpResult::Login(result) => to_value(&*result),
+                    SignUpResult::ActivationRequired => to_value(&Status {
+                        status: "activation_required",
+                    }),
                 }
-            };
-            match client.with_token(attempt).await? {
-                // An ended session's 401 is the answer, as `fetch` would give it.
-                WithToken::Done(response) | WithToken::SessionEnded(response, _) => {
-                    Ok(response.into())
-                }
+            })),
+            "changePassword" => {
+                let call = Call::signed_in(AuthCore::change_password, Answer::Nothing);
+                one_request(client, args, call)
             }
-        }))
-    }
-
-    /// Updates the signed-in user's profile; answers the new profile.
-    #[wasm_bindgen(js_name = "updateProfile", unchecked_return_type = "Promise<Profile>")]
-    pub fn update_profile(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "ProfileUpdate")] params: JsValue,
-    ) -> Promise {
-        self.call(
-            params,
-            Call::signed_in(
-                "updateProfile",
-                AuthCore::update_profile,
-                Answer::Body(body::<Profile>),
+            "forgotPassword" => {
+                let call = Call::public(AuthCore::forgot_password, M::PUBLIC, Answer::Nothing);
+                one_request(client, args, call)
+            }
+            "resetPassword" => {
+                let call = Call::public(AuthCore::reset_password, M::PUBLIC, Answer::Nothing);
+                one_request(client, args, call)
+            }
+            "mfaVerifyTotp" => {
+                one_request(client, args, Call::step(AuthCore::mfa_verify_totp, M::MFA))
+            }
+            "mfaSendSmsCode" => {
+                let answer = Answer::Body(body::<CodeSent>);
+                let call = Call::public(AuthCore::mfa_send_sms_code, M::MFA, answer);
+                one_request(client, args, call)
+            }
+            "mfaVerifySmsCode" => one_request(
+                client,
+                args,
+                Call::step(AuthCore::mfa_verify_sms_code, M::MFA),
             ),
-        )
-    }
-
-    /// Where the user is signed in; this session is marked `current`.
-    #[wasm_bindgen(
-        js_name = "listSessions",
-        unchecked_return_type = "Promise<UserSession[]>"
-    )]
-    pub fn list_sessions(&self) -> Promise {
-        let client = self.client.clone();
-        promise(async move { client.list_sessions().await })
-    }
-
-    /// Ends one of the user's sessions.
-    #[wasm_bindgen(js_name = "revokeSession", unchecked_return_type = "Promise<void>")]
-    pub fn revoke_session(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
-    ) -> Promise {
-        self.call(
-            id,
-            Call::signed_in("revokeSession", AuthCore::revoke_session, Answer::Nothing),
-        )
-    }
-
-    /// Ends every session of the user but this one.
-    #[wasm_bindgen(js_name = "revokeAllSessions", unchecked_return_type = "Promise<void>")]
-    pub fn revoke_all_sessions(&self) -> Promise {
-        self.call(
-            JsValue::UNDEFINED,
-            Call::signed_in(
-                "revokeAllSessions",
-                |core, _| core.revoke_all_sessions(),
-                Answer::Nothing,
+            "mfaSendEmailCode" => {
+                let answer = Answer::Body(body::<CodeSent>);
+                let call = Call::public(AuthCore::mfa_send_email_code, M::MFA, answer);
+                one_request(client, args, call)
+            }
+            "mfaVerifyEmailCode" => one_request(
+                client,
+                args,
+                Call::step(AuthCore::mfa_verify_email_code, M::MFA),
             ),
-        )
-    }
-
-    /// The tenants (accounts) the user belongs to.
-    #[wasm_bindgen(js_name = "listTenants", unchecked_return_type = "Promise<Tenant[]>")]
-    pub fn list_tenants(&self) -> Promise {
-        let client = self.client.clone();
-        promise(async move { client.list_tenants().await })
-    }
-
-    /// Moves the session to another tenant; the token is re-issued (`TOKEN_REFRESHED`).
-    #[wasm_bindgen(js_name = "switchTenant", unchecked_return_type = "Promise<Session>")]
-    pub fn switch_tenant(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] tenant_id: JsValue,
-    ) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            let tenant_id = from_js("switchTenant", tenant_id)?;
-            client.switch_tenant(&tenant_id).await
-        })
-    }
-
-    /// The user's roles and permissions.
-    #[wasm_bindgen(
-        js_name = "getAuthorization",
-        unchecked_return_type = "Promise<Authorization>"
-    )]
-    pub fn get_authorization(&self) -> Promise {
-        self.call(
-            JsValue::UNDEFINED,
-            Call::signed_in(
-                "getAuthorization",
-                |core, _| core.get_authorization(),
-                Answer::Body(body::<Authorization>),
-            ),
-        )
-    }
-
-    /// The user's MFA devices.
-    #[wasm_bindgen(
-        js_name = "listMfaDevices",
-        unchecked_return_type = "Promise<MfaDevices>"
-    )]
-    pub fn list_mfa_devices(&self) -> Promise {
-        self.call(
-            JsValue::UNDEFINED,
-            Call::signed_in(
-                "listMfaDevices",
-                |core, _| core.list_mfa_devices(),
-                Answer::Body(body::<MfaDevices>),
-            ),
-        )
-    }
-
-    /// Adds an authenticator app from settings: the QR code to scan.
-    #[wasm_bindgen(
-        js_name = "mfaSettingsEnrollTotp",
-        unchecked_return_type = "Promise<TotpEnrollment>"
-    )]
-    pub fn mfa_settings_enroll_totp(&self) -> Promise {
-        self.call(
-            JsValue::UNDEFINED,
-            Call::signed_in(
-                "mfaSettingsEnrollTotp",
-                |core, _| core.mfa_settings_enroll_totp(),
-                Answer::Body(body::<TotpEnrollment>),
-            ),
-        )
-    }
-
-    /// Confirms the new app with its first code; answers the recovery code to show once.
-    #[wasm_bindgen(
-        js_name = "mfaSettingsConfirmTotp",
-        unchecked_return_type = "Promise<{ recoveryCode?: string }>"
-    )]
-    pub fn mfa_settings_confirm_totp(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "{ code: string }")] params: JsValue,
-    ) -> Promise {
-        self.call(
-            params,
-            Call::signed_in(
-                "mfaSettingsConfirmTotp",
-                AuthCore::mfa_settings_confirm_totp,
-                Answer::Body(recovery_code),
-            ),
-        )
-    }
-
-    /// Adds an SMS phone from settings: texts it a code (`{ otcToken }`, kept for the next call).
-    #[wasm_bindgen(
-        js_name = "mfaSettingsEnrollSms",
-        unchecked_return_type = "Promise<CodeSent>"
-    )]
-    pub fn mfa_settings_enroll_sms(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "{ phoneNumber: string }")] params: JsValue,
-    ) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            let args = from_js("mfaSettingsEnrollSms", params)?;
-            client.mfa_settings_enroll_sms(&args).await
-        })
-    }
-
-    /// Confirms the phone with the texted code; answers the recovery code to show once.
-    #[wasm_bindgen(
-        js_name = "mfaSettingsConfirmSms",
-        unchecked_return_type = "Promise<{ recoveryCode?: string }>"
-    )]
-    pub fn mfa_settings_confirm_sms(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "{ otcToken?: string; code: string }")]
-        params: JsValue,
-    ) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            let args = from_js("mfaSettingsConfirmSms", params)?;
-            client.mfa_settings_confirm_sms(&args).await
-        })
-    }
-
-    /// Signs in with machine credentials (`auth/v2/api-token`); the session refreshes itself.
-    /// Part of the server build (Node, Deno, Workers); the browser build rejects it with
-    /// `invalid_input` (a page must never hold the secret).
-    #[wasm_bindgen(
-        js_name = "loginWithApiToken",
-        unchecked_return_type = "Promise<Session>"
-    )]
-    pub fn login_with_api_token(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "{ clientId: string; secret: string }")]
-        params: JsValue,
-    ) -> Promise {
-        #[cfg(not(feature = "server"))]
-        return {
-            let _ = params;
-            server_only("loginWithApiToken")
-        };
-        #[cfg(feature = "server")]
-        {
-            let client = self.client.clone();
-            promise(async move {
-                client
-                    .login_with_api_token(&from_js("loginWithApiToken", params)?)
-                    .await
-            })
+            "mfaEnrollTotp" => {
+                let answer = Answer::Body(body::<TotpEnrollment>);
+                let call = Call::public(AuthCore::mfa_enroll_totp, M::MFA, answer);
+                one_request(client, args, call)
+            }
+            "mfaConfirmTotp" => {
+                one_request(client, args, Call::step(AuthCore::mfa_confirm_totp, M::MFA))
+            }
+            "mfaEnrollSms" => {
+                let answer = Answer::Body(body::<CodeSent>);
+                let call = Call::public(AuthCore::mfa_enroll_sms, M::MFA, answer);
+                one_request(client, args, call)
+            }
+            "mfaConfirmSms" => {
+                one_request(client, args, Call::step(AuthCore::mfa_confirm_sms, M::MFA))
+            }
+            "mfaRecover" => {
+                let call = Call::public(AuthCore::mfa_recover, M::MFA, Answer::Nothing);
+                one_request(client, args, call)
+            }
+            "mfaVerifyWebAuthn" => {
+                let ceremony = ceremony(op, a);
+                promise(async move {
+                    let (args, authenticator) = ceremony?;
+                    client.mfa_webauthn(&args, false, &authenticator).await
+                })
+            }
+            "mfaEnrollWebAuthn" => {
+                let ceremony = ceremony(op, a);
+                promise(async move {
+                    let (args, authenticator) = ceremony?;
+                    client.mfa_webauthn(&args, true, &authenticator).await
+                })
+            }
+            "passwordlessStart" => promise(async move { client.passwordless_start(&args?).await }),
+            "passwordlessComplete" => {
+                let call = Call::step(AuthCore::passwordless_complete, M::PASSWORDLESS);
+                one_request(client, args, call)
+            }
+            "passkeyLogin" => {
+                let ceremony = ceremony(op, a);
+                promise(async move {
+                    let (args, authenticator) = ceremony?;
+                    client.passkey_login(&args, &authenticator).await
+                })
+            }
+            "passkeyRegister" => {
+                let ceremony = ceremony(op, a);
+                promise(async move {
+                    let (args, authenticator) = ceremony?;
+                    client.passkey_register(&args, &authenticator).await
+                })
+            }
+            "passkeysList" => promise(async move { client.passkeys_list().await }),
+            "passkeyRemove" => promise(async move { client.passkey_remove(&args?).await }),
+            "getProfile" => {
+                let answer = Answer::Body(body::<Profile>);
+                let build: Build = |core, _| core.profile_request();
+                one_request(client, NO_ARGUMENT, Call::signed_in(build, answer))
+            }
+            "updateProfile" => {
+                let answer = Answer::Body(body::<Profile>);
+                one_request(
+                    client,
+                    args,
+                    Call::signed_in(AuthCore::update_profile, answer),
+                )
+            }
+            "getAuthorization" => {
+                let answer = Answer::Body(body::<Authorization>);
+                let build: Build = |core, _| core.get_authorization();
+                one_request(client, NO_ARGUMENT, Call::signed_in(build, answer))
+            }
+            "listSessions" => promise(async move { client.list_sessions().await }),
+            "revokeSession" => {
+                let call = Call::signed_in(AuthCore::revoke_session, Answer::Nothing);
+                one_request(client, args, call)
+            }
+            "revokeAllSessions" => {
+                let build: Build = |core, _| core.revoke_all_sessions();
+                one_request(client, NO_ARGUMENT, Call::signed_in(build, Answer::Nothing))
+            }
+            "listTenants" => promise(async move { client.list_tenants().await }),
+            "switchTenant" => promise(async move { client.switch_tenant(&args?).await }),
+            "listMfaDevices" => {
+                let answer = Answer::Body(body::<MfaDevices>);
+                let build: Build = |core, _| core.list_mfa_devices();
+                one_request(client, NO_ARGUMENT, Call::signed_in(build, answer))
+            }
+            "mfaDisableDevice" => promise(disable_device(client, a)),
+            "mfaSettingsEnrollTotp" => {
+                let answer = Answer::Body(body::<TotpEnrollment>);
+                let build: Build = |core, _| core.mfa_settings_enroll_totp();
+                one_request(client, NO_ARGUMENT, Call::signed_in(build, answer))
+            }
+            "mfaSettingsConfirmTotp" => {
+                let answer = Answer::Body(recovery_code);
+                let call = Call::signed_in(AuthCore::mfa_settings_confirm_totp, answer);
+                one_request(client, args, call)
+            }
+            "mfaSettingsEnrollSms" => {
+                promise(async move { client.mfa_settings_enroll_sms(&args?).await })
+            }
+            "mfaSettingsConfirmSms" => {
+                promise(async move { client.mfa_settings_confirm_sms(&args?).await })
+            }
+            "mfaSettingsEnrollWebAuthn" => {
+                let ceremony = ceremony(op, a);
+                promise(async move {
+                    let (args, authenticator) = ceremony?;
+                    client
+                        .mfa_settings_enroll_webauthn(&args, &authenticator)
+                        .await
+                })
+            }
+            #[cfg(feature = "server")]
+            "loginWithApiToken" => {
+                promise(async move { client.login_with_api_token(&args?).await })
+            }
+            #[cfg(not(feature = "server"))]
+            "loginWithApiToken" => server_only(op),
+            _ => reject(Error::invalid_input(format!(
+                "FronteggAuth has no method `{op}`."
+            ))),
         }
     }
 
-    /// The signed-in user's profile (`GET users/v2/me`).
-    #[wasm_bindgen(js_name = "getProfile", unchecked_return_type = "Promise<Profile>")]
-    pub fn get_profile(&self) -> Promise {
-        self.call(
-            JsValue::UNDEFINED,
-            Call::signed_in(
-                "getProfile",
-                |core, _| core.profile_request(),
-                Answer::Body(body::<Profile>),
-            ),
-        )
-    }
-
-    /// Calls `callback(event, session)` after every change of session; returns a function that
-    /// stops it. Callbacks run after the SDK's own work, so they may call back into the client.
-    #[wasm_bindgen(js_name = "onAuthStateChange", unchecked_return_type = "() => void")]
-    pub fn on_auth_state_change(
-        &self,
-        #[wasm_bindgen(
-            unchecked_param_type = "(event: AuthEvent, session: Session | null) => void"
-        )]
-        callback: JsValue,
-    ) -> Result<JsValue, JsValue> {
+    /// `onAuthStateChange(callback)`: calls `callback(event, session)` after every change of
+    /// session and answers a function that stops it.
+    pub fn listen(&self, callback: JsValue) -> Result<JsValue, JsValue> {
         let callback: Function = callback.dyn_into().map_err(|_| {
             to_js_error(&Error::invalid_input("onAuthStateChange needs a function."))
         })?;
@@ -1274,7 +975,7 @@ impl FronteggAuth {
     }
 
     /// The current session, or `null` when signed out.
-    #[wasm_bindgen(getter, unchecked_return_type = "Session | null")]
+    #[wasm_bindgen(getter)]
     pub fn session(&self) -> Result<JsValue, JsValue> {
         to_js(&self.client.session())
     }

@@ -20,7 +20,7 @@ use crate::core::error::{Error, ErrorCode};
 use crate::core::input::Fields;
 use crate::core::self_service::DisableResult;
 use crate::core::webauthn::{BrowserCredential, CreationOptions, RequestOptions};
-use crate::wasm::auth::{from_js, promise, to_value, FronteggAuth};
+use crate::wasm::convert::{from_js, promise, to_value};
 use crate::wasm::fetch::FetchRuntime;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -316,7 +316,10 @@ fn ceremony_args(what: &str, params: JsValue) -> Result<(Value, BrowserAuthentic
 
 /// [`ceremony_args`] for a method that always runs a ceremony: in a runtime without WebAuthn
 /// (Node, a worker, an insecure page) it fails at once, before asking the server for a challenge.
-fn ceremony(what: &str, params: JsValue) -> Result<(Value, BrowserAuthenticator), Error> {
+pub(crate) fn ceremony(
+    what: &str,
+    params: JsValue,
+) -> Result<(Value, BrowserAuthenticator), Error> {
     let split = ceremony_args(what, params)?;
     webauthn_available()?;
     Ok(split)
@@ -324,7 +327,7 @@ fn ceremony(what: &str, params: JsValue) -> Result<(Value, BrowserAuthenticator)
 
 /// `mfaDisableDevice`: WebAuthn devices need the browser to prove possession first; the other
 /// kinds are plain requests.
-async fn disable_device(
+pub(crate) async fn disable_device(
     client: Rc<Client<FetchRuntime>>,
     params: JsValue,
 ) -> Result<DisableResult, Error> {
@@ -341,136 +344,4 @@ async fn disable_device(
         .mfa_disable_webauthn(&device_id, &authenticator)
         .await?;
     Ok(DisableResult::Disabled)
-}
-
-#[wasm_bindgen]
-impl FronteggAuth {
-    /// Removes an MFA device. An SMS phone without `code` is first texted one; call again with it.
-    #[wasm_bindgen(
-        js_name = "mfaDisableDevice",
-        unchecked_return_type = "Promise<DisableDeviceResult>"
-    )]
-    pub fn mfa_disable_device(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "DisableDeviceParams")] params: JsValue,
-    ) -> Promise {
-        let client = self.client.clone();
-        // WebAuthn devices need a ceremony first; `signal` may cancel it.
-        promise(disable_device(client, params))
-    }
-
-    /// `FronteggAuth.supportsPasskeys()`: whether this device can hold passkeys.
-    #[wasm_bindgen(
-        js_name = "supportsPasskeys",
-        unchecked_return_type = "Promise<boolean>"
-    )]
-    pub fn supports_passkeys_static() -> Promise {
-        supports_passkeys()
-    }
-
-    /// MFA during login: the browser signs the challenge with one of the user's WebAuthn devices.
-    #[wasm_bindgen(
-        js_name = "mfaVerifyWebAuthn",
-        unchecked_return_type = "Promise<LoginResult>"
-    )]
-    pub fn mfa_verify_webauthn(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "MfaVerifyWebAuthnParams")] params: JsValue,
-    ) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            let (args, authenticator) = ceremony("mfaVerifyWebAuthn", params)?;
-            client.mfa_webauthn(&args, false, &authenticator).await
-        })
-    }
-
-    /// MFA enrollment during login (policy forces MFA): registers a WebAuthn device and signs in
-    /// (with a `recoveryCode` to show once).
-    #[wasm_bindgen(
-        js_name = "mfaEnrollWebAuthn",
-        unchecked_return_type = "Promise<LoginResult>"
-    )]
-    pub fn mfa_enroll_webauthn(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "MfaEnrollWebAuthnParams")] params: JsValue,
-    ) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            let (args, authenticator) = ceremony("mfaEnrollWebAuthn", params)?;
-            client.mfa_webauthn(&args, true, &authenticator).await
-        })
-    }
-
-    /// From settings: adds a WebAuthn MFA device; answers it with a `recoveryCode`.
-    #[wasm_bindgen(
-        js_name = "mfaSettingsEnrollWebAuthn",
-        unchecked_return_type = "Promise<WebAuthnDevice>"
-    )]
-    pub fn mfa_settings_enroll_webauthn(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "MfaSettingsEnrollWebAuthnParams")] params: JsValue,
-    ) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            let (args, authenticator) = ceremony("mfaSettingsEnrollWebAuthn", params)?;
-            client
-                .mfa_settings_enroll_webauthn(&args, &authenticator)
-                .await
-        })
-    }
-
-    /// Registers a passkey for the signed-in user; answers the new device (`id`, ...).
-    #[wasm_bindgen(
-        js_name = "passkeyRegister",
-        unchecked_return_type = "Promise<WebAuthnDevice>"
-    )]
-    pub fn passkey_register(
-        &self,
-        #[wasm_bindgen(unchecked_optional_param_type = "PasskeyRegisterParams")] params: JsValue,
-    ) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            let (args, authenticator) = ceremony("passkeyRegister", params)?;
-            client.passkey_register(&args, &authenticator).await
-        })
-    }
-
-    /// Signs in with a passkey alone.
-    #[wasm_bindgen(
-        js_name = "passkeyLogin",
-        unchecked_return_type = "Promise<LoginResult>"
-    )]
-    pub fn passkey_login(
-        &self,
-        #[wasm_bindgen(unchecked_optional_param_type = "PasskeyLoginParams")] params: JsValue,
-    ) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            let (args, authenticator) = ceremony("passkeyLogin", params)?;
-            client.passkey_login(&args, &authenticator).await
-        })
-    }
-
-    /// The signed-in user's passkeys.
-    #[wasm_bindgen(
-        js_name = "passkeysList",
-        unchecked_return_type = "Promise<WebAuthnDevice[]>"
-    )]
-    pub fn passkeys_list(&self) -> Promise {
-        let client = self.client.clone();
-        promise(async move { client.passkeys_list().await })
-    }
-
-    /// Removes one of the signed-in user's passkeys.
-    #[wasm_bindgen(js_name = "passkeyRemove", unchecked_return_type = "Promise<void>")]
-    pub fn passkey_remove(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
-    ) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            let id = from_js("passkeyRemove", id)?;
-            client.passkey_remove(&id).await
-        })
-    }
 }

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod ceremony;
 pub mod codec;
+pub mod convert;
 #[cfg(feature = "server")]
 pub mod edge;
 pub mod fetch;

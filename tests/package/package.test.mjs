@@ -48,7 +48,7 @@ test("the tarball holds every file the exports map and the loaders name, and ins
     assert.ok(files.includes(target.replace(/^\.\//, "")), `${target} is in the tarball (${files.join(", ")})`);
   }
   const builds = ["frontegg_auth_wasm", "frontegg_auth_wasm_server"].flatMap((b) => [`${b}.js`, `${b}_bg.wasm`]);
-  for (const file of ["loader.js", "error.js", "package.json", "README.md", ...builds]) {
+  for (const file of ["loader.js", "client.js", "error.js", "package.json", "README.md", ...builds]) {
     assert.ok(files.includes(file), `${file} is in the tarball`);
   }
   assert.deepEqual(pkgJson.dependencies ?? {}, {}, "nothing to fetch on install");

@@ -1,0 +1,101 @@
+//! Values across the boundary: the caller's arguments in, results out, and every failure as the
+//! loader's `FronteggError`. Each exported function and method goes through here.
+
+use std::cell::RefCell;
+use std::pin::Pin;
+
+use js_sys::{Function, Object, Promise, Reflect};
+use serde::Serialize;
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::core::error::{Error, ErrorCode};
+
+thread_local! {
+    /// The loader's `FronteggError` class, so errors made here pass `instanceof` there.
+    static ERROR_CLASS: RefCell<Option<Function>> = const { RefCell::new(None) };
+}
+
+/// Called once by the package loader with its `FronteggError` class.
+#[wasm_bindgen(js_name = "__setErrorClass", skip_typescript)]
+pub fn set_error_class(class: Function) {
+    ERROR_CLASS.with(|c| *c.borrow_mut() = Some(class));
+}
+
+/// `new FronteggError(code, message, { status, errorCode, traceId })`, or a plain `Error` with
+/// the same fields if the loader was bypassed.
+pub(crate) fn to_js_error(e: &Error) -> JsValue {
+    let details = Object::new();
+    let set = |obj: &Object, k: &str, v: JsValue| {
+        let _ = Reflect::set(obj, &k.into(), &v);
+    };
+    if let Some(s) = e.status {
+        set(&details, "status", s.into());
+    }
+    if let Some(c) = &e.error_code {
+        set(&details, "errorCode", c.into());
+    }
+    if let Some(t) = &e.trace_id {
+        set(&details, "traceId", t.into());
+    }
+    let args = js_sys::Array::of3(
+        &e.code.as_str().into(),
+        &e.message.as_str().into(),
+        &details,
+    );
+    let constructed = ERROR_CLASS.with(|c| {
+        c.borrow()
+            .as_ref()
+            .and_then(|class| Reflect::construct(class, &args).ok())
+    });
+    constructed.unwrap_or_else(|| {
+        let err = js_sys::Error::new(&e.message);
+        err.set_name("FronteggError");
+        set(&err, "code", e.code.as_str().into());
+        let _ = Object::assign(&err, &details);
+        err.into()
+    })
+}
+
+/// A result as a plain JS value, or the `FronteggError` saying why it could not be one.
+pub(crate) fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    to_value(value).map_err(|e| to_js_error(&e))
+}
+
+/// A JS argument as JSON; `undefined` becomes `null` so "missing" reads the same everywhere.
+pub(crate) fn from_js(what: &str, value: JsValue) -> Result<Value, Error> {
+    if value.is_undefined() {
+        return Ok(Value::Null);
+    }
+    serde_wasm_bindgen::from_value(value).map_err(|_| {
+        Error::invalid_input(format!(
+            "{what}: the argument must be plain data (strings, numbers, booleans, objects)."
+        ))
+    })
+}
+
+/// Runs an async method body as a Promise that rejects with a `FronteggError`.
+pub(crate) fn promise<T: Serialize + 'static>(
+    fut: impl std::future::Future<Output = Result<T, Error>> + 'static,
+) -> Promise {
+    run(Box::pin(async move { to_value(&fut.await?) }))
+}
+
+/// The one place futures become Promises. Every method's future is boxed on its way here, so
+/// the wasm carries one instance of the Promise machinery instead of one per method.
+pub(crate) fn run(
+    fut: Pin<Box<dyn std::future::Future<Output = Result<JsValue, Error>>>>,
+) -> Promise {
+    future_to_promise(async move { fut.await.map_err(|e| to_js_error(&e)) })
+}
+
+/// A result as a plain JS value (objects, arrays, strings, numbers; never `Map` or BigInt): JSON
+/// text parsed by the runtime, which is smaller in the wasm and faster than building the value
+/// property by property across the boundary.
+pub(crate) fn to_value<T: Serialize>(value: &T) -> Result<JsValue, Error> {
+    serde_json::to_string(value)
+        .ok()
+        .and_then(|t| js_sys::JSON::parse(&t).ok())
+        .ok_or_else(|| Error::new(ErrorCode::Server, "Could not convert a result for JS."))
+}
