@@ -11,3 +11,4 @@ pub mod fetch;
 pub mod storage;
 pub mod tabs;
 pub mod timer;
+pub mod types;
