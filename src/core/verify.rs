@@ -85,9 +85,19 @@ fn part<T: for<'de> Deserialize<'de>>(b64: &str, what: &str) -> Result<T> {
     json::from_str(&text).ok_or_else(|| rejected(&format!("its {what} is not a JSON object")))
 }
 
+/// The longest token read: a request header carrying more is not a token the identity API
+/// issued, and reading it would only cost memory.
+pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
 /// Takes a compact JWS apart; only RS256 is accepted (what the identity API signs with), so an
 /// `alg: none` or HMAC token can't slip through.
 pub fn parse(token: &str) -> Result<Jwt> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(rejected(&format!(
+            "it is longer than {} KB",
+            MAX_TOKEN_BYTES / 1024
+        )));
+    }
     let mut parts = token.trim().split('.');
     let (Some(header), Some(payload), Some(signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -205,6 +215,24 @@ mod tests {
             .unwrap()
             .extend(extra.as_object().unwrap().clone());
         VerifyOptions::from_json(&base).unwrap()
+    }
+
+    #[test]
+    fn hostile_tokens_are_refused_before_decoding() {
+        let deep = format!("{}{}", "[".repeat(5_000), "]".repeat(5_000));
+        let b64 = |t: &str| base64url::encode(t.as_bytes());
+        let nested = format!("{}.{}.c2ln", b64(r#"{"alg":"RS256"}"#), b64(&deep));
+        assert_eq!(parse(&nested).unwrap_err().code, ErrorCode::Unauthorized);
+        let header = format!("{}.{}.c2ln", b64(&deep), b64("{}"));
+        assert_eq!(parse(&header).unwrap_err().code, ErrorCode::Unauthorized);
+        let long = format!(
+            "{}.{}.c2ln",
+            b64(r#"{"alg":"RS256"}"#),
+            "a".repeat(MAX_TOKEN_BYTES)
+        );
+        let err = parse(&long).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Unauthorized);
+        assert!(err.message.contains("longer than"), "{}", err.message);
     }
 
     #[test]

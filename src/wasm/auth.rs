@@ -348,9 +348,15 @@ fn catch_up_when_back(client: &Rc<Client<FetchRuntime>>) {
 #[wasm_bindgen(js_name = "verifyAccessToken", skip_typescript)]
 pub fn verify_access_token(token: JsValue, options: JsValue) -> Promise {
     promise(async move {
-        let token = token.as_string().ok_or_else(|| {
-            Error::invalid_input("verifyAccessToken: the token must be a string.")
-        })?;
+        // Measured before it is copied in; the core refuses it as `unauthorized` (any header
+        // an attacker sends ends up here).
+        let too_long = (crate::core::verify::MAX_TOKEN_BYTES + 1) as u32;
+        let token = match token.dyn_ref::<js_sys::JsString>() {
+            Some(long) if long.length() > too_long => String::from(long.slice(0, too_long)),
+            _ => token.as_string().ok_or_else(|| {
+                Error::invalid_input("verifyAccessToken: the token must be a string.")
+            })?,
+        };
         let options = VerifyOptions::from_json(&from_js("verifyAccessToken", options)?)?;
         edge::verify_access_token(&token, &options).await
     })

@@ -11,6 +11,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::core::error::{Error, ErrorCode};
+use crate::core::json;
 
 thread_local! {
     /// The loader's `FronteggError` class, so errors made here pass `instanceof` there.
@@ -64,15 +65,32 @@ pub(crate) fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
 }
 
 /// A JS argument as JSON; `undefined` becomes `null` so "missing" reads the same everywhere.
+///
+/// The argument goes through `JSON.stringify` first, so what is read is bounded before any
+/// conversion: a cycle, a `BigInt` or a function is refused, and so is a text beyond
+/// [`json::within_limits`] (a server handing `req.body` on must not be able to overflow the
+/// wasm stack with an argument nested thousands deep).
 pub(crate) fn from_js(what: &str, value: JsValue) -> Result<Value, Error> {
     if value.is_undefined() {
         return Ok(Value::Null);
     }
-    serde_wasm_bindgen::from_value(value).map_err(|_| {
+    let plain = || {
         Error::invalid_input(format!(
             "{what}: the argument must be plain data (strings, numbers, booleans, objects)."
         ))
-    })
+    };
+    let text = js_sys::JSON::stringify(&value)
+        .ok()
+        .and_then(|t| t.as_string())
+        .ok_or_else(plain)?;
+    if !json::within_limits(&text) {
+        return Err(Error::invalid_input(format!(
+            "{what}: the argument is too large or nested too deep (at most {} KB and {} levels).",
+            json::MAX_BYTES / 1024,
+            json::MAX_DEPTH
+        )));
+    }
+    json::from_str(&text).ok_or_else(plain)
 }
 
 /// Runs an async method body as a Promise that rejects with a `FronteggError`.

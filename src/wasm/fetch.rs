@@ -13,6 +13,7 @@ use web_sys::{AbortSignal, Headers, RequestCredentials, RequestInit, Response};
 use crate::client::runtime::{unreachable_message, PeerMessage, Runtime};
 use crate::core::error::{Error, ErrorCode, Result};
 use crate::core::http::{HttpRequest, HttpResponse, Method};
+use crate::core::json;
 use crate::core::origin::origin_of;
 use crate::wasm::storage::SnapshotStore;
 use crate::wasm::tabs::{self, Peers, WebLock};
@@ -189,9 +190,20 @@ impl Runtime for FetchRuntime {
 }
 
 /// A response's body as text (a failure while reading it is the exchange's failure).
+///
+/// A body longer than [`json::MAX_BYTES`] is cut off there before it is copied into the wasm
+/// (whose memory a hostile host could otherwise exhaust): it then fails to parse, as a broken
+/// answer.
 pub async fn text(response: &Response) -> std::result::Result<String, JsValue> {
-    let text = JsFuture::from(response.text()?).await?;
-    Ok(text.as_string().unwrap_or_default())
+    let text: js_sys::JsString = JsFuture::from(response.text()?).await?.unchecked_into();
+    // UTF-16 units: each is at least one byte of UTF-8.
+    let limit = json::MAX_BYTES as u32 + 1;
+    let text = if text.length() > limit {
+        text.slice(0, limit)
+    } else {
+        text
+    };
+    Ok(String::from(text))
 }
 
 /// Why `fetch` gave no response.

@@ -1,0 +1,170 @@
+// Hostile input against the built package (issue 14): a crafted token, a caller's argument nested
+// thousands deep, and a host answering garbage. Each must be refused with a FronteggError, and
+// the same module and the same client must keep working afterwards.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { createAuth, FronteggError, verifyAccessToken } from "../../pkg/node.js";
+import { rejects } from "../support/rejects.mjs";
+
+const b64 = (text) => Buffer.from(text).toString("base64url");
+const nested = (depth) => "[".repeat(depth) + "]".repeat(depth);
+function jwt(claims) {
+  return `${b64(JSON.stringify({ alg: "RS256", typ: "JWT" }))}.${b64(JSON.stringify(claims))}.c2ln`;
+}
+
+/** A host that answers a login with tokens (to show a client still works). */
+function goodAnswer(url) {
+  const path = new URL(url).pathname;
+  if (path.endsWith("/auth/v1/user")) {
+    const claims = { sub: "u1", email: "a@example.com", tenantId: "t1", tenantIds: ["t1"] };
+    return new Response(JSON.stringify({ accessToken: jwt(claims), expiresIn: 3600 }), {
+      status: 200,
+      headers: { "content-type": "application/json", "set-cookie": "fe_refresh_x=r1; Path=/; HttpOnly" },
+    });
+  }
+  return new Response("{}", { status: 200 });
+}
+
+const CODES = new Set([
+  "invalid_input", "network", "timeout", "unauthorized", "forbidden", "not_found", "conflict",
+  "rate_limited", "locked_out", "invalid_credentials", "invalid_code", "mfa_token_expired",
+  "session_expired", "webauthn_cancelled", "webauthn_unsupported", "webauthn_already_registered",
+  "server",
+]);
+
+test("an unsigned token nesting 5,000 arrays is unauthorized, and the module lives on", async () => {
+  const token = `${b64(JSON.stringify({ alg: "RS256", kid: "k" }))}.${b64(nested(5_000))}.c2ln`;
+  assert.ok(token.length > 12_000);
+  const options = { baseUrl: "https://id.example.com", fetch: async () => new Response("{}") };
+  await rejects(verifyAccessToken(token, options), "unauthorized");
+  const header = `${b64(nested(5_000))}.${b64("{}")}.c2ln`;
+  await rejects(verifyAccessToken(header, options), "unauthorized");
+  await rejects(verifyAccessToken("x".repeat(10_000_000), options), "unauthorized");
+  // The module still answers: the next call is judged on its merits.
+  await rejects(verifyAccessToken("not.a.jwt", options), "unauthorized");
+});
+
+test("a caller's argument nested 8,000 deep, cyclic or huge is invalid_input, and the client lives on", async () => {
+  const auth = await createAuth({ baseUrl: "https://id.example.com", fetch: async (u) => goodAnswer(u) });
+  let deep = {};
+  for (let i = 0; i < 8_000; i++) deep = { next: deep };
+  await rejects(auth.login(deep), "invalid_input");
+  await rejects(auth.login(JSON.parse(nested(8_000))), "invalid_input");
+  const cyclic = { email: "a@example.com", password: "p" };
+  cyclic.self = cyclic;
+  await rejects(auth.login(cyclic), "invalid_input");
+  await rejects(auth.login({ email: "a@example.com", password: "x".repeat(2_000_000) }), "invalid_input");
+  await rejects(auth.login({ email: "a@example.com", password: 10n }), "invalid_input");
+  const result = await auth.login({ email: "a@example.com", password: "p" });
+  assert.equal(result.status, "authenticated");
+});
+
+/** A seeded PRNG (mulberry32), so a failure replays. */
+function random(seed) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A random JSON value, sometimes deep, long or oddly typed where the SDK expects strings. */
+function value(rnd, depth = 0) {
+  const r = rnd();
+  if (depth > 6 || r < 0.3) {
+    const leaves = [null, true, false, 0, -1, 1e308, 3.5, "", "x", "fe_refresh_x=y", jwt({ sub: 1 }), "a".repeat(500)];
+    return leaves[Math.floor(rnd() * leaves.length)];
+  }
+  if (r < 0.5) return Array.from({ length: Math.floor(rnd() * 4) }, () => value(rnd, depth + 1));
+  const keys = ["accessToken", "refreshToken", "expiresIn", "mfaRequired", "mfaToken", "errors", "user",
+    "id", "email", "sessions", "tenants", "devices", "otcToken", "recoveryCode", "qrCode", "status"];
+  const o = {};
+  for (let i = Math.floor(rnd() * 5); i > 0; i--) o[keys[Math.floor(rnd() * keys.length)]] = value(rnd, depth + 1);
+  return o;
+}
+
+/** A random answer: status, body (JSON, garbage, deep, huge) and headers; or no answer at all. */
+function answer(rnd) {
+  const r = rnd();
+  if (r < 0.03) throw new TypeError("fetch failed");
+  if (r < 0.05) return { not: "a Response" };
+  const statuses = [200, 201, 204, 400, 401, 403, 404, 409, 423, 429, 500, 502, 503];
+  const status = statuses[Math.floor(rnd() * statuses.length)];
+  const kind = rnd();
+  const body =
+    status === 204 ? null
+    : kind < 0.05 ? nested(3_000 + Math.floor(rnd() * 5_000))
+    : kind < 0.08 ? "<html>bad gateway</html>"
+    : kind < 0.1 ? "x".repeat(1_100_000)
+    : kind < 0.12 ? ""
+    : JSON.stringify(value(rnd));
+  const headers = new Headers();
+  if (rnd() < 0.3) headers.append("set-cookie", `fe_refresh_x=${"r".repeat(Math.floor(rnd() * 50))}; Path=/`);
+  if (rnd() < 0.1) headers.append("set-cookie", "garbage");
+  if (rnd() < 0.1) headers.set("frontegg-trace-id", "t".repeat(Math.floor(rnd() * 100)));
+  return new Response(body, { status, headers });
+}
+
+test("2,000 random answers: every call settles with a result or a FronteggError, then a normal sign-in", async () => {
+  const rnd = random(14);
+  let hostile = true;
+  const fetch = async (url) => (hostile ? answer(rnd) : goodAnswer(typeof url === "string" ? url : url.url));
+  const auth = await createAuth({ baseUrl: "https://id.example.com", fetch, autoRefresh: false, timeoutMs: 2_000 });
+  const calls = [
+    () => auth.login({ email: "a@example.com", password: "p" }),
+    () => auth.refresh(),
+    () => auth.restore(),
+    () => auth.getProfile(),
+    () => auth.listSessions(),
+    () => auth.listTenants(),
+    () => auth.switchTenant("t2"),
+    () => auth.getAuthorization(),
+    () => auth.listMfaDevices(),
+    () => auth.mfaVerifyTotp({ mfaToken: "m", code: "123456" }),
+    () => auth.mfaSendSmsCode({ mfaToken: "m", deviceId: "d" }),
+    () => auth.mfaEnrollTotp({ mfaToken: "m" }),
+    () => auth.passwordlessStart({ type: "MagicLink", email: "a@example.com" }),
+    () => auth.passwordlessComplete({ token: "t" }),
+    () => auth.signup({ email: "a@example.com", password: "p", name: "A", companyName: "C" }),
+    () => auth.forgotPassword({ email: "a@example.com" }),
+    () => auth.updateProfile({ name: "B" }),
+    () => auth.mfaSettingsEnrollTotp(),
+    () => auth.loginWithApiToken({ clientId: "c", secret: "s" }),
+    () => auth.fetch("https://id.example.com/x").then((r) => r.status),
+    () => auth.logout(),
+  ];
+  const outcomes = new Map();
+  let settled = 0;
+  for (let batch = 0; batch < 20; batch++) {
+    await Promise.all(
+      Array.from({ length: 100 }, async () => {
+        const i = Math.floor(rnd() * calls.length);
+        let timer;
+        const stalled = new Promise((_, fail) => {
+          timer = setTimeout(() => fail(new Error(`call ${i} never settled`)), 30_000);
+        });
+        const outcome = await Promise.race([
+          calls[i]().then(() => "ok", (e) => e),
+          stalled,
+        ]).finally(() => clearTimeout(timer));
+        if (outcome !== "ok") {
+          assert.ok(outcome instanceof FronteggError, `call ${i}: ${outcome?.stack ?? outcome}`);
+          assert.ok(CODES.has(outcome.code), `call ${i}: ${outcome.code}`);
+          assert.ok(outcome.message.length > 0);
+        }
+        const key = outcome === "ok" ? "ok" : outcome.code;
+        outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+        settled += 1;
+      }),
+    );
+  }
+  assert.equal(settled, 2_000);
+  assert.ok(outcomes.get("server") > 0 && outcomes.get("ok") > 0, JSON.stringify([...outcomes]));
+  // The same instance, against a host that behaves: signs in normally.
+  hostile = false;
+  await auth.logout();
+  const result = await auth.login({ email: "a@example.com", password: "p" });
+  assert.equal(result.status, "authenticated");
+  assert.equal(auth.session.user.email, "a@example.com");
+});
