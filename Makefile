@@ -8,7 +8,7 @@ EMULATOR_RELEASE := target/release/frontegg-emulator
 SITE := build/site
 PORT ?= 8787
 
-.PHONY: all setup pkg emulator site demo test test-layers test-native test-wasm test-node test-types test-deno test-workerd test-package test-e2e test-official bench clean
+.PHONY: all setup pkg emulator site demo test test-layers test-lints test-native test-wasm test-node test-types test-deno test-workerd test-package test-e2e test-official bench clean
 
 all: pkg emulator
 
@@ -37,12 +37,24 @@ demo: site emulator
 	$(EMULATOR_RELEASE) --port $(PORT) --seed demo --serve $(SITE)
 
 ## Every suite: native unit and integration tests, wasm in headless Chromium, Node, end to end.
-test: test-layers test-native test-wasm test-types test-node test-deno test-workerd test-package test-e2e test-official
+test: test-layers test-lints test-native test-wasm test-types test-node test-deno test-workerd test-package test-e2e test-official
 	@echo "make test: every suite passed"
 
 ## The layers of src/ (docs/architecture.md): wasm-bindgen, js-sys and web-sys only in src/wasm/.
 test-layers:
 	@scripts/check-layers.sh
+
+## No panic reachable from outside data: the SDK's library code (core, driver and, where rustup
+## has the wasm32 target, the wasm layer) may not unwrap, expect, panic, index or slice.
+NO_PANICS := -D clippy::unwrap_used -D clippy::expect_used -D clippy::panic -D clippy::unreachable \
+  -D clippy::todo -D clippy::unimplemented -D clippy::indexing_slicing -D clippy::string_slice
+test-lints: setup
+	cargo clippy --quiet --lib --features server -- $(NO_PANICS)
+	@if [ "$$(scripts/wasm-cargo --which)" = rustup ]; then \
+	  cargo clippy --quiet --lib --target wasm32-unknown-unknown --features server -- $(NO_PANICS); \
+	  cargo clippy --quiet --lib --target wasm32-unknown-unknown --no-default-features -- $(NO_PANICS); \
+	fi
+	@echo "test-lints: no unwrap, expect, panic, indexing or slicing in the SDK's library code"
 
 ## Core unit tests, emulator integration tests, and the SDK core against a live emulator.
 test-native: setup

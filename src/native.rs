@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::client::runtime::{unreachable_message, Runtime};
 use crate::core::error::{Error, ErrorCode, Result};
-use crate::core::http::{HttpRequest, HttpResponse, Method};
+use crate::core::http::{rate_limited, retry_after_ms, HttpRequest, HttpResponse, Method};
 
 /// Sends requests with reqwest. Cookies are never stored by reqwest: the core keeps the
 /// refresh cookie itself, as it does in every server-mode runtime.
@@ -54,6 +54,7 @@ impl Runtime for NativeRuntime {
                 .map(str::to_owned)
         };
         let trace_id = header("frontegg-trace-id");
+        let retry_after = header("retry-after");
         let set_cookies = response
             .headers()
             .get_all(reqwest::header::SET_COOKIE)
@@ -61,6 +62,11 @@ impl Runtime for NativeRuntime {
             .filter_map(|v| v.to_str().ok().map(str::to_owned))
             .collect();
         let body = response.text().await.map_err(fail)?;
+        // Seconds only: the tests' emulator sends no dates.
+        let wait = retry_after.and_then(|v| retry_after_ms(&v, |_| None, 0.0));
+        if let Some(e) = rate_limited(status, wait, &body, trace_id.as_deref()) {
+            return Err(e);
+        }
         Ok(HttpResponse {
             status,
             body,

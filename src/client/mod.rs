@@ -308,10 +308,22 @@ impl<T: Runtime> Client<T> {
                     .handle_refresh(response, (self.clock)()),
                 Err(e) => Err(e),
             };
+            // A 429 that says when to come back is worth another try, but not before then: the
+            // wait is the longer of the backoff and `Retry-After`. A wait beyond the backoff's
+            // longest (30 s) is not sat out here, where a caller may be waiting on this refresh
+            // with a token that still works: the refresh fails with `rate_limited` at once.
+            let retry_after = match &result {
+                Err(e) if e.code == ErrorCode::RateLimited => e.retry_after_ms,
+                _ => None,
+            };
             match result {
-                Err(e) if is_transient(&e) => {
+                Err(e) if is_transient(&e) || retry_after.is_some() => {
                     attempt += 1;
-                    match backoff.delay_ms(attempt, self.runtime.jitter()) {
+                    let wait = backoff
+                        .delay_ms(attempt, self.runtime.jitter())
+                        .map(|delay| delay.max(retry_after.unwrap_or(0)))
+                        .filter(|wait| *wait <= backoff.max_ms);
+                    match wait {
                         Some(delay) => self.runtime.sleep(delay).await,
                         None => return Err(e),
                     }

@@ -70,6 +70,8 @@ pub struct Error {
     pub error_code: Option<String>,
     /// The server's `frontegg-trace-id` header, where given.
     pub trace_id: Option<String>,
+    /// How long the server asked to be left alone (`Retry-After` on a 429), in ms, where it said.
+    pub retry_after_ms: Option<u32>,
 }
 
 /// Shorthand used across the crate.
@@ -84,6 +86,7 @@ impl Error {
             status: None,
             error_code: None,
             trace_id: None,
+            retry_after_ms: None,
         }
     }
 
@@ -100,6 +103,7 @@ impl Error {
             status: Some(status),
             error_code: None,
             trace_id,
+            retry_after_ms: None,
         }
     }
 
@@ -133,6 +137,7 @@ impl Error {
             status: Some(status),
             error_code: server.error_code,
             trace_id,
+            retry_after_ms: None,
         }
     }
 }

@@ -21,7 +21,7 @@ pub fn normalize_origin(raw: &str) -> Option<String> {
 pub fn origin_of(url: &str) -> Option<String> {
     let (scheme, rest) = split_scheme(url)?;
     let end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
-    let authority = &rest[..end];
+    let authority = rest.get(..end)?;
     // Credentials in the URL (`https://user:pw@host/`) are not part of the origin.
     let authority = authority
         .rsplit_once('@')
@@ -82,7 +82,8 @@ fn host_port(scheme: &str, authority: &str) -> Option<String> {
                 "" => None,
                 p => Some(p.strip_prefix(':')?),
             };
-            (&authority[..inner.len() + 2], port)
+            // `[`, the address and `]`.
+            (authority.get(..inner.len().saturating_add(2))?, port)
         }
         None => match authority.split_once(':') {
             Some((host, port)) => (host, Some(port)),

@@ -1,9 +1,15 @@
 //! Verifying access tokens at the edge (`verifyAccessToken`): the rules, sans-IO. Parsing the
-//! JWT and the JWKS, choosing the key and checking `exp` / `nbf` / `iss` / `aud` happen here;
-//! the RS256 signature itself is checked by the runtime's WebCrypto (see `wasm/edge.rs`), so there is
-//! no RSA code of our own.
+//! JWT and the JWKS, choosing the key, checking the claims and deciding when the JWKS is fetched
+//! again happen here; the RS256 signature itself is checked by the runtime's WebCrypto (see
+//! `wasm/edge.rs`), so there is no RSA code of our own.
+//!
+//! The rules are at least as strict as `jose`'s `jwtVerify` with its defaults (the Node tests
+//! run the same vectors through both): only RS256, no `crit` extensions, numeric dates must be
+//! numbers, JWKs whose `use`, `alg`, `key_ops` or `ext` rule out RS256 verification are
+//! ignored, as are RSA keys under 2048 bits. Beyond jose's defaults: `exp` is required, `iss`
+//! is always checked, and the token's `type` must be the expected one.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::core::base64url;
@@ -11,43 +17,121 @@ use crate::core::config::normalize_base_url;
 use crate::core::error::{Error, ErrorCode, Result};
 use crate::core::input::Fields;
 use crate::core::json;
+use crate::core::origin::origin_of;
+
+/// Which kind of access token is accepted, by its `type` claim (how the identity API marks
+/// them; the official server SDKs tell them apart the same way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenType {
+    /// A user's session token (`userToken`): the default.
+    User,
+    /// A machine's token from `loginWithApiToken` (`tenantApiToken` or `userApiToken`).
+    Api,
+    /// Either of them.
+    Any,
+}
+
+const USER_TOKEN: &str = "userToken";
+const API_TOKENS: [&str; 2] = ["tenantApiToken", "userApiToken"];
+
+impl TokenType {
+    fn accepts(self, claimed: Option<&str>) -> bool {
+        let user = claimed == Some(USER_TOKEN);
+        let api = claimed.is_some_and(|t| API_TOKENS.contains(&t));
+        match self {
+            Self::User => user,
+            Self::Api => api,
+            Self::Any => user || api,
+        }
+    }
+}
 
 /// What `verifyAccessToken` checks against.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyOptions {
-    /// Where the signing keys are published.
+    /// Where the signing keys are published: https, or http on a loopback host.
     pub jwks_url: String,
     /// Required `aud`, if any.
     pub audience: Option<String>,
-    /// Required `iss`, if any.
-    pub issuer: Option<String>,
+    /// Required `iss`: the `issuer` option, else the origin of `baseUrl` (or of `jwksUrl`).
+    pub issuer: String,
+    /// Required kind of token.
+    pub token_type: TokenType,
     /// Tolerance for clocks that disagree, on `exp` and `nbf`.
     pub clock_skew_seconds: u32,
 }
 
 impl VerifyOptions {
-    /// `{ baseUrl | jwksUrl, audience?, issuer?, clockSkewSeconds? }`.
+    /// `{ baseUrl | jwksUrl, audience?, issuer?, tokenType?, clockSkewSeconds? }`.
     pub fn from_json(value: &Value) -> Result<Self> {
         let mut f = Fields::new("verifyAccessToken", value)?;
-        let base_url = f.opt_str("baseUrl")?;
-        let jwks_url = f.opt_str("jwksUrl")?;
-        let jwks_url = match (base_url, jwks_url) {
-            (_, Some(url)) => normalize_base_url(url)?,
-            (Some(base), None) => format!("{}/.well-known/jwks.json", normalize_base_url(base)?),
+        let base_url = f.opt_str("baseUrl")?.map(normalize_base_url).transpose()?;
+        let jwks_url = f.opt_str("jwksUrl")?.map(normalize_base_url).transpose()?;
+        let jwks_url = match (&base_url, jwks_url) {
+            (_, Some(url)) => url,
+            (Some(base), None) => format!("{base}/.well-known/jwks.json"),
             (None, None) => {
                 return Err(Error::invalid_input(
                     "verifyAccessToken: `baseUrl` or `jwksUrl` is required.",
                 ))
             }
         };
+        require_https(&jwks_url)?;
+        let issuer = match f.opt_str("issuer")? {
+            Some(issuer) => issuer.to_owned(),
+            // The identity API's `iss` is the origin it is reached at (the emulator's too).
+            None => origin_of(base_url.as_deref().unwrap_or(&jwks_url)).ok_or_else(|| {
+                Error::invalid_input("verifyAccessToken: `baseUrl` has no origin.")
+            })?,
+        };
+        let token_type = match f.opt_str("tokenType")? {
+            None | Some("user") => TokenType::User,
+            Some("api") => TokenType::Api,
+            Some("any") => TokenType::Any,
+            Some(other) => {
+                return Err(Error::invalid_input(format!(
+                    "verifyAccessToken: `tokenType` must be \"user\", \"api\" or \"any\", not \"{other}\"."
+                )))
+            }
+        };
         let options = Self {
             jwks_url,
             audience: f.opt_str("audience")?.map(str::to_owned),
-            issuer: f.opt_str("issuer")?.map(str::to_owned),
-            clock_skew_seconds: f.opt_u32("clockSkewSeconds", 0, 600)?.unwrap_or(30),
+            issuer,
+            token_type,
+            clock_skew_seconds: f.opt_u32("clockSkewSeconds", 0, 600)?.unwrap_or(0),
         };
         f.finish()?;
         Ok(options)
+    }
+}
+
+/// Keys fetched over plain http could be swapped by anyone on the path, and with them any token
+/// would verify; only a loopback host (a local emulator) is exempt.
+fn require_https(url: &str) -> Result<()> {
+    let refused = || {
+        Error::invalid_input(format!(
+            "verifyAccessToken: the signing keys must come over https (plain http only from a loopback host), not from {url}."
+        ))
+    };
+    let origin = origin_of(url).ok_or_else(refused)?;
+    let Some(authority) = origin.strip_prefix("http://") else {
+        return Ok(());
+    };
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    let loopback = host == "localhost"
+        || host == "::1"
+        || host.strip_prefix("127.").is_some_and(|rest| {
+            let octets: Vec<_> = rest.split('.').collect();
+            octets.len() == 3 && octets.iter().all(|o| o.parse::<u8>().is_ok())
+        });
+    if loopback {
+        Ok(())
+    } else {
+        Err(refused())
     }
 }
 
@@ -64,12 +148,6 @@ pub struct Jwt {
     pub signature: Vec<u8>,
 }
 
-#[derive(Deserialize)]
-struct Header {
-    alg: String,
-    kid: Option<String>,
-}
-
 fn rejected(why: &str) -> Error {
     Error::new(
         ErrorCode::Unauthorized,
@@ -77,7 +155,7 @@ fn rejected(why: &str) -> Error {
     )
 }
 
-fn part<T: for<'de> Deserialize<'de>>(b64: &str, what: &str) -> Result<T> {
+fn part(b64: &str, what: &str) -> Result<Map<String, Value>> {
     let bytes =
         base64url::decode(b64).ok_or_else(|| rejected(&format!("its {what} is not base64url")))?;
     let text =
@@ -98,47 +176,65 @@ pub fn parse(token: &str) -> Result<Jwt> {
             MAX_TOKEN_BYTES / 1024
         )));
     }
-    let mut parts = token.trim().split('.');
-    let (Some(header), Some(payload), Some(signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
+    // Not trimmed: whitespace is no part of a compact JWS, and jose refuses it too.
+    let (Some((signed, signature)), 2) = (token.rsplit_once('.'), token.matches('.').count())
     else {
         return Err(rejected("it is not a JWT"));
     };
-    let header: Header = part(header, "header")?;
-    if header.alg != "RS256" {
-        return Err(rejected(&format!(
-            "algorithm {} is not accepted",
-            header.alg
-        )));
+    let (header, payload) = signed.split_once('.').unwrap_or_default();
+    let header = part(header, "header")?;
+    match header.get("alg").and_then(Value::as_str) {
+        Some("RS256") => {}
+        Some(alg) => return Err(rejected(&format!("algorithm {alg} is not accepted"))),
+        None => return Err(rejected("its header names no algorithm")),
     }
-    let claims: Map<String, Value> = part(payload, "payload")?;
+    // Extensions marked critical must be understood, and none are.
+    if header.contains_key("crit") {
+        return Err(rejected("its header has critical extensions"));
+    }
+    let kid = match header.get("kid") {
+        None => None,
+        Some(Value::String(kid)) => Some(kid.clone()),
+        Some(_) => return Err(rejected("its key id is not a string")),
+    };
+    let claims = part(payload, "payload")?;
     let signature =
         base64url::decode(signature).ok_or_else(|| rejected("its signature is not base64url"))?;
-    let signed_len = token.trim().len() - token.trim().rsplit('.').next().map_or(0, str::len) - 1;
     Ok(Jwt {
-        kid: header.kid,
+        kid,
         claims,
-        signed: token.trim()[..signed_len].to_owned(),
+        signed: signed.to_owned(),
         signature,
     })
 }
 
-/// Checks the time and audience claims at `now` (Unix seconds).
+/// Checks the claims at `now` (Unix seconds): `exp` (required), `nbf`, `iat`'s type, `iss`,
+/// `aud` when one is required, and the token's `type`. Like jose, times compare in whole seconds.
 pub fn check_claims(claims: &Map<String, Value>, options: &VerifyOptions, now: f64) -> Result<()> {
+    let now = now.floor();
     let skew = f64::from(options.clock_skew_seconds);
-    let number = |name: &str| claims.get(name).and_then(Value::as_f64);
-    match number("exp") {
-        Some(exp) if now > exp + skew => return Err(rejected("it has expired")),
+    let mut dates = [None; 3];
+    for (slot, name) in dates.iter_mut().zip(["exp", "nbf", "iat"]) {
+        *slot = match claims.get(name) {
+            None => None,
+            Some(value) => Some(
+                value
+                    .as_f64()
+                    .ok_or_else(|| rejected(&format!("its `{name}` is not a number")))?,
+            ),
+        };
+    }
+    let [exp, nbf, _] = dates;
+    match exp {
+        Some(exp) if exp <= now - skew => return Err(rejected("it has expired")),
         Some(_) => {}
         None => return Err(rejected("it has no expiry")),
     }
-    if number("nbf").is_some_and(|nbf| now + skew < nbf) {
+    if nbf.is_some_and(|nbf| nbf > now + skew) {
         return Err(rejected("it is not valid yet"));
     }
-    if let Some(issuer) = &options.issuer {
-        if claims.get("iss").and_then(Value::as_str) != Some(issuer.as_str()) {
-            return Err(rejected("it was issued by someone else"));
-        }
+    if claims.get("iss").and_then(Value::as_str) != Some(options.issuer.as_str()) {
+        return Err(rejected("it was issued by someone else"));
     }
     if let Some(audience) = &options.audience {
         let matches = match claims.get("aud") {
@@ -150,17 +246,70 @@ pub fn check_claims(claims: &Map<String, Value>, options: &VerifyOptions, now: f
             return Err(rejected("it is meant for another audience"));
         }
     }
+    let claimed = claims.get("type").and_then(Value::as_str);
+    if !options.token_type.accepts(claimed) {
+        return Err(rejected(match options.token_type {
+            TokenType::User => {
+                "it is not a user's token (pass `tokenType: \"api\"` for API tokens)"
+            }
+            TokenType::Api => "it is not an API token",
+            TokenType::Any => "it is neither a user's token nor an API token",
+        }));
+    }
     Ok(())
 }
 
 /// One RSA signing key of a JWKS, as WebCrypto imports it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 pub struct Jwk {
+    /// The key type; only `RSA` keys are kept.
     pub kty: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Its `kid`, if it has one.
+    #[serde(default)]
     pub kid: Option<String>,
+    /// The modulus, base64url.
     pub n: String,
+    /// The public exponent, base64url.
     pub e: String,
+}
+
+/// The smallest RSA modulus accepted, as jose and RFC 7518 require for RS256.
+const MIN_RSA_BITS: usize = 2048;
+
+/// The key, if it may verify RS256 signatures: an RSA key of at least 2048 bits whose `use`
+/// (if given) is `sig`, `alg` (if given) is RS256, `key_ops` (if given) lists `verify` once, and
+/// `ext` (if given) is a boolean. Those members are read raw so that `null` counts as given, as
+/// in jose (a `null` `kid` is no `kid`, which jose treats alike).
+fn usable(raw: &Value) -> Option<Jwk> {
+    let jwk = Jwk::deserialize(raw).ok()?;
+    let allows =
+        |name: &str, wanted: &str| raw.get(name).is_none_or(|v| v.as_str() == Some(wanted));
+    let ops_ok = match raw.get("key_ops") {
+        None => true,
+        Some(Value::Array(ops)) => {
+            let names: std::collections::BTreeSet<_> =
+                ops.iter().filter_map(Value::as_str).collect();
+            // Each a string, none twice.
+            let unique = names.len() == ops.len();
+            unique && names.contains("verify")
+        }
+        Some(_) => false,
+    };
+    let usable = jwk.kty == "RSA"
+        && allows("use", "sig")
+        && allows("alg", "RS256")
+        && ops_ok
+        && matches!(raw.get("ext"), None | Some(Value::Bool(_)))
+        && modulus_bits(&jwk.n)? >= MIN_RSA_BITS;
+    usable.then_some(jwk)
+}
+
+/// Bit length of a base64url big-endian modulus.
+fn modulus_bits(n: &str) -> Option<usize> {
+    let bytes = base64url::decode(n)?;
+    let start = bytes.iter().position(|&b| b != 0)?;
+    let top = bytes.get(start)?;
+    Some((bytes.len() - start - 1) * 8 + (8 - top.leading_zeros() as usize))
 }
 
 #[derive(Deserialize)]
@@ -169,7 +318,8 @@ struct Jwks {
     keys: Vec<Value>,
 }
 
-/// The RSA keys of a JWKS document; other key types are skipped, garbage is an error.
+/// The usable keys of a JWKS document (see [`usable`]); others are skipped, garbage is an
+/// error.
 pub fn parse_jwks(text: &str) -> Result<Vec<Jwk>> {
     let jwks: Jwks = json::from_str(text).ok_or_else(|| {
         Error::new(
@@ -177,12 +327,7 @@ pub fn parse_jwks(text: &str) -> Result<Vec<Jwk>> {
             "The signing keys (JWKS) are not valid JSON.",
         )
     })?;
-    Ok(jwks
-        .keys
-        .into_iter()
-        .filter_map(|k| serde_json::from_value::<Jwk>(k).ok())
-        .filter(|k| k.kty == "RSA")
-        .collect())
+    Ok(jwks.keys.into_iter().filter_map(|k| usable(&k)).collect())
 }
 
 /// The key for `kid` (or the only key, for tokens without a `kid`).
@@ -192,6 +337,145 @@ pub fn find_key<'a>(keys: &'a [Jwk], kid: Option<&str>) -> Option<&'a Jwk> {
         None if keys.len() == 1 => keys.first(),
         None => None,
     }
+}
+
+/// How long keys are kept when the JWKS answer says nothing (`Cache-Control: max-age`), in ms.
+pub const DEFAULT_KEYS_TTL_MS: f64 = 10.0 * 60_000.0;
+/// The longest a JWKS answer may ask us to keep its keys: a key the host withdraws stops
+/// verifying within a day at worst.
+pub const MAX_KEYS_TTL_MS: f64 = 24.0 * 3_600_000.0;
+/// An unknown `kid` refetches the JWKS (the host rotated its keys), but at most once in this
+/// long, so tokens with made-up `kid`s can't turn requests into fetches. Also the shortest time
+/// keys are kept, whatever the host says, for the same reason.
+pub const REFETCH_COOLDOWN_MS: f64 = 30_000.0;
+/// The first wait after a failed fetch; it doubles with each failure in a row.
+const FIRST_BACKOFF_MS: f64 = 2_000.0;
+/// The longest wait between fetches while the host keeps failing.
+const MAX_BACKOFF_MS: f64 = 5.0 * 60_000.0;
+
+/// How long to keep the keys of an answer with this `Cache-Control` header, in ms: its
+/// `max-age`, else [`DEFAULT_KEYS_TTL_MS`], held between [`REFETCH_COOLDOWN_MS`] and
+/// [`MAX_KEYS_TTL_MS`]. `no-store` and `no-cache` keep them for the shortest time.
+pub fn keys_ttl_ms(cache_control: Option<&str>) -> f64 {
+    let mut ttl = DEFAULT_KEYS_TTL_MS;
+    for directive in cache_control.unwrap_or_default().split(',') {
+        let directive = directive.trim().to_ascii_lowercase();
+        if directive == "no-store" || directive == "no-cache" {
+            return REFETCH_COOLDOWN_MS;
+        }
+        if let Some(seconds) = directive.strip_prefix("max-age=") {
+            if let Ok(seconds) = seconds.trim_matches('"').parse::<u64>() {
+                // Seconds beyond the cap are the cap: the product can't overflow into nonsense.
+                ttl = seconds.min(u64::from(u32::MAX)) as f64 * 1000.0;
+            }
+        }
+    }
+    ttl.clamp(REFETCH_COOLDOWN_MS, MAX_KEYS_TTL_MS)
+}
+
+/// What to do for a token, given the keys held (see [`KeyCache::plan`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Plan {
+    /// Verify with this key.
+    Use(Jwk),
+    /// Fetch the JWKS, then plan again.
+    Fetch,
+    /// A fetch is under way: wait for it, then plan again.
+    Wait,
+    /// Refuse the token with this error, without fetching.
+    Refuse(Error),
+}
+
+/// The keys of one JWKS URL and when to fetch them again: fresh keys are used until their TTL
+/// runs out; an unknown `kid` refetches at most once per [`REFETCH_COOLDOWN_MS`]; one fetch
+/// runs at a time; after a failure, the error is given again without fetching until a backoff
+/// (doubling from 2 s to 5 min) has passed. Times are Unix milliseconds, passed in.
+#[derive(Debug, Clone, Default)]
+pub struct KeyCache {
+    keys: Vec<Jwk>,
+    /// When the keys were fetched, and for how long they are good.
+    fetched: Option<(f64, f64)>,
+    /// When the last fetch started, whatever came of it.
+    last_fetch: Option<f64>,
+    /// Failures in a row, when the last one ended and its error.
+    failure: Option<(u32, f64, Error)>,
+    fetching: bool,
+}
+
+/// Whether `now` is within `span` ms after `since`; a clock set back ends the span (better one
+/// fetch too many than keys trusted or errors replayed for longer than meant).
+fn within(since: f64, now: f64, span: f64) -> bool {
+    since <= now && now - since < span
+}
+
+fn backoff_ms(failures: u32) -> f64 {
+    let doublings = failures.saturating_sub(1).min(16);
+    (FIRST_BACKOFF_MS * f64::from(1u32 << doublings)).min(MAX_BACKOFF_MS)
+}
+
+impl KeyCache {
+    /// What to do for a token naming `kid` (or none) at `now`.
+    pub fn plan(&self, kid: Option<&str>, now: f64) -> Plan {
+        let fresh = self.fetched.is_some_and(|(at, ttl)| within(at, now, ttl));
+        if fresh {
+            if let Some(key) = find_key(&self.keys, kid) {
+                return Plan::Use(key.clone());
+            }
+        }
+        if self.fetching {
+            return Plan::Wait;
+        }
+        let backing_off = self
+            .failure
+            .as_ref()
+            .filter(|(failures, at, _)| within(*at, now, backoff_ms(*failures)));
+        if fresh {
+            // The keys are current: a `kid` they lack is unknown, unless the host rotated
+            // since, which one refetch per cooldown finds out.
+            let cooling = self
+                .last_fetch
+                .is_some_and(|at| within(at, now, REFETCH_COOLDOWN_MS));
+            if cooling || backing_off.is_some() {
+                return Plan::Refuse(unknown_key());
+            }
+        } else if let Some((_, _, error)) = backing_off {
+            return Plan::Refuse(error.clone());
+        }
+        Plan::Fetch
+    }
+
+    /// A fetch starts at `now`; until [`KeyCache::fetched`], other tokens wait for it.
+    pub fn start_fetch(&mut self, now: f64) {
+        self.fetching = true;
+        self.last_fetch = Some(now);
+    }
+
+    /// The fetch ended at `now`: the keys and how long to keep them (ms), or why it failed.
+    /// After a failure, fresh keys held before stay in use.
+    pub fn fetched(&mut self, result: Result<(Vec<Jwk>, f64)>, now: f64) {
+        self.fetching = false;
+        match result {
+            Ok((keys, ttl)) => {
+                self.keys = keys;
+                self.fetched = Some((now, ttl));
+                self.failure = None;
+            }
+            Err(error) => {
+                let failures = self.failure.as_ref().map_or(0, |(n, _, _)| *n);
+                self.failure = Some((failures.saturating_add(1), now, error));
+            }
+        }
+    }
+
+    /// The keys held, fresh or not.
+    pub fn keys(&self) -> &[Jwk] {
+        &self.keys
+    }
+}
+
+/// A token signed with a key the JWKS does not have.
+pub fn unknown_key() -> Error {
+    rejected("it is signed with an unknown key")
 }
 
 #[cfg(test)]
@@ -217,6 +501,10 @@ mod tests {
         VerifyOptions::from_json(&base).unwrap()
     }
 
+    fn refused(value: Value) -> Error {
+        VerifyOptions::from_json(&value).unwrap_err()
+    }
+
     #[test]
     fn hostile_tokens_are_refused_before_decoding() {
         let deep = format!("{}{}", "[".repeat(5_000), "]".repeat(5_000));
@@ -236,15 +524,81 @@ mod tests {
     }
 
     #[test]
-    fn options_name_the_jwks() {
+    fn options_name_the_jwks_and_default_the_issuer() {
+        let o = options(json!({}));
+        assert_eq!(o.jwks_url, "https://id.example/.well-known/jwks.json");
+        assert_eq!(o.issuer, "https://id.example");
+        assert_eq!(o.token_type, TokenType::User);
+        assert_eq!(o.clock_skew_seconds, 0, "no skew unless asked, as jose");
+        let o = VerifyOptions::from_json(&json!({ "baseUrl": "https://ID.example:443/auth/" }))
+            .unwrap();
         assert_eq!(
-            options(json!({})).jwks_url,
-            "https://id.example/.well-known/jwks.json"
+            o.issuer, "https://id.example",
+            "the origin, as URL.origin spells it"
         );
         let o = VerifyOptions::from_json(&json!({ "jwksUrl": "https://k.example/keys" })).unwrap();
         assert_eq!(o.jwks_url, "https://k.example/keys");
-        assert!(VerifyOptions::from_json(&json!({})).is_err());
-        assert!(VerifyOptions::from_json(&json!({ "baseUrl": "x", "aud": "y" })).is_err());
+        assert_eq!(o.issuer, "https://k.example");
+        let o = VerifyOptions::from_json(
+            &json!({ "baseUrl": "https://id.example", "jwksUrl": "https://k.example/keys" }),
+        )
+        .unwrap();
+        assert_eq!(o.issuer, "https://id.example", "baseUrl names the issuer");
+        let o = options(json!({ "issuer": "https://iss.example", "tokenType": "api" }));
+        assert_eq!(o.issuer, "https://iss.example");
+        assert_eq!(o.token_type, TokenType::Api);
+        assert_eq!(
+            options(json!({ "tokenType": "any" })).token_type,
+            TokenType::Any
+        );
+        for bad in [
+            json!({}),
+            json!({ "baseUrl": "x", "aud": "y" }),
+            json!({ "baseUrl": "https://id.example", "aud": "y" }),
+            json!({ "baseUrl": "https://id.example", "tokenType": "machine" }),
+            json!({ "baseUrl": "https://id.example", "tokenType": 1 }),
+            json!({ "baseUrl": "https://id.example", "clockSkewSeconds": 601 }),
+        ] {
+            assert_eq!(refused(bad.clone()).code, ErrorCode::InvalidInput, "{bad}");
+        }
+    }
+
+    #[test]
+    fn keys_come_over_https_except_from_loopback() {
+        for ok in [
+            "http://localhost:8787",
+            "http://127.0.0.1:9",
+            "http://127.1.2.3",
+            "http://[::1]:8787",
+            "https://id.example",
+        ] {
+            assert!(
+                VerifyOptions::from_json(&json!({ "baseUrl": ok })).is_ok(),
+                "{ok}"
+            );
+        }
+        for bad in [
+            "http://id.example",
+            "http://localhost.evil.example",
+            "http://127.0.0.1.evil.example",
+            "http://10.0.0.1",
+            "http://[::2]",
+        ] {
+            let err = refused(json!({ "baseUrl": bad }));
+            assert_eq!(err.code, ErrorCode::InvalidInput, "{bad}");
+            assert!(err.message.contains("https"), "{}", err.message);
+            assert_eq!(
+                refused(json!({ "jwksUrl": format!("{bad}/keys") })).code,
+                ErrorCode::InvalidInput
+            );
+        }
+        assert!(
+            VerifyOptions::from_json(
+                &json!({ "baseUrl": "http://id.example", "jwksUrl": "https://id.example/k" })
+            )
+            .is_ok(),
+            "only where the keys come from matters"
+        );
     }
 
     #[test]
@@ -260,8 +614,17 @@ mod tests {
         for bad in [
             token(json!({ "alg": "none" }), json!({})),
             token(json!({ "alg": "HS256" }), json!({})),
+            token(json!({ "alg": "RS512" }), json!({})),
+            token(json!({ "kid": "k1" }), json!({})),
+            token(
+                json!({ "alg": "RS256", "crit": ["exp"], "exp": 1 }),
+                json!({}),
+            ),
+            token(json!({ "alg": "RS256", "kid": 7 }), json!({})),
+            token(json!({ "alg": "RS256" }), json!([])),
             "a.b".into(),
             "a.b.c.d".into(),
+            format!(" {t}"),
             "!!.!!.!!".into(),
             String::new(),
         ] {
@@ -274,45 +637,253 @@ mod tests {
     }
 
     #[test]
-    fn time_issuer_and_audience() {
+    fn time_issuer_audience_and_type() {
         let claims = |v: Value| v.as_object().unwrap().clone();
-        let o = options(
-            json!({ "issuer": "https://id.example", "audience": "app", "clockSkewSeconds": 5 }),
+        let o = options(json!({ "audience": "app", "clockSkewSeconds": 5 }));
+        let good = claims(json!({
+            "exp": 100, "nbf": 50, "iat": 50, "iss": "https://id.example", "aud": "app",
+            "type": "userToken"
+        }));
+        let message = |c: &Map<String, Value>, o: &VerifyOptions, now: f64| {
+            check_claims(c, o, now).unwrap_err().message
+        };
+        assert!(check_claims(&good, &o, 104.9).is_ok(), "within the skew");
+        assert!(message(&good, &o, 105.0).contains("expired"));
+        assert!(check_claims(&good, &o, 45.0).is_ok(), "within the skew");
+        assert!(message(&good, &o, 44.9).contains("not valid yet"));
+        let strict = options(json!({}));
+        assert!(
+            message(&good, &strict, 100.0).contains("expired"),
+            "at `exp` it has expired, as in jose"
         );
-        let good =
-            claims(json!({ "exp": 100, "nbf": 50, "iss": "https://id.example", "aud": "app" }));
-        assert!(check_claims(&good, &o, 104.0).is_ok(), "within the skew");
-        assert!(check_claims(&good, &o, 106.0)
-            .unwrap_err()
-            .message
-            .contains("expired"));
-        assert!(check_claims(&good, &o, 44.0)
-            .unwrap_err()
-            .message
-            .contains("not valid yet"));
-        let other_iss = claims(json!({ "exp": 100, "iss": "https://evil.example", "aud": "app" }));
-        assert!(check_claims(&other_iss, &o, 60.0)
-            .unwrap_err()
-            .message
-            .contains("someone else"));
-        let many_aud =
-            claims(json!({ "exp": 100, "iss": "https://id.example", "aud": ["x", "app"] }));
-        assert!(check_claims(&many_aud, &o, 60.0).is_ok());
-        let other_aud = claims(json!({ "exp": 100, "iss": "https://id.example", "aud": "x" }));
-        assert!(check_claims(&other_aud, &o, 60.0).is_err());
-        assert!(check_claims(&claims(json!({})), &options(json!({})), 0.0)
-            .unwrap_err()
-            .message
-            .contains("no expiry"));
+        assert!(check_claims(&good, &strict, 99.9).is_ok());
+
+        let with = |change: Value| {
+            let mut c = good.clone();
+            c.extend(claims(change));
+            c
+        };
+        assert!(
+            message(&with(json!({ "iss": "https://evil.example" })), &o, 60.0)
+                .contains("someone else")
+        );
+        let mut no_iss = good.clone();
+        no_iss.remove("iss");
+        assert!(message(&no_iss, &o, 60.0).contains("someone else"));
+        assert!(check_claims(&with(json!({ "aud": ["x", "app"] })), &o, 60.0).is_ok());
+        assert!(message(&with(json!({ "aud": "x" })), &o, 60.0).contains("audience"));
+        assert!(message(&with(json!({ "aud": null })), &o, 60.0).contains("audience"));
+        for name in ["exp", "nbf", "iat"] {
+            let bad = with(json!({ name: "100" }));
+            assert!(message(&bad, &o, 60.0).contains(name), "{name}");
+        }
+        let mut no_exp = good.clone();
+        no_exp.remove("exp");
+        assert!(message(&no_exp, &o, 60.0).contains("no expiry"));
+
+        let api = with(json!({ "type": "tenantApiToken" }));
+        let personal = with(json!({ "type": "userApiToken" }));
+        let untyped = {
+            let mut c = good.clone();
+            c.remove("type");
+            c
+        };
+        assert!(message(&api, &o, 60.0).contains("tokenType"));
+        assert!(check_claims(&untyped, &o, 60.0).is_err());
+        let api_only = options(json!({ "tokenType": "api" }));
+        assert!(check_claims(&api, &api_only, 60.0).is_ok());
+        assert!(check_claims(&personal, &api_only, 60.0).is_ok());
+        assert!(check_claims(&good, &api_only, 60.0).is_err());
+        let any = options(json!({ "tokenType": "any" }));
+        for c in [&good, &api, &personal] {
+            assert!(check_claims(c, &any, 60.0).is_ok());
+        }
+        assert!(check_claims(&with(json!({ "type": "vendorToken" })), &any, 60.0).is_err());
+        assert!(check_claims(&untyped, &any, 60.0).is_err());
+    }
+
+    fn modulus(bytes: &[u8]) -> String {
+        base64url::encode(bytes)
+    }
+
+    fn rsa(kid: &str) -> Value {
+        json!({ "kty": "RSA", "kid": kid, "n": modulus(&[0xc5; 256]), "e": "AQAB" })
     }
 
     #[test]
-    fn jwks_keys_by_kid() {
-        let keys = parse_jwks(r#"{"keys":[{"kty":"RSA","kid":"a","n":"n1","e":"AQAB"},{"kty":"EC","kid":"b","x":"1"},{"kty":"RSA","kid":"c","n":"n3","e":"AQAB"}]}"#).unwrap();
-        assert_eq!(keys.len(), 2);
-        assert_eq!(find_key(&keys, Some("c")).unwrap().n, "n3");
-        assert!(find_key(&keys, Some("b")).is_none());
-        assert!(find_key(&keys, None).is_none(), "ambiguous without a kid");
+    fn only_keys_fit_for_rs256_verification_are_kept() {
+        let with = |kid: &str, extra: Value| {
+            let mut key = rsa(kid);
+            key.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            key
+        };
+        let mut leading_zero = vec![0u8];
+        leading_zero.extend([0x80; 256]);
+        let keys = [
+            rsa("plain"),
+            with(
+                "sig",
+                json!({ "use": "sig", "alg": "RS256", "key_ops": ["verify"], "ext": true }),
+            ),
+            with("zero", json!({ "n": modulus(&leading_zero) })),
+            with("enc", json!({ "use": "enc" })),
+            with("null-use", json!({ "use": null })),
+            with("rs512", json!({ "alg": "RS512" })),
+            with("sign-only", json!({ "key_ops": ["sign"] })),
+            with("twice", json!({ "key_ops": ["verify", "verify"] })),
+            with("ext", json!({ "ext": "yes" })),
+            with("small", json!({ "n": modulus(&[0xff; 255]) })),
+            with("bad-n", json!({ "n": "!!" })),
+            with("no-e", json!({ "e": null })),
+            with("RSA", json!({ "kty": "rsa" })),
+            json!({ "kty": "EC", "kid": "ec", "x": "1" }),
+            json!({ "kty": "RSA", "kid": 7, "n": modulus(&[0xc5; 256]), "e": "AQAB" }),
+            json!("not a key"),
+        ];
+        let jwks = parse_jwks(&json!({ "keys": keys }).to_string()).unwrap();
+        let kids: Vec<_> = jwks.iter().filter_map(|k| k.kid.as_deref()).collect();
+        assert_eq!(kids, ["plain", "sig", "zero"]);
+        let unnamed = parse_jwks(r#"{"keys":[{"kty":"RSA","kid":null,"n":"xcXF","e":"AQAB"}]}"#);
+        assert_eq!(unnamed.unwrap(), [], "under 2048 bits");
+        assert_eq!(modulus_bits(&modulus(&leading_zero)), Some(2048));
+        assert_eq!(modulus_bits(&modulus(&[0x01, 0])), Some(9));
+        assert_eq!(find_key(&jwks, Some("sig")).unwrap().e, "AQAB");
+        assert!(find_key(&jwks, Some("enc")).is_none());
+        assert!(find_key(&jwks, None).is_none(), "ambiguous without a kid");
+        let one = parse_jwks(&json!({ "keys": [rsa("only")] }).to_string()).unwrap();
+        assert_eq!(find_key(&one, None).unwrap().kid.as_deref(), Some("only"));
         assert!(parse_jwks("<html>").is_err());
+        assert_eq!(parse_jwks(r#"{"keys":null}"#).unwrap(), []);
+    }
+
+    #[test]
+    fn cache_control_sets_how_long_keys_are_kept() {
+        assert_eq!(keys_ttl_ms(None), DEFAULT_KEYS_TTL_MS);
+        assert_eq!(keys_ttl_ms(Some("public, max-age=3600")), 3_600_000.0);
+        assert_eq!(keys_ttl_ms(Some("Max-Age=\"120\"")), 120_000.0);
+        assert_eq!(keys_ttl_ms(Some("max-age=0")), REFETCH_COOLDOWN_MS);
+        assert_eq!(keys_ttl_ms(Some("no-store")), REFETCH_COOLDOWN_MS);
+        assert_eq!(
+            keys_ttl_ms(Some("max-age=5, no-cache")),
+            REFETCH_COOLDOWN_MS
+        );
+        assert_eq!(keys_ttl_ms(Some("max-age=99999999999999")), MAX_KEYS_TTL_MS);
+        assert_eq!(keys_ttl_ms(Some("max-age=-5")), DEFAULT_KEYS_TTL_MS);
+        assert_eq!(keys_ttl_ms(Some("s-maxage=60")), DEFAULT_KEYS_TTL_MS);
+    }
+
+    fn key(kid: &str) -> Jwk {
+        Jwk {
+            kty: "RSA".into(),
+            kid: Some(kid.into()),
+            n: "n".into(),
+            e: "AQAB".into(),
+        }
+    }
+
+    fn down() -> Error {
+        Error::new(ErrorCode::Network, "down")
+    }
+
+    #[test]
+    fn keys_are_used_until_their_ttl_and_then_fetched_again() {
+        let mut cache = KeyCache::default();
+        assert_eq!(cache.plan(Some("a"), 0.0), Plan::Fetch);
+        cache.start_fetch(0.0);
+        assert_eq!(
+            cache.plan(Some("a"), 1.0),
+            Plan::Wait,
+            "one fetch at a time"
+        );
+        cache.fetched(Ok((vec![key("a")], 60_000.0)), 100.0);
+        assert_eq!(cache.plan(Some("a"), 59_000.0), Plan::Use(key("a")));
+        assert_eq!(cache.plan(Some("a"), 60_100.0), Plan::Fetch, "stale");
+        assert_eq!(cache.plan(Some("a"), 50.0), Plan::Fetch, "clock set back");
+        cache.start_fetch(60_100.0);
+        assert_eq!(
+            cache.plan(Some("a"), 60_200.0),
+            Plan::Wait,
+            "stale keys are not used"
+        );
+        cache.fetched(Err(down()), 60_300.0);
+        assert_eq!(cache.plan(Some("a"), 60_400.0), Plan::Refuse(down()));
+        assert_eq!(cache.keys(), [key("a")]);
+    }
+
+    #[test]
+    fn an_unknown_kid_refetches_once_per_cooldown() {
+        let mut cache = KeyCache::default();
+        cache.start_fetch(0.0);
+        cache.fetched(Ok((vec![key("a")], DEFAULT_KEYS_TTL_MS)), 0.0);
+        assert_eq!(cache.plan(Some("b"), 1_000.0), Plan::Refuse(unknown_key()));
+        assert_eq!(
+            cache.plan(None, 1_000.0),
+            Plan::Use(key("a")),
+            "the only key"
+        );
+        assert_eq!(cache.plan(Some("b"), REFETCH_COOLDOWN_MS), Plan::Fetch);
+        cache.start_fetch(REFETCH_COOLDOWN_MS);
+        assert_eq!(
+            cache.plan(Some("a"), REFETCH_COOLDOWN_MS + 1.0),
+            Plan::Use(key("a")),
+            "known keys don't wait for the fetch"
+        );
+        assert_eq!(cache.plan(Some("b"), REFETCH_COOLDOWN_MS + 1.0), Plan::Wait);
+        cache.fetched(
+            Ok((vec![key("a"), key("b")], DEFAULT_KEYS_TTL_MS)),
+            REFETCH_COOLDOWN_MS + 2.0,
+        );
+        assert_eq!(
+            cache.plan(Some("b"), REFETCH_COOLDOWN_MS + 3.0),
+            Plan::Use(key("b")),
+            "rotated in"
+        );
+        assert_eq!(
+            cache.plan(Some("c"), REFETCH_COOLDOWN_MS + 3.0),
+            Plan::Refuse(unknown_key())
+        );
+    }
+
+    #[test]
+    fn failures_are_replayed_with_a_doubling_backoff() {
+        let mut cache = KeyCache::default();
+        let mut now = 0.0;
+        let mut fetches = 0;
+        let mut waits = Vec::new();
+        // An hour of one token per 100 ms, each with a new kid, while the host is down.
+        while now < 3_600_000.0 {
+            let kid = format!("k{now}");
+            match cache.plan(Some(&kid), now) {
+                Plan::Fetch => {
+                    fetches += 1;
+                    waits.push(now);
+                    cache.start_fetch(now);
+                    cache.fetched(Err(down()), now);
+                }
+                Plan::Refuse(e) => assert_eq!(e, down()),
+                other => panic!("{other:?}"),
+            }
+            now += 100.0;
+        }
+        let gaps: Vec<_> = waits.windows(2).map(|w| w[1] - w[0]).collect();
+        assert_eq!(gaps[..4], [2_000.0, 4_000.0, 8_000.0, 16_000.0]);
+        assert_eq!(*gaps.last().unwrap(), MAX_BACKOFF_MS);
+        assert!(fetches < 25, "{fetches} fetches in an hour");
+
+        // A success ends the backoff; a failure while keys are fresh keeps them in use.
+        cache.start_fetch(now);
+        cache.fetched(Ok((vec![key("a")], DEFAULT_KEYS_TTL_MS)), now);
+        now += REFETCH_COOLDOWN_MS;
+        assert_eq!(cache.plan(Some("b"), now), Plan::Fetch);
+        cache.start_fetch(now);
+        cache.fetched(Err(down()), now);
+        assert_eq!(cache.plan(Some("a"), now + 1.0), Plan::Use(key("a")));
+        assert_eq!(
+            cache.plan(Some("b"), now + REFETCH_COOLDOWN_MS),
+            Plan::Fetch,
+            "2 s of backoff and the cooldown are over"
+        );
     }
 }

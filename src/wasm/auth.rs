@@ -357,8 +357,23 @@ pub fn verify_access_token(token: JsValue, options: JsValue) -> Promise {
                 Error::invalid_input("verifyAccessToken: the token must be a string.")
             })?,
         };
+        // `fetch` (for the keys) is a function, not data: taken out before the rest is read.
+        let (options, fetch) = match options.dyn_ref::<Object>() {
+            Some(given) => {
+                let copy = Object::assign(&Object::new(), given);
+                let fetch = take(&copy, "fetch");
+                (JsValue::from(copy), fetch)
+            }
+            None => (options, JsValue::UNDEFINED),
+        };
+        let fetch = match fetch {
+            f if f.is_undefined() || f.is_null() => None,
+            f => Some(f.dyn_into::<Function>().map_err(|_| {
+                Error::invalid_input("verifyAccessToken: `fetch` must be a function.")
+            })?),
+        };
         let options = VerifyOptions::from_json(&from_js("verifyAccessToken", options)?)?;
-        edge::verify_access_token(&token, &options).await
+        edge::verify_access_token(&token, &options, fetch).await
     })
 }
 

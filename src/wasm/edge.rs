@@ -1,28 +1,32 @@
-//! `verifyAccessToken` in any JS runtime: the JWKS is fetched once and cached, keys are imported
-//! into the runtime's WebCrypto, and the RS256 signature is checked there. The rules (what is
-//! parsed and which claims must hold) are in [`crate::core::verify`].
+//! `verifyAccessToken` in any JS runtime: the JWKS is fetched with the runtime's `fetch` and its
+//! keys imported into the runtime's WebCrypto, where the RS256 signature is checked. The rules
+//! (what is parsed, which keys and claims hold, and when the JWKS is fetched again) are in
+//! [`crate::core::verify`]; this file performs what they decide.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Array, Function, Object, Promise, Reflect};
 use serde_json::{Map, Value};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{CryptoKey, SubtleCrypto};
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use web_sys::{AbortSignal, CryptoKey, RequestInit, SubtleCrypto};
 
 use crate::core::error::{Error, ErrorCode, Result};
-use crate::core::verify::{self, Jwk, VerifyOptions};
-use crate::wasm::fetch::{text, FetchRuntime};
+use crate::core::verify::{self, Jwk, KeyCache, Plan, VerifyOptions};
+use crate::wasm::fetch::{text, FetchFailure, FetchRuntime};
 
-/// An unknown `kid` refetches the JWKS (the host rotated its keys), but at most this often, so
-/// tokens with made-up `kid`s can't turn every request into a fetch.
-const REFETCH_AFTER_MS: f64 = 60_000.0;
+/// How long a JWKS fetch may take, body included: every token waiting on it waits this long
+/// at worst.
+const JWKS_TIMEOUT_MS: u32 = 10_000;
 
-/// The keys of one JWKS URL.
+/// Everything known about one JWKS URL.
+#[derive(Default)]
 struct KeySet {
-    keys: Vec<Jwk>,
-    fetched_at: f64,
+    cache: KeyCache,
+    /// The fetch under way, which every token that needs it awaits.
+    in_flight: Option<Promise>,
+    /// Imported keys by modulus, so a key is imported once however often the JWKS is fetched.
     imported: HashMap<String, CryptoKey>,
 }
 
@@ -30,13 +34,18 @@ thread_local! {
     static KEY_SETS: RefCell<HashMap<String, KeySet>> = RefCell::new(HashMap::new());
 }
 
+fn with_set<T>(url: &str, f: impl FnOnce(&mut KeySet) -> T) -> T {
+    KEY_SETS.with(|sets| f(sets.borrow_mut().entry(url.to_owned()).or_default()))
+}
+
 /// Verifies `token` and answers its claims.
 pub async fn verify_access_token(
     token: &str,
     options: &VerifyOptions,
+    fetch: Option<Function>,
 ) -> Result<Map<String, Value>> {
     let jwt = verify::parse(token)?;
-    let key = crypto_key(&options.jwks_url, jwt.kid.as_deref()).await?;
+    let key = crypto_key(&options.jwks_url, jwt.kid.as_deref(), fetch).await?;
     let subtle = subtle()?;
     let algorithm = Object::new();
     set(&algorithm, "name", &"RSASSA-PKCS1-v1_5".into());
@@ -63,67 +72,73 @@ pub async fn verify_access_token(
     Ok(jwt.claims)
 }
 
-/// The WebCrypto key for `kid`: imported once, from a JWKS fetched once (again only when a
-/// `kid` is unknown, the host having rotated its keys).
-async fn crypto_key(url: &str, kid: Option<&str>) -> Result<CryptoKey> {
-    let cache_id = kid.unwrap_or("").to_owned();
-    let cached = KEY_SETS.with(|sets| {
-        let sets = sets.borrow();
-        let set = sets.get(url)?;
-        match set.imported.get(&cache_id) {
-            Some(key) => Some(Ok(key.clone())),
-            None => verify::find_key(&set.keys, kid).cloned().map(Err),
+/// The WebCrypto key for `kid`, as the cache's plan says: a held key, or one after the fetch
+/// this call starts (with `fetch`, else the global one) or joins.
+async fn crypto_key(url: &str, kid: Option<&str>, fetch: Option<Function>) -> Result<CryptoKey> {
+    // A fetch ends in keys or in a backoff, after which the plan is `Use` or `Refuse`; the
+    // bound only guards against a clock that jumps while we wait.
+    for _ in 0..3 {
+        let plan = with_set(url, |set| set.cache.plan(kid, js_sys::Date::now()));
+        let pending = match plan {
+            Plan::Use(jwk) => return import_once(url, &jwk).await,
+            Plan::Refuse(error) => return Err(error),
+            Plan::Wait => with_set(url, |set| set.in_flight.clone()),
+            Plan::Fetch => Some(start_fetch(url, fetch.clone())),
+        };
+        if let Some(pending) = pending {
+            // It always resolves: the outcome is recorded in the cache, not in the promise.
+            let _ = JsFuture::from(pending).await;
         }
-    });
-    let jwk = match cached {
-        Some(Ok(key)) => return Ok(key),
-        Some(Err(jwk)) => jwk,
-        None => {
-            let recently = KEY_SETS.with(|sets| {
-                sets.borrow()
-                    .get(url)
-                    .is_some_and(|s| js_sys::Date::now() - s.fetched_at < REFETCH_AFTER_MS)
-            });
-            if recently {
-                return Err(unknown_key());
+    }
+    Err(verify::unknown_key())
+}
+
+/// Starts fetching `url`'s JWKS in a task of its own (so it completes and is recorded even if
+/// the caller that started it goes away) and answers the promise its waiters share.
+fn start_fetch(url: &str, fetch: Option<Function>) -> Promise {
+    with_set(url, |set| set.cache.start_fetch(js_sys::Date::now()));
+    let owned = url.to_owned();
+    let pending = future_to_promise(async move {
+        let result = fetch_jwks(&owned, fetch).await;
+        with_set(&owned, |set| {
+            if let Ok((keys, _)) = &result {
+                set.imported.retain(|n, _| keys.iter().any(|k| &k.n == n));
             }
-            let keys = fetch_jwks(url).await?;
-            let jwk = verify::find_key(&keys, kid).cloned();
-            KEY_SETS.with(|sets| {
-                sets.borrow_mut().insert(
-                    url.to_owned(),
-                    KeySet {
-                        keys,
-                        fetched_at: js_sys::Date::now(),
-                        imported: HashMap::new(),
-                    },
-                );
-            });
-            jwk.ok_or_else(unknown_key)?
-        }
-    };
-    let key = import(&jwk).await?;
-    KEY_SETS.with(|sets| {
-        if let Some(set) = sets.borrow_mut().get_mut(url) {
-            set.imported.insert(cache_id, key.clone());
-        }
+            set.cache.fetched(result, js_sys::Date::now());
+            set.in_flight = None;
+        });
+        Ok(JsValue::UNDEFINED)
     });
+    with_set(url, |set| set.in_flight = Some(pending.clone()));
+    pending
+}
+
+async fn import_once(url: &str, jwk: &Jwk) -> Result<CryptoKey> {
+    if let Some(key) = with_set(url, |set| set.imported.get(&jwk.n).cloned()) {
+        return Ok(key);
+    }
+    let key = import(jwk).await?;
+    with_set(url, |set| set.imported.insert(jwk.n.clone(), key.clone()));
     Ok(key)
 }
 
-async fn fetch_jwks(url: &str) -> Result<Vec<Jwk>> {
-    let unreachable = || {
+/// The usable keys at `url` and how long to keep them. Redirects are refused, as jose does: the
+/// keys come from where the options say or not at all.
+async fn fetch_jwks(url: &str, fetch: Option<Function>) -> Result<(Vec<Jwk>, f64)> {
+    let fetch = fetch.or_else(FetchRuntime::global_fetch).ok_or_else(|| {
         Error::new(
             ErrorCode::Network,
-            format!("Could not fetch the signing keys from {url}."),
+            "This runtime has no `fetch` to get the signing keys with.",
         )
-    };
-    let fetch = FetchRuntime::global_fetch().ok_or_else(unreachable)?;
+    })?;
+    let init = RequestInit::new();
+    init.set_signal(Some(&AbortSignal::timeout_with_u32(JWKS_TIMEOUT_MS)));
+    set(&init, "redirect", &"manual".into());
     let response = FetchRuntime::new(fetch)
-        .fetch_raw(&JsValue::from_str(url), None)
+        .fetch_raw(&JsValue::from_str(url), Some(&init))
         .await
-        .map_err(|_| unreachable())?;
-    if !response.ok() {
+        .map_err(|e| e.classify(url, JWKS_TIMEOUT_MS))?;
+    if response.status() != 200 {
         return Err(Error::new(
             ErrorCode::Server,
             format!(
@@ -132,7 +147,12 @@ async fn fetch_jwks(url: &str) -> Result<Vec<Jwk>> {
             ),
         ));
     }
-    verify::parse_jwks(&text(&response).await.map_err(|_| unreachable())?)
+    let cache_control = response.headers().get("cache-control").ok().flatten();
+    let body = text(&response)
+        .await
+        .map_err(|e| FetchFailure::Threw(e).classify(url, JWKS_TIMEOUT_MS))?;
+    let keys = verify::parse_jwks(&body)?;
+    Ok((keys, verify::keys_ttl_ms(cache_control.as_deref())))
 }
 
 async fn import(jwk: &Jwk) -> Result<CryptoKey> {
@@ -184,11 +204,4 @@ fn set(object: &Object, key: &str, value: &JsValue) {
 
 fn crypto_failed(step: &str) -> Error {
     Error::new(ErrorCode::Server, format!("WebCrypto failed at {step}."))
-}
-
-fn unknown_key() -> Error {
-    Error::new(
-        ErrorCode::Unauthorized,
-        "The access token is not valid: it is signed with an unknown key.",
-    )
 }

@@ -12,7 +12,7 @@ use web_sys::{AbortSignal, Headers, RequestCredentials, RequestInit, Response};
 
 use crate::client::runtime::{unreachable_message, PeerMessage, Runtime};
 use crate::core::error::{Error, ErrorCode, Result};
-use crate::core::http::{HttpRequest, HttpResponse, Method};
+use crate::core::http::{rate_limited, retry_after_ms, HttpRequest, HttpResponse, Method};
 use crate::core::json;
 use crate::core::origin::origin_of;
 use crate::wasm::storage::SnapshotStore;
@@ -127,9 +127,17 @@ impl Runtime for FetchRuntime {
         let set_cookies = set_cookies(&response_headers);
         let status = response.status();
         let trace_id = response_headers.get("frontegg-trace-id").ok().flatten();
+        // Cross-origin in browsers, readable only where the host lists it in
+        // `Access-Control-Expose-Headers`; servers and workers always see it.
+        let retry_after = response_headers.get("retry-after").ok().flatten();
         let body = text(&response)
             .await
             .map_err(|e| fetch_error(&e, &url, timeout_ms))?;
+        let date = |text: &str| Some(js_sys::Date::parse(text)).filter(|ms| ms.is_finite());
+        let wait = retry_after.and_then(|v| retry_after_ms(&v, date, js_sys::Date::now()));
+        if let Some(e) = rate_limited(status, wait, &body, trace_id.as_deref()) {
+            return Err(e);
+        }
         Ok(HttpResponse {
             status,
             body,

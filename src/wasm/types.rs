@@ -192,10 +192,19 @@ export type VerifyOptions = (
   /** Or the JWKS URL itself. */
   | { jwksUrl: string; baseUrl?: string }
 ) & {
+  /** Required `aud` (a string, or one of an array); unchecked unless given. */
   audience?: string;
+  /** Required `iss` (default: the origin of `baseUrl`, else of `jwksUrl`, as the identity API issues it). */
   issuer?: string;
-  /** Tolerance on `exp` and `nbf`, in seconds (default 30). */
+  /**
+   * Which tokens pass, by their `type` claim: `"user"` (default) a user's token (`userToken`),
+   * `"api"` a machine's (`tenantApiToken`, `userApiToken`), `"any"` either.
+   */
+  tokenType?: "user" | "api" | "any";
+  /** Tolerance on `exp` and `nbf`, in seconds, 0 to 600 (default 0, as jose). */
   clockSkewSeconds?: number;
+  /** Fetches the keys (tests, proxies); default: the global `fetch`. */
+  fetch?: typeof fetch;
 };
 
 /** The claims of a verified access token. */

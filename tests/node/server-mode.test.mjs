@@ -187,7 +187,7 @@ describe("machine credentials", () => {
     assert.ok(session.refreshToken);
     const refreshed = await auth.refresh();
     assert.notEqual(refreshed.refreshToken, session.refreshToken, "rotated");
-    const claims = await verifyAccessToken(refreshed.accessToken, { baseUrl: emu.url });
+    const claims = await verifyAccessToken(refreshed.accessToken, { baseUrl: emu.url, tokenType: "api" });
     assert.equal(claims.type, "tenantApiToken");
     assert.equal(claims.tenantId, "tenant-acme");
 

@@ -88,7 +88,7 @@ export default {
         case "GET /verify": {
           const session = await auth.restore();
           if (!session) return answer({ code: "no_session" }, 404);
-          const claims = await verifyAccessToken(session.accessToken, { baseUrl: env.BASE_URL, issuer: env.BASE_URL });
+          const claims = await verifyAccessToken(session.accessToken, { baseUrl: env.BASE_URL, issuer: env.BASE_URL, tokenType: "api" });
           return answer({ claims });
         }
         case "POST /logout": {

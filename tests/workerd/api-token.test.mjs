@@ -105,7 +105,7 @@ test("POST /refresh rotates both tokens in KV; the new access token verifies and
   const verified = await ok("GET", "/verify");
   assert.equal(verified.claims.sub, apiToken.clientId);
   assert.ok(verified.claims.iat > JSON.parse(Buffer.from(login.session.accessToken.split(".")[1], "base64url")).iat);
-  const claims = await verifyAccessToken(refreshed.session.accessToken, { baseUrl: emu.url, issuer: emu.url });
+  const claims = await verifyAccessToken(refreshed.session.accessToken, { baseUrl: emu.url, issuer: emu.url, tokenType: "api" });
   assert.equal(claims.type, "tenantApiToken");
 
   // A second refresh in yet another client works only if KV got the rotated refresh token:
