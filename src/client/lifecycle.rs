@@ -114,7 +114,7 @@ impl<T: Runtime> Client<T> {
     /// The refresh timer `current` of one session, armed at `armed_at` for `due_at` (epoch ms).
     /// It waits in steps timers can take (a 60-day token is waited for, not refreshed at once),
     /// then refreshes; after a transient failure it waits [`RETRY_LATER_MS`] and tries again, for
-    /// as long as the session holds. It stops as soon as another timer was armed or the client is
+    /// as long as the session holds (or the host's `Retry-After`, if longer). It stops as soon as another timer was armed or the client is
     /// gone.
     ///
     /// The wait is counted on the timer, not only on the wall clock: a clock set back an hour
@@ -145,7 +145,8 @@ impl<T: Runtime> Client<T> {
                 // Success armed the next timer (TOKEN_REFRESHED); a refusal ended the session.
                 Ok(_) => return,
                 Err(e) if e.code == ErrorCode::SessionExpired => return,
-                Err(_) => left = f64::from(RETRY_LATER_MS),
+                // Not before the host asked to be left alone (a 429's `Retry-After`).
+                Err(e) => left = f64::from(RETRY_LATER_MS.max(e.retry_after_ms.unwrap_or(0))),
             }
         }
     }

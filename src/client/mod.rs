@@ -1759,4 +1759,23 @@ pub(crate) mod tests {
         assert_eq!(sent, 1, "one refresh for both tabs");
         assert!(!lock.get(), "the lock is free again");
     }
+
+    #[test]
+    fn simulated_a_timer_refresh_told_to_come_back_later_waits_that_long() {
+        let mut limited = Error::new(ErrorCode::RateLimited, "slow down");
+        limited.retry_after_ms = Some(120_000);
+        let c = simulated(
+            vec![
+                answer(200, tokens_for(3_600)),
+                Err(limited),
+                answer(201, tokens()),
+            ],
+            0.0,
+        );
+        sign_in_and_run_timer(&c, 3_600);
+        // Beyond the 30 s a refresh waits in line, so the refresh gives up at once; the
+        // timer then comes back after the two minutes the host asked for, not 30 s.
+        assert_eq!(*c.runtime.slept.borrow(), [3_570_000, 120_000]);
+        assert_eq!(*c.runtime.sent.borrow(), ["user", "refresh", "refresh"]);
+    }
 }
