@@ -55,6 +55,40 @@ pub struct Cli {
     /// Also serve the static files of this directory at `/`, behind the API routes.
     #[arg(long)]
     pub serve: Option<PathBuf>,
+    /// Another browser origin (`scheme://host[:port]`, or `:*` for any port) allowed to call the
+    /// emulator, developer endpoints included. Repeatable.
+    #[arg(long = "allow-origin", value_name = "ORIGIN", value_parser = parse_origin_pattern)]
+    pub allow_origins: Vec<String>,
+    /// Another host name requests may address, besides loopback names and IP addresses (for a
+    /// name in `/etc/hosts`, or a tunnel). Repeatable.
+    #[arg(long = "allow-host", value_name = "HOST", value_parser = parse_host_name)]
+    pub allow_hosts: Vec<String>,
+}
+
+/// `--allow-origin`: `http(s)://host[:port|:*]`, nothing after it.
+fn parse_origin_pattern(value: &str) -> Result<String, String> {
+    let rest = value
+        .strip_prefix("http://")
+        .or_else(|| value.strip_prefix("https://"))
+        .ok_or("an origin starts with http:// or https://")?;
+    let authority = rest.strip_suffix(":*").unwrap_or(rest);
+    if authority.is_empty() || authority.parse::<axum::http::uri::Authority>().is_err() {
+        return Err("expected scheme://host[:port] or scheme://host:*".to_owned());
+    }
+    if authority.contains(['/', '@', '?', '#']) {
+        return Err("an origin has no path, user or query".to_owned());
+    }
+    Ok(value.to_ascii_lowercase())
+}
+
+/// `--allow-host`: a bare host name, compared case-insensitively.
+fn parse_host_name(value: &str) -> Result<String, String> {
+    match value.parse::<axum::http::uri::Authority>() {
+        Ok(authority) if authority.port().is_none() && !authority.as_str().contains('@') => {
+            Ok(value.to_ascii_lowercase())
+        }
+        _ => Err("expected a host name without port, e.g. dev.example.test".to_owned()),
+    }
 }
 
 impl Cli {
@@ -298,17 +332,14 @@ impl Settings {
 
     /// Rejects values that would make the emulator misbehave rather than fail loudly later.
     pub fn validate(&self) -> Result<(), String> {
-        if self.access_token_ttl_seconds <= 0 {
-            return Err("accessTokenTtlSeconds must be positive".to_owned());
-        }
-        if self.refresh_token_ttl_seconds <= 0 {
-            return Err("refreshTokenTtlSeconds must be positive".to_owned());
-        }
+        check_ttl("accessTokenTtlSeconds", self.access_token_ttl_seconds)?;
+        check_ttl("refreshTokenTtlSeconds", self.refresh_token_ttl_seconds)?;
+        check_ttl(
+            "mfa.rememberDeviceSeconds",
+            self.mfa.remember_device_seconds,
+        )?;
         if self.client_id.trim().is_empty() {
             return Err("clientId must not be empty".to_owned());
-        }
-        if self.mfa.remember_device_seconds <= 0 {
-            return Err("mfa.rememberDeviceSeconds must be positive".to_owned());
         }
         const STRATEGIES: [&str; 5] = [
             "AuthenticatorApp",
@@ -340,8 +371,23 @@ impl Settings {
     }
 }
 
+/// Longest lifetime a TTL setting may have: ten years. Expiry times stay far from overflowing
+/// and from the dates cookies and RFC 3339 can express.
+pub const MAX_TTL_SECONDS: i64 = 10 * 365 * 86_400;
+
+/// A lifetime from 1 second to [`MAX_TTL_SECONDS`].
+fn check_ttl(name: &str, seconds: i64) -> Result<(), String> {
+    if (1..=MAX_TTL_SECONDS).contains(&seconds) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name} must be between 1 and {MAX_TTL_SECONDS} seconds (ten years)"
+        ))
+    }
+}
+
 /// Matches an origin against `scheme://host` or `scheme://host:*` (any port, or none).
-fn origin_matches(pattern: &str, origin: &str) -> bool {
+pub(crate) fn origin_matches(pattern: &str, origin: &str) -> bool {
     match pattern.strip_suffix(":*") {
         Some(base) => match origin.strip_prefix(base) {
             Some("") => true,
@@ -378,5 +424,28 @@ mod tests {
         assert_eq!(s.refresh_token_ttl_seconds, 2_592_000);
         assert!(Settings::from_toml("accesTokenTtlSeconds = 60").is_err());
         assert!(Settings::from_toml("accessTokenTtlSeconds = 0").is_err());
+    }
+
+    #[test]
+    fn lifetimes_are_bounded() {
+        for key in [
+            "accessTokenTtlSeconds",
+            "refreshTokenTtlSeconds",
+            "mfa.rememberDeviceSeconds",
+        ] {
+            let (table, name) = key.split_once('.').map_or(("", key), |(t, n)| (t, n));
+            let toml = |value: &str| match table {
+                "" => format!("{name} = {value}"),
+                table => format!("[{table}]\n{name} = {value}"),
+            };
+            assert!(
+                Settings::from_toml(&toml(&MAX_TTL_SECONDS.to_string())).is_ok(),
+                "{key}"
+            );
+            for bad in ["0", "-1", &(MAX_TTL_SECONDS + 1).to_string(), "1.5", "nan"] {
+                let error = Settings::from_toml(&toml(bad)).expect_err(key);
+                assert!(error.contains(name), "{key} = {bad}: {error}");
+            }
+        }
     }
 }

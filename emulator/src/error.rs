@@ -26,12 +26,16 @@ pub mod codes {
     pub const NOT_A_TENANT_MEMBER: &str = "ER-01005";
     /// A user with this email already exists.
     pub const USER_ALREADY_EXISTS: &str = "ER-01006";
-    /// A browser preflight came from an origin that is not allowed.
+    /// A browser request (a preflight included) came from an origin that is not allowed.
     pub const ORIGIN_NOT_ALLOWED: &str = "ER-01007";
     /// Too many attempts from this IP or against this user; `Retry-After` says when to retry.
     pub const RATE_LIMITED: &str = "ER-01008";
     /// The account is locked after too many failed attempts.
     pub const ACCOUNT_LOCKED: &str = "ER-01009";
+    /// The request's `Host` is not a loopback name, an IP address or an `--allow-host` name.
+    pub const HOST_NOT_ALLOWED: &str = "ER-01010";
+    /// A write's body is not declared as JSON.
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "ER-01011";
     /// The MFA token is unknown, already used or expired: sign in again.
     pub const MFA_TOKEN_INVALID: &str = "ER-02001";
     /// The MFA code (authenticator app, SMS or email) is wrong, or a TOTP code was already used.

@@ -50,6 +50,10 @@ pub async fn run(cli: Cli) -> Result<(), BoxError> {
         clock,
         settings,
         cli.seed,
+        routes::guard::Access {
+            origins: cli.allow_origins.clone(),
+            hosts: cli.allow_hosts.clone(),
+        },
         address.clone(),
     ));
     let app = routes::router(state, cli.serve.as_deref());

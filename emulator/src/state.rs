@@ -9,6 +9,7 @@ use crate::config::{SeedMode, Settings};
 use crate::error::ApiError;
 use crate::keys::SigningKey;
 use crate::limits::Limiter;
+use crate::routes::guard::Access;
 use crate::store::Store;
 
 /// Shared state of the running emulator.
@@ -25,6 +26,8 @@ pub struct AppState {
     pub stats: Stats,
     /// What `POST /emulator/v1/reset` restores.
     pub seed: SeedMode,
+    /// Origins and hosts the command line allows beyond the defaults.
+    pub access: Access,
     // Behind a lock because the developer config endpoint changes policies while serving.
     settings: RwLock<Settings>,
     /// The settings at start, which a developer reset restores.
@@ -40,6 +43,7 @@ impl AppState {
         clock: Clock,
         settings: Settings,
         seed: SeedMode,
+        access: Access,
         bound_address: String,
     ) -> Self {
         Self {
@@ -49,6 +53,7 @@ impl AppState {
             limiter: Limiter::default(),
             stats: Stats::default(),
             seed,
+            access,
             initial_settings: settings.clone(),
             settings: RwLock::new(settings),
             bound_address,

@@ -128,14 +128,14 @@ test("password sign-in, add an authenticator app, sign out, sign in with its cod
   await screenshot(page, "mfa");
   await page.getByRole("button", { name: "Authenticator app" }).click();
   // The code that confirmed the app can't be replayed: the next one is 30 s later.
-  await fetch(`${emu.url}/emulator/v1/clock`, { method: "POST", body: JSON.stringify({ advanceSeconds: 30 }) });
+  await fetch(`${emu.url}/emulator/v1/clock`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ advanceSeconds: 30 }) });
   await page.getByLabel("Code from your authenticator app").fill(await dev.totp(secret));
   await page.getByRole("button", { name: "Verify", exact: true }).click();
   await signedIn(page);
 
   // And remove it again, confirming with a fresh code typed inline.
   await page.getByRole("button", { name: "Remove Authenticator app" }).click();
-  await fetch(`${emu.url}/emulator/v1/clock`, { method: "POST", body: JSON.stringify({ advanceSeconds: 30 }) });
+  await fetch(`${emu.url}/emulator/v1/clock`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ advanceSeconds: 30 }) });
   await page.getByLabel("Current code from the app").fill(await dev.totp(secret));
   await page.getByRole("button", { name: "Confirm removal" }).click();
   await page.getByText("Not set up yet.").waitFor();

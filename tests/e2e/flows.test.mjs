@@ -223,7 +223,7 @@ describe("self-service", () => {
 
     await fails("mfaDisableDevice", { kind: "authenticator", deviceId, code: "000000" }, "invalid_code");
     // The code that confirmed the app can't be used again: move to the next 30 s step.
-    await fetch(`${emu.url}/emulator/v1/clock`, { method: "POST", body: JSON.stringify({ advanceSeconds: 30 }) });
+    await fetch(`${emu.url}/emulator/v1/clock`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ advanceSeconds: 30 }) });
     assert.deepEqual(await ok("mfaDisableDevice", { kind: "authenticator", deviceId, code: await dev.totp(secret) }), { status: "disabled" });
     assert.equal((await ok("listMfaDevices")).authenticators.length, 0);
   });
@@ -277,7 +277,7 @@ describe("auth.fetch", () => {
     await ok("login", { email: "demo@example.com", password });
     // The access token lives 300 s; move the emulator past it. The client's clock still thinks
     // the token is good, so every call goes out with it and comes back 401.
-    await fetch(`${emu.url}/emulator/v1/clock`, { method: "POST", body: JSON.stringify({ advanceSeconds: 301 }) });
+    await fetch(`${emu.url}/emulator/v1/clock`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ advanceSeconds: 301 }) });
     const before = await refreshes();
     const statuses = await page.evaluate(async (url) => {
       const calls = Array.from({ length: 50 }, () => window.auth.fetch(url).then((r) => r.status));
@@ -289,7 +289,7 @@ describe("auth.fetch", () => {
 
   test("a retried request keeps its body; signed out, the 401 is the answer", async () => {
     await ok("login", { email: "demo@example.com", password });
-    await fetch(`${emu.url}/emulator/v1/clock`, { method: "POST", body: JSON.stringify({ advanceSeconds: 301 }) });
+    await fetch(`${emu.url}/emulator/v1/clock`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ advanceSeconds: 301 }) });
     const profile = await page.evaluate(async (url) => {
       const response = await window.auth.fetch(url, {
         method: "PUT",

@@ -139,7 +139,7 @@ test("memory storage, the default, writes nothing to web storage", async () => {
 });
 
 test("three tabs without Web Locks stay signed in through repeated refreshes of short tokens", async () => {
-  const config = (patch) => fetch(`${emu.url}/emulator/v1/config`, { method: "PUT", body: JSON.stringify(patch) });
+  const config = (patch) => fetch(`${emu.url}/emulator/v1/config`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(patch) });
   await config({ accessTokenTtlSeconds: 8 });
   try {
     const context = await browser.newContext();

@@ -151,7 +151,7 @@ describe("storage", () => {
 describe("token lifecycle", () => {
   test("a short-lived token is refreshed before it expires, without any call", async () => {
     const config = (body) =>
-      fetch(`${emu.url}/emulator/v1/config`, { method: "PUT", body: JSON.stringify(body) }).then((r) => r.json());
+      fetch(`${emu.url}/emulator/v1/config`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then((r) => r.json());
     await config({ accessTokenTtlSeconds: 2 });
     try {
       const auth = await createAuth({ baseUrl: emu.url, refreshLeewaySeconds: 1 });
@@ -239,7 +239,7 @@ describe("verifyAccessToken", () => {
   });
 
   test("an expired token is refused (no clock skew allowed here)", async () => {
-    const config = (body) => fetch(`${emu.url}/emulator/v1/config`, { method: "PUT", body: JSON.stringify(body) });
+    const config = (body) => fetch(`${emu.url}/emulator/v1/config`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     await config({ accessTokenTtlSeconds: 1 });
     try {
       const t = await token();

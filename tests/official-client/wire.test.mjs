@@ -781,7 +781,7 @@ describe("self-service", () => {
     const [sDevices, sl] = await capture(() => sdk(s, "listMfaDevices"));
     const [oDevices, ol] = await capture(() => official(o, "auth.getMFADevices"));
     // A new code window, so the disabling code is not the enrolling one replayed.
-    await fetch(`${emu.url}/emulator/v1/clock`, { method: "POST", body: JSON.stringify({ advanceSeconds: 30 }) });
+    await fetch(`${emu.url}/emulator/v1/clock`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ advanceSeconds: 30 }) });
     const [sCode2, oCode2] = [await dev.totp(sSecret), await dev.totp(oSecret)];
     const [, sd] = await capture(() =>
       sdk(s, "mfaDisableDevice", { deviceId: sDevices.authenticators[0].id, kind: "authenticator", code: sCode2 }));

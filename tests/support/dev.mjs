@@ -17,13 +17,13 @@ export function dev(base) {
       if (!messages.length) throw new Error(`nothing was sent to ${to}`);
       return messages.at(-1);
     },
-    config: (patch) => fetch(`${base}/emulator/v1/config`, { method: "PUT", body: JSON.stringify(patch) }).then(json),
+    config: (patch) => fetch(`${base}/emulator/v1/config`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(patch) }).then(json),
     createUser: (user) =>
-      fetch(`${base}/emulator/v1/users`, { method: "POST", body: JSON.stringify({ password: "Demo-pass-123!", ...user }) }).then(json),
+      fetch(`${base}/emulator/v1/users`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ password: "Demo-pass-123!", ...user }) }).then(json),
     reset: () => fetch(`${base}/emulator/v1/reset`, { method: "POST" }).then(json),
     /** Moves the emulator's clock `seconds` forward (a fresh TOTP window, an expiry). */
     clockAdvance: (seconds) =>
-      fetch(`${base}/emulator/v1/clock`, { method: "POST", body: JSON.stringify({ advanceSeconds: seconds }) }).then(json),
+      fetch(`${base}/emulator/v1/clock`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ advanceSeconds: seconds }) }).then(json),
     /** A TOTP code for `secret` at the emulator's clock, as a phone would show it. */
     async totp(secret) {
       const { now } = await json(await fetch(`${base}/emulator/v1/clock`));

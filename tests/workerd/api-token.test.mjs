@@ -55,7 +55,7 @@ async function stored() {
 
 /** Moves the emulator's clock on, so a refreshed token's `iat` is visibly later. */
 const tick = (seconds = 2) =>
-  fetch(`${emu.url}/emulator/v1/clock`, { method: "POST", body: JSON.stringify({ advanceSeconds: seconds }) }).then((r) => {
+  fetch(`${emu.url}/emulator/v1/clock`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ advanceSeconds: seconds }) }).then((r) => {
     assert.equal(r.status, 200);
   });
 

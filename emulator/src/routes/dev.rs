@@ -119,15 +119,16 @@ struct AdvanceClock {
 }
 
 /// `POST /emulator/v1/clock` with `{ advanceSeconds }`: moves the clock forward (only forward:
-/// a clock going back would make used codes and rotated tokens valid again).
+/// a clock going back would make used codes and rotated tokens valid again), by a whole number
+/// of seconds within the clock's bounds; anything else is a 400.
 async fn advance_clock(
     State(state): State<Arc<AppState>>,
     ApiJson(body): ApiJson<AdvanceClock>,
 ) -> Result<Json<ClockState>, ApiError> {
-    if body.advance_seconds < 0 {
-        return Err(ApiError::bad_request("advanceSeconds must not be negative"));
-    }
-    state.clock.advance(body.advance_seconds);
+    state
+        .clock
+        .advance(body.advance_seconds)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     Ok(Json(clock_state(&state)))
 }
 

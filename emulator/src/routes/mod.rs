@@ -1,5 +1,6 @@
 //! HTTP routing: the identity API under both prefixes, JWKS, developer endpoints, static files,
-//! and the layers every response goes through (CORS, `frontegg-trace-id`).
+//! and the layers every response goes through (CORS, the [`guard`] rules, panic recovery,
+//! `frontegg-trace-id`).
 
 pub mod account;
 pub mod api_tokens;
@@ -7,18 +8,22 @@ pub mod auth;
 pub mod client;
 pub mod dev;
 pub mod entitlements;
+pub mod guard;
 pub mod mfa;
 pub mod passwordless;
+#[cfg(test)]
+mod tests;
 pub mod users;
 pub mod webauthn;
 
+use std::any::Any;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
-use axum::http::header::{ACCESS_CONTROL_REQUEST_METHOD, ORIGIN};
+use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -26,6 +31,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use rand::RngCore;
 use serde::de::DeserializeOwned;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::ServeDir;
 
@@ -78,47 +84,41 @@ pub fn router(state: Arc<AppState>, serve_dir: Option<&Path>) -> Router {
         Some(dir) => app.fallback_service(ServeDir::new(dir)),
         None => app.fallback(not_found),
     };
-    app.layer(cors(Arc::clone(&state)))
-        .layer(middleware::from_fn_with_state(
-            state,
-            reject_foreign_preflight,
-        ))
+    with_layers(app, state)
+}
+
+/// The layers every response goes through, outermost last: panics turned into 500s, CORS, the
+/// [`guard`] rules, `frontegg-trace-id`, and the client remembered for sessions.
+fn with_layers(app: Router, state: Arc<AppState>) -> Router {
+    // Innermost, so the 500 of a panic gets CORS headers and a trace id like any other error.
+    app.layer(CatchPanicLayer::custom(panic_response))
+        .layer(cors(Arc::clone(&state)))
+        .layer(middleware::from_fn_with_state(state, guard::guard))
         .layer(middleware::from_fn(trace_id))
         .layer(middleware::from_fn(client::remember_client))
 }
 
-/// Answers preflights from origins that are not allowed with a 403 in the error shape. Browsers
-/// would block them anyway (no `Access-Control-Allow-Origin`), but an explicit refusal shows up
-/// plainly in the developer tools instead of as a vague CORS failure.
-async fn reject_foreign_preflight(
-    State(state): State<Arc<AppState>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let headers = request.headers();
-    let foreign_origin = headers
-        .get(ORIGIN)
-        .filter(|_| request.method() == Method::OPTIONS)
-        .filter(|_| headers.contains_key(ACCESS_CONTROL_REQUEST_METHOD))
-        .filter(|origin| !origin.to_str().is_ok_and(|o| state.origin_allowed(o)));
-    if foreign_origin.is_some() {
-        return ApiError::new(
-            StatusCode::FORBIDDEN,
-            "Origin not allowed",
-            codes::ORIGIN_NOT_ALLOWED,
-        )
-        .into_response();
-    }
-    next.run(request).await
+/// A handler panicked: the caller gets a 500 in the error shape, the cause goes to stderr, and
+/// the server carries on with the next request.
+fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let cause = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic without a message");
+    ApiError::internal(format_args!("a request handler panicked: {cause}")).into_response()
 }
 
+/// CORS answers for the origins the [`guard`] lets through (it refuses the others first).
 fn cors(state: Arc<AppState>) -> CorsLayer {
     CorsLayer::new()
-        .allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| {
-            origin
-                .to_str()
-                .is_ok_and(|origin| state.origin_allowed(origin))
-        }))
+        .allow_origin(AllowOrigin::predicate(
+            move |origin: &HeaderValue, request: &Parts| {
+                origin.to_str().is_ok_and(|origin| {
+                    guard::origin_allowed(&state, origin, &request.headers, request.uri.path())
+                })
+            },
+        ))
         .allow_credentials(true)
         .allow_methods([
             Method::GET,
@@ -160,8 +160,9 @@ async fn method_not_allowed() -> ApiError {
 }
 
 /// A JSON body extractor whose failures are API errors (400 with `errors`), not axum's plain-text
-/// rejections. The content type is not checked, and an empty body reads as `{}`, because the
-/// official client posts some requests (refresh, logout) with no body at all.
+/// rejections. The content type is left to the [`guard`] (which takes `text/plain` from scripts
+/// on the developer endpoints), and an empty body reads as `{}`, because the official client
+/// posts some requests (refresh, logout) with no body at all.
 pub struct ApiJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for ApiJson<T>
