@@ -36,6 +36,8 @@ pub mod codes {
     pub const HOST_NOT_ALLOWED: &str = "ER-01010";
     /// A write's body is not declared as JSON.
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "ER-01011";
+    /// The user signed up without a password and has not redeemed the activation link.
+    pub const ACCOUNT_NOT_ACTIVATED: &str = "ER-01012";
     /// The MFA token is unknown, already used or expired: sign in again.
     pub const MFA_TOKEN_INVALID: &str = "ER-02001";
     /// The MFA code (authenticator app, SMS or email) is wrong, or a TOTP code was already used.

@@ -401,6 +401,29 @@ async fn a_deleted_passkey_no_longer_signs_in() {
     assert_eq!(error["errorCode"], "ER-03015");
 }
 
+#[tokio::test]
+async fn a_locked_account_cannot_sign_in_by_passkey() {
+    let emu = demo().await;
+    let token = access_token(&emu, "demo@example.com").await;
+    let (mut credential, _) = register_passkey(&emu, &token).await;
+    emu.config(json!({ "lockout": { "maxAttempts": 3 } })).await;
+    let wrong = json!({ "email": "demo@example.com", "password": "wrong-password" });
+    for _ in 0..3 {
+        let response = emu
+            .post_json("/identity/resources/auth/v1/user", &wrong)
+            .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+
+    // The assertion itself is valid: the account state alone refuses it, as password login does.
+    let options = passkey_options(&emu, json!({})).await;
+    let assertion = credential.assert(&options, ORIGIN);
+    let response = post(&emu, POSTLOGIN, None, &assertion).await;
+    assert!(refresh_cookie(&response).is_none());
+    let error = expect_error(response, StatusCode::FORBIDDEN).await;
+    assert_eq!(error["errorCode"], "ER-01009");
+}
+
 /// Enrolls a WebAuthn MFA device from settings; returns the authenticator and the device id.
 async fn enroll_mfa_from_settings(emu: &Emulator, token: &str) -> (SoftCredential, String) {
     let started = json_ok(

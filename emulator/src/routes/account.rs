@@ -234,9 +234,13 @@ async fn sign_up(
             ))
         }
     };
-    state
-        .store
-        .finish_sign_up(&user.id, &tenant_id, company_name, &update)?;
+    state.store.finish_sign_up(
+        &user.id,
+        &tenant_id,
+        company_name,
+        &update,
+        new_user.password_hash.is_some(),
+    )?;
 
     if new_user.password_hash.is_none() {
         send_link(&state, TokenPurpose::Activation, &user.id, &user.email, now)?;
@@ -320,7 +324,8 @@ struct ChangePasswordBody {
 /// `POST /users/v1/passwords/change` (bearer): replaces the password after checking the current
 /// one. 400 `ER-04003` for a wrong current password (not 401, which clients take for an expired
 /// session), `ER-04001` for a new password against the policy; attempts count against the
-/// per-IP and per-user limits. 201 with no body; sessions stay signed in.
+/// per-IP and per-user limits. 201 with no body; the session that changed it stays signed in,
+/// every other session of the user is signed out.
 async fn change_password(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -344,7 +349,9 @@ async fn change_password(
         ));
     }
     let new_hash = hash_password(body.new_password).await?;
-    state.store.set_password(&claims.sub, &new_hash)?;
+    state
+        .store
+        .change_password(&claims.sub, &new_hash, &claims.sid)?;
     Ok(StatusCode::CREATED.into_response())
 }
 
@@ -407,8 +414,9 @@ struct ResetPasswordBody {
 }
 
 /// `POST /users/v1/passwords/reset/verify`: sets a new password with a reset link's token
-/// (single-use, 30 minutes; redeeming one spends the user's older links too) and unlocks a locked
-/// account. 201 with no body; 400 `ER-04002` for a bad, used or expired token.
+/// (single-use, 30 minutes; redeeming one spends the user's older links too), unlocks a locked
+/// account, signs out every session of the user and forgets its remembered MFA devices. 201
+/// with no body; 400 `ER-04002` for a bad, used or expired token.
 async fn reset_password(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

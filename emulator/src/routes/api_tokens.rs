@@ -20,7 +20,7 @@ use jsonwebtoken::{Algorithm, Header};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{method_not_allowed, ApiJson};
+use super::{method_not_allowed, signin, ApiJson};
 use crate::clock::http_date;
 use crate::error::{codes, ApiError};
 use crate::state::AppState;
@@ -139,7 +139,8 @@ struct SignInBody {
 
 /// `POST /auth/v2/api-token`: `{ clientId, secret }` → 200 `{ access_token, refresh_token,
 /// expires_in, expires }`. Unknown client id and wrong secret are the same 401 (`ER-04005`);
-/// attempts count against the per-IP and per-client-id limits.
+/// attempts count against the per-IP and per-client-id limits. A personal token of a locked or
+/// unactivated user is refused like that user's password login (403), and so is its refresh.
 async fn sign_in(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -156,6 +157,9 @@ async fn sign_in(
                 codes::INVALID_API_CREDENTIALS,
             )
         })?;
+    if let Some(user_id) = &credential.user_id {
+        signin::ensure_may_sign_in(&state, user_id)?;
+    }
     let now = state.clock.now();
     let (refresh_token, stored) = next_refresh(&state, now);
     state
@@ -197,6 +201,7 @@ async fn refresh(
             "Refresh token was already used; its tokens have been revoked",
             codes::REFRESH_TOKEN_REUSED,
         )),
+        ApiRotation::Refused(standing) => Err(signin::refusal(standing)),
     }
 }
 

@@ -11,13 +11,13 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::{client, mfa, ApiJson};
+use super::{client, mfa, signin, ApiJson};
 use crate::clock::http_date;
 use crate::config::Settings;
 use crate::error::{codes, ApiError};
 use crate::password;
 use crate::state::{AppState, Stats};
-use crate::store::{NewRefreshToken, Rotation, UserRecord};
+use crate::store::{NewRefreshToken, Rotation, Standing, UserRecord};
 use crate::tokens::{self, TokenContext};
 
 /// Password login, refresh and logout, under `/identity`.
@@ -113,12 +113,10 @@ pub async fn login(
     }
     state.limit_attempt(peer.ip(), &identifier)?;
     let credentials = state.store.credentials(&identifier)?;
+    // Checked before argon2 as well as when the session starts, so a locked account costs no
+    // hashing and is never a password oracle.
     if credentials.as_ref().is_some_and(|c| c.locked) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "account locked",
-            codes::ACCOUNT_LOCKED,
-        ));
+        return Err(signin::refusal(Standing::Locked));
     }
     let (user_id, stored_hash) = match credentials {
         Some(c) => (Some(c.user_id), c.password_hash),
@@ -149,15 +147,18 @@ pub async fn login(
     complete_first_factor(&state, &user, &headers, state.clock.now())
 }
 
-/// Where every first factor (password, passwordless code or link) ends: an MFA challenge when
-/// the user has a second factor (and no remembered device) or must enroll one, else a new
-/// session. Passkeys skip this: a user-verifying passkey is already two factors.
+/// Where every first factor (password, passwordless code or link) ends: refused for a locked or
+/// unactivated account, else an MFA challenge when the user has a second factor (and no
+/// remembered device) or must enroll one, else a new session. Passkeys skip this: a
+/// user-verifying passkey is already two factors.
 pub(crate) fn complete_first_factor(
     state: &AppState,
     user: &UserRecord,
     headers: &HeaderMap,
     now: i64,
 ) -> Result<Response, ApiError> {
+    // Before the MFA challenge too, so a locked account is not even asked for a second factor.
+    signin::ensure_may_sign_in(state, &user.id)?;
     if let Some(challenge) = mfa::challenge_if_required(state, user, headers, now)? {
         return Ok(challenge);
     }
@@ -193,6 +194,9 @@ fn start_session(
     status: StatusCode,
     recovery_code: Option<&str>,
 ) -> Result<Response, ApiError> {
+    // Every new session passes here (passkeys and MFA completions included), so this is the
+    // check no sign-in path can skip.
+    signin::ensure_may_sign_in(state, &user.id)?;
     let tenant_id = user.tenant_ids.first().cloned().ok_or_else(|| {
         ApiError::new(
             StatusCode::FORBIDDEN,
@@ -224,7 +228,8 @@ fn start_session(
 ///
 /// With `tenantId`, the session switches to that tenant; a tenant the user does not belong to is
 /// refused with 403 (`ER-01005`) and the presented token stays valid. Replaying a rotated token
-/// revokes its whole session (401, `ER-01003`).
+/// revokes its whole session (401, `ER-01003`). A session whose user has since been locked is
+/// refused like a locked password login (403, `ER-01009`); one whose user is gone has expired.
 pub async fn refresh(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -265,6 +270,9 @@ pub async fn refresh(
                 codes::NOT_A_TENANT_MEMBER,
             ))
         }
+        // Nothing is handed out and the session is left as it is: the only unlock, a password
+        // reset, revokes it anyway.
+        Rotation::Refused(standing) => return Err(signin::refusal(standing)),
     };
     let Some(user) = state.store.user(&session.user_id)? else {
         return Ok(clearing_cookie(session_expired(), &cookie_name));

@@ -43,10 +43,11 @@ CREATE INDEX IF NOT EXISTS api_refresh_tokens_by_family ON api_refresh_tokens(fa
 /// Columns this module added to the core tables, for databases created before them:
 /// `CREATE TABLE IF NOT EXISTS` leaves an existing table as it was, so without this a database
 /// kept in `.emulator/` from an earlier version would fail every query that reads them.
-const ADDED_COLUMNS: [(&str, &str, &str); 5] = [
+const ADDED_COLUMNS: [(&str, &str, &str); 6] = [
     ("users", "metadata", "TEXT NOT NULL DEFAULT '{}'"),
     ("users", "failed_logins", "INTEGER NOT NULL DEFAULT 0"),
     ("users", "locked", "INTEGER NOT NULL DEFAULT 0"),
+    ("users", "activated", "INTEGER NOT NULL DEFAULT 1"),
     ("sessions", "user_agent", "TEXT"),
     ("sessions", "ip_address", "TEXT"),
 ];
@@ -115,6 +116,56 @@ pub struct AccountState {
     pub locked: bool,
 }
 
+/// Whether a user may sign in now: the one rule every sign-in path (first factors, MFA, passkeys,
+/// refresh, user API tokens) asks, so no path can forget the lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// May sign in.
+    Active,
+    /// Locked after too many failed password attempts, until a password reset.
+    Locked,
+    /// Signed up without a password and has not redeemed the activation link yet.
+    Unactivated,
+    /// No such user (deleted).
+    Gone,
+}
+
+/// The [`Standing`] of a user, read inside whatever transaction the caller holds.
+pub(super) fn standing(conn: &Connection, user_id: &str) -> rusqlite::Result<Standing> {
+    let row = conn
+        .query_row(
+            "SELECT locked, activated FROM users WHERE id = ?1",
+            [user_id],
+            |row| Ok((row.get::<_, bool>(0)?, row.get::<_, bool>(1)?)),
+        )
+        .optional()?;
+    Ok(match row {
+        None => Standing::Gone,
+        Some((true, _)) => Standing::Locked,
+        Some((false, false)) => Standing::Unactivated,
+        Some((false, true)) => Standing::Active,
+    })
+}
+
+/// Revokes every live session of `user_id` but `keep`, with their refresh tokens.
+fn revoke_user_sessions(
+    conn: &Connection,
+    user_id: &str,
+    keep: Option<&str>,
+) -> rusqlite::Result<usize> {
+    let others: Vec<String> = conn
+        .prepare(
+            "SELECT id FROM sessions
+             WHERE user_id = ?1 AND revoked = 0 AND (?2 IS NULL OR id != ?2)",
+        )?
+        .query_map(params![user_id, keep], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for session_id in &others {
+        revoke_session(conn, session_id)?;
+    }
+    Ok(others.len())
+}
+
 /// What a single-use emailed token is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenPurpose {
@@ -170,6 +221,8 @@ pub enum ApiRotation {
     Invalid,
     /// Already rotated: the whole family is now revoked.
     Reused,
+    /// A personal token whose user may not sign in now (locked, not activated). Nothing changed.
+    Refused(Standing),
 }
 
 impl Store {
@@ -193,6 +246,11 @@ impl Store {
             [user_id],
         )?;
         Ok(())
+    }
+
+    /// Whether a user may sign in now (see [`Standing`]).
+    pub fn standing(&self, user_id: &str) -> rusqlite::Result<Standing> {
+        standing(&self.conn(), user_id)
     }
 
     /// Metadata and lock state of a user.
@@ -224,13 +282,22 @@ impl Store {
             .flatten())
     }
 
-    /// Replaces a user's password hash.
-    pub fn set_password(&self, user_id: &str, password_hash: &str) -> rusqlite::Result<()> {
-        self.conn().execute(
+    /// Replaces a user's password hash and signs out every session but `keep` (the one that
+    /// changed it), together: whoever knew the old password must not stay signed in.
+    pub fn change_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        keep: &str,
+    ) -> rusqlite::Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
             "UPDATE users SET password_hash = ?2 WHERE id = ?1",
             params![user_id, password_hash],
         )?;
-        Ok(())
+        revoke_user_sessions(&tx, user_id, Some(keep))?;
+        tx.commit()
     }
 
     /// Stores the hash of a single-use emailed token.
@@ -252,8 +319,10 @@ impl Store {
 
     /// Redeems an emailed token of `user_id` in one transaction, so a token works exactly once
     /// even when presented twice at the same time. With `password_hash`, the password is set.
-    /// Redeeming a password-reset token also unlocks the account and spends the user's other
-    /// reset tokens (an older emailed link must not undo a newer reset). False, with nothing
+    /// Redeeming a password-reset token also unlocks the account, spends the user's other reset
+    /// tokens (an older emailed link must not undo a newer reset), and signs out every session
+    /// and forgets every remembered MFA device (a reset means the old password may be known to
+    /// someone else). Redeeming an activation token activates the account. False, with nothing
     /// changed, if the token is unknown, someone else's, used or expired.
     pub fn redeem_user_token(
         &self,
@@ -287,30 +356,46 @@ impl Store {
                 params![user_id, password_hash],
             )?;
         }
-        if purpose == TokenPurpose::PasswordReset {
-            tx.execute(
-                "UPDATE users SET locked = 0, failed_logins = 0 WHERE id = ?1",
-                [user_id],
-            )?;
+        match purpose {
+            TokenPurpose::PasswordReset => {
+                tx.execute(
+                    "UPDATE users SET locked = 0, failed_logins = 0 WHERE id = ?1",
+                    [user_id],
+                )?;
+                revoke_user_sessions(&tx, user_id, None)?;
+                tx.execute(
+                    "DELETE FROM mfa_remembered_devices WHERE user_id = ?1",
+                    [user_id],
+                )?;
+            }
+            TokenPurpose::Activation => {
+                tx.execute("UPDATE users SET activated = 1 WHERE id = ?1", [user_id])?;
+            }
         }
         tx.commit()?;
         Ok(true)
     }
 
-    /// After sign-up: names the new tenant after the company and applies the profile fields
-    /// sign-up carries, together, so the account is complete or unchanged.
+    /// After sign-up: names the new tenant after the company, applies the profile fields
+    /// sign-up carries and, unless `activated`, marks the account as awaiting activation,
+    /// together, so the account is complete or unchanged.
     pub fn finish_sign_up(
         &self,
         user_id: &str,
         tenant_id: &str,
         company_name: &str,
         profile: &ProfileUpdate,
+        activated: bool,
     ) -> rusqlite::Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         tx.execute(
             "UPDATE tenants SET name = ?2 WHERE id = ?1",
             params![tenant_id, company_name],
+        )?;
+        tx.execute(
+            "UPDATE users SET activated = ?2 WHERE id = ?1",
+            params![user_id, activated],
         )?;
         apply_profile_update(&tx, user_id, profile)?;
         tx.commit()
@@ -421,15 +506,9 @@ impl Store {
     pub fn revoke_other_sessions(&self, user_id: &str, keep: &str) -> rusqlite::Result<usize> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let others: Vec<String> = tx
-            .prepare("SELECT id FROM sessions WHERE user_id = ?1 AND id != ?2 AND revoked = 0")?
-            .query_map(params![user_id, keep], |row| row.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        for session_id in &others {
-            revoke_session(&tx, session_id)?;
-        }
+        let revoked = revoke_user_sessions(&tx, user_id, Some(keep))?;
         tx.commit()?;
-        Ok(others.len())
+        Ok(revoked)
     }
 
     /// Stores an API-token credential (the secret only as its SHA-256). A tenant that does not
@@ -535,6 +614,13 @@ impl Store {
         else {
             return Ok(ApiRotation::Invalid);
         };
+        if let Some(user_id) = &credential.user_id {
+            match standing(&tx, user_id)? {
+                Standing::Active => {}
+                Standing::Gone => return Ok(ApiRotation::Invalid),
+                refused => return Ok(ApiRotation::Refused(refused)),
+            }
+        }
         tx.execute(
             "UPDATE api_refresh_tokens SET used = 1 WHERE hash = ?1",
             [&presented[..]],
@@ -751,5 +837,95 @@ mod tests {
                 .unwrap(),
             ApiRotation::Invalid
         );
+    }
+
+    #[test]
+    fn standing_follows_lock_activation_and_deletion_and_rotations_obey_it() {
+        use crate::store::Rotation;
+
+        let (store, id) = store_with_user();
+        let client = SessionClient::default();
+        store
+            .start_session(&id, "t1", token(1, 1000), &client, 10)
+            .unwrap();
+        let credential = ApiCredential {
+            client_id: "c".to_owned(),
+            tenant_id: "t1".to_owned(),
+            user_id: Some(id.clone()),
+            roles: vec![],
+            permissions: vec![],
+        };
+        store
+            .create_api_credential(&credential, &[9; 32], 1)
+            .unwrap();
+        store.start_api_family("c", token(2, 1000), 10).unwrap();
+        assert_eq!(store.standing(&id).unwrap(), Standing::Active);
+
+        store
+            .finish_sign_up(&id, "t1", "Co", &ProfileUpdate::default(), false)
+            .unwrap();
+        assert_eq!(store.standing(&id).unwrap(), Standing::Unactivated);
+        let refused = Rotation::Refused(Standing::Unactivated);
+        for _ in 0..2 {
+            // Refused without being spent: the same token is refused again, not a replay.
+            let rotation = store.rotate_refresh_token(&[1; 32], None, token(3, 1000), 20);
+            assert_eq!(rotation.unwrap(), refused);
+        }
+        store
+            .insert_user_token(TokenPurpose::Activation, &[7; 32], &id, 100, 10)
+            .unwrap();
+        assert!(store
+            .redeem_user_token(TokenPurpose::Activation, &id, &[7; 32], None, 20)
+            .unwrap());
+        assert_eq!(store.standing(&id).unwrap(), Standing::Active);
+
+        store.record_failed_login(&id, 1).unwrap();
+        assert_eq!(store.standing(&id).unwrap(), Standing::Locked);
+        let rotation = store.rotate_refresh_token(&[1; 32], None, token(3, 1000), 20);
+        assert_eq!(rotation.unwrap(), Rotation::Refused(Standing::Locked));
+        let rotation = store.rotate_api_refresh_token(&[2; 32], token(4, 1000), 20);
+        assert_eq!(rotation.unwrap(), ApiRotation::Refused(Standing::Locked));
+
+        store
+            .conn()
+            .execute("DELETE FROM users WHERE id = ?1", [&id])
+            .unwrap();
+        assert_eq!(store.standing(&id).unwrap(), Standing::Gone);
+        let rotation = store.rotate_refresh_token(&[1; 32], None, token(3, 1000), 20);
+        assert_eq!(rotation.unwrap(), Rotation::Invalid);
+    }
+
+    #[test]
+    fn a_reset_revokes_every_session_and_remembered_device_a_change_all_but_one() {
+        use crate::store::Rotation;
+
+        let (store, id) = store_with_user();
+        let client = SessionClient::default();
+        let kept = store
+            .start_session(&id, "t1", token(1, 1000), &client, 10)
+            .unwrap();
+        store
+            .start_session(&id, "t1", token(2, 1000), &client, 10)
+            .unwrap();
+        store.change_password(&id, "changed", &kept).unwrap();
+        assert_eq!(
+            store.password_hash(&id).unwrap().as_deref(),
+            Some("changed")
+        );
+        let other = store.rotate_refresh_token(&[2; 32], None, token(3, 1000), 20);
+        assert_eq!(other.unwrap(), Rotation::Invalid);
+        let current = store.rotate_refresh_token(&[1; 32], None, token(4, 1000), 20);
+        assert!(matches!(current.unwrap(), Rotation::Rotated(s) if s.id == kept));
+
+        store.remember_device(&[6; 32], &id, 1000, 10).unwrap();
+        store
+            .insert_user_token(TokenPurpose::PasswordReset, &[7; 32], &id, 100, 10)
+            .unwrap();
+        assert!(store
+            .redeem_user_token(TokenPurpose::PasswordReset, &id, &[7; 32], Some("new"), 20)
+            .unwrap());
+        let current = store.rotate_refresh_token(&[4; 32], None, token(5, 1000), 30);
+        assert_eq!(current.unwrap(), Rotation::Invalid);
+        assert!(!store.device_remembered(&[6; 32], &id, 30).unwrap());
     }
 }

@@ -21,7 +21,7 @@ mod webauthn;
 
 pub use account::{
     AccountState, ApiCredential, ApiRotation, ProfileUpdate, SessionClient, SessionRecord,
-    TenantRecord, TokenPurpose,
+    Standing, TenantRecord, TokenPurpose,
 };
 pub use mfa::{
     Authenticator, CodeBinding, CodeCheck, CodePurpose, MfaDevices, NewCode, PhoneMfaDevice,
@@ -60,7 +60,8 @@ CREATE TABLE IF NOT EXISTS users (
     last_login           INTEGER,
     metadata             TEXT NOT NULL DEFAULT '{}',
     failed_logins        INTEGER NOT NULL DEFAULT 0,
-    locked               INTEGER NOT NULL DEFAULT 0
+    locked               INTEGER NOT NULL DEFAULT 0,
+    activated            INTEGER NOT NULL DEFAULT 1
 );
 CREATE TABLE IF NOT EXISTS user_tenants (
     user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
@@ -202,6 +203,8 @@ pub enum Rotation {
     Reused,
     /// The requested tenant is not one of the user's. Nothing changed.
     NotAMember,
+    /// The session's user may not sign in now (locked, not activated). Nothing changed.
+    Refused(Standing),
 }
 
 fn list_to_json(list: &[String]) -> rusqlite::Result<String> {
@@ -439,6 +442,11 @@ impl Store {
         }
         if expires_at <= now {
             return Ok(Rotation::Invalid);
+        }
+        match account::standing(&tx, &session.user_id)? {
+            Standing::Active => {}
+            Standing::Gone => return Ok(Rotation::Invalid),
+            refused => return Ok(Rotation::Refused(refused)),
         }
         if let Some(tenant_id) = tenant_id {
             let member = tx
