@@ -8,7 +8,7 @@ EMULATOR_RELEASE := target/release/frontegg-emulator
 SITE := build/site
 PORT ?= 8787
 
-.PHONY: all setup pkg emulator site demo test test-layers test-lints test-native test-wasm test-node test-types test-deno test-workerd test-package test-e2e test-official bench clean
+.PHONY: all setup pkg emulator site demo test test-layers test-lints test-native test-wasm test-node test-types test-deno test-workerd test-package test-e2e test-official test-fuzz fuzz bench clean
 
 all: pkg emulator
 
@@ -37,7 +37,7 @@ demo: site emulator
 	$(EMULATOR_RELEASE) --port $(PORT) --seed demo --serve $(SITE)
 
 ## Every suite: native unit and integration tests, wasm in headless Chromium, Node, end to end.
-test: test-layers test-lints test-native test-wasm test-types test-node test-deno test-workerd test-package test-e2e test-official
+test: test-layers test-lints test-native test-wasm test-types test-node test-deno test-workerd test-package test-e2e test-official test-fuzz
 	@echo "make test: every suite passed"
 
 ## The layers of src/ (docs/architecture.md): wasm-bindgen, js-sys and web-sys only in src/wasm/.
@@ -106,6 +106,17 @@ test-e2e: site
 test-official: pkg
 	cargo build --quiet -p frontegg-emulator
 	node --test --test-timeout=120000 tests/official-client/
+
+## Every fuzz target in fuzz/ (cargo-fuzz; docs/testing.md, "Fuzzing") for 15 s: its seed
+## answers and some hundred thousand mutations of them.
+test-fuzz: setup
+	@fuzz/run.sh 15
+
+## Every fuzz target for FUZZ_SECONDS each (FUZZ_TARGETS to pick some); findings land in
+## fuzz/artifacts/TARGET/.
+FUZZ_SECONDS ?= 600
+fuzz: setup
+	@fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 ## Numbers, never timed tests: download size beside rival SDKs, start-up, per-call overhead,
 ## token verification (Node, Chromium, workerd), and the emulator under 50 clients.

@@ -56,6 +56,16 @@ if [ "$have" != "$want" ]; then
   cargo install --quiet wasm-bindgen-cli --version "$want" >>"$log" 2>&1 || die "cargo install wasm-bindgen-cli failed; see $log"
 fi
 
+# cargo-fuzz for the fuzz targets (make fuzz, make test-fuzz): fuzz/run.sh runs it on the stable
+# toolchain (some machines can't fetch a nightly), and libfuzzer-sys builds libFuzzer's C++ with
+# the system compiler.
+fuzz_version=0.13.2
+if [ "$(cargo fuzz --version 2>/dev/null | awk '{ print $2 }' || true)" != "$fuzz_version" ]; then
+  say "installing cargo-fuzz $fuzz_version (a minute, once)"
+  cargo install --quiet --locked cargo-fuzz --version "$fuzz_version" >>"$log" 2>&1 || die "cargo install cargo-fuzz failed; see $log"
+fi
+command -v c++ >/dev/null 2>&1 || apt_install g++
+
 # Chromium and ChromeDriver for the browser tests (Playwright drives this Chromium; it never
 # downloads a browser of its own).
 CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"

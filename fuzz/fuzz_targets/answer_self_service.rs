@@ -1,0 +1,78 @@
+//! Answers to a signed-in user's calls (profile, sessions, tenants, authorization, MFA devices
+//! and their enrollment, device removal, passkeys, tenant switch), through the driver: a 401
+//! there also sends the refresh, which gets the same answer.
+#![no_main]
+
+use frontegg_auth_wasm::core::account::expect_success;
+use frontegg_auth_wasm::core::endpoints::{MfaDevices, TotpEnrollment};
+use frontegg_auth_wasm::core::error::StatusMeaning;
+use frontegg_auth_wasm::core::self_service::{read_recovery_code, Authorization};
+use frontegg_auth_wasm::core::AuthCore;
+use frontegg_auth_wasm_fuzz::{
+    answer, assert_client_signs_in, block_on, mode, signed_in_client, success, Answer,
+};
+use libfuzzer_sys::fuzz_target;
+use serde_json::json;
+
+fuzz_target!(|data: &[u8]| {
+    let Some(Answer { pick, response }) = answer(data) else {
+        return;
+    };
+    let client = signed_in_client(mode(pick));
+    let status = response.status;
+    *client.runtime().answer.borrow_mut() = response.clone();
+    // Whether the call succeeded; every call must fail on an answer that is not a 2xx.
+    let ok = match pick & 0x0f {
+        0 => block_on(client.get_profile()).is_ok(),
+        1 => match block_on(client.list_sessions()) {
+            // At most one session is this one.
+            Ok(sessions) => sessions.iter().filter(|s| s.current).count() <= 1,
+            Err(_) => false,
+        },
+        2 => block_on(client.list_tenants()).is_ok(),
+        3 => block_on(client.call_signed_in::<Authorization>(AuthCore::get_authorization)).is_ok(),
+        4 => block_on(client.call_signed_in::<MfaDevices>(AuthCore::list_mfa_devices)).is_ok(),
+        5 => block_on(client.call_signed_in::<TotpEnrollment>(AuthCore::mfa_settings_enroll_totp))
+            .is_ok(),
+        6 => block_on(client.mfa_settings_enroll_sms(&json!({ "phoneNumber": "+15555550100" })))
+            .is_ok(),
+        7 => block_on(
+            client.mfa_settings_confirm_sms(&json!({ "code": "123456", "otcToken": "otc" })),
+        )
+        .is_ok(),
+        8 => block_on(client.disable_device(&json!({ "deviceId": "d1", "kind": "sms" }))).is_ok(),
+        9 => block_on(client.disable_device(
+            &json!({ "deviceId": "d1", "kind": "authenticator", "code": "123456" }),
+        ))
+        .is_ok(),
+        10 => block_on(client.passkeys_list()).is_ok(),
+        11 => block_on(client.switch_tenant(&json!("tenant-2"))).is_ok(),
+        12 => {
+            block_on(client.call_signed_in_empty(|core| core.revoke_session(&json!("s1")))).is_ok()
+        }
+        13 => {
+            // The readers the wasm layer calls on a body it already has.
+            let tenants = AuthCore::read_tenants(&response.body);
+            let code = read_recovery_code(&response, StatusMeaning::SIGNED_IN);
+            assert_eq!(code.is_ok(), success(status));
+            assert_eq!(
+                expect_success(&response, StatusMeaning::MFA).is_ok(),
+                success(status)
+            );
+            tenants.is_some() && success(status)
+        }
+        _ => {
+            // Sign-out ends the session locally whatever the host answers.
+            let _ = block_on(
+                client.logout_with(frontegg_auth_wasm::core::LogoutInput { everywhere: true }),
+            );
+            assert!(client.session().is_none());
+            false
+        }
+    };
+    assert!(
+        !ok || success(status),
+        "a call succeeded on a {status} answer"
+    );
+    assert_client_signs_in(&client);
+});
