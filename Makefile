@@ -107,10 +107,10 @@ test-official: pkg
 	cargo build --quiet -p frontegg-emulator
 	node --test --test-timeout=120000 tests/official-client/
 
-## Every fuzz target in fuzz/ (cargo-fuzz; docs/testing.md, "Fuzzing") for 15 s: its seed
+## Every fuzz target in fuzz/ (cargo-fuzz; docs/testing.md, "Fuzzing") for 12 s: its seed
 ## answers and some hundred thousand mutations of them.
 test-fuzz: setup
-	@fuzz/run.sh 15
+	@fuzz/run.sh 12
 
 ## Every fuzz target for FUZZ_SECONDS each (FUZZ_TARGETS to pick some); findings land in
 ## fuzz/artifacts/TARGET/.

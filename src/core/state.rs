@@ -420,13 +420,16 @@ impl AuthCore {
         } else {
             self.session_started();
         }
-        if cookie.is_some() {
+        // The same user's snapshot without a credential (one a browser-mode tab stored) leaves
+        // the one held; another user's replaces them all, so no refresh is ever made with the
+        // previous user's cookie under the new user's session.
+        if !same_user || cookie.is_some() {
             self.refresh_cookie = cookie;
         }
-        if api_refresh.is_some() {
+        if !same_user || api_refresh.is_some() {
             self.api_refresh = api_refresh;
         }
-        if device_cookie.is_some() {
+        if !same_user || device_cookie.is_some() {
             self.device_cookie = device_cookie;
         }
         self.session = Some(session);
@@ -879,6 +882,15 @@ mod tests {
             generation,
             "answers for u1's session are fenced off"
         );
+        // Another user's session without a refresh cookie (a browser-mode tab stored it) leaves
+        // none of the previous user's behind (found by the snapshot_adopt fuzz target).
+        let mut browser_tab = core(Mode::Browser);
+        browser_tab
+            .handle_login(ok(200, tokens("u3"), &[]), 3_000.0)
+            .unwrap();
+        assert!(restored.adopt_snapshot(&browser_tab.snapshot().unwrap()));
+        let kept = restored.snapshot().unwrap();
+        assert!(!kept.contains("fe_refresh"), "{kept}");
 
         let mut browser = core(Mode::Browser);
         assert!(browser.adopt_snapshot(&snap));
