@@ -52,12 +52,15 @@ impl<T: Runtime> Client<T> {
         if !changed {
             return;
         }
-        let snapshot = self.snapshot();
         let source = self.source.get();
-        if lifecycle.persist && source != Source::Store {
+        let persist = lifecycle.persist && source != Source::Store;
+        let share = lifecycle.share_with_peers && source != Source::Peer;
+        // Serialised only when something takes it (a server with memory storage doesn't).
+        let snapshot = (persist || share).then(|| self.snapshot()).flatten();
+        if persist {
             self.runtime.store_snapshot(snapshot.as_deref());
         }
-        if lifecycle.share_with_peers && source != Source::Peer {
+        if share {
             self.runtime.tell_peers(&match snapshot {
                 Some(snapshot) => PeerMessage::Session(snapshot),
                 None => PeerMessage::SignedOut,

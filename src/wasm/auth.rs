@@ -195,17 +195,13 @@ fn build(options: JsValue) -> Result<FronteggAuth, Error> {
     }
     // Copy, so taking out the JS-only options leaves the caller's object alone.
     let copy = Object::assign(&Object::new(), options.unchecked_ref());
-    let fetch = take(&copy, "fetch");
-    let fetch = if fetch.is_undefined() || fetch.is_null() {
-        FetchRuntime::global_fetch().ok_or_else(|| {
+    let fetch = match take_fetch(&copy, "createAuth")? {
+        Some(fetch) => fetch,
+        None => FetchRuntime::global_fetch().ok_or_else(|| {
             Error::invalid_input(
                 "This runtime has no global `fetch`; pass one as the `fetch` option.",
             )
-        })?
-    } else {
-        fetch
-            .dyn_into::<Function>()
-            .map_err(|_| Error::invalid_input("createAuth: `fetch` must be a function."))?
+        })?,
     };
     let storage = Reflect::get(&copy, &"storage".into()).unwrap_or(JsValue::UNDEFINED);
     let adapter = storage.is_object().then(|| take(&copy, "storage"));
@@ -309,6 +305,19 @@ async fn send_with_token(
         .map_err(|e| e.classify(&url, 0))
 }
 
+/// Removes the `fetch` option from `options`: `None` when not given, `invalid_input` (naming
+/// `what`) when it is not a function.
+fn take_fetch(options: &Object, what: &str) -> Result<Option<Function>, Error> {
+    let fetch = take(options, "fetch");
+    if fetch.is_undefined() || fetch.is_null() {
+        return Ok(None);
+    }
+    fetch
+        .dyn_into::<Function>()
+        .map(Some)
+        .map_err(|_| Error::invalid_input(format!("{what}: `fetch` must be a function.")))
+}
+
 /// Removes `name` from `object` and returns its value.
 fn take(object: &Object, name: &str) -> JsValue {
     let value = Reflect::get(object, &name.into()).unwrap_or(JsValue::UNDEFINED);
@@ -361,16 +370,10 @@ pub fn verify_access_token(token: JsValue, options: JsValue) -> Promise {
         let (options, fetch) = match options.dyn_ref::<Object>() {
             Some(given) => {
                 let copy = Object::assign(&Object::new(), given);
-                let fetch = take(&copy, "fetch");
+                let fetch = take_fetch(&copy, "verifyAccessToken")?;
                 (JsValue::from(copy), fetch)
             }
-            None => (options, JsValue::UNDEFINED),
-        };
-        let fetch = match fetch {
-            f if f.is_undefined() || f.is_null() => None,
-            f => Some(f.dyn_into::<Function>().map_err(|_| {
-                Error::invalid_input("verifyAccessToken: `fetch` must be a function.")
-            })?),
+            None => (options, None),
         };
         let options = VerifyOptions::from_json(&from_js("verifyAccessToken", options)?)?;
         edge::verify_access_token(&token, &options, fetch).await
