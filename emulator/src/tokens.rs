@@ -4,7 +4,7 @@ use axum::http::header::COOKIE;
 use axum::http::HeaderMap;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use jsonwebtoken::{Algorithm, Header, Validation};
+use jsonwebtoken::{Algorithm, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -76,7 +76,7 @@ pub fn issue_access_token(
     user: &UserRecord,
     tenant_id: &str,
     session_id: &str,
-) -> Result<(String, AccessClaims), jsonwebtoken::errors::Error> {
+) -> Result<(String, AccessClaims), crate::BoxError> {
     let claims = AccessClaims {
         sub: user.id.clone(),
         email: user.email.clone(),
@@ -95,9 +95,7 @@ pub fn issue_access_token(
         profile_picture_url: user.profile_picture_url.clone(),
         metadata: Map::new(),
     };
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some(key.kid().to_owned());
-    let token = jsonwebtoken::encode(&header, &claims, key.encoding_key())?;
+    let token = key.sign(&claims)?;
     Ok((token, claims))
 }
 

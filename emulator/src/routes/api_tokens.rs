@@ -16,7 +16,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use jsonwebtoken::{Algorithm, Header};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -106,10 +105,7 @@ fn grant(
         exp,
         jti: uuid::Uuid::new_v4().to_string(),
     };
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some(state.key.kid().to_owned());
-    let access_token = jsonwebtoken::encode(&header, &claims, state.key.encoding_key())
-        .map_err(ApiError::internal)?;
+    let access_token = state.key.sign(&claims).map_err(ApiError::internal)?;
     Ok(Json(ApiTokens {
         access_token,
         refresh_token,
