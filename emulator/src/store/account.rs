@@ -133,11 +133,10 @@ pub enum Standing {
 /// The [`Standing`] of a user, read inside whatever transaction the caller holds.
 pub(super) fn standing(conn: &Connection, user_id: &str) -> rusqlite::Result<Standing> {
     let row = conn
-        .query_row(
-            "SELECT locked, activated FROM users WHERE id = ?1",
-            [user_id],
-            |row| Ok((row.get::<_, bool>(0)?, row.get::<_, bool>(1)?)),
-        )
+        .prepare_cached("SELECT locked, activated FROM users WHERE id = ?1")?
+        .query_row([user_id], |row| {
+            Ok((row.get::<_, bool>(0)?, row.get::<_, bool>(1)?))
+        })
         .optional()?;
     Ok(match row {
         None => Standing::Gone,
