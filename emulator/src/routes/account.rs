@@ -23,7 +23,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::users::{authenticate, valid_metadata, valid_name, valid_phone_number};
+use super::bearer::Bearer;
+use super::users::{valid_metadata, valid_name, valid_phone_number};
 use super::ApiJson;
 use crate::error::{codes, ApiError};
 use crate::password;
@@ -329,10 +330,9 @@ struct ChangePasswordBody {
 async fn change_password(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    Bearer(claims): Bearer,
     ApiJson(body): ApiJson<ChangePasswordBody>,
 ) -> Result<Response, ApiError> {
-    let claims = authenticate(&state, &headers)?;
     state.limit_attempt(peer.ip(), &claims.sub)?;
     check_password_policy(&body.new_password)?;
     let stored = state.store.password_hash(&claims.sub)?;

@@ -35,7 +35,7 @@ use subtle::ConstantTimeEq;
 use totp_rs::{Builder, Secret, Totp};
 
 use super::auth::{issue_session, issue_session_with_recovery_code};
-use super::users::authenticate;
+use super::bearer::BearerUser;
 use super::ApiJson;
 use crate::config::{MfaEnforce, MfaPolicy};
 use crate::error::{codes, ApiError};
@@ -1133,21 +1133,11 @@ async fn allow_remember_device(
 // ---------------------------------------------------------------------------------------------
 // Settings routes (bearer access token)
 
-/// The signed-in user of a bearer token, or 401.
-fn signed_in_user(state: &AppState, headers: &HeaderMap) -> Result<UserRecord, ApiError> {
-    let claims = authenticate(state, headers)?;
-    state
-        .store
-        .user(&claims.sub)?
-        .ok_or_else(ApiError::unauthorized)
-}
-
 /// `GET /users/v1/mfa/devices`: the signed-in user's devices, in the `mfaDevices` shape.
 async fn list_devices(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    BearerUser(user): BearerUser,
 ) -> Result<Response, ApiError> {
-    let user = signed_in_user(&state, &headers)?;
     let devices = state
         .store
         .mfa_devices(&user.id)?
@@ -1159,9 +1149,8 @@ async fn list_devices(
 /// authenticator secret. 200 `{ qrCode }`. One authenticator app per user.
 async fn settings_enroll_authenticator(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    BearerUser(user): BearerUser,
 ) -> Result<Response, ApiError> {
-    let user = signed_in_user(&state, &headers)?;
     require_strategy(&state.settings().mfa, AUTHENTICATOR_APP)?;
     if !state.store.authenticators(&user.id)?.is_empty() {
         return Err(already_enrolled("An authenticator app is already enrolled"));
@@ -1181,11 +1170,10 @@ struct TotpTokenBody {
 async fn settings_enroll_authenticator_verify(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    BearerUser(user): BearerUser,
     ApiJson(body): ApiJson<TotpTokenBody>,
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
-    let user = signed_in_user(&state, &headers)?;
     require_strategy(&state.settings().mfa, AUTHENTICATOR_APP)?;
     limit(&state, peer.ip(), &user.id)?;
     let (secret, step) = check_pending_authenticator(&state, &user, &body.token, now)?;
@@ -1205,11 +1193,10 @@ struct SettingsEnrollSmsBody {
 async fn settings_enroll_sms(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    BearerUser(user): BearerUser,
     ApiJson(body): ApiJson<SettingsEnrollSmsBody>,
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
-    let user = signed_in_user(&state, &headers)?;
     require_strategy(&state.settings().mfa, SMS)?;
     let number = phone_number(&body.phone_number)?;
     limit(&state, peer.ip(), &user.id)?;
@@ -1239,11 +1226,10 @@ struct SettingsCodeBody {
 async fn settings_enroll_sms_verify(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    BearerUser(user): BearerUser,
     ApiJson(body): ApiJson<SettingsCodeBody>,
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
-    let user = signed_in_user(&state, &headers)?;
     require_strategy(&state.settings().mfa, SMS)?;
     limit(&state, peer.ip(), &user.id)?;
     let binding = CodeBinding {
@@ -1290,10 +1276,9 @@ fn disable_authenticator(
 async fn settings_disable_first_authenticator(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    BearerUser(user): BearerUser,
     ApiJson(body): ApiJson<TotpTokenBody>,
 ) -> Result<Response, ApiError> {
-    let user = signed_in_user(&state, &headers)?;
     disable_authenticator(&state, peer.ip(), &user, None, &body.token)
 }
 
@@ -1302,10 +1287,9 @@ async fn settings_disable_authenticator(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(device_id): Path<String>,
-    headers: HeaderMap,
+    BearerUser(user): BearerUser,
     ApiJson(body): ApiJson<TotpTokenBody>,
 ) -> Result<Response, ApiError> {
-    let user = signed_in_user(&state, &headers)?;
     disable_authenticator(&state, peer.ip(), &user, Some(&device_id), &body.token)
 }
 
@@ -1315,10 +1299,9 @@ async fn settings_predisable_sms(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(device_id): Path<String>,
-    headers: HeaderMap,
+    BearerUser(user): BearerUser,
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
-    let user = signed_in_user(&state, &headers)?;
     let number = state
         .store
         .mfa_phone(&user.id, &device_id)?
@@ -1343,11 +1326,10 @@ async fn settings_disable_sms(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(device_id): Path<String>,
-    headers: HeaderMap,
+    BearerUser(user): BearerUser,
     ApiJson(body): ApiJson<SettingsCodeBody>,
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
-    let user = signed_in_user(&state, &headers)?;
     limit(&state, peer.ip(), &user.id)?;
     let binding = CodeBinding {
         user_id: &user.id,

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod api_tokens;
 pub mod auth;
+pub mod bearer;
 pub mod client;
 pub mod dev;
 pub mod entitlements;

@@ -413,3 +413,51 @@ async fn a_panic_is_a_500_in_the_error_shape_and_the_server_lives_on() {
         "the same service answers after the panic"
     );
 }
+
+/// A request with `Authorization: Bearer {token}`.
+fn with_bearer(token: &str, mut request: Request<Body>) -> Request<Body> {
+    request.headers_mut().insert(
+        axum::http::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    request
+}
+
+#[tokio::test]
+async fn bearer_routes_refuse_bad_tokens_with_the_api_401_before_reading_the_body() {
+    let app = app(Access::default()).await;
+    let (status, login) = send(&app, json_post(LOGIN, &login_body())).await;
+    assert_eq!(status, StatusCode::OK, "{login}");
+    let token = login["accessToken"].as_str().expect("accessToken");
+    let me = || request("GET", "/identity/resources/users/v2/me", None, "");
+    // A malformed body is not even read without a valid token.
+    let update = || {
+        request(
+            "PUT",
+            "/identity/resources/users/v2/me",
+            Some("application/json"),
+            "{ not json",
+        )
+    };
+    for bad in [
+        me(),
+        with_bearer("forged.token.here", me()),
+        with_bearer(&format!("{token}x"), me()),
+        update(),
+        request("GET", "/identity/resources/users/v1/mfa/devices", None, ""),
+        request("GET", "/identity/resources/users/webauthn/v1/devices", None, ""),
+        request("GET", "/entitlements/api/v2/user-entitlements", None, ""),
+    ] {
+        expect_error(&app, bad, StatusCode::UNAUTHORIZED, "ER-01004").await;
+    }
+    let (status, body) = send(&app, with_bearer(token, me())).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["email"], "demo@example.com");
+    expect_error(
+        &app,
+        with_bearer(token, update()),
+        StatusCode::BAD_REQUEST,
+        "ER-01000",
+    )
+    .await;
+}

@@ -1,24 +1,24 @@
 //! The signed-in user's self-service: profile (read and edit), tenants, roles and permissions,
 //! the active tenant of the session, and the user's sessions.
 //!
-//! Every route needs a bearer access token whose session is alive ([`authenticate`]).
+//! Every route needs a bearer access token whose session is alive ([`Bearer`]).
 
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::header::AUTHORIZATION;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::bearer::{current_user, Bearer};
 use super::ApiJson;
 use crate::clock::rfc3339;
 use crate::error::{codes, ApiError};
 use crate::state::AppState;
 use crate::store::{ProfileUpdate, TenantRecord, UserRecord};
-use crate::tokens::{self, AccessClaims};
+use crate::tokens::AccessClaims;
 
 /// Self-service routes, under `/identity`.
 pub fn routes() -> Router<Arc<AppState>> {
@@ -119,38 +119,6 @@ struct ProfileV2 {
     groups: Vec<Named>,
 }
 
-/// The claims of a valid bearer access token whose session is still alive, or 401.
-pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<AccessClaims, ApiError> {
-    let token = headers
-        .get(AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .ok_or_else(ApiError::unauthorized)?;
-    let settings = state.settings();
-    let claims = tokens::verify_access_token(
-        &state.key,
-        token,
-        &state.issuer(&settings),
-        &settings.client_id,
-        state.clock.now(),
-    )
-    .ok_or_else(ApiError::unauthorized)?;
-    if !state.store.session_active(&claims.sid)? {
-        return Err(ApiError::unauthorized());
-    }
-    Ok(claims)
-}
-
-/// The signed-in user, or 401 if the token's user is gone.
-pub fn current_user(state: &AppState, claims: &AccessClaims) -> Result<UserRecord, ApiError> {
-    state
-        .store
-        .user(&claims.sub)?
-        .ok_or_else(ApiError::unauthorized)
-}
-
 /// The v3 profile of `user` as seen in `tenant_id`.
 fn profile_v3(state: &AppState, user: &UserRecord, tenant_id: &str) -> Result<ProfileV3, ApiError> {
     let account = state
@@ -209,9 +177,8 @@ fn profile_v2(state: &AppState, user: &UserRecord, tenant_id: &str) -> Result<Pr
 /// permissions.
 pub async fn me(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Bearer(claims): Bearer,
 ) -> Result<Response, ApiError> {
-    let claims = authenticate(&state, &headers)?;
     let user = current_user(&state, &claims)?;
     Ok(Json(profile_v2(&state, &user, &claims.tenant_id)?).into_response())
 }
@@ -220,9 +187,8 @@ pub async fn me(
 /// loads those from `/users/v1/me/authorization`).
 async fn me_v3(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Bearer(claims): Bearer,
 ) -> Result<Response, ApiError> {
-    let claims = authenticate(&state, &headers)?;
     let user = current_user(&state, &claims)?;
     Ok(Json(profile_v3(&state, &user, &claims.tenant_id)?).into_response())
 }
@@ -300,10 +266,9 @@ pub(crate) fn valid_metadata(metadata: &str) -> Result<String, ApiError> {
 /// answers the updated v2 profile. Tokens issued afterwards (the next refresh) carry the changes.
 async fn update_me(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Bearer(claims): Bearer,
     ApiJson(body): ApiJson<ProfileBody>,
 ) -> Result<Response, ApiError> {
-    let claims = authenticate(&state, &headers)?;
     let update = ProfileUpdate {
         name: body.name.as_deref().map(valid_name).transpose()?,
         phone_number: body
@@ -369,9 +334,8 @@ fn tenant_list(state: &AppState, claims: &AccessClaims) -> Result<Vec<Tenant>, A
 /// `getTenants`).
 async fn tenants_v2(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Bearer(claims): Bearer,
 ) -> Result<Response, ApiError> {
-    let claims = authenticate(&state, &headers)?;
     Ok(Json(tenant_list(&state, &claims)?).into_response())
 }
 
@@ -389,9 +353,8 @@ struct CurrentUserTenants {
 /// the hosted service answers both alike (v3 "by the user's active tenant", v1 "by context").
 async fn tenants_v1(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Bearer(claims): Bearer,
 ) -> Result<Response, ApiError> {
-    let claims = authenticate(&state, &headers)?;
     let tenants = tenant_list(&state, &claims)?;
     let active_tenant = state
         .store
@@ -416,9 +379,8 @@ struct Authorization {
 /// `GET /users/v1/me/authorization`: the user's roles and permissions (the same in every tenant).
 async fn authorization(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Bearer(claims): Bearer,
 ) -> Result<Response, ApiError> {
-    let claims = authenticate(&state, &headers)?;
     let user = current_user(&state, &claims)?;
     Ok(Json(Authorization {
         roles: Named::list(&user.roles),
@@ -440,10 +402,9 @@ struct SwitchTenantBody {
 /// later token carry the new tenant. 403 (`ER-01005`) for a tenant the user is not in.
 async fn switch_tenant(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Bearer(claims): Bearer,
     ApiJson(body): ApiJson<SwitchTenantBody>,
 ) -> Result<Response, ApiError> {
-    let claims = authenticate(&state, &headers)?;
     let tenant_id = body.tenant_id.trim();
     if tenant_id.is_empty() {
         return Err(ApiError::bad_request("tenantId must not be empty"));
@@ -496,9 +457,8 @@ fn session_list(state: &AppState, claims: &AccessClaims) -> Result<Vec<Session>,
 /// `GET /users/sessions/v1/me`: the user's live sessions.
 async fn sessions(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Bearer(claims): Bearer,
 ) -> Result<Response, ApiError> {
-    let claims = authenticate(&state, &headers)?;
     Ok(Json(session_list(&state, &claims)?).into_response())
 }
 
@@ -506,9 +466,8 @@ async fn sessions(
 /// `getCurrentUserSession`).
 async fn current_session(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Bearer(claims): Bearer,
 ) -> Result<Response, ApiError> {
-    let claims = authenticate(&state, &headers)?;
     let current = session_list(&state, &claims)?
         .into_iter()
         .find(|s| s.current)
@@ -521,10 +480,9 @@ async fn current_session(
 /// the user's live sessions, whoever's it is.
 async fn delete_session(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Bearer(claims): Bearer,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let claims = authenticate(&state, &headers)?;
     if !state.store.revoke_user_session(&claims.sub, &id)? {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -538,9 +496,8 @@ async fn delete_session(
 /// `DELETE /users/sessions/v1/me/all`: signs out every session of the user but the current one.
 async fn delete_other_sessions(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Bearer(claims): Bearer,
 ) -> Result<Response, ApiError> {
-    let claims = authenticate(&state, &headers)?;
     state
         .store
         .revoke_other_sessions(&claims.sub, &claims.sid)?;

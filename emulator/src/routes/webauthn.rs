@@ -39,7 +39,7 @@ use webauthn_rs::prelude::{
 
 use super::auth::issue_session;
 use super::mfa;
-use super::users::authenticate;
+use super::bearer::BearerUser;
 use super::ApiJson;
 use crate::clock::rfc3339;
 use crate::config::Settings;
@@ -622,23 +622,14 @@ fn own_device(
 // ---------------------------------------------------------------------------------------------
 // Passkeys: registration and management (Bearer), login
 
-/// The signed-in user of a Bearer request.
-fn bearer_user(state: &AppState, headers: &HeaderMap) -> Result<UserRecord, ApiError> {
-    let claims = authenticate(state, headers)?;
-    state
-        .store
-        .user(&claims.sub)?
-        .ok_or_else(ApiError::unauthorized)
-}
-
 /// `POST /users/webauthn/v1/devices` (Bearer): starts registering a passkey. Answers
 /// `{ options }`: creation options asking for a discoverable credential (`residentKey:
 /// required`) with user verification, so the passkey alone signs the user in.
 async fn passkey_registration_start(
     State(state): State<Arc<AppState>>,
+    BearerUser(user): BearerUser,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let user = bearer_user(&state, &headers)?;
     let rp = RelyingParty::for_request(&state.settings(), &headers)?;
     let exclude = registered_credential_ids(&state, &user.id)?;
     let (options, registration) = rp
@@ -694,10 +685,9 @@ fn device_json(device: &WebauthnDevice) -> Value {
 /// passkey. Answers 201 with the device.
 async fn passkey_registration_finish(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    BearerUser(user): BearerUser,
     ApiJson(body): ApiJson<PasskeyRegistrationBody>,
 ) -> Result<Response, ApiError> {
-    let user = bearer_user(&state, &headers)?;
     let credential = body.credential.parse()?;
     let taken = take_ceremony(
         &state,
@@ -732,9 +722,8 @@ async fn passkey_registration_finish(
 /// lastUsed }] }`, the user's passkeys.
 async fn list_passkeys(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    BearerUser(user): BearerUser,
 ) -> Result<Response, ApiError> {
-    let user = bearer_user(&state, &headers)?;
     let devices: Vec<Value> = state
         .store
         .webauthn_devices(&user.id, WebauthnPurpose::Passkey)?
@@ -747,10 +736,9 @@ async fn list_passkeys(
 /// `DELETE /users/webauthn/v1/devices/{id}` (Bearer): removes one of the user's passkeys.
 async fn delete_passkey(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    BearerUser(user): BearerUser,
     Path(device_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let user = bearer_user(&state, &headers)?;
     if !state
         .store
         .delete_webauthn_device(&user.id, &device_id, WebauthnPurpose::Passkey)?
@@ -1212,9 +1200,9 @@ async fn login_verify_finish(
 /// authenticator from settings. Answers `{ webauthnToken, options }`.
 async fn settings_enroll_start(
     State(state): State<Arc<AppState>>,
+    BearerUser(user): BearerUser,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let user = bearer_user(&state, &headers)?;
     start_mfa_registration(&state, &headers, &user, None)
 }
 
@@ -1232,10 +1220,9 @@ pub struct SettingsEnrollFinishBody {
 async fn settings_enroll_finish(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    BearerUser(user): BearerUser,
     ApiJson(body): ApiJson<SettingsEnrollFinishBody>,
 ) -> Result<Response, ApiError> {
-    let user = bearer_user(&state, &headers)?;
     limit_mfa(&state, peer, &user)?;
     let new_key = verify_mfa_registration(
         &state,
@@ -1258,10 +1245,10 @@ async fn settings_enroll_finish(
 /// possession of the device before it is removed. Answers `{ webauthnToken, options }`.
 async fn disable_start(
     State(state): State<Arc<AppState>>,
+    BearerUser(user): BearerUser,
     headers: HeaderMap,
     Path(device_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let user = bearer_user(&state, &headers)?;
     start_mfa_assertion(&state, &headers, &user, &device_id, kind::MFA_DISABLE)
 }
 
@@ -1278,11 +1265,10 @@ pub struct DisableFinishBody {
 async fn disable_finish(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    BearerUser(user): BearerUser,
     Path(device_id): Path<String>,
     ApiJson(body): ApiJson<DisableFinishBody>,
 ) -> Result<Response, ApiError> {
-    let user = bearer_user(&state, &headers)?;
     limit_mfa(&state, peer, &user)?;
     let device = finish_mfa_assertion(
         &state,
