@@ -26,38 +26,28 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use rand::rngs::OsRng;
-use rand::{Rng, RngCore};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use totp_rs::{Builder, Secret, Totp};
 
 use super::auth::{issue_session, issue_session_with_recovery_code};
 use super::bearer::BearerUser;
 use super::ApiJson;
 use crate::config::{MfaEnforce, MfaPolicy};
+use crate::domain::mfa::{
+    already_enrolled, check_pending_authenticator, complete_authenticator_enrollment,
+    device_not_found, enrollable_strategies, hash_recovery_code, invalid_code, is_enrolled,
+    limit, mask_phone, matching_step, new_recovery_code, phone_number, redeem, require_strategy,
+    send_code, start_authenticator_enrollment, usable_strategies, verify_authenticator_code,
+    CodeRequest, AUTHENTICATOR_APP, EMAIL_CODE, SMS,
+};
 use crate::error::{codes, ApiError};
 use crate::state::AppState;
-use crate::store::{
-    CodeBinding, CodeCheck, CodePurpose, MessageKind, MfaDevices, NewCode, NewMessage, UserRecord,
-};
+use crate::store::{CodeBinding, CodePurpose, MessageKind, MfaDevices, UserRecord};
 use crate::tokens;
 
 /// How long an MFA token from the first factor stays redeemable.
 const MFA_TOKEN_TTL_SECONDS: i64 = 600;
-/// How long an SMS or email code stays valid.
-const CODE_TTL_SECONDS: i64 = 300;
-/// How long a proposed authenticator secret waits for its first code.
-const ENROLLMENT_TTL_SECONDS: i64 = 600;
-/// The issuer shown in authenticator apps.
-const TOTP_ISSUER: &str = "Frontegg Emulator";
-
-const AUTHENTICATOR_APP: &str = "AuthenticatorApp";
-const SMS: &str = "SMS";
-const EMAIL_CODE: &str = "EmailCode";
-
 /// MFA routes under `/identity`: login-time verification and enrollment, recovery, the
 /// remember-device policy, and settings (bearer token) enrollment, listing and removal.
 pub fn routes() -> Router<Arc<AppState>> {
@@ -137,66 +127,12 @@ pub fn routes() -> Router<Arc<AppState>> {
         )
 }
 
-// ---------------------------------------------------------------------------------------------
-// Errors
-
 fn mfa_token_invalid() -> ApiError {
     ApiError::new(
         StatusCode::UNAUTHORIZED,
         "MFA token expired or invalid; sign in again",
         codes::MFA_TOKEN_INVALID,
     )
-}
-
-fn invalid_code() -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "Invalid code",
-        codes::INVALID_MFA_CODE,
-    )
-}
-
-fn code_expired() -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "The code expired or was already used; request a new one",
-        codes::MFA_CODE_EXPIRED,
-    )
-}
-
-fn device_not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "MFA device not found",
-        codes::MFA_DEVICE_NOT_FOUND,
-    )
-}
-
-fn already_enrolled(message: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        message,
-        codes::MFA_ALREADY_ENROLLED,
-    )
-}
-
-fn enrollment_not_started() -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "No authenticator app enrollment in progress; start the enrollment again",
-        codes::MFA_ENROLLMENT_NOT_STARTED,
-    )
-}
-
-fn require_strategy(policy: &MfaPolicy, strategy: &str) -> Result<(), ApiError> {
-    if policy.strategies.iter().any(|s| s == strategy) {
-        return Ok(());
-    }
-    Err(ApiError::new(
-        StatusCode::FORBIDDEN,
-        format!("The MFA policy does not offer {strategy}"),
-        codes::MFA_METHOD_DISABLED,
-    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -273,26 +209,6 @@ pub fn mfa_devices_body(devices: &MfaDevices, policy: &MfaPolicy) -> MfaDevicesB
     }
 }
 
-/// `+15550001234` → `+*******1234`: enough for the user to recognise their phone.
-fn mask_phone(number: &str) -> String {
-    let digits = number.chars().filter(char::is_ascii_digit).count();
-    let mut seen = 0;
-    number
-        .chars()
-        .map(|c| {
-            if !c.is_ascii_digit() {
-                return c;
-            }
-            seen += 1;
-            if seen + 4 > digits {
-                c
-            } else {
-                '*'
-            }
-        })
-        .collect()
-}
-
 /// The login answer when a second factor is needed (status 200, no tokens).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -309,36 +225,6 @@ struct Challenge {
     /// login box shows it straight from this answer (it never calls the pre-enroll route).
     #[serde(skip_serializing_if = "Option::is_none")]
     qr_code: Option<String>,
-}
-
-/// Strategies the user can answer a challenge with: their enrolled kinds, plus email codes,
-/// in the policy's order.
-fn usable_strategies(policy: &MfaPolicy, devices: &MfaDevices) -> Vec<String> {
-    let has_webauthn = |kind: &str| devices.webauthn.iter().any(|d| d.device_type == kind);
-    policy
-        .strategies
-        .iter()
-        .filter(|s| match s.as_str() {
-            AUTHENTICATOR_APP => !devices.authenticators.is_empty(),
-            SMS => !devices.phones.is_empty(),
-            EMAIL_CODE => true,
-            "WebAuthnPlatform" => has_webauthn("Platform"),
-            "WebAuthnCrossPlatform" => has_webauthn("CrossPlatform"),
-            _ => false,
-        })
-        .cloned()
-        .collect()
-}
-
-/// Strategies a user without MFA can enroll during login: every policy strategy but email
-/// codes, which need no enrollment and so cannot satisfy a forced enrollment.
-fn enrollable_strategies(policy: &MfaPolicy) -> Vec<String> {
-    policy
-        .strategies
-        .iter()
-        .filter(|s| *s != EMAIL_CODE)
-        .cloned()
-        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -478,232 +364,6 @@ fn with_remembered_device(
     Ok(response)
 }
 
-/// Counts one guess (or one code sent) for this user from this IP.
-fn limit(state: &AppState, ip: IpAddr, user_id: &str) -> Result<(), ApiError> {
-    state.limit_attempt(ip, &format!("mfa:{user_id}"))
-}
-
-// ---------------------------------------------------------------------------------------------
-// TOTP
-
-fn totp(secret_base32: &str, account: &str) -> Result<Totp, ApiError> {
-    let secret = Secret::try_from_base32(secret_base32).map_err(ApiError::internal)?;
-    // `build_noncompliant` because developer-provided secrets (like the seed's 80-bit one)
-    // may be shorter than the RFC's recommended 128 bits; the parameters are the RFC's.
-    Ok(Builder::new()
-        .with_secret(secret)
-        .with_issuer(Some(TOTP_ISSUER))
-        .with_account_name(account.replace(':', "_"))
-        .build_noncompliant())
-}
-
-/// The time step a code matches (±1 step around `now`), if any. Token comparison is constant
-/// time (totp-rs).
-fn matching_step(secret_base32: &str, code: &str, now: i64) -> Result<Option<i64>, ApiError> {
-    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    let time = u64::try_from(now).map_err(ApiError::internal)?;
-    let step = totp(secret_base32, "-")?.check(&code, time);
-    Ok(step.and_then(|s| i64::try_from(s).ok()))
-}
-
-/// Checks a code against one authenticator and records its step as used. A code for a step
-/// already used (or older) is refused like a wrong one.
-fn verify_authenticator_code(
-    state: &AppState,
-    secret: &str,
-    device_id: &str,
-    code: &str,
-    now: i64,
-) -> Result<(), ApiError> {
-    let step = matching_step(secret, code, now)?.ok_or_else(invalid_code)?;
-    if state.store.accept_totp_step(device_id, step)? {
-        Ok(())
-    } else {
-        Err(invalid_code())
-    }
-}
-
-/// A fresh 160-bit secret, base32.
-fn new_totp_secret() -> String {
-    let mut bytes = [0u8; 20];
-    OsRng.fill_bytes(&mut bytes);
-    Secret::from(bytes.to_vec()).to_base32()
-}
-
-/// Proposes a new authenticator secret to the user and answers its QR code.
-fn start_authenticator_enrollment(
-    state: &AppState,
-    user: &UserRecord,
-    now: i64,
-) -> Result<String, ApiError> {
-    let secret = new_totp_secret();
-    state.store.set_pending_authenticator(
-        &user.id,
-        &secret,
-        now.saturating_add(ENROLLMENT_TTL_SECONDS),
-    )?;
-    let png = totp(&secret, &user.email)?
-        .to_qr_base64()
-        .map_err(ApiError::internal)?;
-    Ok(format!("data:image/png;base64,{png}"))
-}
-
-/// Checks the first code from the proposed secret; answers the secret and its matched step.
-fn check_pending_authenticator(
-    state: &AppState,
-    user: &UserRecord,
-    code: &str,
-    now: i64,
-) -> Result<(String, i64), ApiError> {
-    let secret = state
-        .store
-        .pending_authenticator(&user.id, now)?
-        .ok_or_else(enrollment_not_started)?;
-    let step = matching_step(&secret, code, now)?.ok_or_else(invalid_code)?;
-    Ok((secret, step))
-}
-
-/// Turns the checked pending secret into a device; answers the new recovery code.
-fn complete_authenticator_enrollment(
-    state: &AppState,
-    user: &UserRecord,
-    secret: &str,
-    step: i64,
-    now: i64,
-) -> Result<String, ApiError> {
-    let recovery_code = new_recovery_code();
-    state
-        .store
-        .complete_authenticator_enrollment(
-            &user.id,
-            secret,
-            step,
-            &hash_recovery_code(&recovery_code),
-            now,
-        )?
-        .ok_or_else(enrollment_not_started)?;
-    Ok(recovery_code)
-}
-
-// ---------------------------------------------------------------------------------------------
-// SMS and email codes
-
-/// The code hash is keyed by the `otcToken`, which the store does not keep: a leaked database
-/// does not let anyone brute-force the 10^6 codes offline.
-fn code_hash(otc_token: &str, code: &str) -> [u8; 32] {
-    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    Sha256::new()
-        .chain_update(otc_token.as_bytes())
-        .chain_update(b":")
-        .chain_update(code.as_bytes())
-        .finalize()
-        .into()
-}
-
-/// What a code is sent for and where.
-struct CodeRequest<'a> {
-    user: &'a UserRecord,
-    purpose: CodePurpose,
-    device_id: Option<&'a str>,
-    phone_number: Option<&'a str>,
-    mfa_token_hash: Option<[u8; 32]>,
-    to: &'a str,
-    kind: MessageKind,
-}
-
-/// Stores a new 6-digit code and "sends" it to the outbox; answers its `otcToken`.
-fn send_code(state: &AppState, request: &CodeRequest<'_>, now: i64) -> Result<String, ApiError> {
-    let otc_token = tokens::new_opaque_token();
-    let code = format!("{:06}", OsRng.gen_range(0..1_000_000));
-    let new = NewCode {
-        token_hash: tokens::hash_token(&otc_token),
-        user_id: &request.user.id,
-        purpose: request.purpose,
-        device_id: request.device_id,
-        phone_number: request.phone_number,
-        mfa_token_hash: request.mfa_token_hash,
-        code_hash: code_hash(&otc_token, &code),
-        expires_at: now.saturating_add(CODE_TTL_SECONDS),
-    };
-    state.store.insert_code(&new, now)?;
-    let message = NewMessage {
-        to: request.to,
-        kind: request.kind,
-        code: Some(&code),
-        token: None,
-        link: None,
-    };
-    state.store.send_message(message, now)?;
-    Ok(otc_token)
-}
-
-/// Redeems a code; answers the phone number of an SMS enrollment.
-fn redeem(
-    state: &AppState,
-    otc_token: &str,
-    code: &str,
-    binding: &CodeBinding<'_>,
-    now: i64,
-) -> Result<Option<String>, ApiError> {
-    let check = state.store.redeem_code(
-        &tokens::hash_token(otc_token),
-        &code_hash(otc_token, code),
-        binding,
-        now,
-    )?;
-    match check {
-        CodeCheck::Accepted { phone_number } => Ok(phone_number),
-        CodeCheck::Wrong => Err(invalid_code()),
-        CodeCheck::Dead => Err(code_expired()),
-    }
-}
-
-/// An E.164 number: `+`, then 7 to 15 digits.
-fn valid_phone(number: &str) -> bool {
-    number.strip_prefix('+').is_some_and(|digits| {
-        (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
-    })
-}
-
-fn phone_number(raw: &str) -> Result<String, ApiError> {
-    let number = raw.trim();
-    if valid_phone(number) {
-        Ok(number.to_owned())
-    } else {
-        Err(ApiError::bad_request(
-            "phoneNumber must be in E.164 format, for example +15550001234",
-        ))
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Recovery codes
-
-/// Alphabet of recovery codes: no 0/O or 1/I, so a code copied by hand reads back right.
-const RECOVERY_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-
-/// A new recovery code: 20 random characters (100 bits) in groups of four.
-pub(crate) fn new_recovery_code() -> String {
-    let chars: Vec<char> = (0..20)
-        .map(|_| char::from(RECOVERY_ALPHABET[OsRng.gen_range(0..RECOVERY_ALPHABET.len())]))
-        .collect();
-    chars
-        .chunks(4)
-        .map(|group| group.iter().collect::<String>())
-        .collect::<Vec<_>>()
-        .join("-")
-}
-
-/// Hash of a recovery code as typed: case, dashes and spaces don't matter.
-pub(crate) fn hash_recovery_code(code: &str) -> [u8; 32] {
-    let normalized: String = code
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    Sha256::digest(normalized.as_bytes()).into()
-}
-
 // ---------------------------------------------------------------------------------------------
 // Login-time routes
 
@@ -774,14 +434,6 @@ async fn login_verify_authenticator(
 #[serde(rename_all = "camelCase")]
 struct MfaTokenBody {
     mfa_token: String,
-}
-
-/// Whether `user` has a second factor enrolled.
-fn is_enrolled(state: &AppState, user: &UserRecord) -> Result<bool, ApiError> {
-    Ok(state
-        .store
-        .mfa_devices(&user.id)?
-        .is_some_and(|d| d.is_enrolled()))
 }
 
 /// The login of an MFA token whose user has no MFA yet (forced enrollment).
@@ -1342,54 +994,4 @@ async fn settings_disable_sms(
         return Err(device_not_found());
     }
     Ok(StatusCode::OK.into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn phones_are_masked_but_for_the_last_four_digits() {
-        assert_eq!(mask_phone("+15550001234"), "+*******1234");
-        assert_eq!(mask_phone("+123"), "+123");
-    }
-
-    #[test]
-    fn phone_numbers_must_be_e164() {
-        assert!(valid_phone("+15550001234"));
-        assert!(!valid_phone("15550001234"));
-        assert!(!valid_phone("+1555 0001234"));
-        assert!(!valid_phone("+123456"));
-        assert!(!valid_phone("+1234567890123456"));
-    }
-
-    #[test]
-    fn recovery_codes_are_random_and_typed_loosely() {
-        let code = new_recovery_code();
-        assert_eq!(code.len(), 24);
-        assert_ne!(code, new_recovery_code());
-        assert_eq!(
-            hash_recovery_code(&code),
-            hash_recovery_code(&code.to_lowercase().replace('-', " "))
-        );
-        assert_ne!(hash_recovery_code(&code), hash_recovery_code("other"));
-    }
-
-    #[test]
-    fn totp_matches_rfc_6238_within_one_step() {
-        // RFC 6238 appendix B, SHA-1: secret "12345678901234567890", T = 59 s → 94287082 (8
-        // digits); its last 6 digits are the 6-digit code.
-        let secret = Secret::from(b"12345678901234567890".to_vec()).to_base32();
-        assert_eq!(matching_step(&secret, "287082", 59).unwrap(), Some(1));
-        assert_eq!(matching_step(&secret, "287 082", 89).unwrap(), Some(1));
-        assert_eq!(matching_step(&secret, "287082", 90).unwrap(), None);
-        assert_eq!(matching_step(&secret, "28708", 59).unwrap(), None);
-        assert_eq!(matching_step(&secret, "abcdef", 59).unwrap(), None);
-    }
-
-    #[test]
-    fn code_hashes_are_keyed_by_the_token() {
-        assert_eq!(code_hash("t", "123456"), code_hash("t", " 123 456 "));
-        assert_ne!(code_hash("t", "123456"), code_hash("u", "123456"));
-    }
 }

@@ -43,6 +43,7 @@ use super::bearer::BearerUser;
 use super::ApiJson;
 use crate::clock::rfc3339;
 use crate::config::Settings;
+use crate::domain::mfa::{hash_recovery_code, new_recovery_code};
 use crate::error::{codes, ApiError};
 use crate::state::AppState;
 use crate::store::{
@@ -1002,7 +1003,7 @@ fn store_mfa_key(
     new_key: &NewMfaKey,
     now: i64,
 ) -> Result<(String, String), ApiError> {
-    let recovery_code = mfa::new_recovery_code();
+    let recovery_code = new_recovery_code();
     let id = store_device(
         state,
         NewDevice {
@@ -1013,7 +1014,7 @@ fn store_mfa_key(
             credential_id: new_key.key.cred_id().as_slice(),
             credential: to_json(&new_key.key)?,
         },
-        Some(&mfa::hash_recovery_code(&recovery_code)),
+        Some(&hash_recovery_code(&recovery_code)),
         now,
     )?;
     Ok((id, recovery_code))
