@@ -250,7 +250,7 @@ async fn sign_up(
     }
     // Every sign-in ends in the same place (MFA enforcement included); its answer, cookie and
     // all, becomes the `authResponse` of the sign-up answer.
-    let login = super::auth::complete_first_factor(&state, &user, &headers, now)?;
+    let login = super::signin::complete_first_factor(&state, &user, &headers, now)?;
     let (mut parts, login_body) = login.into_parts();
     let bytes = to_bytes(login_body, usize::MAX)
         .await
@@ -311,7 +311,7 @@ async fn activate(
         .store
         .user(&body.user_id)?
         .ok_or_else(|| invalid_link("activation"))?;
-    super::auth::complete_first_factor(&state, &user, &headers, now)
+    super::signin::complete_first_factor(&state, &user, &headers, now)
 }
 
 /// Body of `POST /users/v1/passwords/change`.

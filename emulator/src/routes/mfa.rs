@@ -12,42 +12,40 @@
 //! (The spec publishes no error statuses for these routes.) Every guess and every code sent
 //! counts against the per-IP and per-user attempt limits (429 with `Retry-After`).
 //!
-//! WebAuthn second factors are another area's; it lists its devices in
-//! [`Store::mfa_devices`](crate::store::Store::mfa_devices), and can redeem MFA tokens with
-//! [`mfa_login`] and finish the sign-in with [`finish_login`].
+//! The rules (TOTP, codes, recovery codes) are in [`crate::domain::mfa`]; the MFA token, the
+//! challenge and the end of the sign-in are [`super::signin`]'s, shared with WebAuthn second
+//! factors.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::header::SET_COOKIE;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
-use super::auth::{issue_session, issue_session_with_recovery_code};
 use super::bearer::BearerUser;
+use super::signin::{
+    consume, enrolled_login, enrolled_session, enrolling_login, finish_login, mfa_devices_body,
+    mfa_login, MfaLogin,
+};
 use super::ApiJson;
-use crate::config::{MfaEnforce, MfaPolicy};
 use crate::domain::mfa::{
     already_enrolled, check_pending_authenticator, complete_authenticator_enrollment,
-    device_not_found, enrollable_strategies, hash_recovery_code, invalid_code, is_enrolled,
-    limit, mask_phone, matching_step, new_recovery_code, phone_number, redeem, require_strategy,
-    send_code, start_authenticator_enrollment, usable_strategies, verify_authenticator_code,
-    CodeRequest, AUTHENTICATOR_APP, EMAIL_CODE, SMS,
+    device_not_found, hash_recovery_code, invalid_code, is_enrolled, limit, mask_phone,
+    matching_step, new_recovery_code, phone_number, redeem, require_strategy, send_code,
+    start_authenticator_enrollment, verify_authenticator_code, CodeRequest, AUTHENTICATOR_APP,
+    EMAIL_CODE, SMS,
 };
 use crate::error::{codes, ApiError};
 use crate::state::AppState;
-use crate::store::{CodeBinding, CodePurpose, MessageKind, MfaDevices, UserRecord};
-use crate::tokens;
+use crate::store::{CodeBinding, CodePurpose, MessageKind, UserRecord};
 
-/// How long an MFA token from the first factor stays redeemable.
-const MFA_TOKEN_TTL_SECONDS: i64 = 600;
 /// MFA routes under `/identity`: login-time verification and enrollment, recovery, the
 /// remember-device policy, and settings (bearer token) enrollment, listing and removal.
 pub fn routes() -> Router<Arc<AppState>> {
@@ -127,243 +125,6 @@ pub fn routes() -> Router<Arc<AppState>> {
         )
 }
 
-fn mfa_token_invalid() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "MFA token expired or invalid; sign in again",
-        codes::MFA_TOKEN_INVALID,
-    )
-}
-
-// ---------------------------------------------------------------------------------------------
-// Response shapes
-
-/// The `mfaDevices` object of login challenges and `GET /users/v1/mfa/devices`.
-#[derive(Debug, Serialize)]
-pub struct MfaDevicesBody {
-    webauthn: Vec<WebAuthnDeviceBody>,
-    phones: Vec<PhoneDeviceBody>,
-    authenticators: Vec<AuthenticatorDeviceBody>,
-    emails: Vec<EmailDeviceBody>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct WebAuthnDeviceBody {
-    id: String,
-    device_type: String,
-    name: String,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct PhoneDeviceBody {
-    id: String,
-    phone_number: String,
-}
-
-#[derive(Debug, Serialize)]
-struct AuthenticatorDeviceBody {
-    id: String,
-}
-
-#[derive(Debug, Serialize)]
-struct EmailDeviceBody {
-    email: String,
-}
-
-/// Builds the `mfaDevices` object from the stored devices. Phone numbers are masked (the hosted
-/// service never echoes them whole); the email is listed only when the policy offers email codes.
-pub fn mfa_devices_body(devices: &MfaDevices, policy: &MfaPolicy) -> MfaDevicesBody {
-    let email_codes = policy.strategies.iter().any(|s| s == EMAIL_CODE);
-    MfaDevicesBody {
-        webauthn: devices
-            .webauthn
-            .iter()
-            .map(|d| WebAuthnDeviceBody {
-                id: d.id.clone(),
-                device_type: d.device_type.clone(),
-                name: d.name.clone(),
-            })
-            .collect(),
-        phones: devices
-            .phones
-            .iter()
-            .map(|p| PhoneDeviceBody {
-                id: p.id.clone(),
-                phone_number: mask_phone(&p.phone_number),
-            })
-            .collect(),
-        authenticators: devices
-            .authenticators
-            .iter()
-            .map(|id| AuthenticatorDeviceBody { id: id.clone() })
-            .collect(),
-        emails: if email_codes {
-            vec![EmailDeviceBody {
-                email: devices.email.clone(),
-            }]
-        } else {
-            Vec::new()
-        },
-    }
-}
-
-/// The login answer when a second factor is needed (status 200, no tokens).
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Challenge {
-    mfa_required: bool,
-    mfa_token: String,
-    mfa_enrolled: bool,
-    mfa_devices: MfaDevicesBody,
-    mfa_strategies: Vec<String>,
-    user_id: String,
-    user_email: String,
-    is_breached_password: bool,
-    /// For a user who must enroll and may pick the authenticator app: its QR code, as the hosted
-    /// login box shows it straight from this answer (it never calls the pre-enroll route).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    qr_code: Option<String>,
-}
-
-// ---------------------------------------------------------------------------------------------
-// The second step of sign-in
-
-/// A login waiting for its second factor: the user and the hash of the MFA token.
-pub(crate) struct MfaLogin {
-    /// The user who passed the first factor.
-    pub user: UserRecord,
-    token_hash: [u8; 32],
-}
-
-fn remember_cookie_name(client_id: &str) -> String {
-    format!("fe_device_{}", client_id.replace('-', ""))
-}
-
-/// Decides what a first factor leads to (called by `auth::complete_first_factor`): `Some`
-/// challenge when the user has MFA, or must enroll because the policy forces it; `None` when a
-/// session may start now (no MFA, or a remembered device for this user).
-pub(crate) fn challenge_if_required(
-    state: &AppState,
-    user: &UserRecord,
-    headers: &HeaderMap,
-    now: i64,
-) -> Result<Option<Response>, ApiError> {
-    let settings = state.settings();
-    let policy = &settings.mfa;
-    let Some(devices) = state.store.mfa_devices(&user.id)? else {
-        return Err(ApiError::internal("user vanished during sign-in"));
-    };
-    let enrolled = devices.is_enrolled();
-    let strategies = if enrolled {
-        usable_strategies(policy, &devices)
-    } else {
-        enrollable_strategies(policy)
-    };
-    // With nothing enrollable on offer, forcing enrollment would lock every such user out.
-    if !enrolled && (policy.enforce == MfaEnforce::DontForce || strategies.is_empty()) {
-        return Ok(None);
-    }
-    if policy.allow_remember_device {
-        let cookie = tokens::find_cookie(headers, &remember_cookie_name(&settings.client_id));
-        if let Some(cookie) = cookie {
-            if state
-                .store
-                .device_remembered(&tokens::hash_token(&cookie), &user.id, now)?
-            {
-                return Ok(None);
-            }
-        }
-    }
-    let mfa_token = tokens::new_opaque_token();
-    state.store.insert_mfa_token(
-        &tokens::hash_token(&mfa_token),
-        &user.id,
-        now.saturating_add(MFA_TOKEN_TTL_SECONDS),
-        now,
-    )?;
-    let qr_code = if !enrolled && strategies.iter().any(|s| s == AUTHENTICATOR_APP) {
-        Some(start_authenticator_enrollment(state, user, now)?)
-    } else {
-        None
-    };
-    let body = Challenge {
-        qr_code,
-        mfa_required: true,
-        mfa_token,
-        mfa_enrolled: enrolled,
-        mfa_devices: mfa_devices_body(&devices, policy),
-        mfa_strategies: strategies,
-        user_id: user.id.clone(),
-        user_email: user.email.clone(),
-        is_breached_password: false,
-    };
-    Ok(Some(Json(body).into_response()))
-}
-
-/// The login an MFA token belongs to, if the token is unused and unexpired (it stays usable
-/// until [`finish_login`]).
-pub(crate) fn mfa_login(state: &AppState, mfa_token: &str, now: i64) -> Result<MfaLogin, ApiError> {
-    let token_hash = tokens::hash_token(mfa_token);
-    let user_id = state
-        .store
-        .mfa_token_user(&token_hash, now)?
-        .ok_or_else(mfa_token_invalid)?;
-    let user = state.store.user(&user_id)?.ok_or_else(mfa_token_invalid)?;
-    Ok(MfaLogin { user, token_hash })
-}
-
-/// Uses up the MFA token; fails if another request used it first.
-pub(crate) fn consume(state: &AppState, login: &MfaLogin, now: i64) -> Result<(), ApiError> {
-    if state.store.consume_mfa_token(&login.token_hash, now)? {
-        Ok(())
-    } else {
-        Err(mfa_token_invalid())
-    }
-}
-
-/// Ends a sign-in whose second factor was just proven: uses up the MFA token, starts the
-/// session (201, as the hosted verify routes answer) and, when asked and allowed, sets the
-/// remember-device cookie.
-pub(crate) fn finish_login(
-    state: &AppState,
-    login: &MfaLogin,
-    remember_device: bool,
-    now: i64,
-) -> Result<Response, ApiError> {
-    consume(state, login, now)?;
-    let response = issue_session(state, &login.user, now, StatusCode::CREATED)?;
-    with_remembered_device(state, &login.user, remember_device, response, now)
-}
-
-fn with_remembered_device(
-    state: &AppState,
-    user: &UserRecord,
-    remember_device: bool,
-    mut response: Response,
-    now: i64,
-) -> Result<Response, ApiError> {
-    let settings = state.settings();
-    if !(remember_device && settings.mfa.allow_remember_device) {
-        return Ok(response);
-    }
-    let token = tokens::new_opaque_token();
-    let max_age = settings.mfa.remember_device_seconds;
-    state.store.remember_device(
-        &tokens::hash_token(&token),
-        &user.id,
-        now.saturating_add(max_age),
-        now,
-    )?;
-    let name = remember_cookie_name(&settings.client_id);
-    // Same attributes as the refresh cookie: httpOnly, SameSite=Lax, never Secure (plain HTTP).
-    let cookie = HeaderValue::from_str(&tokens::refresh_cookie(&name, &token, max_age))
-        .map_err(ApiError::internal)?;
-    response.headers_mut().append(SET_COOKIE, cookie);
-    Ok(response)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Login-time routes
 
@@ -436,21 +197,6 @@ struct MfaTokenBody {
     mfa_token: String,
 }
 
-/// The login of an MFA token whose user has no MFA yet (forced enrollment).
-pub(crate) fn enrolling_login(
-    state: &AppState,
-    mfa_token: &str,
-    now: i64,
-) -> Result<MfaLogin, ApiError> {
-    let login = mfa_login(state, mfa_token, now)?;
-    if is_enrolled(state, &login.user)? {
-        return Err(already_enrolled(
-            "MFA is already enrolled; verify it instead",
-        ));
-    }
-    Ok(login)
-}
-
 /// `POST /auth/v1/user/mfa/authenticator/enroll`: proposes an authenticator secret during a
 /// forced enrollment. 201 `{ qrCode }` (a PNG data URL of the `otpauth://` URI).
 async fn login_enroll_authenticator(
@@ -501,20 +247,6 @@ fn enroll_authenticator(
     consume(state, login, now)?;
     let recovery_code = complete_authenticator_enrollment(state, &login.user, &secret, step, now)?;
     enrolled_session(state, &login.user, &recovery_code, remember_device, now)
-}
-
-/// Starts the session of a login that just enrolled a second factor: 201 with the tokens and
-/// `recoveryCode`, plus the remember-device cookie when asked and allowed.
-pub(crate) fn enrolled_session(
-    state: &AppState,
-    user: &UserRecord,
-    recovery_code: &str,
-    remember_device: bool,
-    now: i64,
-) -> Result<Response, ApiError> {
-    let response =
-        issue_session_with_recovery_code(state, user, now, StatusCode::CREATED, recovery_code)?;
-    with_remembered_device(state, user, remember_device, response, now)
 }
 
 /// Body of `POST /auth/v1/user/mfa/sms/enroll`.
@@ -647,24 +379,6 @@ async fn login_verify_sms(
     };
     redeem(&state, &body.otc_token, &body.code, &binding, now)?;
     finish_login(&state, &login, body.remember_device, now)
-}
-
-/// The login of an MFA token whose user is enrolled: email codes answer a challenge but cannot
-/// stand in for a forced enrollment.
-fn enrolled_login(state: &AppState, mfa_token: &str, now: i64) -> Result<MfaLogin, ApiError> {
-    let login = mfa_login(state, mfa_token, now)?;
-    let enrolled = state
-        .store
-        .mfa_devices(&login.user.id)?
-        .is_some_and(|d| d.is_enrolled());
-    if !enrolled {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "Email codes are available once an MFA method is enrolled",
-            codes::MFA_METHOD_DISABLED,
-        ));
-    }
-    Ok(login)
 }
 
 /// `POST /auth/v1/user/mfa/emailcode`: sends a code to the user's email. 201 `{ otcToken }`.

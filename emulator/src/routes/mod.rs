@@ -12,7 +12,7 @@ pub mod entitlements;
 pub mod guard;
 pub mod mfa;
 pub mod passwordless;
-mod signin;
+pub mod signin;
 #[cfg(test)]
 mod tests;
 pub mod users;

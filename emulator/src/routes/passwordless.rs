@@ -24,7 +24,7 @@ use rand::Rng;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::auth::complete_first_factor;
+use super::signin::complete_first_factor;
 use super::ApiJson;
 use crate::config::Settings;
 use crate::error::{codes, ApiError};

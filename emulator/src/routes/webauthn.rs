@@ -37,8 +37,7 @@ use webauthn_rs::prelude::{
     WebauthnError,
 };
 
-use super::auth::issue_session;
-use super::mfa;
+use super::signin::{self, issue_session};
 use super::bearer::BearerUser;
 use super::ApiJson;
 use crate::clock::rfc3339;
@@ -1100,7 +1099,7 @@ async fn login_enroll_start(
     headers: HeaderMap,
     ApiJson(body): ApiJson<LoginEnrollStartBody>,
 ) -> Result<Response, ApiError> {
-    let login = mfa::enrolling_login(&state, &body.mfa_token, state.clock.now())?;
+    let login = signin::enrolling_login(&state, &body.mfa_token, state.clock.now())?;
     start_mfa_registration(&state, &headers, &login.user, body.device_type)
 }
 
@@ -1125,7 +1124,7 @@ async fn login_enroll_finish(
     ApiJson(body): ApiJson<LoginEnrollFinishBody>,
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
-    let login = mfa::enrolling_login(&state, &body.mfa_token, now)?;
+    let login = signin::enrolling_login(&state, &body.mfa_token, now)?;
     limit_mfa(&state, peer, &login.user)?;
     let new_key = verify_mfa_registration(
         &state,
@@ -1134,9 +1133,9 @@ async fn login_enroll_finish(
         &body.options,
         body.device_type,
     )?;
-    mfa::consume(&state, &login, now)?;
+    signin::consume(&state, &login, now)?;
     let (_, recovery_code) = store_mfa_key(&state, &login.user, &new_key, now)?;
-    mfa::enrolled_session(
+    signin::enrolled_session(
         &state,
         &login.user,
         &recovery_code,
@@ -1160,7 +1159,7 @@ async fn login_verify_start(
     Path(device_id): Path<String>,
     ApiJson(body): ApiJson<LoginVerifyStartBody>,
 ) -> Result<Response, ApiError> {
-    let login = mfa::mfa_login(&state, &body.mfa_token, state.clock.now())?;
+    let login = signin::mfa_login(&state, &body.mfa_token, state.clock.now())?;
     start_mfa_assertion(&state, &headers, &login.user, &device_id, kind::MFA_LOGIN)
 }
 
@@ -1184,7 +1183,7 @@ async fn login_verify_finish(
     ApiJson(body): ApiJson<LoginVerifyFinishBody>,
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
-    let login = mfa::mfa_login(&state, &body.mfa_token, now)?;
+    let login = signin::mfa_login(&state, &body.mfa_token, now)?;
     limit_mfa(&state, peer, &login.user)?;
     finish_mfa_assertion(
         &state,
@@ -1194,7 +1193,7 @@ async fn login_verify_finish(
         &body.options,
         kind::MFA_LOGIN,
     )?;
-    mfa::finish_login(&state, &login, body.remember_device, now)
+    signin::finish_login(&state, &login, body.remember_device, now)
 }
 
 /// `POST /users/v1/mfa/webauthn/enroll` (Bearer): starts registering a WebAuthn MFA
