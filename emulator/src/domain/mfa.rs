@@ -177,7 +177,11 @@ fn totp(secret_base32: &str, account: &str) -> Result<Totp, ApiError> {
 
 /// The time step a code matches (±1 step around `now`), if any. Token comparison is constant
 /// time (totp-rs).
-pub(crate) fn matching_step(secret_base32: &str, code: &str, now: i64) -> Result<Option<i64>, ApiError> {
+pub(crate) fn matching_step(
+    secret_base32: &str,
+    code: &str,
+    now: i64,
+) -> Result<Option<i64>, ApiError> {
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     let time = u64::try_from(now).map_err(ApiError::internal)?;
     let step = totp(secret_base32, "-")?.check(&code, time);
@@ -290,7 +294,11 @@ pub(crate) struct CodeRequest<'a> {
 }
 
 /// Stores a new 6-digit code and "sends" it to the outbox; answers its `otcToken`.
-pub(crate) fn send_code(state: &AppState, request: &CodeRequest<'_>, now: i64) -> Result<String, ApiError> {
+pub(crate) fn send_code(
+    state: &AppState,
+    request: &CodeRequest<'_>,
+    now: i64,
+) -> Result<String, ApiError> {
     let otc_token = tokens::new_opaque_token();
     let code = format!("{:06}", OsRng.gen_range(0..1_000_000));
     let new = NewCode {

@@ -229,7 +229,11 @@ pub(crate) fn enrolling_login(
 
 /// The login of an MFA token whose user is enrolled: email codes answer a challenge but cannot
 /// stand in for a forced enrollment.
-pub(crate) fn enrolled_login(state: &AppState, mfa_token: &str, now: i64) -> Result<MfaLogin, ApiError> {
+pub(crate) fn enrolled_login(
+    state: &AppState,
+    mfa_token: &str,
+    now: i64,
+) -> Result<MfaLogin, ApiError> {
     let login = mfa_login(state, mfa_token, now)?;
     let enrolled = state
         .store

@@ -445,7 +445,12 @@ async fn bearer_routes_refuse_bad_tokens_with_the_api_401_before_reading_the_bod
         with_bearer(&format!("{token}x"), me()),
         update(),
         request("GET", "/identity/resources/users/v1/mfa/devices", None, ""),
-        request("GET", "/identity/resources/users/webauthn/v1/devices", None, ""),
+        request(
+            "GET",
+            "/identity/resources/users/webauthn/v1/devices",
+            None,
+            "",
+        ),
         request("GET", "/entitlements/api/v2/user-entitlements", None, ""),
     ] {
         expect_error(&app, bad, StatusCode::UNAUTHORIZED, "ER-01004").await;

@@ -37,8 +37,8 @@ use webauthn_rs::prelude::{
     WebauthnError,
 };
 
-use super::signin::{self, issue_session};
 use super::bearer::BearerUser;
+use super::signin::{self, issue_session};
 use super::ApiJson;
 use crate::clock::rfc3339;
 use crate::config::Settings;
