@@ -7,3 +7,4 @@
 //! The order of a sign-in (first factor, challenge, session) is `routes::signin`'s.
 
 pub mod mfa;
+pub mod webauthn;
