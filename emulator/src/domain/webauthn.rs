@@ -15,14 +15,12 @@
 //! what the first one offered.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use axum::http::header::ORIGIN;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::Json;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use serde::de::DeserializeOwned;
@@ -30,9 +28,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use webauthn_rs::prelude::{
-    AuthenticatorAttachment, CredentialID, Passkey, PublicKeyCredential,
-    RegisterPublicKeyCredential, SecurityKey, SecurityKeyAuthentication, SecurityKeyRegistration,
-    Url, Uuid, Webauthn, WebauthnBuilder, WebauthnError,
+    AuthenticatorAttachment, CredentialID, DiscoverableAuthentication, Passkey,
+    PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential, SecurityKey,
+    SecurityKeyAuthentication, SecurityKeyRegistration, Url, Uuid, Webauthn, WebauthnBuilder,
+    WebauthnError,
 };
 
 use crate::config::Settings;
@@ -596,13 +595,13 @@ pub(crate) fn limit_mfa(
     state.limit_attempt(peer.ip(), &format!("mfa:{}", user.id))
 }
 
-/// Starts registering an MFA authenticator for `user`: `{ webauthnToken, options }`.
+/// Starts registering an MFA authenticator for `user`: the answer `{ webauthnToken, options }`.
 pub(crate) fn start_mfa_registration(
     state: &AppState,
     headers: &HeaderMap,
     user: &UserRecord,
     device_type: Option<DeviceType>,
-) -> Result<Response, ApiError> {
+) -> Result<Value, ApiError> {
     let settings = state.settings();
     ensure_strategy(&settings, device_type)?;
     let rp = RelyingParty::for_request(&settings, headers)?;
@@ -639,7 +638,7 @@ pub(crate) fn start_mfa_registration(
         extensions.remove("enforceCredentialProtectionPolicy");
     }
     let body = json!({ "webauthnToken": token, "options": public_key });
-    Ok(Json(body).into_response())
+    Ok(body)
 }
 
 /// A verified MFA registration, not stored yet.
@@ -708,14 +707,15 @@ pub(crate) fn store_mfa_key(
     Ok((id, recovery_code))
 }
 
-/// Starts an assertion with one of the user's MFA authenticators: `{ webauthnToken, options }`.
+/// Starts an assertion with one of the user's MFA authenticators: the answer
+/// `{ webauthnToken, options }`.
 pub(crate) fn start_mfa_assertion(
     state: &AppState,
     headers: &HeaderMap,
     user: &UserRecord,
     device_id: &str,
     kind: &'static str,
-) -> Result<Response, ApiError> {
+) -> Result<Value, ApiError> {
     let device = own_device(state, &user.id, device_id, WebauthnPurpose::Mfa)?;
     let key: SecurityKey = from_json(&device.credential)?;
     let rp = RelyingParty::for_request(&state.settings(), headers)?;
@@ -733,7 +733,7 @@ pub(crate) fn start_mfa_assertion(
     let challenge = &options.public_key.challenge;
     let token = store_ceremony(state, &rp, challenge, &authentication, started, now)?;
     let body = json!({ "webauthnToken": token, "options": public_key_options(&options)? });
-    Ok(Json(body).into_response())
+    Ok(body)
 }
 
 /// Verifies an assertion by one of the user's MFA authenticators and records its use (the
@@ -769,4 +769,184 @@ pub(crate) fn finish_mfa_assertion(
         .store
         .record_webauthn_use(&device.id, &to_json(&key)?, state.clock.now())?;
     Ok(device)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Passkeys
+
+/// Starts registering a passkey for `user`: the creation options (`publicKey`), asking for a
+/// discoverable credential (`residentKey: required`) with user verification, so the passkey
+/// alone signs the user in.
+pub(crate) fn start_passkey_registration(
+    state: &AppState,
+    headers: &HeaderMap,
+    user: &UserRecord,
+) -> Result<Value, ApiError> {
+    let rp = RelyingParty::for_request(&state.settings(), headers)?;
+    let exclude = registered_credential_ids(state, &user.id)?;
+    let (options, registration) = rp
+        .webauthn()?
+        .start_passkey_registration(user_handle(user)?, &user.email, &user.name, Some(exclude))
+        .map_err(ApiError::internal)?;
+    let mut public_key = public_key_options(&options)?;
+    // webauthn-rs leaves residency to the authenticator; sign-in without an identifier needs it.
+    if let Some(selection) = public_key.get_mut("authenticatorSelection") {
+        selection["residentKey"] = json!("required");
+        selection["requireResidentKey"] = json!(true);
+    }
+    let started = Started {
+        kind: kind::PASSKEY_REGISTRATION,
+        user_id: Some(&user.id),
+        device_id: None,
+        device_type: None,
+    };
+    let now = state.clock.now();
+    store_ceremony(
+        state,
+        &rp,
+        &options.public_key.challenge,
+        &registration,
+        started,
+        now,
+    )?;
+    Ok(public_key)
+}
+
+/// Verifies a passkey attestation and stores the passkey (`Platform` unless `device_type` says
+/// otherwise); answers the stored device. 409 if the credential is already registered.
+pub(crate) fn finish_passkey_registration(
+    state: &AppState,
+    user: &UserRecord,
+    credential: &AttestationCredential,
+    device_type: Option<DeviceType>,
+    name: Option<&str>,
+) -> Result<WebauthnDevice, ApiError> {
+    let parsed = credential.parse()?;
+    let taken = take_ceremony(
+        state,
+        &credential.response.client_data_json,
+        None,
+        kind::PASSKEY_REGISTRATION,
+        Some(&user.id),
+    )?;
+    let registration: PasskeyRegistration = from_json(&taken.ceremony.state)?;
+    let passkey = taken
+        .webauthn
+        .finish_passkey_registration(&parsed, &registration)
+        .map_err(verification_error)?;
+    let now = state.clock.now();
+    let device = NewDevice {
+        user_id: &user.id,
+        purpose: WebauthnPurpose::Passkey,
+        device_type: device_type.unwrap_or(DeviceType::Platform),
+        name,
+        credential_id: passkey.cred_id().as_slice(),
+        credential: to_json(&passkey)?,
+    };
+    let id = store_device(state, device, None, now)?;
+    let device = state
+        .store
+        .webauthn_device(&id)?
+        .ok_or_else(device_not_found)?;
+    Ok(device)
+}
+
+/// Starts a passkey sign-in: the request options (`publicKey`). For a named user who has
+/// passkeys, `allowCredentials` lists them and only one of theirs may answer; otherwise it is
+/// empty and any discoverable passkey of this RP may answer, so the answer does not tell
+/// whether an account exists.
+pub(crate) fn start_passkey_login(
+    state: &AppState,
+    headers: &HeaderMap,
+    user_id: Option<&str>,
+) -> Result<Value, ApiError> {
+    let rp = RelyingParty::for_request(&state.settings(), headers)?;
+    let (options, authentication) = rp
+        .webauthn()?
+        .start_discoverable_authentication()
+        .map_err(ApiError::internal)?;
+    let passkeys = match user_id {
+        Some(user_id) => state
+            .store
+            .webauthn_devices(user_id, WebauthnPurpose::Passkey)?,
+        None => Vec::new(),
+    };
+    let mut allow = Vec::new();
+    for device in &passkeys {
+        let passkey: Passkey = from_json(&device.credential)?;
+        allow.push(json!({
+            "type": "public-key",
+            "id": URL_SAFE_NO_PAD.encode(passkey.cred_id().as_slice()),
+        }));
+    }
+    let mut public_key = public_key_options(&options)?;
+    public_key["allowCredentials"] = Value::Array(allow);
+    let started = Started {
+        kind: kind::PASSKEY_LOGIN,
+        // Named users with passkeys must answer with one of theirs.
+        user_id: user_id.filter(|_| !passkeys.is_empty()),
+        device_id: None,
+        device_type: None,
+    };
+    let now = state.clock.now();
+    store_ceremony(
+        state,
+        &rp,
+        &options.public_key.challenge,
+        &authentication,
+        started,
+        now,
+    )?;
+    Ok(public_key)
+}
+
+/// Verifies a passkey assertion (counted against the per-IP and per-credential attempt limits)
+/// and records its use; answers the passkey's owner, who may now start a session, and the time
+/// of the sign-in.
+pub(crate) fn finish_passkey_login(
+    state: &AppState,
+    ip: IpAddr,
+    credential: &AssertionCredential,
+) -> Result<(UserRecord, i64), ApiError> {
+    let parsed = credential.parse()?;
+    let credential_id = URL_SAFE_NO_PAD.encode(parsed.get_credential_id());
+    state.limit_attempt(ip, &format!("webauthn:{credential_id}"))?;
+    let taken = take_ceremony(
+        state,
+        &credential.response.client_data_json,
+        None,
+        kind::PASSKEY_LOGIN,
+        None,
+    )?;
+    let device = state
+        .store
+        .webauthn_device_by_credential_id(parsed.get_credential_id())?
+        .filter(|device| device.purpose == WebauthnPurpose::Passkey)
+        .filter(|device| {
+            let expected = taken.ceremony.user_id.as_deref();
+            expected.is_none_or(|user_id| user_id == device.user_id)
+        })
+        .ok_or_else(credential_unknown)?;
+    let user = state
+        .store
+        .user(&device.user_id)?
+        .ok_or_else(credential_unknown)?;
+    // A discoverable credential names its user; it must be the credential's owner.
+    if let Some(handle) = parsed.get_user_unique_id() {
+        if handle != user_handle(&user)?.as_bytes() {
+            return Err(credential_unknown());
+        }
+    }
+    let authentication: DiscoverableAuthentication = from_json(&taken.ceremony.state)?;
+    let mut passkey: Passkey = from_json(&device.credential)?;
+    let result = taken
+        .webauthn
+        .finish_discoverable_authentication_v2(&parsed, authentication, &passkey)
+        .map_err(verification_error)?;
+    passkey.update_credential(&result);
+    let now = state.clock.now();
+    state
+        .store
+        .record_webauthn_use(&device.id, &to_json(&passkey)?, now)?;
+    Ok((user, now))
 }

@@ -14,23 +14,20 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, post};
 use axum::{Json, Router};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use webauthn_rs::prelude::{DiscoverableAuthentication, Passkey, PasskeyRegistration};
 
 use super::bearer::BearerUser;
 use super::signin::{self, issue_session};
 use super::ApiJson;
 use crate::clock::rfc3339;
 use crate::domain::webauthn::{
-    credential_unknown, device_not_found, finish_mfa_assertion, from_json, kind, limit_mfa,
-    public_key_options, registered_credential_ids, start_mfa_assertion, start_mfa_registration,
-    store_ceremony, store_device, store_mfa_key, take_ceremony, to_json, user_handle,
-    verification_error, verify_mfa_registration, AssertionCredential, AttestationCredential,
-    DeviceType, NewDevice, RelyingParty, Started,
+    device_not_found, finish_mfa_assertion, finish_passkey_login, finish_passkey_registration,
+    kind, limit_mfa, start_mfa_assertion, start_mfa_registration, start_passkey_login,
+    start_passkey_registration, store_mfa_key, verify_mfa_registration, AssertionCredential,
+    AttestationCredential, DeviceType,
 };
+use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{WebauthnDevice, WebauthnPurpose};
 
@@ -99,33 +96,7 @@ async fn passkey_registration_start(
     BearerUser(user): BearerUser,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let rp = RelyingParty::for_request(&state.settings(), &headers)?;
-    let exclude = registered_credential_ids(&state, &user.id)?;
-    let (options, registration) = rp
-        .webauthn()?
-        .start_passkey_registration(user_handle(&user)?, &user.email, &user.name, Some(exclude))
-        .map_err(ApiError::internal)?;
-    let mut public_key = public_key_options(&options)?;
-    // webauthn-rs leaves residency to the authenticator; sign-in without an identifier needs it.
-    if let Some(selection) = public_key.get_mut("authenticatorSelection") {
-        selection["residentKey"] = json!("required");
-        selection["requireResidentKey"] = json!(true);
-    }
-    let started = Started {
-        kind: kind::PASSKEY_REGISTRATION,
-        user_id: Some(&user.id),
-        device_id: None,
-        device_type: None,
-    };
-    let now = state.clock.now();
-    store_ceremony(
-        &state,
-        &rp,
-        &options.public_key.challenge,
-        &registration,
-        started,
-        now,
-    )?;
+    let public_key = start_passkey_registration(&state, &headers, &user)?;
     Ok(Json(json!({ "options": public_key })).into_response())
 }
 
@@ -157,33 +128,13 @@ async fn passkey_registration_finish(
     BearerUser(user): BearerUser,
     ApiJson(body): ApiJson<PasskeyRegistrationBody>,
 ) -> Result<Response, ApiError> {
-    let credential = body.credential.parse()?;
-    let taken = take_ceremony(
+    let device = finish_passkey_registration(
         &state,
-        &body.credential.response.client_data_json,
-        None,
-        kind::PASSKEY_REGISTRATION,
-        Some(&user.id),
+        &user,
+        &body.credential,
+        body.device_type,
+        body.name.as_deref(),
     )?;
-    let registration: PasskeyRegistration = from_json(&taken.ceremony.state)?;
-    let passkey = taken
-        .webauthn
-        .finish_passkey_registration(&credential, &registration)
-        .map_err(verification_error)?;
-    let now = state.clock.now();
-    let device = NewDevice {
-        user_id: &user.id,
-        purpose: WebauthnPurpose::Passkey,
-        device_type: body.device_type.unwrap_or(DeviceType::Platform),
-        name: body.name.as_deref(),
-        credential_id: passkey.cred_id().as_slice(),
-        credential: to_json(&passkey)?,
-    };
-    let id = store_device(&state, device, None, now)?;
-    let device = state
-        .store
-        .webauthn_device(&id)?
-        .ok_or_else(device_not_found)?;
     Ok((StatusCode::CREATED, Json(device_json(&device))).into_response())
 }
 
@@ -237,11 +188,6 @@ async fn passkey_login_start(
     headers: HeaderMap,
     ApiJson(body): ApiJson<PasskeyPreloginBody>,
 ) -> Result<Response, ApiError> {
-    let rp = RelyingParty::for_request(&state.settings(), &headers)?;
-    let (options, authentication) = rp
-        .webauthn()?
-        .start_discoverable_authentication()
-        .map_err(ApiError::internal)?;
     let email = body
         .email
         .or(body.identifier)
@@ -251,38 +197,7 @@ async fn passkey_login_start(
         (Some(email), _) => state.store.credentials(&email)?.map(|c| c.user_id),
         (None, user_id) => user_id,
     };
-    let passkeys = match &user_id {
-        Some(user_id) => state
-            .store
-            .webauthn_devices(user_id, WebauthnPurpose::Passkey)?,
-        None => Vec::new(),
-    };
-    let mut allow = Vec::new();
-    for device in &passkeys {
-        let passkey: Passkey = from_json(&device.credential)?;
-        allow.push(json!({
-            "type": "public-key",
-            "id": URL_SAFE_NO_PAD.encode(passkey.cred_id().as_slice()),
-        }));
-    }
-    let mut public_key = public_key_options(&options)?;
-    public_key["allowCredentials"] = Value::Array(allow);
-    let started = Started {
-        kind: kind::PASSKEY_LOGIN,
-        // Named users with passkeys must answer with one of theirs.
-        user_id: user_id.as_deref().filter(|_| !passkeys.is_empty()),
-        device_id: None,
-        device_type: None,
-    };
-    let now = state.clock.now();
-    store_ceremony(
-        &state,
-        &rp,
-        &options.public_key.challenge,
-        &authentication,
-        started,
-        now,
-    )?;
+    let public_key = start_passkey_login(&state, &headers, user_id.as_deref())?;
     Ok(Json(json!({ "options": public_key })).into_response())
 }
 
@@ -307,46 +222,7 @@ async fn passkey_login_finish(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(body): ApiJson<PasskeyPostloginBody>,
 ) -> Result<Response, ApiError> {
-    let credential = body.credential.parse()?;
-    let credential_id = URL_SAFE_NO_PAD.encode(credential.get_credential_id());
-    state.limit_attempt(peer.ip(), &format!("webauthn:{credential_id}"))?;
-    let taken = take_ceremony(
-        &state,
-        &body.credential.response.client_data_json,
-        None,
-        kind::PASSKEY_LOGIN,
-        None,
-    )?;
-    let device = state
-        .store
-        .webauthn_device_by_credential_id(credential.get_credential_id())?
-        .filter(|device| device.purpose == WebauthnPurpose::Passkey)
-        .filter(|device| {
-            let expected = taken.ceremony.user_id.as_deref();
-            expected.is_none_or(|user_id| user_id == device.user_id)
-        })
-        .ok_or_else(credential_unknown)?;
-    let user = state
-        .store
-        .user(&device.user_id)?
-        .ok_or_else(credential_unknown)?;
-    // A discoverable credential names its user; it must be the credential's owner.
-    if let Some(handle) = credential.get_user_unique_id() {
-        if handle != user_handle(&user)?.as_bytes() {
-            return Err(credential_unknown());
-        }
-    }
-    let authentication: DiscoverableAuthentication = from_json(&taken.ceremony.state)?;
-    let mut passkey: Passkey = from_json(&device.credential)?;
-    let result = taken
-        .webauthn
-        .finish_discoverable_authentication_v2(&credential, authentication, &passkey)
-        .map_err(verification_error)?;
-    passkey.update_credential(&result);
-    let now = state.clock.now();
-    state
-        .store
-        .record_webauthn_use(&device.id, &to_json(&passkey)?, now)?;
+    let (user, now) = finish_passkey_login(&state, peer.ip(), &body.credential)?;
     issue_session(&state, &user, now, StatusCode::OK)
 }
 
@@ -368,7 +244,8 @@ async fn login_enroll_start(
     ApiJson(body): ApiJson<LoginEnrollStartBody>,
 ) -> Result<Response, ApiError> {
     let login = signin::enrolling_login(&state, &body.mfa_token, state.clock.now())?;
-    start_mfa_registration(&state, &headers, &login.user, body.device_type)
+    let body = start_mfa_registration(&state, &headers, &login.user, body.device_type)?;
+    Ok(Json(body).into_response())
 }
 
 /// Body of `POST /auth/v1/user/mfa/webauthn/enroll/verify`.
@@ -428,7 +305,8 @@ async fn login_verify_start(
     ApiJson(body): ApiJson<LoginVerifyStartBody>,
 ) -> Result<Response, ApiError> {
     let login = signin::mfa_login(&state, &body.mfa_token, state.clock.now())?;
-    start_mfa_assertion(&state, &headers, &login.user, &device_id, kind::MFA_LOGIN)
+    let body = start_mfa_assertion(&state, &headers, &login.user, &device_id, kind::MFA_LOGIN)?;
+    Ok(Json(body).into_response())
 }
 
 /// Body of `POST /auth/v1/user/mfa/webauthn/{deviceId}/verify`.
@@ -471,7 +349,8 @@ async fn settings_enroll_start(
     BearerUser(user): BearerUser,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    start_mfa_registration(&state, &headers, &user, None)
+    let body = start_mfa_registration(&state, &headers, &user, None)?;
+    Ok(Json(body).into_response())
 }
 
 /// Body of `POST /users/v1/mfa/webauthn/enroll/verify`.
@@ -517,7 +396,8 @@ async fn disable_start(
     headers: HeaderMap,
     Path(device_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    start_mfa_assertion(&state, &headers, &user, &device_id, kind::MFA_DISABLE)
+    let body = start_mfa_assertion(&state, &headers, &user, &device_id, kind::MFA_DISABLE)?;
+    Ok(Json(body).into_response())
 }
 
 /// Body of `POST /users/v1/mfa/webauthn/{deviceId}/disable/verify`.
