@@ -87,6 +87,17 @@ impl AppState {
         )
     }
 
+    /// Counts one request from `ip` under the configured per-IP limit alone: for requests that
+    /// name nobody, which no per-user budget can cover.
+    pub fn limit_address(&self, ip: IpAddr) -> Result<(), ApiError> {
+        let limits = self.settings().rate_limit;
+        self.limiter.hit(
+            &format!("ip:{ip}"),
+            limits.per_ip_per_minute,
+            self.clock.now(),
+        )
+    }
+
     /// A snapshot of the current settings; take one per request so it sees consistent values.
     pub fn settings(&self) -> Settings {
         // Settings are plain data, always whole: a poisoned lock still holds a valid value.

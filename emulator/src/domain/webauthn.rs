@@ -327,6 +327,10 @@ impl DeviceType {
 
 /// How long a ceremony may take; also the `timeout` offered to the browser.
 const CEREMONY_TTL_SECONDS: i64 = 300;
+/// Passkey sign-ins pending at once, past which the oldest are dropped. Anyone may start one,
+/// so the attempt limits alone (which the config can turn off) must not be all that bounds the
+/// rows they store; expired ones are swept whenever a ceremony is stored.
+pub(crate) const MAX_PENDING_PASSKEY_LOGINS: u32 = 1_000;
 
 /// Ceremony kinds, stored with each ceremony so a response is only accepted by its own route.
 pub(crate) mod kind {
@@ -897,6 +901,9 @@ pub(crate) fn start_passkey_login(
         started,
         now,
     )?;
+    state
+        .store
+        .trim_webauthn_ceremonies(kind::PASSKEY_LOGIN, MAX_PENDING_PASSKEY_LOGINS)?;
     Ok(public_key)
 }
 

@@ -1,5 +1,6 @@
 //! In-process tests of the rules every request passes ([`super::guard`], panic recovery, bounds),
-//! driving the real router with `oneshot` instead of starting the binary.
+//! driving the real router with `oneshot` instead of starting the binary; and the harness that
+//! the route modules' own `oneshot` tests share.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -26,11 +27,11 @@ const HOST_PORT: &str = "127.0.0.1:8787";
 const OWN_ORIGIN: &str = "http://127.0.0.1:8787";
 const EVIL_ORIGIN: &str = "http://evil.example";
 /// In the default `allowedOrigins`: a local dev server calling the identity API.
-const DEV_SERVER_ORIGIN: &str = "http://localhost:5173";
-const LOGIN: &str = "/identity/resources/auth/v1/user";
+pub(crate) const DEV_SERVER_ORIGIN: &str = "http://localhost:5173";
+pub(crate) const LOGIN: &str = "/identity/resources/auth/v1/user";
 
 /// The state of a demo-seeded emulator, with `access` as the command line would give it.
-async fn state(access: Access) -> Arc<AppState> {
+pub(crate) async fn state(access: Access) -> Arc<AppState> {
     // One RSA key for all tests: generating one per test is slow.
     static PEM: OnceLock<String> = OnceLock::new();
     let pem = PEM.get_or_init(|| SigningKey::generate().expect("key").1);
@@ -51,12 +52,17 @@ async fn state(access: Access) -> Arc<AppState> {
 }
 
 /// The whole router over [`state`].
-async fn app(access: Access) -> Router {
+pub(crate) async fn app(access: Access) -> Router {
     router(state(access).await, None)
 }
 
 /// A request from a script on this machine: right `Host`, no `Origin`, and `content_type` if any.
-fn request(method: &str, path: &str, content_type: Option<&str>, body: &str) -> Request<Body> {
+pub(crate) fn request(
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: &str,
+) -> Request<Body> {
     let mut builder = Request::builder()
         .method(method)
         .uri(path)
@@ -69,19 +75,20 @@ fn request(method: &str, path: &str, content_type: Option<&str>, body: &str) -> 
 }
 
 /// `request` as a browser page at `origin` sends it.
-fn from_origin(origin: &str, mut request: Request<Body>) -> Request<Body> {
+pub(crate) fn from_origin(origin: &str, mut request: Request<Body>) -> Request<Body> {
     request
         .headers_mut()
         .insert(ORIGIN, origin.parse().expect("origin"));
     request
 }
 
-fn json_post(path: &str, body: &Value) -> Request<Body> {
+/// A JSON `POST` from a script on this machine.
+pub(crate) fn json_post(path: &str, body: &Value) -> Request<Body> {
     request("POST", path, Some("application/json"), &body.to_string())
 }
 
 /// Sends `request` and returns the status and JSON body (`null` if none).
-async fn send(app: &Router, request: Request<Body>) -> (StatusCode, Value) {
+pub(crate) async fn send(app: &Router, request: Request<Body>) -> (StatusCode, Value) {
     let response = app.clone().oneshot(request).await.expect("infallible");
     let status = response.status();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
@@ -94,7 +101,12 @@ async fn send(app: &Router, request: Request<Body>) -> (StatusCode, Value) {
 }
 
 /// Sends `request`, asserts an error in the API's shape with `status` and `code`.
-async fn expect_error(app: &Router, request: Request<Body>, status: StatusCode, code: &str) {
+pub(crate) async fn expect_error(
+    app: &Router,
+    request: Request<Body>,
+    status: StatusCode,
+    code: &str,
+) {
     let (actual, body) = send(app, request).await;
     assert_eq!(actual, status, "{body}");
     assert_eq!(body["errorCode"], code, "{body}");
@@ -105,7 +117,8 @@ async fn expect_error(app: &Router, request: Request<Body>, status: StatusCode, 
     );
 }
 
-fn login_body() -> Value {
+/// The demo user's password login.
+pub(crate) fn login_body() -> Value {
     json!({ "email": "demo@example.com", "password": crate::seed::DEMO_PASSWORD })
 }
 
@@ -415,7 +428,7 @@ async fn a_panic_is_a_500_in_the_error_shape_and_the_server_lives_on() {
 }
 
 /// A request with `Authorization: Bearer {token}`.
-fn with_bearer(token: &str, mut request: Request<Body>) -> Request<Body> {
+pub(crate) fn with_bearer(token: &str, mut request: Request<Body>) -> Request<Body> {
     request.headers_mut().insert(
         axum::http::header::AUTHORIZATION,
         format!("Bearer {token}").parse().expect("header"),

@@ -183,8 +183,13 @@ pub struct PasskeyPreloginBody {
 /// email or user id of a user who has passkeys, `allowCredentials` lists them; otherwise
 /// (nobody named, unknown user, no passkeys) it is empty and any discoverable passkey of this
 /// RP may answer, so the answer does not tell whether an account exists.
+///
+/// Each one stores a challenge, so each counts like the other prelogins: against the address
+/// and the email or user id it names, or the address alone when it names nobody (429 with
+/// `Retry-After`).
 async fn passkey_login_start(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<PasskeyPreloginBody>,
 ) -> Result<Response, ApiError> {
@@ -193,6 +198,11 @@ async fn passkey_login_start(
         .or(body.identifier)
         .map(|e| e.trim().to_owned())
         .filter(|e| !e.is_empty());
+    let named = email.as_deref().or(body.user_id.as_deref());
+    match named {
+        Some(name) => state.limit_attempt(peer.ip(), &format!("passkey-prelogin:{name}"))?,
+        None => state.limit_address(peer.ip())?,
+    }
     let user_id = match (email, body.user_id) {
         (Some(email), _) => state.store.credentials(&email)?.map(|c| c.user_id),
         (None, user_id) => user_id,
@@ -430,4 +440,120 @@ async fn disable_finish(
         .store
         .delete_webauthn_device(&user.id, &device.id, WebauthnPurpose::Mfa)?;
     Ok(Json(json!({})).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    use serde_json::{json, Value};
+
+    use crate::domain::webauthn::MAX_PENDING_PASSKEY_LOGINS;
+    use crate::routes::guard::Access;
+    use crate::routes::router;
+    use crate::routes::tests::{
+        expect_error, from_origin, json_post, send, state, DEV_SERVER_ORIGIN,
+    };
+
+    const PRELOGIN: &str = "/identity/resources/auth/v1/webauthn/prelogin";
+    const POSTLOGIN: &str = "/identity/resources/auth/v1/webauthn/postlogin";
+
+    /// A prelogin from a page of the local dev server, which WebAuthn takes as relying party.
+    fn prelogin(body: &Value) -> axum::http::Request<axum::body::Body> {
+        from_origin(DEV_SERVER_ORIGIN, json_post(PRELOGIN, body))
+    }
+
+    /// The router over a demo emulator whose per-IP and per-user limits are as given.
+    async fn app_with_limits(per_ip: u32, per_user: u32) -> axum::Router {
+        let state = state(Access::default()).await;
+        let mut settings = state.settings();
+        settings.rate_limit.per_ip_per_minute = per_ip;
+        settings.rate_limit.per_user_per_minute = per_user;
+        state.set_settings(settings);
+        router(state, None)
+    }
+
+    #[tokio::test]
+    async fn passkey_prelogins_count_like_the_other_prelogins() {
+        let app = app_with_limits(5, 2).await;
+        let named = json!({ "email": "demo@example.com" });
+        for _ in 0..2 {
+            let (status, body) = send(&app, prelogin(&named)).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        expect_error(
+            &app,
+            prelogin(&named),
+            StatusCode::TOO_MANY_REQUESTS,
+            "ER-01008",
+        )
+        .await;
+        // Naming nobody spends the address's budget alone: two left of five, since the refused
+        // attempt counted against the address before its name refused it.
+        for _ in 0..2 {
+            let (status, body) = send(&app, prelogin(&json!({}))).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        expect_error(
+            &app,
+            prelogin(&json!({})),
+            StatusCode::TOO_MANY_REQUESTS,
+            "ER-01008",
+        )
+        .await;
+    }
+
+    /// A passkey postlogin whose `clientDataJSON` answers `challenge`, with a credential nobody
+    /// registered: it gets as far as the ceremony lookup, and no further.
+    fn postlogin(challenge: &str) -> axum::http::Request<axum::body::Body> {
+        let client_data = json!({
+            "type": "webauthn.get",
+            "challenge": challenge,
+            "origin": DEV_SERVER_ORIGIN,
+        });
+        let encode = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
+        let body = json!({
+            "id": encode(b"unregistered credential"),
+            "response": {
+                "clientDataJSON": encode(client_data.to_string().as_bytes()),
+                "authenticatorData": encode(&[0; 37]),
+                "signature": encode(&[0; 64]),
+            },
+        });
+        from_origin(DEV_SERVER_ORIGIN, json_post(POSTLOGIN, &body))
+    }
+
+    #[tokio::test]
+    async fn pending_passkey_logins_are_bounded_with_the_oldest_dropped_first() {
+        // With the limits off, only the bound keeps a loop of prelogins from filling the store.
+        let app = app_with_limits(0, 0).await;
+        let mut challenges = Vec::new();
+        for _ in 0..=MAX_PENDING_PASSKEY_LOGINS {
+            let (status, body) = send(&app, prelogin(&json!({}))).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            challenges.push(
+                body["options"]["challenge"]
+                    .as_str()
+                    .expect("challenge")
+                    .to_owned(),
+            );
+        }
+        // The first one was dropped to make room; the second is still pending, so its answer
+        // fails only at the unknown credential.
+        expect_error(
+            &app,
+            postlogin(&challenges[0]),
+            StatusCode::BAD_REQUEST,
+            "ER-03011",
+        )
+        .await;
+        expect_error(
+            &app,
+            postlogin(&challenges[1]),
+            StatusCode::UNAUTHORIZED,
+            "ER-03015",
+        )
+        .await;
+    }
 }
