@@ -51,7 +51,7 @@ pub async fn run(cli: Cli) -> Result<(), BoxError> {
         clock,
         settings,
         cli.seed,
-        routes::guard::Access {
+        config::Access {
             origins: cli.allow_origins.clone(),
             hosts: cli.allow_hosts.clone(),
         },

@@ -5,11 +5,11 @@ use std::sync::{PoisonError, RwLock};
 use std::net::IpAddr;
 
 use crate::clock::Clock;
+use crate::config::Access;
 use crate::config::{SeedMode, Settings};
 use crate::error::ApiError;
 use crate::keys::SigningKey;
 use crate::limits::Limiter;
-use crate::routes::guard::Access;
 use crate::store::Store;
 
 /// Shared state of the running emulator.

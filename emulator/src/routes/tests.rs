@@ -14,9 +14,9 @@ use axum::Router;
 use serde_json::{json, Value};
 use tower::ServiceExt as _;
 
-use super::guard::Access;
 use super::{router, with_layers};
 use crate::clock::{Clock, MAX_ADVANCE_SECONDS};
+use crate::config::Access;
 use crate::config::{SeedMode, Settings, Storage, MAX_TTL_SECONDS};
 use crate::keys::SigningKey;
 use crate::state::AppState;

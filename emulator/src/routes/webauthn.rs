@@ -449,8 +449,8 @@ mod tests {
     use base64::Engine as _;
     use serde_json::{json, Value};
 
+    use crate::config::Access;
     use crate::domain::webauthn::MAX_PENDING_PASSKEY_LOGINS;
-    use crate::routes::guard::Access;
     use crate::routes::router;
     use crate::routes::tests::{
         expect_error, from_origin, json_post, send, state, DEV_SERVER_ORIGIN,
