@@ -216,3 +216,78 @@ fn clearing_cookie(err: ApiError, cookie_name: &str) -> Response {
     )
         .into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::http::header::SET_COOKIE;
+    use axum::http::StatusCode;
+    use serde_json::json;
+
+    use crate::config::Access;
+    use crate::routes::tests::{app, json_post, request, send, send_for_headers, LOGIN};
+    use crate::seed::DEMO_PASSWORD;
+
+    #[tokio::test]
+    async fn wrong_password_and_unknown_user_are_indistinguishable() {
+        let app = app(Access::default()).await;
+        let wrong = json!({ "email": "demo@example.com", "password": "nope-nope" });
+        let (status, headers, wrong) = send_for_headers(&app, json_post(LOGIN, &wrong)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(!headers.contains_key(SET_COOKIE));
+        let unknown = json!({ "email": "ghost@example.com", "password": "nope-nope" });
+        let (status, unknown) = send(&app, json_post(LOGIN, &unknown)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(wrong, unknown);
+        assert_eq!(wrong["errors"][0], "Incorrect email or password");
+        assert_eq!(wrong["errorCode"], "ER-01001");
+    }
+
+    #[tokio::test]
+    async fn malformed_login_bodies_are_400_with_the_error_shape() {
+        let app = app(Access::default()).await;
+        for body in [
+            r#"{"email":"demo@example.com"}"#,
+            r#"{"password":"Demo-pass-123!"}"#,
+            r#"{"email":"demo@example.com","password":""}"#,
+            r#"{"email":5,"password":"Demo-pass-123!"}"#,
+            r#"{"email":"demo@example.com","password":["x"]}"#,
+            r#"{"email":"demo@example.com","password":"x","invitationToken":7}"#,
+            r#"[1,2]"#,
+            "not json at all",
+            "",
+        ] {
+            let login = request("POST", LOGIN, Some("application/json"), body);
+            let (status, error) = send(&app, login).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+            assert_eq!(error["errorCode"], "ER-01000", "{body}");
+            assert!(error["errors"][0].as_str().is_some_and(|e| !e.is_empty()));
+        }
+    }
+
+    #[tokio::test]
+    async fn mfa_user_gets_a_challenge_and_no_tokens() {
+        let app = app(Access::default()).await;
+        let login = json!({ "email": "mfa@example.com", "password": DEMO_PASSWORD });
+        let (status, headers, body) = send_for_headers(&app, json_post(LOGIN, &login)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!headers.contains_key(SET_COOKIE));
+        assert_eq!(body["mfaRequired"], true);
+        assert_eq!(body["mfaEnrolled"], true);
+        assert!(body["mfaToken"].as_str().is_some_and(|t| t.len() >= 32));
+        assert!(body.get("accessToken").is_none() && body.get("refreshToken").is_none());
+        assert_eq!(
+            body["mfaStrategies"],
+            json!(["AuthenticatorApp", "EmailCode"])
+        );
+        let devices = &body["mfaDevices"];
+        assert_eq!(devices["webauthn"], json!([]));
+        assert_eq!(devices["phones"], json!([]));
+        assert!(devices["authenticators"][0]["id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()));
+        assert_eq!(devices["emails"], json!([{ "email": "mfa@example.com" }]));
+        assert_eq!(body["userEmail"], "mfa@example.com");
+        assert!(body["userId"].is_string());
+        assert_eq!(body["isBreachedPassword"], false);
+    }
+}

@@ -319,4 +319,25 @@ mod tests {
         assert_eq!(normalize_totp_secret("JBSW1"), None);
         assert_eq!(normalize_totp_secret(" "), None);
     }
+
+    #[tokio::test]
+    async fn bad_user_bodies_are_400() {
+        use crate::config::Access;
+        use crate::routes::tests::{app, json_post, send};
+
+        let app = app(Access::default()).await;
+        for body in [
+            json!({}),
+            json!({ "email": "no-at-sign" }),
+            json!({ "email": 12 }),
+            json!({ "email": "a@b.c", "roles": "Admin" }),
+            json!({ "email": "a@b.c", "password": "" }),
+            json!({ "email": "a@b.c", "totpSecret": "not base32!" }),
+            json!({ "email": "a@b.c", "tenantId": "  " }),
+        ] {
+            let (status, error) = send(&app, json_post("/emulator/v1/users", &body)).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+            assert_eq!(error["errorCode"], "ER-01000", "{body}");
+        }
+    }
 }

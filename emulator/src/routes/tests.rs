@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::header::{CONTENT_TYPE, HOST, ORIGIN};
-use axum::http::{Request, StatusCode};
+use axum::http::{HeaderMap, Request, StatusCode};
 use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
@@ -89,13 +89,24 @@ pub(crate) fn json_post(path: &str, body: &Value) -> Request<Body> {
 
 /// Sends `request` and returns the status and JSON body (`null` if none).
 pub(crate) async fn send(app: &Router, request: Request<Body>) -> (StatusCode, Value) {
+    let (status, _, body) = send_for_headers(app, request).await;
+    (status, body)
+}
+
+/// [`send`], with the response headers too.
+pub(crate) async fn send_for_headers(
+    app: &Router,
+    request: Request<Body>,
+) -> (StatusCode, HeaderMap, Value) {
     let response = app.clone().oneshot(request).await.expect("infallible");
     let status = response.status();
+    let headers = response.headers().clone();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
         .await
         .expect("body");
     (
         status,
+        headers,
         serde_json::from_slice(&bytes).unwrap_or(Value::Null),
     )
 }
