@@ -13,13 +13,15 @@ use axum::http::StatusCode;
 use rand::rngs::OsRng;
 use rand::{Rng, RngCore};
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 use totp_rs::{Builder, Secret, Totp};
 
 use crate::config::MfaPolicy;
 use crate::error::{codes, ApiError};
 use crate::state::AppState;
 use crate::store::{
-    CodeBinding, CodeCheck, CodePurpose, MessageKind, MfaDevices, NewCode, NewMessage, UserRecord,
+    Authenticator, CodeBinding, CodeCheck, CodePurpose, MessageKind, MfaDevices, NewCode,
+    NewMessage, UserRecord,
 };
 use crate::tokens;
 
@@ -205,6 +207,29 @@ pub(crate) fn verify_authenticator_code(
     }
 }
 
+/// Checks a code against each of the user's authenticator apps and records the step of the
+/// first that matches as used; refused like a wrong code when none does, or when that step
+/// was already used.
+pub(crate) fn verify_any_authenticator_code(
+    state: &AppState,
+    apps: &[Authenticator],
+    code: &str,
+    now: i64,
+) -> Result<(), ApiError> {
+    let mut matched = None;
+    for app in apps {
+        if let Some(step) = matching_step(&app.secret, code, now)? {
+            matched = Some((app, step));
+            break;
+        }
+    }
+    let (app, step) = matched.ok_or_else(invalid_code)?;
+    if !state.store.accept_totp_step(&app.id, step)? {
+        return Err(invalid_code());
+    }
+    Ok(())
+}
+
 /// A fresh 160-bit secret, base32.
 fn new_totp_secret() -> String {
     let mut bytes = [0u8; 20];
@@ -379,6 +404,39 @@ pub(crate) fn new_recovery_code() -> String {
         .map(|group| group.iter().collect::<String>())
         .collect::<Vec<_>>()
         .join("-")
+}
+
+/// Removes all of the MFA of the user with this email if `recovery_code` is theirs (the code
+/// with it, so it works once). An unknown email fails exactly like a wrong code: 400
+/// `INVALID_RECOVERY_CODE`.
+pub(crate) fn recover_with_code(
+    state: &AppState,
+    email: &str,
+    recovery_code: &str,
+) -> Result<(), ApiError> {
+    let user_id = state.store.credentials(email)?.map(|c| c.user_id);
+    let stored = match &user_id {
+        Some(id) => state.store.recovery_code_hash(id)?,
+        None => None,
+    };
+    let presented = hash_recovery_code(recovery_code);
+    // Compared against a dummy when there is nothing stored, so both failures take one path.
+    let matches: bool = stored
+        .as_deref()
+        .unwrap_or(&[0u8; 32])
+        .ct_eq(&presented)
+        .into();
+    match user_id {
+        Some(user_id) if matches && stored.is_some() => {
+            state.store.remove_all_mfa(&user_id)?;
+            Ok(())
+        }
+        _ => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "Invalid recovery code",
+            codes::INVALID_RECOVERY_CODE,
+        )),
+    }
 }
 
 /// Hash of a recovery code as typed: case, dashes and spaces don't matter.

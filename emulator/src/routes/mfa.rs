@@ -27,7 +27,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
-use subtle::ConstantTimeEq;
 
 use super::bearer::BearerUser;
 use super::signin::{
@@ -37,12 +36,12 @@ use super::signin::{
 use super::ApiJson;
 use crate::domain::mfa::{
     already_enrolled, check_pending_authenticator, complete_authenticator_enrollment,
-    device_not_found, hash_recovery_code, invalid_code, is_enrolled, limit, mask_phone,
-    matching_step, new_recovery_code, phone_number, redeem, require_strategy, send_code,
-    start_authenticator_enrollment, verify_authenticator_code, CodeRequest, AUTHENTICATOR_APP,
-    EMAIL_CODE, SMS,
+    device_not_found, hash_recovery_code, is_enrolled, limit, mask_phone, new_recovery_code,
+    phone_number, recover_with_code, redeem, require_strategy, send_code,
+    start_authenticator_enrollment, verify_any_authenticator_code, verify_authenticator_code,
+    CodeRequest, AUTHENTICATOR_APP, EMAIL_CODE, SMS,
 };
-use crate::error::{codes, ApiError};
+use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{CodeBinding, CodePurpose, MessageKind, UserRecord};
 
@@ -155,17 +154,7 @@ async fn login_verify_totp(
         // sends the first code to `mfa/verify` (redux-store's `verifyMfaAfterForce`).
         return enroll_authenticator(&state, &login, &body.value, body.remember_device, now);
     }
-    let mut matched = None;
-    for app in &apps {
-        if let Some(step) = matching_step(&app.secret, &body.value, now)? {
-            matched = Some((app, step));
-            break;
-        }
-    }
-    let (app, step) = matched.ok_or_else(invalid_code)?;
-    if !state.store.accept_totp_step(&app.id, step)? {
-        return Err(invalid_code());
-    }
+    verify_any_authenticator_code(&state, &apps, &body.value, now)?;
     finish_login(&state, &login, body.remember_device, now)
 }
 
@@ -446,29 +435,8 @@ async fn recover(
         return Err(ApiError::bad_request("email must not be empty"));
     }
     state.limit_attempt(peer.ip(), email)?;
-    let user_id = state.store.credentials(email)?.map(|c| c.user_id);
-    let stored = match &user_id {
-        Some(id) => state.store.recovery_code_hash(id)?,
-        None => None,
-    };
-    let presented = hash_recovery_code(&body.recovery_code);
-    // Compared against a dummy when there is nothing stored, so both failures take one path.
-    let matches: bool = stored
-        .as_deref()
-        .unwrap_or(&[0u8; 32])
-        .ct_eq(&presented)
-        .into();
-    match user_id {
-        Some(user_id) if matches && stored.is_some() => {
-            state.store.remove_all_mfa(&user_id)?;
-            Ok(StatusCode::OK.into_response())
-        }
-        _ => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "Invalid recovery code",
-            codes::INVALID_RECOVERY_CODE,
-        )),
-    }
+    recover_with_code(&state, email, &body.recovery_code)?;
+    Ok(StatusCode::OK.into_response())
 }
 
 /// Query of `GET /configurations/v1/mfa-policy/allow-remember-device`.
