@@ -128,6 +128,10 @@ pub struct Settings {
     pub access_token_ttl_seconds: i64,
     /// Lifetime of each refresh token (every rotation starts a fresh lifetime).
     pub refresh_token_ttl_seconds: i64,
+    /// How long after its rotation a refresh token may come back as a retry (the client never
+    /// got the answer) and be exchanged again instead of revoking the session as stolen. Only
+    /// while its successor has never been presented. `0` treats every replay as theft.
+    pub refresh_retry_grace_seconds: i64,
     /// The application's client id: the `aud` of access tokens and the refresh cookie's suffix.
     pub client_id: String,
     /// The `iss` of access tokens; `None` means `http://HOST:PORT` as bound.
@@ -300,6 +304,9 @@ impl Default for Settings {
         Self {
             access_token_ttl_seconds: 300,
             refresh_token_ttl_seconds: 2_592_000,
+            // Covers a client's whole refresh with retries at the SDK's default 15 s timeout
+            // (three tries, about 46 s); 60 s is also the most Cognito allows.
+            refresh_retry_grace_seconds: 60,
             client_id: DEFAULT_CLIENT_ID.to_owned(),
             issuer: None,
             allowed_origins: vec![
@@ -334,6 +341,11 @@ impl Settings {
     pub fn validate(&self) -> Result<(), String> {
         check_ttl("accessTokenTtlSeconds", self.access_token_ttl_seconds)?;
         check_ttl("refreshTokenTtlSeconds", self.refresh_token_ttl_seconds)?;
+        if !(0..=MAX_RETRY_GRACE_SECONDS).contains(&self.refresh_retry_grace_seconds) {
+            return Err(format!(
+                "refreshRetryGraceSeconds must be between 0 and {MAX_RETRY_GRACE_SECONDS}"
+            ));
+        }
         check_ttl(
             "mfa.rememberDeviceSeconds",
             self.mfa.remember_device_seconds,
@@ -376,6 +388,9 @@ impl Settings {
 pub const MAX_TTL_SECONDS: i64 = 10 * 365 * 86_400;
 
 /// A lifetime from 1 second to [`MAX_TTL_SECONDS`].
+/// The longest retry grace: a window for a lost answer, not a second refresh token lifetime.
+const MAX_RETRY_GRACE_SECONDS: i64 = 300;
+
 fn check_ttl(name: &str, seconds: i64) -> Result<(), String> {
     if (1..=MAX_TTL_SECONDS).contains(&seconds) {
         Ok(())

@@ -228,7 +228,8 @@ fn start_session(
 ///
 /// With `tenantId`, the session switches to that tenant; a tenant the user does not belong to is
 /// refused with 403 (`ER-01005`) and the presented token stays valid. Replaying a rotated token
-/// revokes its whole session (401, `ER-01003`). A session whose user has since been locked is
+/// revokes its whole session (401, `ER-01003`), except a retry within
+/// `refreshRetryGraceSeconds` whose successor was never presented (its answer was lost). A session whose user has since been locked is
 /// refused like a locked password login (403, `ER-01009`); one whose user is gone has expired.
 pub async fn refresh(
     State(state): State<Arc<AppState>>,
@@ -251,6 +252,7 @@ pub async fn refresh(
         tenant_id.as_deref(),
         next,
         now,
+        settings.refresh_retry_grace_seconds,
     )?;
     let session = match rotation {
         Rotation::Rotated(session) => session,

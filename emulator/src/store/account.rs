@@ -43,13 +43,15 @@ CREATE INDEX IF NOT EXISTS api_refresh_tokens_by_family ON api_refresh_tokens(fa
 /// Columns this module added to the core tables, for databases created before them:
 /// `CREATE TABLE IF NOT EXISTS` leaves an existing table as it was, so without this a database
 /// kept in `.emulator/` from an earlier version would fail every query that reads them.
-const ADDED_COLUMNS: [(&str, &str, &str); 6] = [
+const ADDED_COLUMNS: [(&str, &str, &str); 8] = [
     ("users", "metadata", "TEXT NOT NULL DEFAULT '{}'"),
     ("users", "failed_logins", "INTEGER NOT NULL DEFAULT 0"),
     ("users", "locked", "INTEGER NOT NULL DEFAULT 0"),
     ("users", "activated", "INTEGER NOT NULL DEFAULT 1"),
     ("sessions", "user_agent", "TEXT"),
     ("sessions", "ip_address", "TEXT"),
+    ("refresh_tokens", "used_at", "INTEGER"),
+    ("refresh_tokens", "replaced_by", "BLOB"),
 ];
 
 /// Adds the columns of [`ADDED_COLUMNS`] that an older database lacks.
@@ -748,7 +750,8 @@ mod tests {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(
             "CREATE TABLE users (id TEXT PRIMARY KEY);
-             CREATE TABLE sessions (id TEXT PRIMARY KEY);",
+             CREATE TABLE sessions (id TEXT PRIMARY KEY);
+             CREATE TABLE refresh_tokens (hash BLOB PRIMARY KEY);",
         )
         .unwrap();
         add_missing_columns(&conn).unwrap();
@@ -868,7 +871,7 @@ mod tests {
         let refused = Rotation::Refused(Standing::Unactivated);
         for _ in 0..2 {
             // Refused without being spent: the same token is refused again, not a replay.
-            let rotation = store.rotate_refresh_token(&[1; 32], None, token(3, 1000), 20);
+            let rotation = store.rotate_refresh_token(&[1; 32], None, token(3, 1000), 20, 0);
             assert_eq!(rotation.unwrap(), refused);
         }
         store
@@ -881,7 +884,7 @@ mod tests {
 
         store.record_failed_login(&id, 1).unwrap();
         assert_eq!(store.standing(&id).unwrap(), Standing::Locked);
-        let rotation = store.rotate_refresh_token(&[1; 32], None, token(3, 1000), 20);
+        let rotation = store.rotate_refresh_token(&[1; 32], None, token(3, 1000), 20, 0);
         assert_eq!(rotation.unwrap(), Rotation::Refused(Standing::Locked));
         let rotation = store.rotate_api_refresh_token(&[2; 32], token(4, 1000), 20);
         assert_eq!(rotation.unwrap(), ApiRotation::Refused(Standing::Locked));
@@ -891,7 +894,7 @@ mod tests {
             .execute("DELETE FROM users WHERE id = ?1", [&id])
             .unwrap();
         assert_eq!(store.standing(&id).unwrap(), Standing::Gone);
-        let rotation = store.rotate_refresh_token(&[1; 32], None, token(3, 1000), 20);
+        let rotation = store.rotate_refresh_token(&[1; 32], None, token(3, 1000), 20, 0);
         assert_eq!(rotation.unwrap(), Rotation::Invalid);
     }
 
@@ -912,9 +915,9 @@ mod tests {
             store.password_hash(&id).unwrap().as_deref(),
             Some("changed")
         );
-        let other = store.rotate_refresh_token(&[2; 32], None, token(3, 1000), 20);
+        let other = store.rotate_refresh_token(&[2; 32], None, token(3, 1000), 20, 0);
         assert_eq!(other.unwrap(), Rotation::Invalid);
-        let current = store.rotate_refresh_token(&[1; 32], None, token(4, 1000), 20);
+        let current = store.rotate_refresh_token(&[1; 32], None, token(4, 1000), 20, 0);
         assert!(matches!(current.unwrap(), Rotation::Rotated(s) if s.id == kept));
 
         store.remember_device(&[6; 32], &id, 1000, 10).unwrap();
@@ -924,7 +927,7 @@ mod tests {
         assert!(store
             .redeem_user_token(TokenPurpose::PasswordReset, &id, &[7; 32], Some("new"), 20)
             .unwrap());
-        let current = store.rotate_refresh_token(&[4; 32], None, token(5, 1000), 30);
+        let current = store.rotate_refresh_token(&[4; 32], None, token(5, 1000), 30, 0);
         assert_eq!(current.unwrap(), Rotation::Invalid);
         assert!(!store.device_remembered(&[6; 32], &id, 30).unwrap());
     }

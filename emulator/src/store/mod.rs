@@ -89,7 +89,9 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (
     created_at  INTEGER NOT NULL,
     expires_at  INTEGER NOT NULL,
     used        INTEGER NOT NULL DEFAULT 0,
-    revoked     INTEGER NOT NULL DEFAULT 0
+    revoked     INTEGER NOT NULL DEFAULT 0,
+    used_at     INTEGER,
+    replaced_by BLOB
 );
 CREATE INDEX IF NOT EXISTS refresh_tokens_by_session ON refresh_tokens(session_id);
 CREATE TABLE IF NOT EXISTS mfa_tokens (
@@ -398,20 +400,24 @@ impl Store {
 
     /// Exchanges a refresh token for a new one in the same session, atomically, so two
     /// concurrent refreshes with one token cannot both succeed. Presenting an already-rotated
-    /// token revokes the whole session. With `tenant_id`, the session switches to that tenant.
+    /// token revokes the whole session, unless it is a retry: within `retry_grace` seconds of
+    /// its rotation, while its successor has never been presented, it is exchanged again and
+    /// the unseen successor is revoked (a client whose answer was lost keeps its session; the
+    /// session still has one live token). With `tenant_id`, the session switches to that tenant.
     pub fn rotate_refresh_token(
         &self,
         presented: &[u8; 32],
         tenant_id: Option<&str>,
         next: NewRefreshToken,
         now: i64,
+        retry_grace: i64,
     ) -> rusqlite::Result<Rotation> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let found = tx
             .query_row(
                 "SELECT r.session_id, r.expires_at, r.used, r.revoked, s.user_id, s.tenant_id,
-                        s.revoked
+                        s.revoked, r.used_at, r.replaced_by
                  FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id
                  WHERE r.hash = ?1",
                 [&presented[..]],
@@ -425,21 +431,33 @@ impl Store {
                         row.get::<_, i64>(1)?,
                         row.get::<_, bool>(2)?,
                         row.get::<_, bool>(3)? || row.get::<_, bool>(6)?,
+                        row.get::<_, Option<i64>>(7)?,
+                        row.get::<_, Option<Vec<u8>>>(8)?,
                     ))
                 },
             )
             .optional()?;
-        let Some((mut session, expires_at, used, revoked)) = found else {
+        let Some((mut session, expires_at, used, revoked, used_at, replaced_by)) = found else {
             return Ok(Rotation::Invalid);
         };
         if revoked {
             return Ok(Rotation::Invalid);
         }
-        if used {
-            revoke_session(&tx, &session.id)?;
-            tx.commit()?;
-            return Ok(Rotation::Reused);
-        }
+        // The unseen successor a retry replaces; any other reuse is theft.
+        let unseen_successor = match (used, used_at, replaced_by) {
+            (false, _, _) => None,
+            (true, Some(used_at), Some(successor))
+                if now.saturating_sub(used_at) < retry_grace
+                    && never_presented(&tx, &successor)? =>
+            {
+                Some(successor)
+            }
+            (true, _, _) => {
+                revoke_session(&tx, &session.id)?;
+                tx.commit()?;
+                return Ok(Rotation::Reused);
+            }
+        };
         if expires_at <= now {
             return Ok(Rotation::Invalid);
         }
@@ -462,9 +480,17 @@ impl Store {
             }
             session.tenant_id = tenant_id.to_owned();
         }
+        if let Some(successor) = unseen_successor {
+            tx.execute(
+                "UPDATE refresh_tokens SET revoked = 1 WHERE hash = ?1",
+                [&successor],
+            )?;
+        }
+        // `used_at` keeps the first rotation's time, so retries can't stretch the grace.
         tx.execute(
-            "UPDATE refresh_tokens SET used = 1 WHERE hash = ?1",
-            [&presented[..]],
+            "UPDATE refresh_tokens SET used = 1, used_at = COALESCE(used_at, ?2), replaced_by = ?3
+             WHERE hash = ?1",
+            params![&presented[..], now, &next.hash[..]],
         )?;
         insert_refresh(&tx, &session.id, next, now)?;
         tx.execute(
@@ -569,6 +595,18 @@ fn insert_refresh(
     Ok(())
 }
 
+/// Whether a refresh token is live and was never exchanged: the client it was sent to has not
+/// shown that it received it.
+fn never_presented(conn: &Connection, hash: &[u8]) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT used = 0 AND revoked = 0 FROM refresh_tokens WHERE hash = ?1",
+        [hash],
+        |row| row.get(0),
+    )
+    .optional()
+    .map(|live| live.unwrap_or(false))
+}
+
 fn revoke_session(conn: &Connection, session_id: &str) -> rusqlite::Result<()> {
     conn.execute(
         "UPDATE refresh_tokens SET revoked = 1 WHERE session_id = ?1",
@@ -670,7 +708,7 @@ mod tests {
             .start_session(&u.id, "t1", token(1, 100), &SessionClient::default(), 10)
             .unwrap();
         let Rotation::Rotated(s) = store
-            .rotate_refresh_token(&[1; 32], Some("t2"), token(2, 200), 20)
+            .rotate_refresh_token(&[1; 32], Some("t2"), token(2, 200), 20, 0)
             .unwrap()
         else {
             panic!("not rotated")
@@ -678,20 +716,20 @@ mod tests {
         assert_eq!((s.id.as_str(), s.tenant_id.as_str()), (sid.as_str(), "t2"));
         assert_eq!(
             store
-                .rotate_refresh_token(&[2; 32], Some("nope"), token(3, 300), 30)
+                .rotate_refresh_token(&[2; 32], Some("nope"), token(3, 300), 30, 0)
                 .unwrap(),
             Rotation::NotAMember
         );
         assert_eq!(
             store
-                .rotate_refresh_token(&[1; 32], None, token(4, 300), 30)
+                .rotate_refresh_token(&[1; 32], None, token(4, 300), 30, 0)
                 .unwrap(),
             Rotation::Reused
         );
         assert!(!store.session_active(&sid).unwrap());
         assert_eq!(
             store
-                .rotate_refresh_token(&[2; 32], None, token(5, 300), 30)
+                .rotate_refresh_token(&[2; 32], None, token(5, 300), 30, 0)
                 .unwrap(),
             Rotation::Invalid
         );
@@ -708,9 +746,45 @@ mod tests {
             .unwrap();
         assert_eq!(
             store
-                .rotate_refresh_token(&[1; 32], None, token(2, 300), 100)
+                .rotate_refresh_token(&[1; 32], None, token(2, 300), 100, 0)
                 .unwrap(),
             Rotation::Invalid
         );
+    }
+
+    /// A retry of a just-rotated token (its answer was lost) within the grace gets a new
+    /// successor and revokes the unseen one; after the grace, or once the successor has been
+    /// presented, the same replay is theft.
+    #[test]
+    fn a_retry_within_the_grace_replaces_the_unseen_successor() {
+        let store = Store::open(&Storage::Memory).unwrap();
+        let CreateUser::Created(u) = store.create_user(&user("a@x.io"), 1).unwrap() else {
+            panic!("not created")
+        };
+        let sid = store
+            .start_session(&u.id, "t1", token(1, 1000), &SessionClient::default(), 10)
+            .unwrap();
+        let rotate = |presented: u8, next: u8, now: i64| {
+            store
+                .rotate_refresh_token(&[presented; 32], None, token(next, 1000), now, 60)
+                .unwrap()
+        };
+        assert!(matches!(rotate(1, 2, 20), Rotation::Rotated(_)));
+        // The answer carrying 2 was lost: 1 comes back and 2 is never honoured.
+        assert!(matches!(rotate(1, 3, 40), Rotation::Rotated(_)));
+        assert_eq!(rotate(2, 9, 41), Rotation::Invalid);
+        assert!(store.session_active(&sid).unwrap());
+        // The grace counts from the first rotation, not the retry.
+        assert_eq!(rotate(1, 4, 80), Rotation::Reused);
+        assert!(!store.session_active(&sid).unwrap());
+
+        let sid = store
+            .start_session(&u.id, "t1", token(5, 1000), &SessionClient::default(), 100)
+            .unwrap();
+        assert!(matches!(rotate(5, 6, 110), Rotation::Rotated(_)));
+        assert!(matches!(rotate(6, 7, 111), Rotation::Rotated(_)));
+        // 6 reached its client, which used it: 5 coming back now is theft, grace or not.
+        assert_eq!(rotate(5, 8, 112), Rotation::Reused);
+        assert!(!store.session_active(&sid).unwrap());
     }
 }
