@@ -73,7 +73,7 @@ export function verifyAccessToken(token: string, options: VerifyOptions): Promis
 
 /** Every failure of the SDK; `instanceof` works. */
 export class FronteggError extends Error {
-  constructor(code: FronteggErrorCode, message: string, details?: { status?: number; errorCode?: string; traceId?: string });
+  constructor(code: FronteggErrorCode, message: string, details?: { status?: number; errorCode?: string; traceId?: string; retryAfterMs?: number });
   readonly name: "FronteggError";
   /** Stable machine code. */
   readonly code: FronteggErrorCode;
@@ -83,4 +83,6 @@ export class FronteggError extends Error {
   readonly errorCode?: string;
   /** The server's `frontegg-trace-id` header, where given. */
   readonly traceId?: string;
+  /** With `rate_limited`: how long the server asked to wait (`Retry-After`), in ms, where given. */
+  readonly retryAfterMs?: number;
 }
