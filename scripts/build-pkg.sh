@@ -4,7 +4,8 @@
 # fetch the bytes), then wasm-opt -Oz.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-wasm=target/wasm/wasm32-unknown-unknown/wasm-release/frontegg_auth_wasm.wasm
+# scripts/wasm-cargo builds into CARGO_TARGET_DIR when it is set (a shared or outside target dir).
+wasm=${CARGO_TARGET_DIR:-target/wasm}/wasm32-unknown-unknown/wasm-release/frontegg_auth_wasm.wasm
 
 std_size=()
 if [ "$(scripts/wasm-cargo --which)" = debian ]; then
