@@ -47,3 +47,6 @@ build frontegg_auth_wasm_server
 # The declarations are the same for both builds (the browser's rejects the server-only calls);
 # index.d.ts reads the browser build's.
 rm -f pkg/frontegg_auth_wasm_server.d.ts
+# The licence texts live once, at the repository root; the tarball carries copies (MIT's terms
+# ask for the notice to travel with the code).
+cp LICENSE-MIT LICENSE-APACHE pkg/

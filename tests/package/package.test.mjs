@@ -51,6 +51,13 @@ test("the tarball holds every file the exports map and the loaders name, and ins
   for (const file of ["loader.js", "client.js", "error.js", "package.json", "README.md", ...builds]) {
     assert.ok(files.includes(file), `${file} is in the tarball`);
   }
+  // Both licences of "MIT OR Apache-2.0", the texts of the repository root.
+  assert.equal(pkgJson.license, "MIT OR Apache-2.0");
+  for (const file of ["LICENSE-MIT", "LICENSE-APACHE"]) {
+    assert.ok(files.includes(file), `${file} is in the tarball`);
+    const root = fileURLToPath(new URL(`../../${file}`, import.meta.url));
+    assert.equal(await readFile(join(app, "node_modules", "frontegg-auth-wasm", file), "utf8"), await readFile(root, "utf8"), `the installed ${file} is the root's`);
+  }
   assert.deepEqual(pkgJson.dependencies ?? {}, {}, "nothing to fetch on install");
 
   const installed = join(app, "node_modules", "frontegg-auth-wasm");
