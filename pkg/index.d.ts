@@ -1,3 +1,10 @@
+/**
+ * Sign people in against the Frontegg identity API from browsers, bundlers, Node 20+, Deno and
+ * Cloudflare Workers: a Rust core compiled to WebAssembly. Start with `createAuth`; every failure
+ * is a `FronteggError`.
+ *
+ * @packageDocumentation
+ */
 import type {
   AccessTokenClaims,
   AuthOptions,
@@ -73,7 +80,9 @@ export function verifyAccessToken(token: string, options: VerifyOptions): Promis
 
 /** Every failure of the SDK; `instanceof` works. */
 export class FronteggError extends Error {
+  /** Made by the SDK; apps and tests may make one too (e.g. a fake client's rejection). */
   constructor(code: FronteggErrorCode, message: string, details?: { status?: number; errorCode?: string; traceId?: string; retryAfterMs?: number });
+  /** Always "FronteggError", so logs and `e.name` checks tell it from other errors. */
   readonly name: "FronteggError";
   /** Stable machine code. */
   readonly code: FronteggErrorCode;
