@@ -121,6 +121,9 @@ pub struct Stats {
     pub logins: std::sync::atomic::AtomicU64,
     /// Refresh requests, accepted or not.
     pub refreshes: std::sync::atomic::AtomicU64,
+    /// Argon2 hashes of new passwords (sign-up, activation, reset, change), so a test can tell
+    /// that a refused request cost no hashing.
+    pub password_hashes: std::sync::atomic::AtomicU64,
 }
 
 impl Stats {
@@ -132,7 +135,11 @@ impl Stats {
     /// The counts, as `GET /emulator/v1/stats` answers them.
     pub fn snapshot(&self) -> serde_json::Value {
         use std::sync::atomic::Ordering::Relaxed;
-        serde_json::json!({ "logins": self.logins.load(Relaxed), "refreshes": self.refreshes.load(Relaxed) })
+        serde_json::json!({
+            "logins": self.logins.load(Relaxed),
+            "refreshes": self.refreshes.load(Relaxed),
+            "passwordHashes": self.password_hashes.load(Relaxed),
+        })
     }
 
     /// Back to zero (developer reset).
@@ -140,5 +147,6 @@ impl Stats {
         use std::sync::atomic::Ordering::Relaxed;
         self.logins.store(0, Relaxed);
         self.refreshes.store(0, Relaxed);
+        self.password_hashes.store(0, Relaxed);
     }
 }

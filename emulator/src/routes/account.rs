@@ -27,7 +27,7 @@ use super::users::{authenticate, valid_metadata, valid_name, valid_phone_number}
 use super::ApiJson;
 use crate::error::{codes, ApiError};
 use crate::password;
-use crate::state::AppState;
+use crate::state::{AppState, Stats};
 use crate::store::{CreateUser, MessageKind, NewMessage, NewUser, ProfileUpdate, TokenPurpose};
 use crate::tokens;
 
@@ -75,8 +75,9 @@ pub fn check_password_policy(password: &str) -> Result<(), ApiError> {
     ))
 }
 
-/// Hashes a password off the async runtime (argon2 is slow on purpose).
-async fn hash_password(password: String) -> Result<String, ApiError> {
+/// Hashes a password off the async runtime (argon2 is slow on purpose), counted in the stats.
+async fn hash_password(state: &AppState, password: String) -> Result<String, ApiError> {
+    Stats::count(&state.stats.password_hashes);
     tokio::task::spawn_blocking(move || password::hash(&password))
         .await
         .map_err(ApiError::internal)?
@@ -103,6 +104,27 @@ fn invalid_link(what: &str) -> ApiError {
         format!("The {what} link is invalid or has expired"),
         codes::INVALID_LINK_TOKEN,
     )
+}
+
+/// 400 `ER-04002` unless the link's token is live, checked before any argon2 runs so a flood of
+/// bogus tokens costs no CPU. Nothing is spent: redeeming checks again, atomically.
+fn ensure_live_link(
+    state: &AppState,
+    purpose: TokenPurpose,
+    user_id: &str,
+    token_hash: &[u8; 32],
+) -> Result<(), ApiError> {
+    let live = state
+        .store
+        .user_token_live(purpose, user_id, token_hash, state.clock.now())?;
+    if live {
+        Ok(())
+    } else {
+        Err(invalid_link(match purpose {
+            TokenPurpose::PasswordReset => "password reset",
+            TokenPurpose::Activation => "activation",
+        }))
+    }
 }
 
 /// Creates a single-use emailed token for a user and puts the message in the outbox, with the
@@ -209,7 +231,7 @@ async fn sign_up(
         ..ProfileUpdate::default()
     };
     let password_hash = match body.password {
-        Some(password) => Some(hash_password(password).await?),
+        Some(password) => Some(hash_password(&state, password).await?),
         None => None,
     };
     let tenant_id = uuid::Uuid::new_v4().to_string();
@@ -288,10 +310,12 @@ async fn activate(
     ApiJson(body): ApiJson<ActivateBody>,
 ) -> Result<Response, ApiError> {
     state.limit_attempt(peer.ip(), &body.user_id)?;
+    let token_hash = tokens::hash_token(&body.token);
+    ensure_live_link(&state, TokenPurpose::Activation, &body.user_id, &token_hash)?;
     let password_hash = match body.password {
         Some(password) => {
             check_password_policy(&password)?;
-            Some(hash_password(password).await?)
+            Some(hash_password(&state, password).await?)
         }
         None => None,
     };
@@ -299,7 +323,7 @@ async fn activate(
     let redeemed = state.store.redeem_user_token(
         TokenPurpose::Activation,
         &body.user_id,
-        &tokens::hash_token(&body.token),
+        &token_hash,
         password_hash.as_deref(),
         now,
     )?;
@@ -348,7 +372,7 @@ async fn change_password(
             codes::WRONG_CURRENT_PASSWORD,
         ));
     }
-    let new_hash = hash_password(body.new_password).await?;
+    let new_hash = hash_password(&state, body.new_password).await?;
     state
         .store
         .change_password(&claims.sub, &new_hash, &claims.sid)?;
@@ -423,12 +447,14 @@ async fn reset_password(
     ApiJson(body): ApiJson<ResetPasswordBody>,
 ) -> Result<Response, ApiError> {
     state.limit_attempt(peer.ip(), &body.user_id)?;
+    let token_hash = tokens::hash_token(&body.token);
+    ensure_live_link(&state, TokenPurpose::PasswordReset, &body.user_id, &token_hash)?;
     check_password_policy(&body.password)?;
-    let new_hash = hash_password(body.password).await?;
+    let new_hash = hash_password(&state, body.password).await?;
     let redeemed = state.store.redeem_user_token(
         TokenPurpose::PasswordReset,
         &body.user_id,
-        &tokens::hash_token(&body.token),
+        &token_hash,
         Some(&new_hash),
         state.clock.now(),
     )?;

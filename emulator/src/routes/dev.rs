@@ -132,7 +132,8 @@ async fn advance_clock(
     Ok(Json(clock_state(&state)))
 }
 
-/// `GET /emulator/v1/stats`: `{ logins, refreshes }` received since start (or the last reset).
+/// `GET /emulator/v1/stats`: `{ logins, refreshes, passwordHashes }` since start (or the last
+/// reset).
 async fn stats(State(state): State<Arc<AppState>>) -> Json<Value> {
     Json(state.stats.snapshot())
 }

@@ -166,6 +166,25 @@ fn revoke_user_sessions(
     Ok(others.len())
 }
 
+/// Whether the emailed token with this hash is `user_id`'s, for `purpose`, unused and unexpired.
+fn live_user_token(
+    conn: &Connection,
+    purpose: TokenPurpose,
+    user_id: &str,
+    hash: &[u8; 32],
+    now: i64,
+) -> rusqlite::Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM user_tokens
+             WHERE hash = ?1 AND purpose = ?2 AND user_id = ?3 AND used = 0 AND expires_at > ?4",
+            params![&hash[..], purpose.as_str(), user_id, now],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
 /// What a single-use emailed token is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenPurpose {
@@ -317,6 +336,19 @@ impl Store {
         Ok(())
     }
 
+    /// Whether an emailed token of `user_id` is live (unused, unexpired, this purpose), without
+    /// spending it: the cheap check before hashing a new password. The row is found by the
+    /// token's SHA-256, so no comparison ever runs on the secret itself.
+    pub fn user_token_live(
+        &self,
+        purpose: TokenPurpose,
+        user_id: &str,
+        hash: &[u8; 32],
+        now: i64,
+    ) -> rusqlite::Result<bool> {
+        live_user_token(&self.conn(), purpose, user_id, hash, now)
+    }
+
     /// Redeems an emailed token of `user_id` in one transaction, so a token works exactly once
     /// even when presented twice at the same time. With `password_hash`, the password is set.
     /// Redeeming a password-reset token also unlocks the account, spends the user's other reset
@@ -334,16 +366,7 @@ impl Store {
     ) -> rusqlite::Result<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let valid = tx
-            .query_row(
-                "SELECT 1 FROM user_tokens
-                 WHERE hash = ?1 AND purpose = ?2 AND user_id = ?3 AND used = 0 AND expires_at > ?4",
-                params![&hash[..], purpose.as_str(), user_id, now],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some();
-        if !valid {
+        if !live_user_token(&tx, purpose, user_id, hash, now)? {
             return Ok(false);
         }
         tx.execute(
