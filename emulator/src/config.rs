@@ -234,12 +234,18 @@ pub struct RateLimitPolicy {
     pub per_user_per_minute: u32,
 }
 
+/// Default attempts per client IP per minute: 5 a second. Above what a person or a test suite
+/// against one emulator makes (the biggest, `tests/load.rs`, logs in about 200 times in one
+/// burst), far below what a guessing or sign-up loop wants. Loopback is not exempt: that is where
+/// every caller of a laptop emulator comes from. Load tests lift it (`examples/bench.rs` sets
+/// `rateLimit.perIpPerMinute = 0`).
+pub const DEFAULT_PER_IP_PER_MINUTE: u32 = 300;
+
 impl Default for RateLimitPolicy {
     fn default() -> Self {
-        // Generous enough for test suites and load tests from one loopback address, tight enough
-        // that a guessing loop against one user is stopped.
         Self {
-            per_ip_per_minute: 100_000,
+            per_ip_per_minute: DEFAULT_PER_IP_PER_MINUTE,
+            // A guessing loop against one user is stopped within a minute.
             per_user_per_minute: 20,
         }
     }
