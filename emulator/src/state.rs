@@ -104,6 +104,16 @@ impl AppState {
             .unwrap_or_else(|| self.bound_address.clone())
     }
 
+    /// Where emailed links point: the configured `appUrl`, else the issuer; no trailing `/`,
+    /// so a link is this plus its path.
+    pub fn app_url(&self, settings: &Settings) -> String {
+        let url = settings
+            .app_url
+            .clone()
+            .unwrap_or_else(|| self.issuer(settings));
+        url.trim_end_matches('/').to_owned()
+    }
+
     /// Whether a browser origin may make credentialed calls (checked on every CORS request).
     pub fn origin_allowed(&self, origin: &str) -> bool {
         self.settings

@@ -128,7 +128,7 @@ fn ensure_live_link(
 }
 
 /// Creates a single-use emailed token for a user and puts the message in the outbox, with the
-/// link a real email would carry (`{issuer}/account/{page}?userId=...&token=...`).
+/// link a real email would carry (`{appUrl}/account/{page}?userId=...&token=...`).
 fn send_link(
     state: &AppState,
     purpose: TokenPurpose,
@@ -155,7 +155,7 @@ fn send_link(
     // User ids are UUIDs and tokens base64url, so neither needs escaping in the query.
     let link = format!(
         "{}/account/{page}?userId={user_id}&token={token}",
-        state.issuer(&state.settings())
+        state.app_url(&state.settings())
     );
     let message = NewMessage {
         to: email,
