@@ -407,7 +407,9 @@ fn check_app_url(value: &str) -> Result<(), String> {
     let url = webauthn_rs::prelude::Url::parse(value)
         .map_err(|e| format!("appUrl: {value:?} is not an absolute URL: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(format!("appUrl: {value:?} must be an http(s) URL with a host"));
+        return Err(format!(
+            "appUrl: {value:?} must be an http(s) URL with a host"
+        ));
     }
     if !url.username().is_empty()
         || url.password().is_some()

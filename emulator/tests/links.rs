@@ -76,7 +76,13 @@ async fn app_url_must_be_an_absolute_http_url() {
             .await
             .unwrap();
         let body = expect_error(response, StatusCode::BAD_REQUEST).await;
-        assert!(body["errors"][0].as_str().unwrap().contains("appUrl"), "{body}");
+        assert!(
+            body["errors"][0].as_str().unwrap().contains("appUrl"),
+            "{body}"
+        );
     }
-    assert_eq!(emu.get_json("/emulator/v1/config").await["appUrl"], Value::Null);
+    assert_eq!(
+        emu.get_json("/emulator/v1/config").await["appUrl"],
+        Value::Null
+    );
 }
