@@ -185,7 +185,9 @@ struct SignUpBody {
 /// `POST /users/v1/signUp`: creates a user and a tenant named after `companyName`, the user being
 /// its `Admin`. Answers 201 (see the module docs for the two shapes). An email already in use is
 /// 409 (`ER-01006`): the hosted service also says so, and sign-up attempts count against the
-/// per-IP and per-email limits so this cannot be used to enumerate accounts quickly.
+/// per-IP and per-email limits so this cannot be used to enumerate accounts quickly. A
+/// `phoneNumber` is stored unverified (no SMS sign-in until verified); another user's verified
+/// number is 409 `ER-04007`, checked before any hashing.
 async fn sign_up(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -215,7 +217,13 @@ async fn sign_up(
         .as_deref()
         .map(valid_phone_number)
         .transpose()?;
+    if let Some(phone_number) = &phone_number {
+        super::phone_numbers::ensure_phone_free(&state, phone_number, None)?;
+    }
+    // The number goes in unverified, with the profile fields: it identifies nobody until a code
+    // sent to it comes back.
     let update = ProfileUpdate {
+        phone_number: phone_number.map(Some),
         profile_picture_url: body
             .profile_picture_url
             .as_deref()
@@ -239,7 +247,7 @@ async fn sign_up(
         email,
         name,
         password_hash,
-        phone_number,
+        phone_number: None,
         totp_secret: None,
         roles: SIGN_UP_ROLES.map(str::to_owned).to_vec(),
         permissions: Vec::new(),
@@ -255,6 +263,7 @@ async fn sign_up(
                 codes::USER_ALREADY_EXISTS,
             ))
         }
+        CreateUser::PhoneTaken => return Err(super::phone_numbers::phone_taken()),
     };
     state.store.finish_sign_up(
         &user.id,
@@ -448,7 +457,12 @@ async fn reset_password(
 ) -> Result<Response, ApiError> {
     state.limit_attempt(peer.ip(), &body.user_id)?;
     let token_hash = tokens::hash_token(&body.token);
-    ensure_live_link(&state, TokenPurpose::PasswordReset, &body.user_id, &token_hash)?;
+    ensure_live_link(
+        &state,
+        TokenPurpose::PasswordReset,
+        &body.user_id,
+        &token_hash,
+    )?;
     check_password_policy(&body.password)?;
     let new_hash = hash_password(&state, body.password).await?;
     let redeemed = state.store.redeem_user_token(

@@ -254,13 +254,17 @@ fn prelogin(
         return Ok(Json(json!({})).into_response());
     }
 
-    // SMS codes go to the profile's phone number; a user without one is treated like an unknown
-    // user (nothing sent, same answer) rather than with the hosted 400, which would tell that
-    // the account exists.
-    let recipient = user.and_then(|user| match method {
-        PasswordlessMethod::SmsCode => user.phone_number.map(|phone| (user.id, phone)),
-        _ => Some((user.id, user.email)),
-    });
+    // SMS codes go to the profile's phone number once verified (an unverified one may be
+    // anyone's); a user without one is treated like an unknown user (nothing sent, same answer)
+    // rather than with the hosted 400, which would tell that the account exists.
+    let recipient = match (user, method) {
+        (Some(user), PasswordlessMethod::SmsCode) => state
+            .store
+            .verified_phone(&user.id)?
+            .map(|phone| (user.id, phone)),
+        (Some(user), _) => Some((user.id, user.email)),
+        (None, _) => None,
+    };
     if let Some((user_id, to)) = recipient {
         let code = new_code(state, &user_id, method, now)?;
         let kind = match method {

@@ -43,11 +43,13 @@ CREATE INDEX IF NOT EXISTS api_refresh_tokens_by_family ON api_refresh_tokens(fa
 /// Columns this module added to the core tables, for databases created before them:
 /// `CREATE TABLE IF NOT EXISTS` leaves an existing table as it was, so without this a database
 /// kept in `.emulator/` from an earlier version would fail every query that reads them.
-const ADDED_COLUMNS: [(&str, &str, &str); 6] = [
+const ADDED_COLUMNS: [(&str, &str, &str); 7] = [
     ("users", "metadata", "TEXT NOT NULL DEFAULT '{}'"),
     ("users", "failed_logins", "INTEGER NOT NULL DEFAULT 0"),
     ("users", "locked", "INTEGER NOT NULL DEFAULT 0"),
     ("users", "activated", "INTEGER NOT NULL DEFAULT 1"),
+    // Numbers stored before verification existed were never verified: they start unverified.
+    ("users", "phone_verified", "INTEGER NOT NULL DEFAULT 0"),
     ("sessions", "user_agent", "TEXT"),
     ("sessions", "ip_address", "TEXT"),
 ];
@@ -208,7 +210,7 @@ impl TokenPurpose {
 pub struct ProfileUpdate {
     /// New display name.
     pub name: Option<String>,
-    /// New phone number, or clear it.
+    /// New phone number (unverified unless it is the current, verified one), or clear it.
     pub phone_number: Option<Option<String>>,
     /// New avatar URL, or clear it.
     pub profile_picture_url: Option<Option<String>>,
@@ -666,8 +668,12 @@ fn apply_profile_update(
         )?;
     }
     if let Some(phone_number) = &update.phone_number {
+        // Another number is unverified until its own code comes back; the same one stays as
+        // it was (SQLite evaluates every SET expression on the old row).
         conn.execute(
-            "UPDATE users SET phone_number = ?2 WHERE id = ?1",
+            "UPDATE users SET phone_number = ?2,
+                              phone_verified = phone_verified AND phone_number IS ?2
+             WHERE id = ?1",
             params![user_id, phone_number],
         )?;
     }
