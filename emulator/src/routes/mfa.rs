@@ -156,7 +156,7 @@ fn invalid_code() -> ApiError {
     )
 }
 
-fn code_expired() -> ApiError {
+pub(super) fn code_expired() -> ApiError {
     ApiError::new(
         StatusCode::BAD_REQUEST,
         "The code expired or was already used; request a new one",
@@ -601,18 +601,22 @@ fn code_hash(otc_token: &str, code: &str) -> [u8; 32] {
 }
 
 /// What a code is sent for and where.
-struct CodeRequest<'a> {
-    user: &'a UserRecord,
-    purpose: CodePurpose,
-    device_id: Option<&'a str>,
-    phone_number: Option<&'a str>,
-    mfa_token_hash: Option<[u8; 32]>,
-    to: &'a str,
-    kind: MessageKind,
+pub(super) struct CodeRequest<'a> {
+    pub(super) user: &'a UserRecord,
+    pub(super) purpose: CodePurpose,
+    pub(super) device_id: Option<&'a str>,
+    pub(super) phone_number: Option<&'a str>,
+    pub(super) mfa_token_hash: Option<[u8; 32]>,
+    pub(super) to: &'a str,
+    pub(super) kind: MessageKind,
 }
 
 /// Stores a new 6-digit code and "sends" it to the outbox; answers its `otcToken`.
-fn send_code(state: &AppState, request: &CodeRequest<'_>, now: i64) -> Result<String, ApiError> {
+pub(super) fn send_code(
+    state: &AppState,
+    request: &CodeRequest<'_>,
+    now: i64,
+) -> Result<String, ApiError> {
     let otc_token = tokens::new_opaque_token();
     let code = format!("{:06}", OsRng.gen_range(0..1_000_000));
     let new = NewCode {
@@ -637,8 +641,8 @@ fn send_code(state: &AppState, request: &CodeRequest<'_>, now: i64) -> Result<St
     Ok(otc_token)
 }
 
-/// Redeems a code; answers the phone number of an SMS enrollment.
-fn redeem(
+/// Redeems a code; answers the phone number of an SMS enrollment or phone verification.
+pub(super) fn redeem(
     state: &AppState,
     otc_token: &str,
     code: &str,

@@ -298,6 +298,8 @@ pub(crate) fn valid_metadata(metadata: &str) -> Result<String, ApiError> {
 
 /// `PUT /users/v2/me`: edits the signed-in user's name, phone number, avatar and metadata, and
 /// answers the updated v2 profile. Tokens issued afterwards (the next refresh) carry the changes.
+/// A new phone number is unverified (it signs in by SMS once verified through
+/// `users/phone-numbers/v1`); another user's verified number is 409 `ER-04007`.
 async fn update_me(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -316,6 +318,9 @@ async fn update_me(
             .transpose()?,
         metadata: body.metadata.as_deref().map(valid_metadata).transpose()?,
     };
+    if let Some(Some(phone_number)) = &update.phone_number {
+        super::phone_numbers::ensure_phone_free(&state, phone_number, Some(&claims.sub))?;
+    }
     state.store.update_profile(&claims.sub, &update)?;
     let user = current_user(&state, &claims)?;
     Ok(Json(profile_v2(&state, &user, &claims.tenant_id)?).into_response())

@@ -43,11 +43,13 @@ CREATE INDEX IF NOT EXISTS api_refresh_tokens_by_family ON api_refresh_tokens(fa
 /// Columns this module added to the core tables, for databases created before them:
 /// `CREATE TABLE IF NOT EXISTS` leaves an existing table as it was, so without this a database
 /// kept in `.emulator/` from an earlier version would fail every query that reads them.
-const ADDED_COLUMNS: [(&str, &str, &str); 8] = [
+const ADDED_COLUMNS: [(&str, &str, &str); 9] = [
     ("users", "metadata", "TEXT NOT NULL DEFAULT '{}'"),
     ("users", "failed_logins", "INTEGER NOT NULL DEFAULT 0"),
     ("users", "locked", "INTEGER NOT NULL DEFAULT 0"),
     ("users", "activated", "INTEGER NOT NULL DEFAULT 1"),
+    // Numbers stored before verification existed were never verified: they start unverified.
+    ("users", "phone_verified", "INTEGER NOT NULL DEFAULT 0"),
     ("sessions", "user_agent", "TEXT"),
     ("sessions", "ip_address", "TEXT"),
     ("refresh_tokens", "used_at", "INTEGER"),
@@ -168,6 +170,25 @@ fn revoke_user_sessions(
     Ok(others.len())
 }
 
+/// Whether the emailed token with this hash is `user_id`'s, for `purpose`, unused and unexpired.
+fn live_user_token(
+    conn: &Connection,
+    purpose: TokenPurpose,
+    user_id: &str,
+    hash: &[u8; 32],
+    now: i64,
+) -> rusqlite::Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM user_tokens
+             WHERE hash = ?1 AND purpose = ?2 AND user_id = ?3 AND used = 0 AND expires_at > ?4",
+            params![&hash[..], purpose.as_str(), user_id, now],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
 /// What a single-use emailed token is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenPurpose {
@@ -191,7 +212,7 @@ impl TokenPurpose {
 pub struct ProfileUpdate {
     /// New display name.
     pub name: Option<String>,
-    /// New phone number, or clear it.
+    /// New phone number (unverified unless it is the current, verified one), or clear it.
     pub phone_number: Option<Option<String>>,
     /// New avatar URL, or clear it.
     pub profile_picture_url: Option<Option<String>>,
@@ -319,6 +340,19 @@ impl Store {
         Ok(())
     }
 
+    /// Whether an emailed token of `user_id` is live (unused, unexpired, this purpose), without
+    /// spending it: the cheap check before hashing a new password. The row is found by the
+    /// token's SHA-256, so no comparison ever runs on the secret itself.
+    pub fn user_token_live(
+        &self,
+        purpose: TokenPurpose,
+        user_id: &str,
+        hash: &[u8; 32],
+        now: i64,
+    ) -> rusqlite::Result<bool> {
+        live_user_token(&self.conn(), purpose, user_id, hash, now)
+    }
+
     /// Redeems an emailed token of `user_id` in one transaction, so a token works exactly once
     /// even when presented twice at the same time. With `password_hash`, the password is set.
     /// Redeeming a password-reset token also unlocks the account, spends the user's other reset
@@ -336,16 +370,7 @@ impl Store {
     ) -> rusqlite::Result<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let valid = tx
-            .query_row(
-                "SELECT 1 FROM user_tokens
-                 WHERE hash = ?1 AND purpose = ?2 AND user_id = ?3 AND used = 0 AND expires_at > ?4",
-                params![&hash[..], purpose.as_str(), user_id, now],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some();
-        if !valid {
+        if !live_user_token(&tx, purpose, user_id, hash, now)? {
             return Ok(false);
         }
         tx.execute(
@@ -645,8 +670,12 @@ fn apply_profile_update(
         )?;
     }
     if let Some(phone_number) = &update.phone_number {
+        // Another number is unverified until its own code comes back; the same one stays as
+        // it was (SQLite evaluates every SET expression on the old row).
         conn.execute(
-            "UPDATE users SET phone_number = ?2 WHERE id = ?1",
+            "UPDATE users SET phone_number = ?2,
+                              phone_verified = phone_verified AND phone_number IS ?2
+             WHERE id = ?1",
             params![user_id, phone_number],
         )?;
     }

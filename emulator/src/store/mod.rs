@@ -17,6 +17,7 @@ mod account;
 mod mfa;
 mod outbox;
 mod passwordless;
+mod phone;
 mod webauthn;
 
 pub use account::{
@@ -29,6 +30,7 @@ pub use mfa::{
 };
 pub use outbox::{MessageKind, NewMessage, OutboxMessage};
 pub use passwordless::{NewPasswordlessSecret, PasswordlessMethod};
+pub use phone::PhoneVerification;
 pub use webauthn::{NewWebauthnDevice, WebauthnCeremony, WebauthnDevice, WebauthnPurpose};
 
 /// Every area's tables: the core ones here, the others beside their queries.
@@ -61,7 +63,8 @@ CREATE TABLE IF NOT EXISTS users (
     metadata             TEXT NOT NULL DEFAULT '{}',
     failed_logins        INTEGER NOT NULL DEFAULT 0,
     locked               INTEGER NOT NULL DEFAULT 0,
-    activated            INTEGER NOT NULL DEFAULT 1
+    activated            INTEGER NOT NULL DEFAULT 1,
+    phone_verified       INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS user_tenants (
     user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
@@ -142,7 +145,8 @@ pub struct NewUser {
     pub name: String,
     /// Argon2id PHC hash, or `None` for a user who cannot log in with a password.
     pub password_hash: Option<String>,
-    /// Phone number.
+    /// Phone number, stored as verified: users created by the developer or the seed need no
+    /// code (sign-up stores its number unverified, through [`ProfileUpdate`]).
     pub phone_number: Option<String>,
     /// Base32 TOTP secret.
     pub totp_secret: Option<String>,
@@ -161,6 +165,8 @@ pub enum CreateUser {
     Created(Box<UserRecord>),
     /// Another user already has this email.
     EmailTaken,
+    /// Another user has verified this phone number.
+    PhoneTaken,
 }
 
 /// What password login needs to know about an email.
@@ -242,6 +248,7 @@ impl Store {
             conn.execute_batch(schema)?;
         }
         account::add_missing_columns(&conn)?;
+        conn.execute_batch(phone::INDEXES)?;
         Ok(Self {
             conn: Mutex::new(conn),
         })
@@ -306,11 +313,16 @@ impl Store {
         if taken {
             return Ok(CreateUser::EmailTaken);
         }
+        if let Some(phone_number) = &user.phone_number {
+            if phone::phone_taken(&tx, phone_number, None)? {
+                return Ok(CreateUser::PhoneTaken);
+            }
+        }
         let id = new_id();
         tx.execute(
-            "INSERT INTO users (id, email, name, password_hash, phone_number, roles, permissions,
-                                created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO users (id, email, name, password_hash, phone_number, phone_verified,
+                                roles, permissions, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5 IS NOT NULL, ?6, ?7, ?8)",
             params![
                 id,
                 user.email,
