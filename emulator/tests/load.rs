@@ -62,10 +62,6 @@ async fn login_and_refresh(emu: Arc<Emulator>, i: usize) -> (String, String) {
     (session, cookie)
 }
 
-fn count(db: &Connection, sql: &str) -> i64 {
-    db.query_row(sql, [], |row| row.get(0)).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_logins_and_refreshes_keep_the_sqlite_file_consistent() {
     let dir = tempfile::tempdir().unwrap();

@@ -878,7 +878,7 @@ mod tests {
         let (store, id) = store_with_user();
         let client = SessionClient::default();
         store
-            .start_session(&id, "t1", token(1, 1000), &client, 10)
+            .start_session(&id, "t1", None, token(1, 1000), &client, 10)
             .unwrap();
         let credential = ApiCredential {
             client_id: "c".to_owned(),
@@ -934,10 +934,11 @@ mod tests {
         let (store, id) = store_with_user();
         let client = SessionClient::default();
         let kept = store
-            .start_session(&id, "t1", token(1, 1000), &client, 10)
+            .start_session(&id, "t1", None, token(1, 1000), &client, 10)
+            .unwrap()
             .unwrap();
         store
-            .start_session(&id, "t1", token(2, 1000), &client, 10)
+            .start_session(&id, "t1", None, token(2, 1000), &client, 10)
             .unwrap();
         store.change_password(&id, "changed", &kept).unwrap();
         assert_eq!(

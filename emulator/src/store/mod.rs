@@ -377,16 +377,35 @@ impl Store {
 
     /// Starts a session for a logged-in user with its first refresh token; records the login
     /// and where it came from. Returns the session id.
+    ///
+    /// With `checked_password`, the hash a password was verified against (outside the lock),
+    /// the session starts only if that is still the user's password; else `None`, nothing
+    /// stored. A reset that lands while argon2 runs revokes the sessions that exist then, so a
+    /// session started after it on the strength of the old password would outlive it.
     pub fn start_session(
         &self,
         user_id: &str,
         tenant_id: &str,
+        checked_password: Option<&str>,
         refresh: NewRefreshToken,
         client: &SessionClient,
         now: i64,
-    ) -> rusqlite::Result<String> {
+    ) -> rusqlite::Result<Option<String>> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
+        if let Some(checked) = checked_password {
+            let current: Option<String> = tx
+                .query_row(
+                    "SELECT password_hash FROM users WHERE id = ?1",
+                    [user_id],
+                    |row| row.get(0),
+                )
+                .optional()?
+                .flatten();
+            if current.as_deref() != Some(checked) {
+                return Ok(None);
+            }
+        }
         let session_id = new_id();
         tx.execute(
             "INSERT INTO sessions (id, user_id, tenant_id, created_at, last_seen, user_agent,
@@ -407,7 +426,7 @@ impl Store {
             params![user_id, now],
         )?;
         tx.commit()?;
-        Ok(session_id)
+        Ok(Some(session_id))
     }
 
     /// Exchanges a refresh token for a new one in the same session, atomically, so two
@@ -717,7 +736,15 @@ mod tests {
             panic!("not created")
         };
         let sid = store
-            .start_session(&u.id, "t1", token(1, 100), &SessionClient::default(), 10)
+            .start_session(
+                &u.id,
+                "t1",
+                None,
+                token(1, 100),
+                &SessionClient::default(),
+                10,
+            )
+            .unwrap()
             .unwrap();
         let Rotation::Rotated(s) = store
             .rotate_refresh_token(&[1; 32], Some("t2"), token(2, 200), 20, 0)
@@ -748,13 +775,44 @@ mod tests {
     }
 
     #[test]
+    fn a_session_checked_against_a_replaced_password_does_not_start() {
+        let store = Store::open(&Storage::Memory).unwrap();
+        let with_password = NewUser {
+            password_hash: Some("new".to_owned()),
+            ..user("a@x.io")
+        };
+        let CreateUser::Created(u) = store.create_user(&with_password, 1).unwrap() else {
+            panic!("not created")
+        };
+        let client = SessionClient::default();
+        let stale = store.start_session(&u.id, "t1", Some("old"), token(1, 100), &client, 10);
+        assert_eq!(stale.unwrap(), None);
+        assert_eq!(
+            store
+                .rotate_refresh_token(&[1; 32], None, token(2, 100), 20)
+                .unwrap(),
+            Rotation::Invalid,
+            "nothing stored"
+        );
+        let current = store.start_session(&u.id, "t1", Some("new"), token(3, 100), &client, 10);
+        assert!(store.session_active(&current.unwrap().unwrap()).unwrap());
+    }
+
+    #[test]
     fn expired_refresh_token_is_invalid() {
         let store = Store::open(&Storage::Memory).unwrap();
         let CreateUser::Created(u) = store.create_user(&user("a@x.io"), 1).unwrap() else {
             panic!("not created")
         };
         store
-            .start_session(&u.id, "t1", token(1, 100), &SessionClient::default(), 10)
+            .start_session(
+                &u.id,
+                "t1",
+                None,
+                token(1, 100),
+                &SessionClient::default(),
+                10,
+            )
             .unwrap();
         assert_eq!(
             store
