@@ -403,9 +403,15 @@ async fn logins_refreshes_logouts_and_resets_on_shared_users_keep_every_invarian
     let emu = start(&["--data", path.to_str().unwrap(), "--seed", "none"]).await;
     // Logins with a password a reset has just replaced are part of the mix: a lockout would turn
     // later logins into 403s that depend on how many failed in a row, and the per-user limit
-    // (20 a minute) would refuse most of the 40 attempts each user gets here.
-    emu.config(json!({ "lockout": { "maxAttempts": 0 }, "rateLimit": { "perUserPerMinute": 0 } }))
-        .await;
+    // (20 a minute) would refuse most of the 40 attempts each user gets here; the per-IP one
+    // (300 a minute) counts every task's attempts from this one address. Rotation is strict
+    // (no retry grace): the races and replays here test reuse detection itself.
+    emu.config(json!({
+        "lockout": { "maxAttempts": 0 },
+        "rateLimit": { "perUserPerMinute": 0, "perIpPerMinute": 0 },
+        "refreshRetryGraceSeconds": 0,
+    }))
+    .await;
     let mut users = Vec::new();
     for i in 0..USERS {
         let email = format!("shared{i}@load.io");

@@ -789,7 +789,7 @@ mod tests {
         assert_eq!(stale.unwrap(), None);
         assert_eq!(
             store
-                .rotate_refresh_token(&[1; 32], None, token(2, 100), 20)
+                .rotate_refresh_token(&[1; 32], None, token(2, 100), 20, 0)
                 .unwrap(),
             Rotation::Invalid,
             "nothing stored"
@@ -832,7 +832,15 @@ mod tests {
             panic!("not created")
         };
         let sid = store
-            .start_session(&u.id, "t1", token(1, 1000), &SessionClient::default(), 10)
+            .start_session(
+                &u.id,
+                "t1",
+                None,
+                token(1, 1000),
+                &SessionClient::default(),
+                10,
+            )
+            .unwrap()
             .unwrap();
         let rotate = |presented: u8, next: u8, now: i64| {
             store
@@ -849,7 +857,15 @@ mod tests {
         assert!(!store.session_active(&sid).unwrap());
 
         let sid = store
-            .start_session(&u.id, "t1", token(5, 1000), &SessionClient::default(), 100)
+            .start_session(
+                &u.id,
+                "t1",
+                None,
+                token(5, 1000),
+                &SessionClient::default(),
+                100,
+            )
+            .unwrap()
             .unwrap();
         assert!(matches!(rotate(5, 6, 110), Rotation::Rotated(_)));
         assert!(matches!(rotate(6, 7, 111), Rotation::Rotated(_)));
