@@ -370,6 +370,7 @@ async fn change_password(
     check_password_policy(&body.new_password)?;
     let stored = state.store.password_hash(&claims.sub)?;
     let current = body.password;
+    let checked = stored.clone();
     let verified =
         tokio::task::spawn_blocking(move || password::verify(&current, stored.as_deref()))
             .await
@@ -382,9 +383,14 @@ async fn change_password(
         ));
     }
     let new_hash = hash_password(&state, body.new_password).await?;
-    state
+    // A reset while argon2 ran ended this session (or replaced the password it was checked
+    // against): the change must not undo it.
+    if !state
         .store
-        .change_password(&claims.sub, &new_hash, &claims.sid)?;
+        .change_password(&claims.sub, checked.as_deref(), &new_hash, &claims.sid)?
+    {
+        return Err(ApiError::unauthorized());
+    }
     Ok(StatusCode::CREATED.into_response())
 }
 

@@ -307,20 +307,37 @@ impl Store {
 
     /// Replaces a user's password hash and signs out every session but `keep` (the one that
     /// changed it), together: whoever knew the old password must not stay signed in.
+    ///
+    /// Only while `checked` (the hash the current password was verified against, outside the
+    /// lock) is still the user's and `keep` is still live; else false, nothing changed. A
+    /// reset that lands while argon2 runs has ended `keep`, and must not be undone by it.
     pub fn change_password(
         &self,
         user_id: &str,
+        checked: Option<&str>,
         password_hash: &str,
         keep: &str,
-    ) -> rusqlite::Result<()> {
+    ) -> rusqlite::Result<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current: Option<Option<String>> = tx
+            .query_row(
+                "SELECT u.password_hash FROM users u JOIN sessions s ON s.user_id = u.id
+                 WHERE u.id = ?1 AND s.id = ?2 AND s.revoked = 0",
+                params![user_id, keep],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if current.as_ref().map(Option::as_deref) != Some(checked) {
+            return Ok(false);
+        }
         tx.execute(
             "UPDATE users SET password_hash = ?2 WHERE id = ?1",
             params![user_id, password_hash],
         )?;
         revoke_user_sessions(&tx, user_id, Some(keep))?;
-        tx.commit()
+        tx.commit()?;
+        Ok(true)
     }
 
     /// Stores the hash of a single-use emailed token.
@@ -357,8 +374,8 @@ impl Store {
     /// even when presented twice at the same time. With `password_hash`, the password is set.
     /// Redeeming a password-reset token also unlocks the account, spends the user's other reset
     /// tokens (an older emailed link must not undo a newer reset), and signs out every session
-    /// and forgets every remembered MFA device (a reset means the old password may be known to
-    /// someone else). Redeeming an activation token activates the account. False, with nothing
+    /// and forgets every remembered MFA device and pending MFA challenge (a reset means the old
+    /// password may be known to someone else). Redeeming an activation token activates the account. False, with nothing
     /// changed, if the token is unknown, someone else's, used or expired.
     pub fn redeem_user_token(
         &self,
@@ -392,6 +409,11 @@ impl Store {
                 revoke_user_sessions(&tx, user_id, None)?;
                 tx.execute(
                     "DELETE FROM mfa_remembered_devices WHERE user_id = ?1",
+                    [user_id],
+                )?;
+                // A challenge issued before the reset was earned with the old password.
+                tx.execute(
+                    "UPDATE mfa_tokens SET used = 1 WHERE user_id = ?1",
                     [user_id],
                 )?;
             }
@@ -940,7 +962,15 @@ mod tests {
         store
             .start_session(&id, "t1", None, token(2, 1000), &client, 10)
             .unwrap();
-        store.change_password(&id, "changed", &kept).unwrap();
+        let stale = store.change_password(&id, Some("not the hash"), "changed", &kept);
+        assert!(
+            !stale.unwrap(),
+            "checked against a password no longer the user's"
+        );
+        let hash = store.password_hash(&id).unwrap();
+        assert!(store
+            .change_password(&id, hash.as_deref(), "changed", &kept)
+            .unwrap());
         assert_eq!(
             store.password_hash(&id).unwrap().as_deref(),
             Some("changed")
@@ -951,6 +981,7 @@ mod tests {
         assert!(matches!(current.unwrap(), Rotation::Rotated(s) if s.id == kept));
 
         store.remember_device(&[6; 32], &id, 1000, 10).unwrap();
+        store.insert_mfa_token(&[8; 32], &id, 1000, 10).unwrap();
         store
             .insert_user_token(TokenPurpose::PasswordReset, &[7; 32], &id, 100, 10)
             .unwrap();
@@ -960,5 +991,15 @@ mod tests {
         let current = store.rotate_refresh_token(&[4; 32], None, token(5, 1000), 30, 0);
         assert_eq!(current.unwrap(), Rotation::Invalid);
         assert!(!store.device_remembered(&[6; 32], &id, 30).unwrap());
+        assert_eq!(
+            store.mfa_token_user(&[8; 32], 30).unwrap(),
+            None,
+            "challenge spent"
+        );
+        // The session the reset ended can't set a password after it, even with the new one.
+        let hash = store.password_hash(&id).unwrap();
+        assert!(!store
+            .change_password(&id, hash.as_deref(), "undo", &kept)
+            .unwrap());
     }
 }
