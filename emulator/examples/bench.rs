@@ -7,7 +7,8 @@
 //!
 //! Starts the emulator binary (default: `frontegg-emulator` next to this example's directory,
 //! i.e. `target/release/frontegg-emulator`) on a free loopback port with `--memory`, lifts the
-//! per-user attempt limit (every client hammers its own user far beyond 20 logins a minute), then
+//! attempt limits (every client hammers its own user far beyond 20 logins a minute, and all of
+//! them together pass the default 300 attempts a minute from one address), then
 //! runs two phases of `--seconds` each with `--clients` concurrent clients: (a) password logins,
 //! (b) refreshes, each client rotating its own refresh cookie. Prints requests per second and
 //! p50/p99 latency of each. Logins are dominated by argon2id, on purpose: that is the cost of a
@@ -233,7 +234,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let http = reqwest::Client::new();
     let config = http
         .put(format!("{base}/emulator/v1/config"))
-        .json(&json!({ "rateLimit": { "perUserPerMinute": 0 } }))
+        .json(&json!({ "rateLimit": { "perUserPerMinute": 0, "perIpPerMinute": 0 } }))
         .send()
         .await?;
     if !config.status().is_success() {

@@ -115,6 +115,16 @@ impl AppState {
             .unwrap_or_else(|| self.bound_address.clone())
     }
 
+    /// Where emailed links point: the configured `appUrl`, else the issuer; no trailing `/`,
+    /// so a link is this plus its path.
+    pub fn app_url(&self, settings: &Settings) -> String {
+        let url = settings
+            .app_url
+            .clone()
+            .unwrap_or_else(|| self.issuer(settings));
+        url.trim_end_matches('/').to_owned()
+    }
+
     /// Whether a browser origin may make credentialed calls (checked on every CORS request).
     pub fn origin_allowed(&self, origin: &str) -> bool {
         self.settings
@@ -132,6 +142,9 @@ pub struct Stats {
     pub logins: std::sync::atomic::AtomicU64,
     /// Refresh requests, accepted or not.
     pub refreshes: std::sync::atomic::AtomicU64,
+    /// Argon2 hashes of new passwords (sign-up, activation, reset, change), so a test can tell
+    /// that a refused request cost no hashing.
+    pub password_hashes: std::sync::atomic::AtomicU64,
 }
 
 impl Stats {
@@ -143,7 +156,11 @@ impl Stats {
     /// The counts, as `GET /emulator/v1/stats` answers them.
     pub fn snapshot(&self) -> serde_json::Value {
         use std::sync::atomic::Ordering::Relaxed;
-        serde_json::json!({ "logins": self.logins.load(Relaxed), "refreshes": self.refreshes.load(Relaxed) })
+        serde_json::json!({
+            "logins": self.logins.load(Relaxed),
+            "refreshes": self.refreshes.load(Relaxed),
+            "passwordHashes": self.password_hashes.load(Relaxed),
+        })
     }
 
     /// Back to zero (developer reset).
@@ -151,5 +168,6 @@ impl Stats {
         use std::sync::atomic::Ordering::Relaxed;
         self.logins.store(0, Relaxed);
         self.refreshes.store(0, Relaxed);
+        self.password_hashes.store(0, Relaxed);
     }
 }

@@ -49,7 +49,7 @@ pub(crate) fn invalid_code() -> ApiError {
 }
 
 /// 400: the `otcToken` is dead; a new code must be sent.
-fn code_expired() -> ApiError {
+pub(crate) fn code_expired() -> ApiError {
     ApiError::new(
         StatusCode::BAD_REQUEST,
         "The code expired or was already used; request a new one",
@@ -369,25 +369,6 @@ pub(crate) fn redeem(
     }
 }
 
-/// An E.164 number: `+`, then 7 to 15 digits.
-fn valid_phone(number: &str) -> bool {
-    number.strip_prefix('+').is_some_and(|digits| {
-        (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
-    })
-}
-
-/// The trimmed E.164 number, or 400.
-pub(crate) fn phone_number(raw: &str) -> Result<String, ApiError> {
-    let number = raw.trim();
-    if valid_phone(number) {
-        Ok(number.to_owned())
-    } else {
-        Err(ApiError::bad_request(
-            "phoneNumber must be in E.164 format, for example +15550001234",
-        ))
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Recovery codes
 
@@ -457,15 +438,6 @@ mod tests {
     fn phones_are_masked_but_for_the_last_four_digits() {
         assert_eq!(mask_phone("+15550001234"), "+*******1234");
         assert_eq!(mask_phone("+123"), "+123");
-    }
-
-    #[test]
-    fn phone_numbers_must_be_e164() {
-        assert!(valid_phone("+15550001234"));
-        assert!(!valid_phone("15550001234"));
-        assert!(!valid_phone("+1555 0001234"));
-        assert!(!valid_phone("+123456"));
-        assert!(!valid_phone("+1234567890123456"));
     }
 
     #[test]

@@ -7,4 +7,5 @@
 //! The order of a sign-in (first factor, challenge, session) is `routes::signin`'s.
 
 pub mod mfa;
+pub mod phone;
 pub mod webauthn;

@@ -11,7 +11,7 @@ use axum::routing::post;
 use axum::Router;
 use serde::Deserialize;
 
-use super::signin::{self, complete_first_factor, session_response, Grant};
+use super::signin::{self, session_response, Grant};
 use super::ApiJson;
 use crate::error::{codes, ApiError};
 use crate::password;
@@ -103,6 +103,7 @@ pub async fn login(
         None => (None, None),
     };
     let password = body.password;
+    let checked_hash = stored_hash.clone();
     // Runs for unknown users too (against a dummy hash), so timing does not reveal existence.
     let verified =
         tokio::task::spawn_blocking(move || password::verify(&password, stored_hash.as_deref()))
@@ -124,14 +125,21 @@ pub async fn login(
         .user(&user_id)?
         .ok_or_else(invalid_credentials)?;
 
-    complete_first_factor(&state, &user, &headers, state.clock.now())
+    signin::complete_password_first_factor(
+        &state,
+        &user,
+        &headers,
+        state.clock.now(),
+        checked_hash.as_deref(),
+    )
 }
 
 /// `POST /auth/v1/user/token/refresh`: rotates the refresh cookie and issues a new access token.
 ///
 /// With `tenantId`, the session switches to that tenant; a tenant the user does not belong to is
 /// refused with 403 (`ER-01005`) and the presented token stays valid. Replaying a rotated token
-/// revokes its whole session (401, `ER-01003`). A session whose user has since been locked is
+/// revokes its whole session (401, `ER-01003`), except a retry within
+/// `refreshRetryGraceSeconds` whose successor was never presented (its answer was lost). A session whose user has since been locked is
 /// refused like a locked password login (403, `ER-01009`); one whose user is gone has expired.
 pub async fn refresh(
     State(state): State<Arc<AppState>>,
@@ -154,6 +162,7 @@ pub async fn refresh(
         tenant_id.as_deref(),
         next,
         now,
+        settings.refresh_retry_grace_seconds,
     )?;
     let session = match rotation {
         Rotation::Rotated(session) => session,

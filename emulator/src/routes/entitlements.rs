@@ -27,9 +27,7 @@ pub fn routes() -> Router<Arc<AppState>> {
 
 /// `GET /entitlements/api/v2/user-entitlements`: `{ features, plans, permissions }`, where
 /// `permissions` maps each of the user's permission keys to `true`.
-async fn user_entitlements(
-    BearerUser(user): BearerUser,
-) -> Result<Response, ApiError> {
+async fn user_entitlements(BearerUser(user): BearerUser) -> Result<Response, ApiError> {
     let permissions: BTreeMap<&str, bool> = user
         .permissions
         .iter()

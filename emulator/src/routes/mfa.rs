@@ -37,10 +37,11 @@ use super::ApiJson;
 use crate::domain::mfa::{
     already_enrolled, check_pending_authenticator, complete_authenticator_enrollment,
     device_not_found, hash_recovery_code, is_enrolled, limit, mask_phone, new_recovery_code,
-    phone_number, recover_with_code, redeem, require_strategy, send_code,
-    start_authenticator_enrollment, verify_any_authenticator_code, verify_authenticator_code,
-    CodeRequest, AUTHENTICATOR_APP, EMAIL_CODE, SMS,
+    recover_with_code, redeem, require_strategy, send_code, start_authenticator_enrollment,
+    verify_any_authenticator_code, verify_authenticator_code, CodeRequest, AUTHENTICATOR_APP,
+    EMAIL_CODE, SMS,
 };
+use crate::domain::phone::valid_phone_number;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{CodeBinding, CodePurpose, MessageKind, UserRecord};
@@ -256,7 +257,7 @@ async fn login_enroll_sms(
     let now = state.clock.now();
     let login = enrolling_login(&state, &body.mfa_token, now)?;
     require_strategy(&state.settings().mfa, SMS)?;
-    let number = phone_number(&body.phone_number)?;
+    let number = valid_phone_number(&body.phone_number)?;
     limit(&state, peer.ip(), &login.user.id)?;
     let request = CodeRequest {
         user: &login.user,
@@ -532,7 +533,7 @@ async fn settings_enroll_sms(
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
     require_strategy(&state.settings().mfa, SMS)?;
-    let number = phone_number(&body.phone_number)?;
+    let number = valid_phone_number(&body.phone_number)?;
     limit(&state, peer.ip(), &user.id)?;
     let request = CodeRequest {
         user: &user,

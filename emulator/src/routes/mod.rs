@@ -12,6 +12,7 @@ pub mod entitlements;
 pub mod guard;
 pub mod mfa;
 pub mod passwordless;
+pub mod phone_numbers;
 pub mod signin;
 #[cfg(test)]
 mod tests;
@@ -69,6 +70,7 @@ pub fn router(state: Arc<AppState>, serve_dir: Option<&Path>) -> Router {
         .merge(account::routes())
         .merge(api_tokens::routes())
         .merge(passwordless::routes())
+        .merge(phone_numbers::routes())
         .merge(webauthn::routes())
         .method_not_allowed_fallback(method_not_allowed);
     let app = Router::new()

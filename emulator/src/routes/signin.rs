@@ -78,12 +78,24 @@ pub(crate) fn complete_first_factor(
     headers: &HeaderMap,
     now: i64,
 ) -> Result<Response, ApiError> {
+    complete_password_first_factor(state, user, headers, now, None)
+}
+
+/// [`complete_first_factor`] for a password verified against `checked_hash`: the session starts
+/// only if that is still the user's password hash (see [`crate::store::Store::start_session`]).
+pub(crate) fn complete_password_first_factor(
+    state: &AppState,
+    user: &UserRecord,
+    headers: &HeaderMap,
+    now: i64,
+    checked_hash: Option<&str>,
+) -> Result<Response, ApiError> {
     // Before the MFA challenge too, so a locked account is not even asked for a second factor.
     ensure_may_sign_in(state, &user.id)?;
     if let Some(challenge) = challenge_if_required(state, user, headers, now)? {
         return Ok(challenge);
     }
-    issue_session(state, user, now, StatusCode::OK)
+    start_session(state, user, now, StatusCode::OK, None, checked_hash)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -407,7 +419,7 @@ pub(crate) fn issue_session(
     now: i64,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
-    start_session(state, user, now, status, None)
+    start_session(state, user, now, status, None, None)
 }
 
 /// [`issue_session`] right after an MFA enrollment: the answer also shows the new recovery code
@@ -419,7 +431,7 @@ pub(crate) fn issue_session_with_recovery_code(
     status: StatusCode,
     recovery_code: &str,
 ) -> Result<Response, ApiError> {
-    start_session(state, user, now, status, Some(recovery_code))
+    start_session(state, user, now, status, Some(recovery_code), None)
 }
 
 fn start_session(
@@ -428,6 +440,7 @@ fn start_session(
     now: i64,
     status: StatusCode,
     recovery_code: Option<&str>,
+    checked_hash: Option<&str>,
 ) -> Result<Response, ApiError> {
     // Every new session passes here (passkeys and MFA completions included), so this is the
     // check no sign-in path can skip.
@@ -445,10 +458,18 @@ fn start_session(
         hash: tokens::hash_token(&refresh_token),
         expires_at: now.saturating_add(settings.refresh_token_ttl_seconds),
     };
-    let session_id =
-        state
-            .store
-            .start_session(&user.id, &tenant_id, refresh, &client::current(), now)?;
+    let session_id = state
+        .store
+        .start_session(
+            &user.id,
+            &tenant_id,
+            checked_hash,
+            refresh,
+            &client::current(),
+            now,
+        )?
+        // The password was replaced (reset, change) while it was being checked.
+        .ok_or_else(|| refusal(Standing::Active))?;
     let grant = Grant {
         user,
         tenant_id: &tenant_id,

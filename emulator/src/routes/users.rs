@@ -15,6 +15,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use super::bearer::{current_user, Bearer};
 use super::ApiJson;
 use crate::clock::rfc3339;
+use crate::domain::phone::{ensure_phone_free, valid_phone_number};
 use crate::error::{codes, ApiError};
 use crate::state::AppState;
 use crate::store::{ProfileUpdate, TenantRecord, UserRecord};
@@ -225,21 +226,6 @@ pub(crate) fn valid_name(name: &str) -> Result<String, ApiError> {
     Ok(name.to_owned())
 }
 
-/// A phone number in E.164 form (`+` and 7 to 15 digits); spaces and dashes are dropped.
-pub(crate) fn valid_phone_number(phone: &str) -> Result<String, ApiError> {
-    let compact: String = phone
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .collect();
-    let digits = compact.strip_prefix('+').unwrap_or_default();
-    if digits.len() < 7 || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::bad_request(
-            "phoneNumber must be in E.164 form, like +15551234567",
-        ));
-    }
-    Ok(compact)
-}
-
 /// An avatar URL: `http://` or `https://`, at most [`MAX_URL_CHARS`].
 pub(crate) fn valid_picture_url(url: &str) -> Result<String, ApiError> {
     let url = url.trim();
@@ -264,6 +250,8 @@ pub(crate) fn valid_metadata(metadata: &str) -> Result<String, ApiError> {
 
 /// `PUT /users/v2/me`: edits the signed-in user's name, phone number, avatar and metadata, and
 /// answers the updated v2 profile. Tokens issued afterwards (the next refresh) carry the changes.
+/// A new phone number is unverified (it signs in by SMS once verified through
+/// `users/phone-numbers/v1`); another user's verified number is 409 `ER-04007`.
 async fn update_me(
     State(state): State<Arc<AppState>>,
     Bearer(claims): Bearer,
@@ -281,6 +269,9 @@ async fn update_me(
             .transpose()?,
         metadata: body.metadata.as_deref().map(valid_metadata).transpose()?,
     };
+    if let Some(Some(phone_number)) = &update.phone_number {
+        ensure_phone_free(&state, phone_number, Some(&claims.sub))?;
+    }
     state.store.update_profile(&claims.sub, &update)?;
     let user = current_user(&state, &claims)?;
     Ok(Json(profile_v2(&state, &user, &claims.tenant_id)?).into_response())
