@@ -11,6 +11,8 @@ pub mod entitlements;
 pub mod guard;
 pub mod mfa;
 pub mod passwordless;
+#[cfg(test)]
+mod reference_tests;
 mod signin;
 #[cfg(test)]
 mod tests;

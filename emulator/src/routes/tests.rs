@@ -51,12 +51,17 @@ async fn state(access: Access) -> Arc<AppState> {
 }
 
 /// The whole router over [`state`].
-async fn app(access: Access) -> Router {
+pub(super) async fn app(access: Access) -> Router {
     router(state(access).await, None)
 }
 
 /// A request from a script on this machine: right `Host`, no `Origin`, and `content_type` if any.
-fn request(method: &str, path: &str, content_type: Option<&str>, body: &str) -> Request<Body> {
+pub(super) fn request(
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: &str,
+) -> Request<Body> {
     let mut builder = Request::builder()
         .method(method)
         .uri(path)
@@ -81,7 +86,7 @@ fn json_post(path: &str, body: &Value) -> Request<Body> {
 }
 
 /// Sends `request` and returns the status and JSON body (`null` if none).
-async fn send(app: &Router, request: Request<Body>) -> (StatusCode, Value) {
+pub(super) async fn send(app: &Router, request: Request<Body>) -> (StatusCode, Value) {
     let response = app.clone().oneshot(request).await.expect("infallible");
     let status = response.status();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
