@@ -13,6 +13,8 @@ pub mod guard;
 pub mod mfa;
 pub mod passwordless;
 pub mod phone_numbers;
+#[cfg(test)]
+mod reference_tests;
 pub mod signin;
 #[cfg(test)]
 mod tests;
