@@ -8,7 +8,7 @@ EMULATOR_RELEASE := target/release/frontegg-emulator
 SITE := build/site
 PORT ?= 8787
 
-.PHONY: all setup pkg emulator site demo test test-layers test-lints test-native test-wasm test-node test-types test-deno test-workerd test-package test-e2e test-official test-fuzz fuzz bench clean
+.PHONY: all setup pkg emulator site demo docs test test-layers test-lints test-native test-wasm test-node test-types test-deno test-workerd test-package test-e2e test-official test-fuzz fuzz bench clean
 
 all: pkg emulator
 
@@ -36,8 +36,16 @@ demo: site emulator
 	@echo
 	$(EMULATOR_RELEASE) --port $(PORT) --seed demo --serve $(SITE)
 
+## The API reference, from the package's declarations (pkg/index.d.ts and what it re-exports):
+## API Extractor reads them (pkg/api-extractor.json: any finding fails, an undocumented
+## declaration too) and API Documenter writes a Markdown page per declaration into docs/api/
+## (git-ignored; start at docs/api/index.md).
+docs: pkg
+	node_modules/.bin/api-extractor run --local --config pkg/api-extractor.json
+	node_modules/.bin/api-documenter markdown --input-folder build/api --output-folder docs/api
+
 ## Every suite: native unit and integration tests, wasm in headless Chromium, Node, end to end.
-test: test-layers test-lints test-native test-wasm test-types test-node test-deno test-workerd test-package test-e2e test-official test-fuzz
+test: test-layers test-lints test-native test-wasm test-types docs test-node test-deno test-workerd test-package test-e2e test-official test-fuzz
 	@echo "make test: every suite passed"
 
 ## The layers of src/ (docs/architecture.md): wasm-bindgen, js-sys and web-sys only in src/wasm/.
@@ -129,4 +137,4 @@ bench: pkg emulator
 	cargo run --quiet --release -p frontegg-emulator --example bench -- --clients 50 --seconds 10
 
 clean:
-	rm -rf target build pkg/frontegg_auth_wasm* pkg/snippets
+	rm -rf target build pkg/frontegg_auth_wasm* pkg/snippets pkg/LICENSE-*

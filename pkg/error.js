@@ -10,5 +10,6 @@ export class FronteggError extends Error {
     if (details.status !== undefined) this.status = details.status;
     if (details.errorCode !== undefined) this.errorCode = details.errorCode;
     if (details.traceId !== undefined) this.traceId = details.traceId;
+    if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
   }
 }

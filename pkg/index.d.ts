@@ -1,3 +1,10 @@
+/**
+ * Sign people in against the Frontegg identity API from browsers, bundlers, Node 20+, Deno and
+ * Cloudflare Workers: a Rust core compiled to WebAssembly. Start with `createAuth`; every failure
+ * is a `FronteggError`.
+ *
+ * @packageDocumentation
+ */
 import type {
   AccessTokenClaims,
   AuthOptions,
@@ -73,7 +80,9 @@ export function verifyAccessToken(token: string, options: VerifyOptions): Promis
 
 /** Every failure of the SDK; `instanceof` works. */
 export class FronteggError extends Error {
-  constructor(code: FronteggErrorCode, message: string, details?: { status?: number; errorCode?: string; traceId?: string });
+  /** Made by the SDK; apps and tests may make one too (e.g. a fake client's rejection). */
+  constructor(code: FronteggErrorCode, message: string, details?: { status?: number; errorCode?: string; traceId?: string; retryAfterMs?: number });
+  /** Always "FronteggError", so logs and `e.name` checks tell it from other errors. */
   readonly name: "FronteggError";
   /** Stable machine code. */
   readonly code: FronteggErrorCode;
@@ -83,4 +92,6 @@ export class FronteggError extends Error {
   readonly errorCode?: string;
   /** The server's `frontegg-trace-id` header, where given. */
   readonly traceId?: string;
+  /** With `rate_limited`: how long the server asked to wait (`Retry-After`), in ms, where given. */
+  readonly retryAfterMs?: number;
 }

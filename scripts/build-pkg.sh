@@ -4,7 +4,8 @@
 # fetch the bytes), then wasm-opt -Oz.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-wasm=target/wasm/wasm32-unknown-unknown/wasm-release/frontegg_auth_wasm.wasm
+# scripts/wasm-cargo builds into CARGO_TARGET_DIR when it is set (a shared or outside target dir).
+wasm=${CARGO_TARGET_DIR:-target/wasm}/wasm32-unknown-unknown/wasm-release/frontegg_auth_wasm.wasm
 
 std_size=()
 if [ "$(scripts/wasm-cargo --which)" = debian ]; then
@@ -46,3 +47,6 @@ build frontegg_auth_wasm_server
 # The declarations are the same for both builds (the browser's rejects the server-only calls);
 # index.d.ts reads the browser build's.
 rm -f pkg/frontegg_auth_wasm_server.d.ts
+# The licence texts live once, at the repository root; the tarball carries copies (MIT's terms
+# ask for the notice to travel with the code).
+cp LICENSE-MIT LICENSE-APACHE pkg/

@@ -8,8 +8,9 @@
 //!
 //! Starts the emulator binary (default: `frontegg-emulator` next to this example's directory,
 //! i.e. `target/release/frontegg-emulator`) on a free loopback port with `--memory` (or a
-//! database file with `--file`), lifts the per-user attempt limit (every client hammers its own
-//! user far beyond 20 logins a minute), then runs three phases of `--seconds` each: (a)
+//! database file with `--file`), lifts the attempt limits (every client hammers its own user far
+//! beyond 20 logins a minute, and all of them together pass the default 300 attempts a minute
+//! from one address), then runs three phases of `--seconds` each: (a)
 //! `--clients` clients logging in with a password, (b) `--clients` clients refreshing, each
 //! rotating its own refresh cookie, (c) the same refreshes while `--mixed-logins` more clients
 //! log in, which shows whether argon2 crowds refreshes out. Refresh clients log in before their
@@ -293,7 +294,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let http = reqwest::Client::new();
     let config = http
         .put(format!("{base}/emulator/v1/config"))
-        .json(&json!({ "rateLimit": { "perUserPerMinute": 0 } }))
+        .json(&json!({ "rateLimit": { "perUserPerMinute": 0, "perIpPerMinute": 0 } }))
         .send()
         .await?;
     if !config.status().is_success() {

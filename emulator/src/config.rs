@@ -9,6 +9,7 @@
 //! refreshTokenTtlSeconds = 2592000
 //! clientId = "b9a1f0b6-0c7e-4c55-9d8e-2f6f5b0c1e11"
 //! issuer = "http://127.0.0.1:8787"      # default: the address the emulator bound
+//! appUrl = "http://localhost:5173"      # where emailed links open; default: the issuer
 //! allowedOrigins = ["http://localhost:*", "http://127.0.0.1:*"]
 //! ```
 //!
@@ -102,6 +103,36 @@ impl Cli {
     }
 }
 
+/// Origins and host names allowed beyond the defaults, from the command line. Not part of the
+/// runtime config on purpose: the developer config endpoint cannot widen them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Access {
+    /// `--allow-origin`: origin patterns allowed everywhere, developer endpoints included.
+    pub origins: Vec<String>,
+    /// `--allow-host`: host names served besides loopback names and IP addresses.
+    pub hosts: Vec<String>,
+}
+
+impl Access {
+    /// Whether requests addressed to `host` (a `Host` header: name or address, optional port)
+    /// are served. IP addresses always are: rebinding needs a domain name, and the bound
+    /// address (a LAN address under `--host 0.0.0.0`) is one of them.
+    pub fn host_allowed(&self, host: &str) -> bool {
+        let Ok(authority) = host.parse::<axum::http::uri::Authority>() else {
+            return false;
+        };
+        if authority.as_str().contains('@') {
+            return false;
+        }
+        let name = authority.host().trim_end_matches('.').to_ascii_lowercase();
+        let address = name.trim_start_matches('[').trim_end_matches(']');
+        address.parse::<std::net::IpAddr>().is_ok()
+            || name == "localhost"
+            || name.ends_with(".localhost")
+            || self.hosts.contains(&name)
+    }
+}
+
 /// Which data an empty database is filled with on start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SeedMode {
@@ -128,10 +159,18 @@ pub struct Settings {
     pub access_token_ttl_seconds: i64,
     /// Lifetime of each refresh token (every rotation starts a fresh lifetime).
     pub refresh_token_ttl_seconds: i64,
+    /// How long after its rotation a refresh token may come back as a retry (the client never
+    /// got the answer) and be exchanged again instead of revoking the session as stolen. Only
+    /// while its successor has never been presented. `0` treats every replay as theft.
+    pub refresh_retry_grace_seconds: i64,
     /// The application's client id: the `aud` of access tokens and the refresh cookie's suffix.
     pub client_id: String,
     /// The `iss` of access tokens; `None` means `http://HOST:PORT` as bound.
     pub issuer: Option<String>,
+    /// The application's absolute http(s) URL, which every emailed link (magic link, password
+    /// reset, activation) points into; `None` means the issuer. Never taken from a request: a
+    /// page that could choose it would receive the secrets in the links.
+    pub app_url: Option<String>,
     /// Origins allowed to call with credentials. An entry ending in `:*` matches any port.
     pub allowed_origins: Vec<String>,
     /// Multi-factor policy.
@@ -234,12 +273,18 @@ pub struct RateLimitPolicy {
     pub per_user_per_minute: u32,
 }
 
+/// Default attempts per client IP per minute: 5 a second. Above what a person or a test suite
+/// against one emulator makes (the biggest, `tests/load.rs`, logs in about 200 times in one
+/// burst), far below what a guessing or sign-up loop wants. Loopback is not exempt: that is where
+/// every caller of a laptop emulator comes from. Load tests lift it (`examples/bench.rs` sets
+/// `rateLimit.perIpPerMinute = 0`).
+pub const DEFAULT_PER_IP_PER_MINUTE: u32 = 300;
+
 impl Default for RateLimitPolicy {
     fn default() -> Self {
-        // Generous enough for test suites and load tests from one loopback address, tight enough
-        // that a guessing loop against one user is stopped.
         Self {
-            per_ip_per_minute: 100_000,
+            per_ip_per_minute: DEFAULT_PER_IP_PER_MINUTE,
+            // A guessing loop against one user is stopped within a minute.
             per_user_per_minute: 20,
         }
     }
@@ -300,8 +345,12 @@ impl Default for Settings {
         Self {
             access_token_ttl_seconds: 300,
             refresh_token_ttl_seconds: 2_592_000,
+            // Covers a client's whole refresh with retries at the SDK's default 15 s timeout
+            // (three tries, about 46 s); 60 s is also the most Cognito allows.
+            refresh_retry_grace_seconds: 60,
             client_id: DEFAULT_CLIENT_ID.to_owned(),
             issuer: None,
+            app_url: None,
             allowed_origins: vec![
                 "http://localhost:*".to_owned(),
                 "http://127.0.0.1:*".to_owned(),
@@ -334,10 +383,18 @@ impl Settings {
     pub fn validate(&self) -> Result<(), String> {
         check_ttl("accessTokenTtlSeconds", self.access_token_ttl_seconds)?;
         check_ttl("refreshTokenTtlSeconds", self.refresh_token_ttl_seconds)?;
+        if !(0..=MAX_RETRY_GRACE_SECONDS).contains(&self.refresh_retry_grace_seconds) {
+            return Err(format!(
+                "refreshRetryGraceSeconds must be between 0 and {MAX_RETRY_GRACE_SECONDS}"
+            ));
+        }
         check_ttl(
             "mfa.rememberDeviceSeconds",
             self.mfa.remember_device_seconds,
         )?;
+        if let Some(url) = &self.app_url {
+            check_app_url(url)?;
+        }
         if self.client_id.trim().is_empty() {
             return Err("clientId must not be empty".to_owned());
         }
@@ -376,6 +433,9 @@ impl Settings {
 pub const MAX_TTL_SECONDS: i64 = 10 * 365 * 86_400;
 
 /// A lifetime from 1 second to [`MAX_TTL_SECONDS`].
+/// The longest retry grace: a window for a lost answer, not a second refresh token lifetime.
+const MAX_RETRY_GRACE_SECONDS: i64 = 300;
+
 fn check_ttl(name: &str, seconds: i64) -> Result<(), String> {
     if (1..=MAX_TTL_SECONDS).contains(&seconds) {
         Ok(())
@@ -384,6 +444,28 @@ fn check_ttl(name: &str, seconds: i64) -> Result<(), String> {
             "{name} must be between 1 and {MAX_TTL_SECONDS} seconds (ten years)"
         ))
     }
+}
+
+/// `appUrl`: an absolute http(s) URL with a host, and nothing a link's own path and query
+/// would collide with (user, query, fragment).
+fn check_app_url(value: &str) -> Result<(), String> {
+    let url = webauthn_rs::prelude::Url::parse(value)
+        .map_err(|e| format!("appUrl: {value:?} is not an absolute URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(format!(
+            "appUrl: {value:?} must be an http(s) URL with a host"
+        ));
+    }
+    if !url.username().is_empty()
+        || url.password().is_some()
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
+        return Err(format!(
+            "appUrl: {value:?} must have no user, query or fragment"
+        ));
+    }
+    Ok(())
 }
 
 /// Matches an origin against `scheme://host` or `scheme://host:*` (any port, or none).
@@ -424,6 +506,32 @@ mod tests {
         assert_eq!(s.refresh_token_ttl_seconds, 2_592_000);
         assert!(Settings::from_toml("accesTokenTtlSeconds = 60").is_err());
         assert!(Settings::from_toml("accessTokenTtlSeconds = 0").is_err());
+    }
+
+    #[test]
+    fn app_url_is_an_absolute_http_url() {
+        for good in [
+            "http://localhost:5173",
+            "https://app.example.test/",
+            "https://app.example.test/base",
+        ] {
+            let toml = format!("appUrl = {good:?}");
+            assert!(Settings::from_toml(&toml).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "/account",
+            "localhost:5173",
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "ftp://example.test",
+            "http://user@example.test",
+            "http://example.test/?next=x",
+            "http://example.test/#x",
+        ] {
+            let error = Settings::from_toml(&format!("appUrl = {bad:?}")).expect_err(bad);
+            assert!(error.contains("appUrl"), "{bad}: {error}");
+        }
     }
 
     #[test]

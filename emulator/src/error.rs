@@ -68,6 +68,8 @@ pub mod codes {
     pub const INVALID_API_CREDENTIALS: &str = "ER-04005";
     /// A developer request names a user that does not exist.
     pub const USER_NOT_FOUND: &str = "ER-04006";
+    /// The phone number is another user's verified number: it cannot be claimed.
+    pub const PHONE_NUMBER_TAKEN: &str = "ER-04007";
     /// The passwordless method (magic link, email code, SMS code) is turned off in the config.
     pub const PASSWORDLESS_DISABLED: &str = "ER-03001";
     /// The magic-link token, or the code with its `otcToken`, is unknown, wrong, used, expired or

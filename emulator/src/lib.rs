@@ -6,6 +6,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod domain;
 pub mod error;
 pub mod keys;
 pub mod limits;
@@ -50,7 +51,7 @@ pub async fn run(cli: Cli) -> Result<(), BoxError> {
         clock,
         settings,
         cli.seed,
-        routes::guard::Access {
+        config::Access {
             origins: cli.allow_origins.clone(),
             hosts: cli.allow_hosts.clone(),
         },

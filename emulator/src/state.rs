@@ -5,11 +5,11 @@ use std::sync::{PoisonError, RwLock};
 use std::net::IpAddr;
 
 use crate::clock::Clock;
+use crate::config::Access;
 use crate::config::{SeedMode, Settings};
 use crate::error::ApiError;
 use crate::keys::SigningKey;
 use crate::limits::Limiter;
-use crate::routes::guard::Access;
 use crate::store::Store;
 
 /// Shared state of the running emulator.
@@ -87,6 +87,17 @@ impl AppState {
         )
     }
 
+    /// Counts one request from `ip` under the configured per-IP limit alone: for requests that
+    /// name nobody, which no per-user budget can cover.
+    pub fn limit_address(&self, ip: IpAddr) -> Result<(), ApiError> {
+        let limits = self.settings().rate_limit;
+        self.limiter.hit(
+            &format!("ip:{ip}"),
+            limits.per_ip_per_minute,
+            self.clock.now(),
+        )
+    }
+
     /// A snapshot of the current settings; take one per request so it sees consistent values.
     pub fn settings(&self) -> Settings {
         // Settings are plain data, always whole: a poisoned lock still holds a valid value.
@@ -102,6 +113,16 @@ impl AppState {
             .issuer
             .clone()
             .unwrap_or_else(|| self.bound_address.clone())
+    }
+
+    /// Where emailed links point: the configured `appUrl`, else the issuer; no trailing `/`,
+    /// so a link is this plus its path.
+    pub fn app_url(&self, settings: &Settings) -> String {
+        let url = settings
+            .app_url
+            .clone()
+            .unwrap_or_else(|| self.issuer(settings));
+        url.trim_end_matches('/').to_owned()
     }
 
     /// Whether a browser origin may make credentialed calls (checked on every CORS request).
@@ -121,6 +142,9 @@ pub struct Stats {
     pub logins: std::sync::atomic::AtomicU64,
     /// Refresh requests, accepted or not.
     pub refreshes: std::sync::atomic::AtomicU64,
+    /// Argon2 hashes of new passwords (sign-up, activation, reset, change), so a test can tell
+    /// that a refused request cost no hashing.
+    pub password_hashes: std::sync::atomic::AtomicU64,
 }
 
 impl Stats {
@@ -132,7 +156,11 @@ impl Stats {
     /// The counts, as `GET /emulator/v1/stats` answers them.
     pub fn snapshot(&self) -> serde_json::Value {
         use std::sync::atomic::Ordering::Relaxed;
-        serde_json::json!({ "logins": self.logins.load(Relaxed), "refreshes": self.refreshes.load(Relaxed) })
+        serde_json::json!({
+            "logins": self.logins.load(Relaxed),
+            "refreshes": self.refreshes.load(Relaxed),
+            "passwordHashes": self.password_hashes.load(Relaxed),
+        })
     }
 
     /// Back to zero (developer reset).
@@ -140,5 +168,6 @@ impl Stats {
         use std::sync::atomic::Ordering::Relaxed;
         self.logins.store(0, Relaxed);
         self.refreshes.store(0, Relaxed);
+        self.password_hashes.store(0, Relaxed);
     }
 }

@@ -175,10 +175,11 @@ async fn an_account_awaiting_activation_cannot_sign_in_until_activated() {
     assert_eq!(signed_up["shouldActivate"], true);
     let activation = emu.last_message_of(EMAIL, "activation").await;
 
+    // The phone given at sign-up is unverified, so no SMS code is sent (`tests/phone.rs`); the
+    // SMS path's standing check is the one the locked-account test reaches.
     for (method, identifier) in [
         ("magiclink", json!({ "email": EMAIL })),
         ("code", json!({ "email": EMAIL })),
-        ("smscode", json!({ "phoneNumber": PHONE })),
     ] {
         let secret = passwordless_secret(&emu, method, identifier).await;
         let refused = passwordless_postlogin(&emu, method, &secret).await;
@@ -252,4 +253,62 @@ async fn a_password_change_signs_out_every_other_session() {
         emu.refresh(&current_cookie).await.status(),
         StatusCode::CREATED
     );
+}
+
+/// The argon2 hashes counted since start (`GET /emulator/v1/stats`).
+async fn password_hashes(emu: &Emulator) -> u64 {
+    emu.get_json("/emulator/v1/stats").await["passwordHashes"]
+        .as_u64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn bogus_reset_and_activation_tokens_are_refused_before_any_hashing() {
+    let (emu, user_id) = with_user().await;
+    let signed_up: Value = emu
+        .post_json(
+            SIGN_UP,
+            &json!({ "email": "lee@example.com", "companyName": "Lee Co" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let before = password_hashes(&emu).await;
+
+    let forgot = emu.post_json(FORGOT, &json!({ "email": EMAIL })).await;
+    assert_eq!(forgot.status(), StatusCode::CREATED);
+    let real = emu.last_message_of(EMAIL, "password_reset").await["token"].clone();
+    for (path, user, token) in [
+        (RESET, json!(user_id), json!("not-a-token")),
+        (RESET, json!("someone-else"), real.clone()),
+        (ACTIVATE, signed_up["userId"].clone(), json!("not-a-token")),
+        // A reset token is no activation token.
+        (ACTIVATE, json!(user_id), real.clone()),
+    ] {
+        let body = json!({ "userId": user, "token": token, "password": "fresh-password" });
+        let refused = expect_error(emu.post_json(path, &body).await, StatusCode::BAD_REQUEST);
+        assert_eq!(refused.await["errorCode"], "ER-04002", "{path} {body}");
+    }
+    assert_eq!(
+        password_hashes(&emu).await,
+        before,
+        "no argon2 for a bad link"
+    );
+
+    // A live token with a password against the policy is not spent either.
+    let short = json!({ "userId": user_id, "token": real, "password": "short" });
+    let refused = expect_error(emu.post_json(RESET, &short).await, StatusCode::BAD_REQUEST);
+    assert_eq!(refused.await["errorCode"], "ER-04001");
+    let good = json!({ "userId": user_id, "token": real, "password": "fresh-password" });
+    assert_eq!(
+        emu.post_json(RESET, &good).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(password_hashes(&emu).await, before + 1, "one hash, once");
+
+    // Spent: a replay is refused without hashing.
+    let replay = expect_error(emu.post_json(RESET, &good).await, StatusCode::BAD_REQUEST);
+    assert_eq!(replay.await["errorCode"], "ER-04002");
+    assert_eq!(password_hashes(&emu).await, before + 1);
 }

@@ -156,11 +156,11 @@ async fn stats_count_logins_and_refreshes_until_reset() {
     emu.refresh("not-a-token").await;
     assert_eq!(
         emu.get_json("/emulator/v1/stats").await,
-        json!({ "logins": 1, "refreshes": 2 })
+        json!({ "logins": 1, "refreshes": 2, "passwordHashes": 0 })
     );
     emu.post_json("/emulator/v1/reset", &json!({})).await;
     assert_eq!(
         emu.get_json("/emulator/v1/stats").await,
-        json!({ "logins": 0, "refreshes": 0 })
+        json!({ "logins": 0, "refreshes": 0, "passwordHashes": 0 })
     );
 }

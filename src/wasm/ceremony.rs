@@ -29,15 +29,34 @@ const TS_WEBAUTHN: &'static str = r#"
 export type WebAuthnDeviceType = "Platform" | "CrossPlatform";
 
 /** Cancels a pending WebAuthn ceremony: it then rejects with `webauthn_cancelled`. */
-export interface CeremonyOptions { signal?: AbortSignal }
+export interface CeremonyOptions {
+  /** Aborting it ends the ceremony and the call rejects with `webauthn_cancelled`. */
+  signal?: AbortSignal;
+}
 
+/** `mfaVerifyWebAuthn`: which WebAuthn device signs the MFA challenge. */
 export interface MfaVerifyWebAuthnParams extends CeremonyOptions {
-  mfaToken?: string; deviceId: string; rememberDevice?: boolean;
+  /** The `mfa_required` answer's token; default: the one the client kept from that answer. */
+  mfaToken?: string;
+  /** One of `mfa.devices.webauthn[].id`. */
+  deviceId: string;
+  /** Skip MFA on this device next time, where `mfa.rememberDeviceAllowed`. */
+  rememberDevice?: boolean;
 }
+/** `mfaEnrollWebAuthn`: the kind of device to register when policy forces MFA. */
 export interface MfaEnrollWebAuthnParams extends CeremonyOptions {
-  mfaToken?: string; deviceType: WebAuthnDeviceType; rememberDevice?: boolean;
+  /** The `mfa_enrollment_required` answer's token; default: the one the client kept from it. */
+  mfaToken?: string;
+  /** Built in (`"Platform"`) or a roaming key (`"CrossPlatform"`). */
+  deviceType: WebAuthnDeviceType;
+  /** Skip MFA on this device next time, where the host allows it. */
+  rememberDevice?: boolean;
 }
-export interface MfaSettingsEnrollWebAuthnParams extends CeremonyOptions { deviceType: WebAuthnDeviceType }
+/** `mfaSettingsEnrollWebAuthn`: the kind of device to add from settings. */
+export interface MfaSettingsEnrollWebAuthnParams extends CeremonyOptions {
+  /** Built in (`"Platform"`) or a roaming key (`"CrossPlatform"`). */
+  deviceType: WebAuthnDeviceType;
+}
 
 /**
  * `email` narrows the choice to that user's passkeys; without it any passkey of the site may
@@ -45,16 +64,31 @@ export interface MfaSettingsEnrollWebAuthnParams extends CeremonyOptions { devic
  * (an `<input autocomplete="username webauthn">`); it rejects with `webauthn_unsupported` where
  * the browser has no conditional mediation. Abort it with `signal` before a modal sign-in.
  */
-export interface PasskeyLoginParams extends CeremonyOptions { email?: string; conditional?: boolean }
-export interface PasskeyRegisterParams extends CeremonyOptions { name?: string; deviceType?: WebAuthnDeviceType }
+export interface PasskeyLoginParams extends CeremonyOptions {
+  /** Offer only this user's passkeys. */
+  email?: string;
+  /** Wait for a passkey picked from the browser's autofill instead of showing a prompt. */
+  conditional?: boolean;
+}
+/** `passkeyRegister`: how to name and where to keep the new passkey. */
+export interface PasskeyRegisterParams extends CeremonyOptions {
+  /** Shown in the user's list of passkeys, e.g. "Work laptop". */
+  name?: string;
+  /** The kind recorded for it; default: what the browser reports of the authenticator used. */
+  deviceType?: WebAuthnDeviceType;
+}
 
 /** A passkey, or a WebAuthn MFA device just enrolled from settings (with its `recoveryCode`). */
 export interface WebAuthnDevice {
+  /** Names the device to `passkeyRemove` and `mfaDisableDevice`. */
   id: string;
+  /** As the host reports it; a host may name kinds beyond the two. */
   deviceType: WebAuthnDeviceType | string;
+  /** The name given at registration. */
   name?: string;
   /** RFC 3339. */
   createdAt?: string;
+  /** When it last signed a challenge, RFC 3339. */
   lastUsed?: string;
   /** Shown once, after `mfaSettingsEnrollWebAuthn`. */
   recoveryCode?: string;

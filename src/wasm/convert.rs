@@ -24,7 +24,7 @@ pub fn set_error_class(class: Function) {
     ERROR_CLASS.with(|c| *c.borrow_mut() = Some(class));
 }
 
-/// `new FronteggError(code, message, { status, errorCode, traceId })`, or a plain `Error` with
+/// `new FronteggError(code, message, { status, errorCode, traceId, retryAfterMs })`, or a plain `Error` with
 /// the same fields if the loader was bypassed.
 pub(crate) fn to_js_error(e: &Error) -> JsValue {
     let details = Object::new();
@@ -39,6 +39,9 @@ pub(crate) fn to_js_error(e: &Error) -> JsValue {
     }
     if let Some(t) = &e.trace_id {
         set(&details, "traceId", t.into());
+    }
+    if let Some(ms) = e.retry_after_ms {
+        set(&details, "retryAfterMs", ms.into());
     }
     let args = js_sys::Array::of3(
         &e.code.as_str().into(),

@@ -48,8 +48,11 @@ export interface LogoutOptions {
  * SDK call that caused them resolves, one at a time in order.
  */
 export interface StorageAdapter {
+  /** The value stored at `key`, or `null` / `undefined` when there is none. */
   get(key: string): string | null | undefined | Promise<string | null | undefined>;
+  /** Stores `value` at `key`, replacing what was there. */
   set(key: string, value: string): void | Promise<void>;
+  /** Deletes `key` (signing out); a missing key is no error. */
   remove(key: string): void | Promise<void>;
   /**
    * Optional, for instances that share one store (Worker isolates, server processes): replace
@@ -65,46 +68,71 @@ export interface StorageAdapter {
 
 /** The signed-in user, from the access token's claims. */
 export interface SessionUser {
+  /** The user's id (the token's `sub`). */
   id: string;
+  /** The user's email address. */
   email: string;
+  /** Display name, where the user has one. */
   name?: string;
+  /** The tenant (account) this session acts in. */
   tenantId: string;
+  /** Every tenant the user belongs to. */
   tenantIds: string[];
+  /** Role keys in the active tenant. */
   roles: string[];
+  /** Permission keys in the active tenant. */
   permissions: string[];
+  /** URL of the user's picture, where set. */
   profilePictureUrl?: string;
 }
 
+/** A signed-in session: the access token and who it is for. */
 export interface Session {
+  /** The JWT to send as `Authorization: Bearer` (`auth.fetch` does). */
   accessToken: string;
   /** Epoch milliseconds. */
   expiresAt: number;
+  /** The user, from the token's claims. */
   user: SessionUser;
   /** Server mode only. */
   refreshToken?: string;
 }
 
+/** A user's second factors, by kind; each `id` names the device to the MFA calls. */
 export interface MfaDevices {
+  /** Authenticator apps (TOTP). */
   authenticators: { id: string }[];
+  /** Phones that get codes by text message. */
   phones: { id: string; phoneNumber: string }[];
+  /** Addresses that get codes by email. */
   emails: { email: string }[];
+  /** Security keys and built-in authenticators. */
   webauthn: { id: string; deviceType: "Platform" | "CrossPlatform"; name?: string }[];
 }
 
+/** The second step a login needs: the user's devices and the ways the host accepts. */
 export interface MfaChallenge {
+  /** Ties the MFA calls to this login; the client keeps it, so they may leave it out. */
   mfaToken: string;
+  /** The user's enrolled devices. */
   devices: MfaDevices;
   /** e.g. ["AuthenticatorApp", "SMS", "EmailCode", "WebAuthnPlatform"] */
   strategies: string[];
+  /** Whether `rememberDevice: true` is honoured; absent when the host doesn't say. */
   rememberDeviceAllowed?: boolean;
 }
 
+/**
+ * What every login-like call answers, by `status`: signed in (with a `recoveryCode` to show once
+ * after enrolling MFA), a second step to take, MFA to set up first, or a password to reset.
+ */
 export type LoginResult =
   | { status: "authenticated"; session: Session; recoveryCode?: string }
   | { status: "mfa_required"; mfa: MfaChallenge }
   | { status: "mfa_enrollment_required"; mfa: MfaChallenge }
   | { status: "password_expired"; resetPasswordToken: string };
 
+/** `login`: an `email` or a `username`, and the password. */
 export type LoginParams =
   ({ email: string; username?: string } | { email?: string; username: string }) & {
     password: string;
@@ -112,24 +140,45 @@ export type LoginParams =
     recaptchaToken?: string;
   };
 
-export interface Grant { id: string; key: string; name?: string }
+/** A role or a permission. */
+export interface Grant {
+  /** The host's id for it. */
+  id: string;
+  /** The stable key tokens carry, e.g. "Admin" or "fe.secure.read.*". */
+  key: string;
+  /** Its display name, where it has one. */
+  name?: string;
+}
 
 /** `GET users/v2/me`. */
 export interface Profile {
+  /** The user's id. */
   id: string;
+  /** The user's email address. */
   email: string;
+  /** Display name. */
   name?: string;
+  /** URL of the user's picture. */
   profilePictureUrl?: string;
+  /** Phone number, E.164 (e.g. "+15551234567"). */
   phoneNumber?: string;
+  /** Whether the email address has been confirmed. */
   verified: boolean;
+  /** Whether the user has a second factor. */
   mfaEnrolled: boolean;
+  /** The active tenant (account). */
   tenantId: string;
+  /** Every tenant the user belongs to. */
   tenantIds: string[];
+  /** Roles in the active tenant. */
   roles: Grant[];
+  /** Permissions in the active tenant. */
   permissions: Grant[];
   /** Stringified JSON. */
   metadata?: string;
+  /** When the user was created, as the host writes dates. */
   createdAt?: string;
+  /** When the user last signed in, as the host writes dates. */
   lastLogin?: string;
 }
 
@@ -137,50 +186,167 @@ export interface Profile {
 export type AuthEvent = "SIGNED_IN" | "TOKEN_REFRESHED" | "SIGNED_OUT" | "SESSION_EXPIRED" | "MFA_REQUIRED";
 
 /** A code was sent; pass `otcToken` back with the code. */
-export interface CodeSent { otcToken?: string; phoneNumber?: string }
+export interface CodeSent {
+  /** Names the code sent; the next call takes it back. */
+  otcToken?: string;
+  /** Where a text went, as the host shows it. */
+  phoneNumber?: string;
+}
 
 /** Authenticator-app enrollment: show `qrCode` (a data URL) as an image. */
-export interface TotpEnrollment { qrCode: string; secret?: string }
+export interface TotpEnrollment {
+  /** A `data:image/png` URL of the QR code for the app to scan. */
+  qrCode: string;
+  /** The same secret as text, for typing into an app by hand, where the host gives it. */
+  secret?: string;
+}
 
-export interface MfaVerifyTotpParams { mfaToken?: string; code: string; deviceId?: string; rememberDevice?: boolean }
-export interface MfaVerifySmsCodeParams { mfaToken?: string; deviceId: string; otcToken: string; code: string; rememberDevice?: boolean }
-export interface MfaVerifyEmailCodeParams { mfaToken?: string; otcToken: string; code: string; rememberDevice?: boolean }
-export interface MfaConfirmSmsParams { mfaToken?: string; otcToken: string; code: string; rememberDevice?: boolean }
+/** `mfaVerifyTotp`: the code an authenticator app shows. */
+export interface MfaVerifyTotpParams {
+  /** The `mfa_required` answer's token; default: the one the client kept from that answer. */
+  mfaToken?: string;
+  /** The six digits the app shows now. */
+  code: string;
+  /** Which of `mfa.devices.authenticators` shows it, where the user has several. */
+  deviceId?: string;
+  /** Skip MFA on this device next time, where `mfa.rememberDeviceAllowed`. */
+  rememberDevice?: boolean;
+}
+/** `mfaVerifySmsCode`: the code texted by `mfaSendSmsCode`. */
+export interface MfaVerifySmsCodeParams {
+  /** The `mfa_required` answer's token; default: the one the client kept from that answer. */
+  mfaToken?: string;
+  /** The phone the code went to, one of `mfa.devices.phones[].id`. */
+  deviceId: string;
+  /** From `mfaSendSmsCode`'s answer. */
+  otcToken: string;
+  /** The code in the text. */
+  code: string;
+  /** Skip MFA on this device next time, where `mfa.rememberDeviceAllowed`. */
+  rememberDevice?: boolean;
+}
+/** `mfaVerifyEmailCode`: the code emailed by `mfaSendEmailCode`. */
+export interface MfaVerifyEmailCodeParams {
+  /** The `mfa_required` answer's token; default: the one the client kept from that answer. */
+  mfaToken?: string;
+  /** From `mfaSendEmailCode`'s answer. */
+  otcToken: string;
+  /** The code in the email. */
+  code: string;
+  /** Skip MFA on this device next time, where `mfa.rememberDeviceAllowed`. */
+  rememberDevice?: boolean;
+}
+/** `mfaConfirmSms`: the code texted by `mfaEnrollSms`, which finishes enrolling the phone. */
+export interface MfaConfirmSmsParams {
+  /** The `mfa_enrollment_required` answer's token; default: the one the client kept from it. */
+  mfaToken?: string;
+  /** From `mfaEnrollSms`'s answer. */
+  otcToken: string;
+  /** The code in the text. */
+  code: string;
+  /** Skip MFA on this device next time, where the host allows it. */
+  rememberDevice?: boolean;
+}
 
+/** Sign-in without a password: a link by email, a code by email (`"OTC"`), or a code by text. */
 export type PasswordlessType = "MagicLink" | "OTC" | "SmsCode";
+/** `passwordlessStart`: how to reach the user; one of `email`, `phoneNumber`, `userId`, `username`. */
 export interface PasswordlessStartParams {
-  type: PasswordlessType; email?: string; phoneNumber?: string; userId?: string; username?: string;
+  /** What to send. */
+  type: PasswordlessType;
+  /** The user's email address. */
+  email?: string;
+  /** The user's phone, E.164, for `"SmsCode"`. */
+  phoneNumber?: string;
+  /** The user's id. */
+  userId?: string;
+  /** The user's username. */
+  username?: string;
 }
 /** `token` is the magic link's token, or the code. */
-export interface PasswordlessCompleteParams { type: PasswordlessType; token: string }
+export interface PasswordlessCompleteParams {
+  /** The same `type` as `passwordlessStart`'s. */
+  type: PasswordlessType;
+  /** The magic link's `token` parameter, or the code the user received. */
+  token: string;
+}
 
+/** `signup`: the new user and their company (tenant). */
 export interface SignupParams {
-  email: string; companyName: string; password?: string; name?: string; phoneNumber?: string;
-  invitationToken?: string; recaptchaToken?: string;
+  /** The new user's email address. */
+  email: string;
+  /** Names the tenant (account) created with the user. */
+  companyName: string;
+  /** Without one, the account waits for the activation link (`activation_required`). */
+  password?: string;
+  /** Display name. */
+  name?: string;
+  /** Phone number, E.164. */
+  phoneNumber?: string;
+  /** An invitation's token, from its link. */
+  invitationToken?: string;
+  /** Where the host requires reCAPTCHA: the widget's token. */
+  recaptchaToken?: string;
 }
 
 /** `updateProfile`: only the fields given change; `metadata` may be an object. */
 export interface ProfileUpdate {
-  name?: string; phoneNumber?: string; profilePictureUrl?: string; metadata?: Record<string, unknown> | string;
+  /** Display name. */
+  name?: string;
+  /** Phone number, E.164 (e.g. "+15551234567"). */
+  phoneNumber?: string;
+  /** URL of the user's picture. */
+  profilePictureUrl?: string;
+  /** Any JSON the app keeps with the user; an object is stringified. */
+  metadata?: Record<string, unknown> | string;
 }
 
 /** Where the user is signed in. */
 export interface UserSession {
-  id: string; userAgent?: string; ipAddress?: string; createdAt?: string; lastActiveAt?: string;
+  /** Names it to `revokeSession`. */
+  id: string;
+  /** The browser or client that signed in. */
+  userAgent?: string;
+  /** The address it signed in from. */
+  ipAddress?: string;
+  /** When it began, as the host writes dates. */
+  createdAt?: string;
+  /** When it was last used, as the host writes dates. */
+  lastActiveAt?: string;
+  /** When it ends unless refreshed, as the host writes dates. */
   expires?: string;
   /** This client's session. */
   current: boolean;
 }
 
-export interface Tenant { tenantId: string; name: string; createdAt?: string }
+/** A tenant (account) the user belongs to. */
+export interface Tenant {
+  /** Names it to `switchTenant`. */
+  tenantId: string;
+  /** Its display name. */
+  name: string;
+  /** When it was created, as the host writes dates. */
+  createdAt?: string;
+}
 
-export interface Authorization { roles: Grant[]; permissions: Grant[] }
+/** The user's roles and permissions in the active tenant. */
+export interface Authorization {
+  /** Roles, e.g. "Admin". */
+  roles: Grant[];
+  /** Permissions, e.g. "fe.secure.read.*". */
+  permissions: Grant[];
+}
 
+/**
+ * `mfaDisableDevice`: an authenticator app needs a current `code`; an SMS phone is first texted
+ * one (call again with it); a WebAuthn device signs a challenge (`signal` aborts that).
+ */
 export type DisableDeviceParams =
   | { kind: "authenticator"; deviceId: string; code: string }
   | { kind: "sms"; deviceId: string; code?: string; otcToken?: string }
   | { kind: "webauthn"; deviceId: string; signal?: AbortSignal };
 
+/** Removed, or (an SMS phone) a code texted for the second call. */
 export type DisableDeviceResult =
   | { status: "disabled" }
   | { status: "code_sent"; otcToken?: string; phoneNumber?: string };
@@ -209,12 +375,39 @@ export type VerifyOptions = (
 
 /** The claims of a verified access token. */
 export interface AccessTokenClaims {
-  sub: string; exp: number; iat?: number; nbf?: number; iss?: string; aud?: string | string[];
-  email?: string; name?: string; tenantId?: string; tenantIds?: string[]; roles?: string[];
-  permissions?: string[]; sid?: string; type?: string;
+  /** The user's (or the API token's) id. */
+  sub: string;
+  /** Expiry, epoch seconds. */
+  exp: number;
+  /** Issued at, epoch seconds. */
+  iat?: number;
+  /** Not valid before, epoch seconds. */
+  nbf?: number;
+  /** The issuer, the identity host's origin. */
+  iss?: string;
+  /** The audience the host issued it for. */
+  aud?: string | string[];
+  /** The user's email address. */
+  email?: string;
+  /** The user's display name. */
+  name?: string;
+  /** The active tenant. */
+  tenantId?: string;
+  /** Every tenant of the user. */
+  tenantIds?: string[];
+  /** Role keys in the active tenant. */
+  roles?: string[];
+  /** Permission keys in the active tenant. */
+  permissions?: string[];
+  /** The session's id. */
+  sid?: string;
+  /** `"userToken"` for users; `"tenantApiToken"` or `"userApiToken"` for machines. */
+  type?: string;
+  /** Any other claim the host adds, as it is in the token. */
   [claim: string]: unknown;
 }
 
+/** `FronteggError.code`: what went wrong, stable across versions (messages are not). */
 export type FronteggErrorCode =
   | "invalid_input" | "network" | "timeout" | "unauthorized" | "forbidden" | "not_found"
   | "conflict" | "rate_limited" | "locked_out" | "invalid_credentials" | "invalid_code"

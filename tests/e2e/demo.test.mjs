@@ -1,9 +1,11 @@
 // End to end: a person uses the demo page in Chromium, against the emulator, with keyboard and
-// mouse. Screenshots of every screen at laptop and phone size go to build/screenshots/.
+// mouse. Screenshots of every screen at laptop and phone size go to build/screenshots/, and
+// every screen a flow reaches passes axe-core's WCAG 2.1 A/AA rules.
 import assert from "node:assert/strict";
 import { mkdir } from "node:fs/promises";
 import { after, before, beforeEach, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { assertAccessible } from "../support/axe.mjs";
 import { launchChromium } from "../support/chromium.mjs";
 import { dev as devApi, scanTotpSecret } from "../support/dev.mjs";
 import { startEmulator } from "../support/emulator.mjs";
@@ -58,6 +60,7 @@ async function screenshot(page, name) {
 test("sign in with email and password, see the profile, sign out", async () => {
   const { page, failures } = await openDemo();
   await screenshot(page, "signin");
+  await assertAccessible(page, "sign-in");
   await signIn(page);
   await signedIn(page);
   assert.equal(await page.locator("#user-email").textContent(), "demo@example.com");
@@ -66,6 +69,7 @@ test("sign in with email and password, see the profile, sign out", async () => {
   assert.equal(await page.getByLabel("Name").inputValue(), "Demo User");
   await page.locator("#sessions-body tr").first().waitFor();
   await screenshot(page, "account");
+  await assertAccessible(page, "account");
 
   // A reload restores the session through the httpOnly refresh cookie.
   await page.reload();
@@ -88,11 +92,13 @@ test("errors are explained in words next to what caused them", async () => {
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
   assert.match(await page.locator("#signin-error").textContent(), /Enter your email and password/);
   assert.equal(requests, 0, "empty fields are caught before any request");
+  await assertAccessible(page, "sign-in, empty fields");
 
   await page.getByLabel("Email", { exact: true }).fill("demo@example.com");
   await page.getByLabel("Password", { exact: true }).fill("not-the-password");
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.getByText("don't match an account").waitFor();
+  await assertAccessible(page, "sign-in, wrong password");
 });
 
 test("keyboard only: tab to the fields, type, press Enter", async () => {
@@ -113,11 +119,13 @@ test("password sign-in, add an authenticator app, sign out, sign in with its cod
   const qr = page.getByAltText("QR code for your authenticator app").nth(1);
   await qr.waitFor();
   const secret = scanTotpSecret(await qr.getAttribute("src"));
+  await assertAccessible(page, "account, adding an authenticator app");
   await page.getByLabel("Code from the app").fill(await dev.totp(secret));
   await page.getByRole("button", { name: "Add app" }).click();
   await page.getByRole("heading", { name: "Save your recovery code" }).waitFor();
   assert.match(await page.locator("#recovery-value").textContent(), /\S{6,}/);
   await screenshot(page, "recovery-code");
+  await assertAccessible(page, "recovery code");
   await page.getByRole("button", { name: "I saved it" }).click();
   await signedIn(page);
   await page.locator("#devices-list").getByText("Authenticator app", { exact: true }).waitFor();
@@ -127,6 +135,11 @@ test("password sign-in, add an authenticator app, sign out, sign in with its cod
   await page.getByRole("heading", { name: "Two-step verification" }).waitFor();
   await screenshot(page, "mfa");
   await page.getByRole("button", { name: "Authenticator app" }).click();
+  await page.getByLabel("Code from your authenticator app").waitFor();
+  await assertAccessible(page, "MFA challenge");
+  await page.getByText("Lost your device?").click();
+  await page.getByLabel("Recovery code", { exact: true }).waitFor();
+  await assertAccessible(page, "MFA challenge, recovery form open");
   // The code that confirmed the app can't be replayed: the next one is 30 s later.
   await fetch(`${emu.url}/emulator/v1/clock`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ advanceSeconds: 30 }) });
   await page.getByLabel("Code from your authenticator app").fill(await dev.totp(secret));
@@ -136,6 +149,7 @@ test("password sign-in, add an authenticator app, sign out, sign in with its cod
   // And remove it again, confirming with a fresh code typed inline.
   await page.getByRole("button", { name: "Remove Authenticator app" }).click();
   await fetch(`${emu.url}/emulator/v1/clock`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ advanceSeconds: 30 }) });
+  await assertAccessible(page, "account, removing a device");
   await page.getByLabel("Current code from the app").fill(await dev.totp(secret));
   await page.getByRole("button", { name: "Confirm removal" }).click();
   await page.getByText("Not set up yet.").waitFor();
@@ -151,6 +165,7 @@ test("forced enrollment shows the QR code as an image", async () => {
   await qr.waitFor();
   assert.ok(await qr.evaluate((img) => img.complete && img.naturalWidth > 0), "a real image");
   await screenshot(page, "enroll");
+  await assertAccessible(page, "MFA enrolment");
   await page.locator("#enroll").getByLabel("Code", { exact: true }).fill(await dev.totp(scanTotpSecret(await qr.getAttribute("src"))));
   await page.getByRole("button", { name: "Finish setup" }).click();
   await page.getByRole("heading", { name: "Save your recovery code" }).waitFor();
@@ -162,6 +177,7 @@ test("passwordless: a code read from the outbox panel", async () => {
   await page.getByRole("button", { name: "Email me a code" }).click();
   const code = page.locator("#outbox .outbox-code").first();
   await code.waitFor();
+  await assertAccessible(page, "passwordless, code sent");
   await page.getByLabel("One-time code").fill(await code.textContent());
   await page.getByRole("button", { name: "Verify code" }).click();
   await signedIn(page);
@@ -171,6 +187,8 @@ test("passwordless: a magic link opened from the outbox panel", async () => {
   const { page } = await openDemo();
   await page.getByLabel("Email", { exact: true }).fill("demo@example.com");
   await page.getByRole("button", { name: "Email me a link" }).click();
+  await page.getByRole("button", { name: "Open link" }).first().waitFor();
+  await assertAccessible(page, "passwordless, link sent");
   await page.getByRole("button", { name: "Open link" }).first().click();
   await signedIn(page);
 });
@@ -185,6 +203,8 @@ test("revoke another session and see it fail to refresh; sign out everywhere", a
 
   await first.page.reload();
   await signedIn(first.page);
+  await first.page.getByRole("button", { name: /^Revoke session/ }).waitFor();
+  await assertAccessible(first.page, "account, two sessions");
   await first.page.getByRole("button", { name: /^Revoke session/ }).click();
   await first.page.getByRole("button", { name: /^Revoke session/ }).waitFor({ state: "detached" });
   // The revoked tab finds out at its next refresh (here: a reload).
@@ -220,8 +240,10 @@ test("add a passkey on the account screen, sign out, sign in with it alone", asy
   await signedIn(page);
   await page.getByRole("button", { name: "Add passkey" }).click();
   await page.locator("#passkeys-list").getByText("This device").waitFor();
+  await assertAccessible(page, "account, with a passkey");
   await page.getByRole("button", { name: "Sign out", exact: true }).click();
 
+  await assertAccessible(page, "sign-in, with passkeys");
   await page.getByRole("button", { name: "Sign in with a passkey" }).click();
   await signedIn(page);
   assert.equal(await page.locator("#user-email").textContent(), "demo@example.com");

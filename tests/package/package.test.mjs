@@ -7,13 +7,14 @@ import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, posix } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { build } from "vite";
 import { launchChromium } from "../support/chromium.mjs";
 import { startEmulator } from "../support/emulator.mjs";
+import { isRelative, linkTargets } from "./readme-links.mjs";
 
 const run = promisify(execFile);
 const pkgDir = fileURLToPath(new URL("../../pkg/", import.meta.url));
@@ -51,6 +52,13 @@ test("the tarball holds every file the exports map and the loaders name, and ins
   for (const file of ["loader.js", "client.js", "error.js", "package.json", "README.md", ...builds]) {
     assert.ok(files.includes(file), `${file} is in the tarball`);
   }
+  // Both licences of "MIT OR Apache-2.0", the texts of the repository root.
+  assert.equal(pkgJson.license, "MIT OR Apache-2.0");
+  for (const file of ["LICENSE-MIT", "LICENSE-APACHE"]) {
+    assert.ok(files.includes(file), `${file} is in the tarball`);
+    const root = fileURLToPath(new URL(`../../${file}`, import.meta.url));
+    assert.equal(await readFile(join(app, "node_modules", "frontegg-auth-wasm", file), "utf8"), await readFile(root, "utf8"), `the installed ${file} is the root's`);
+  }
   assert.deepEqual(pkgJson.dependencies ?? {}, {}, "nothing to fetch on install");
 
   const installed = join(app, "node_modules", "frontegg-auth-wasm");
@@ -63,6 +71,25 @@ test("the tarball holds every file the exports map and the loaders name, and ins
       `the installed ${wasm} is the built one`,
     );
   }
+});
+
+test("the README npm shows links only to what is there: every relative link names a file in the tarball", async () => {
+  // The reader itself, on a text with one of each kind of link (so an empty answer below means
+  // the README has none, not that the reader missed them).
+  assert.deepEqual(
+    linkTargets('[a](docs/a.md#x "t") ![b](./b.png)\n[c]: <LICENSE-MIT>\n<https://x.example/> <a href="e.html">e</a> [f](#f) `[g](g.md)`'),
+    ["docs/a.md#x", "./b.png", "LICENSE-MIT", "https://x.example/", "e.html", "#f"],
+  );
+  const files = packed.files.map((f) => f.path);
+  const readme = await readFile(join(app, "node_modules", "frontegg-auth-wasm", "README.md"), "utf8");
+  const relative = linkTargets(readme).filter(isRelative);
+  for (const target of relative) {
+    const path = posix.normalize(decodeURI(target.replace(/[?#].*$/, "")));
+    assert.ok(files.includes(path), `README links to ${target}, which is not in the tarball (${files.join(", ")})`);
+  }
+  // npmjs.com resolves a relative link against package.json's `repository`, not the tarball:
+  // without one, even a link to a packed file leads nowhere there.
+  if (relative.length) assert.ok(pkgJson.repository, `README has relative links (${relative.join(", ")}) but package.json no repository to resolve them`);
 });
 
 test("a Node script imports the package by name, signs in and reads the profile", async () => {

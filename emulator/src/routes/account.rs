@@ -23,11 +23,13 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::users::{authenticate, valid_metadata, valid_name, valid_phone_number};
+use super::bearer::Bearer;
+use super::users::{valid_metadata, valid_name};
 use super::ApiJson;
+use crate::domain::phone::valid_phone_number;
 use crate::error::{codes, ApiError};
 use crate::password;
-use crate::state::AppState;
+use crate::state::{AppState, Stats};
 use crate::store::{CreateUser, MessageKind, NewMessage, NewUser, ProfileUpdate, TokenPurpose};
 use crate::tokens;
 
@@ -75,8 +77,9 @@ pub fn check_password_policy(password: &str) -> Result<(), ApiError> {
     ))
 }
 
-/// Hashes a password off the async runtime (argon2 is slow on purpose).
-async fn hash_password(password: String) -> Result<String, ApiError> {
+/// Hashes a password off the async runtime (argon2 is slow on purpose), counted in the stats.
+async fn hash_password(state: &AppState, password: String) -> Result<String, ApiError> {
+    Stats::count(&state.stats.password_hashes);
     tokio::task::spawn_blocking(move || password::hash(&password))
         .await
         .map_err(ApiError::internal)?
@@ -105,8 +108,29 @@ fn invalid_link(what: &str) -> ApiError {
     )
 }
 
+/// 400 `ER-04002` unless the link's token is live, checked before any argon2 runs so a flood of
+/// bogus tokens costs no CPU. Nothing is spent: redeeming checks again, atomically.
+fn ensure_live_link(
+    state: &AppState,
+    purpose: TokenPurpose,
+    user_id: &str,
+    token_hash: &[u8; 32],
+) -> Result<(), ApiError> {
+    let live = state
+        .store
+        .user_token_live(purpose, user_id, token_hash, state.clock.now())?;
+    if live {
+        Ok(())
+    } else {
+        Err(invalid_link(match purpose {
+            TokenPurpose::PasswordReset => "password reset",
+            TokenPurpose::Activation => "activation",
+        }))
+    }
+}
+
 /// Creates a single-use emailed token for a user and puts the message in the outbox, with the
-/// link a real email would carry (`{issuer}/account/{page}?userId=...&token=...`).
+/// link a real email would carry (`{appUrl}/account/{page}?userId=...&token=...`).
 fn send_link(
     state: &AppState,
     purpose: TokenPurpose,
@@ -133,7 +157,7 @@ fn send_link(
     // User ids are UUIDs and tokens base64url, so neither needs escaping in the query.
     let link = format!(
         "{}/account/{page}?userId={user_id}&token={token}",
-        state.issuer(&state.settings())
+        state.app_url(&state.settings())
     );
     let message = NewMessage {
         to: email,
@@ -163,7 +187,9 @@ struct SignUpBody {
 /// `POST /users/v1/signUp`: creates a user and a tenant named after `companyName`, the user being
 /// its `Admin`. Answers 201 (see the module docs for the two shapes). An email already in use is
 /// 409 (`ER-01006`): the hosted service also says so, and sign-up attempts count against the
-/// per-IP and per-email limits so this cannot be used to enumerate accounts quickly.
+/// per-IP and per-email limits so this cannot be used to enumerate accounts quickly. A
+/// `phoneNumber` is stored unverified (no SMS sign-in until verified); another user's verified
+/// number is 409 `ER-04007`, checked before any hashing.
 async fn sign_up(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -193,7 +219,13 @@ async fn sign_up(
         .as_deref()
         .map(valid_phone_number)
         .transpose()?;
+    if let Some(phone_number) = &phone_number {
+        crate::domain::phone::ensure_phone_free(&state, phone_number, None)?;
+    }
+    // The number goes in unverified, with the profile fields: it identifies nobody until a code
+    // sent to it comes back.
     let update = ProfileUpdate {
+        phone_number: phone_number.map(Some),
         profile_picture_url: body
             .profile_picture_url
             .as_deref()
@@ -209,7 +241,7 @@ async fn sign_up(
         ..ProfileUpdate::default()
     };
     let password_hash = match body.password {
-        Some(password) => Some(hash_password(password).await?),
+        Some(password) => Some(hash_password(&state, password).await?),
         None => None,
     };
     let tenant_id = uuid::Uuid::new_v4().to_string();
@@ -217,7 +249,7 @@ async fn sign_up(
         email,
         name,
         password_hash,
-        phone_number,
+        phone_number: None,
         totp_secret: None,
         roles: SIGN_UP_ROLES.map(str::to_owned).to_vec(),
         permissions: Vec::new(),
@@ -233,6 +265,7 @@ async fn sign_up(
                 codes::USER_ALREADY_EXISTS,
             ))
         }
+        CreateUser::PhoneTaken => return Err(crate::domain::phone::phone_taken()),
     };
     state.store.finish_sign_up(
         &user.id,
@@ -249,7 +282,7 @@ async fn sign_up(
     }
     // Every sign-in ends in the same place (MFA enforcement included); its answer, cookie and
     // all, becomes the `authResponse` of the sign-up answer.
-    let login = super::auth::complete_first_factor(&state, &user, &headers, now)?;
+    let login = super::signin::complete_first_factor(&state, &user, &headers, now)?;
     let (mut parts, login_body) = login.into_parts();
     let bytes = to_bytes(login_body, usize::MAX)
         .await
@@ -288,10 +321,12 @@ async fn activate(
     ApiJson(body): ApiJson<ActivateBody>,
 ) -> Result<Response, ApiError> {
     state.limit_attempt(peer.ip(), &body.user_id)?;
+    let token_hash = tokens::hash_token(&body.token);
+    ensure_live_link(&state, TokenPurpose::Activation, &body.user_id, &token_hash)?;
     let password_hash = match body.password {
         Some(password) => {
             check_password_policy(&password)?;
-            Some(hash_password(password).await?)
+            Some(hash_password(&state, password).await?)
         }
         None => None,
     };
@@ -299,7 +334,7 @@ async fn activate(
     let redeemed = state.store.redeem_user_token(
         TokenPurpose::Activation,
         &body.user_id,
-        &tokens::hash_token(&body.token),
+        &token_hash,
         password_hash.as_deref(),
         now,
     )?;
@@ -310,7 +345,7 @@ async fn activate(
         .store
         .user(&body.user_id)?
         .ok_or_else(|| invalid_link("activation"))?;
-    super::auth::complete_first_factor(&state, &user, &headers, now)
+    super::signin::complete_first_factor(&state, &user, &headers, now)
 }
 
 /// Body of `POST /users/v1/passwords/change`.
@@ -329,14 +364,14 @@ struct ChangePasswordBody {
 async fn change_password(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    Bearer(claims): Bearer,
     ApiJson(body): ApiJson<ChangePasswordBody>,
 ) -> Result<Response, ApiError> {
-    let claims = authenticate(&state, &headers)?;
     state.limit_attempt(peer.ip(), &claims.sub)?;
     check_password_policy(&body.new_password)?;
     let stored = state.store.password_hash(&claims.sub)?;
     let current = body.password;
+    let checked = stored.clone();
     let verified =
         tokio::task::spawn_blocking(move || password::verify(&current, stored.as_deref()))
             .await
@@ -348,10 +383,15 @@ async fn change_password(
             codes::WRONG_CURRENT_PASSWORD,
         ));
     }
-    let new_hash = hash_password(body.new_password).await?;
-    state
+    let new_hash = hash_password(&state, body.new_password).await?;
+    // A reset while argon2 ran ended this session (or replaced the password it was checked
+    // against): the change must not undo it.
+    if !state
         .store
-        .change_password(&claims.sub, &new_hash, &claims.sid)?;
+        .change_password(&claims.sub, checked.as_deref(), &new_hash, &claims.sid)?
+    {
+        return Err(ApiError::unauthorized());
+    }
     Ok(StatusCode::CREATED.into_response())
 }
 
@@ -423,12 +463,19 @@ async fn reset_password(
     ApiJson(body): ApiJson<ResetPasswordBody>,
 ) -> Result<Response, ApiError> {
     state.limit_attempt(peer.ip(), &body.user_id)?;
+    let token_hash = tokens::hash_token(&body.token);
+    ensure_live_link(
+        &state,
+        TokenPurpose::PasswordReset,
+        &body.user_id,
+        &token_hash,
+    )?;
     check_password_policy(&body.password)?;
-    let new_hash = hash_password(body.password).await?;
+    let new_hash = hash_password(&state, body.password).await?;
     let redeemed = state.store.redeem_user_token(
         TokenPurpose::PasswordReset,
         &body.user_id,
-        &tokens::hash_token(&body.token),
+        &token_hash,
         Some(&new_hash),
         state.clock.now(),
     )?;

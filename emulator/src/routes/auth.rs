@@ -8,17 +8,16 @@ use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use axum::Router;
+use serde::Deserialize;
 
-use super::{client, mfa, signin, ApiJson};
-use crate::clock::http_date;
-use crate::config::Settings;
+use super::signin::{self, session_response, Grant};
+use super::ApiJson;
 use crate::error::{codes, ApiError};
 use crate::password;
 use crate::state::{AppState, Stats};
-use crate::store::{NewRefreshToken, Rotation, Standing, UserRecord};
-use crate::tokens::{self, TokenContext};
+use crate::store::{NewRefreshToken, Rotation, Standing};
+use crate::tokens;
 
 /// Password login, refresh and logout, under `/identity`.
 pub fn routes() -> Router<Arc<AppState>> {
@@ -48,25 +47,6 @@ pub struct LoginBody {
 #[serde(rename_all = "camelCase")]
 pub struct RefreshBody {
     tenant_id: Option<String>,
-}
-
-/// Successful login or refresh: the hosted service's field names.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct SessionTokens {
-    token_type: &'static str,
-    mfa_required: bool,
-    access_token: String,
-    refresh_token: String,
-    expires_in: i64,
-    expires: String,
-    user_id: String,
-    user_email: String,
-    email_verified: bool,
-    is_breached_password: bool,
-    /// Shown once, right after an MFA enrollment.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    recovery_code: Option<String>,
 }
 
 fn invalid_credentials() -> ApiError {
@@ -123,6 +103,7 @@ pub async fn login(
         None => (None, None),
     };
     let password = body.password;
+    let checked_hash = stored_hash.clone();
     // Runs for unknown users too (against a dummy hash), so timing does not reveal existence.
     let verified =
         tokio::task::spawn_blocking(move || password::verify(&password, stored_hash.as_deref()))
@@ -144,91 +125,21 @@ pub async fn login(
         .user(&user_id)?
         .ok_or_else(invalid_credentials)?;
 
-    complete_first_factor(&state, &user, &headers, state.clock.now())
-}
-
-/// Where every first factor (password, passwordless code or link) ends: refused for a locked or
-/// unactivated account, else an MFA challenge when the user has a second factor (and no
-/// remembered device) or must enroll one, else a new session. Passkeys skip this: a
-/// user-verifying passkey is already two factors.
-pub(crate) fn complete_first_factor(
-    state: &AppState,
-    user: &UserRecord,
-    headers: &HeaderMap,
-    now: i64,
-) -> Result<Response, ApiError> {
-    // Before the MFA challenge too, so a locked account is not even asked for a second factor.
-    signin::ensure_may_sign_in(state, &user.id)?;
-    if let Some(challenge) = mfa::challenge_if_required(state, user, headers, now)? {
-        return Ok(challenge);
-    }
-    issue_session(state, user, now, StatusCode::OK)
-}
-
-/// Starts a session in the user's first tenant and answers its tokens and refresh cookie.
-pub(crate) fn issue_session(
-    state: &AppState,
-    user: &UserRecord,
-    now: i64,
-    status: StatusCode,
-) -> Result<Response, ApiError> {
-    start_session(state, user, now, status, None)
-}
-
-/// [`issue_session`] right after an MFA enrollment: the answer also shows the new recovery code
-/// (once) as `recoveryCode`, as the hosted service does.
-pub(crate) fn issue_session_with_recovery_code(
-    state: &AppState,
-    user: &UserRecord,
-    now: i64,
-    status: StatusCode,
-    recovery_code: &str,
-) -> Result<Response, ApiError> {
-    start_session(state, user, now, status, Some(recovery_code))
-}
-
-fn start_session(
-    state: &AppState,
-    user: &UserRecord,
-    now: i64,
-    status: StatusCode,
-    recovery_code: Option<&str>,
-) -> Result<Response, ApiError> {
-    // Every new session passes here (passkeys and MFA completions included), so this is the
-    // check no sign-in path can skip.
-    signin::ensure_may_sign_in(state, &user.id)?;
-    let tenant_id = user.tenant_ids.first().cloned().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            "The user does not belong to any tenant",
-            codes::NOT_A_TENANT_MEMBER,
-        )
-    })?;
-    let settings = state.settings();
-    let refresh_token = tokens::new_opaque_token();
-    let refresh = NewRefreshToken {
-        hash: tokens::hash_token(&refresh_token),
-        expires_at: now.saturating_add(settings.refresh_token_ttl_seconds),
-    };
-    let session_id =
-        state
-            .store
-            .start_session(&user.id, &tenant_id, refresh, &client::current(), now)?;
-    let grant = Grant {
-        user,
-        tenant_id: &tenant_id,
-        session_id: &session_id,
-        refresh_token: &refresh_token,
-        recovery_code,
-    };
-    session_response(state, &settings, &grant, now, status)
+    signin::complete_password_first_factor(
+        &state,
+        &user,
+        &headers,
+        state.clock.now(),
+        checked_hash.as_deref(),
+    )
 }
 
 /// `POST /auth/v1/user/token/refresh`: rotates the refresh cookie and issues a new access token.
 ///
 /// With `tenantId`, the session switches to that tenant; a tenant the user does not belong to is
 /// refused with 403 (`ER-01005`) and the presented token stays valid. Replaying a rotated token
-/// revokes its whole session (401, `ER-01003`). A session whose user has since been locked is
+/// revokes its whole session (401, `ER-01003`), except a retry within
+/// `refreshRetryGraceSeconds` whose successor was never presented (its answer was lost). A session whose user has since been locked is
 /// refused like a locked password login (403, `ER-01009`); one whose user is gone has expired.
 pub async fn refresh(
     State(state): State<Arc<AppState>>,
@@ -251,6 +162,7 @@ pub async fn refresh(
         tenant_id.as_deref(),
         next,
         now,
+        settings.refresh_retry_grace_seconds,
     )?;
     let session = match rotation {
         Rotation::Rotated(session) => session,
@@ -314,56 +226,77 @@ fn clearing_cookie(err: ApiError, cookie_name: &str) -> Response {
         .into_response()
 }
 
-/// What a successful login or refresh hands out.
-struct Grant<'a> {
-    user: &'a UserRecord,
-    tenant_id: &'a str,
-    session_id: &'a str,
-    refresh_token: &'a str,
-    recovery_code: Option<&'a str>,
-}
+#[cfg(test)]
+mod tests {
+    use axum::http::header::SET_COOKIE;
+    use axum::http::StatusCode;
+    use serde_json::json;
 
-fn session_response(
-    state: &AppState,
-    settings: &Settings,
-    grant: &Grant<'_>,
-    now: i64,
-    status: StatusCode,
-) -> Result<Response, ApiError> {
-    let Grant {
-        user,
-        tenant_id,
-        session_id,
-        refresh_token,
-        recovery_code,
-    } = *grant;
-    let issuer = state.issuer(settings);
-    let ctx = TokenContext {
-        issuer: &issuer,
-        client_id: &settings.client_id,
-        now,
-        ttl_seconds: settings.access_token_ttl_seconds,
-    };
-    let (access_token, claims) =
-        tokens::issue_access_token(&state.key, &ctx, user, tenant_id, session_id)
-            .map_err(ApiError::internal)?;
-    let body = SessionTokens {
-        token_type: "bearer",
-        mfa_required: false,
-        access_token,
-        refresh_token: refresh_token.to_owned(),
-        expires_in: settings.access_token_ttl_seconds,
-        expires: http_date(claims.exp),
-        user_id: user.id.clone(),
-        user_email: user.email.clone(),
-        email_verified: true,
-        is_breached_password: false,
-        recovery_code: recovery_code.map(str::to_owned),
-    };
-    let cookie = tokens::refresh_cookie(
-        &tokens::refresh_cookie_name(&settings.client_id),
-        refresh_token,
-        settings.refresh_token_ttl_seconds,
-    );
-    Ok((status, [(SET_COOKIE, cookie)], Json(body)).into_response())
+    use crate::config::Access;
+    use crate::routes::tests::{app, json_post, request, send, send_for_headers, LOGIN};
+    use crate::seed::DEMO_PASSWORD;
+
+    #[tokio::test]
+    async fn wrong_password_and_unknown_user_are_indistinguishable() {
+        let app = app(Access::default()).await;
+        let wrong = json!({ "email": "demo@example.com", "password": "nope-nope" });
+        let (status, headers, wrong) = send_for_headers(&app, json_post(LOGIN, &wrong)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(!headers.contains_key(SET_COOKIE));
+        let unknown = json!({ "email": "ghost@example.com", "password": "nope-nope" });
+        let (status, unknown) = send(&app, json_post(LOGIN, &unknown)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(wrong, unknown);
+        assert_eq!(wrong["errors"][0], "Incorrect email or password");
+        assert_eq!(wrong["errorCode"], "ER-01001");
+    }
+
+    #[tokio::test]
+    async fn malformed_login_bodies_are_400_with_the_error_shape() {
+        let app = app(Access::default()).await;
+        for body in [
+            r#"{"email":"demo@example.com"}"#,
+            r#"{"password":"Demo-pass-123!"}"#,
+            r#"{"email":"demo@example.com","password":""}"#,
+            r#"{"email":5,"password":"Demo-pass-123!"}"#,
+            r#"{"email":"demo@example.com","password":["x"]}"#,
+            r#"{"email":"demo@example.com","password":"x","invitationToken":7}"#,
+            r#"[1,2]"#,
+            "not json at all",
+            "",
+        ] {
+            let login = request("POST", LOGIN, Some("application/json"), body);
+            let (status, error) = send(&app, login).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+            assert_eq!(error["errorCode"], "ER-01000", "{body}");
+            assert!(error["errors"][0].as_str().is_some_and(|e| !e.is_empty()));
+        }
+    }
+
+    #[tokio::test]
+    async fn mfa_user_gets_a_challenge_and_no_tokens() {
+        let app = app(Access::default()).await;
+        let login = json!({ "email": "mfa@example.com", "password": DEMO_PASSWORD });
+        let (status, headers, body) = send_for_headers(&app, json_post(LOGIN, &login)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!headers.contains_key(SET_COOKIE));
+        assert_eq!(body["mfaRequired"], true);
+        assert_eq!(body["mfaEnrolled"], true);
+        assert!(body["mfaToken"].as_str().is_some_and(|t| t.len() >= 32));
+        assert!(body.get("accessToken").is_none() && body.get("refreshToken").is_none());
+        assert_eq!(
+            body["mfaStrategies"],
+            json!(["AuthenticatorApp", "EmailCode"])
+        );
+        let devices = &body["mfaDevices"];
+        assert_eq!(devices["webauthn"], json!([]));
+        assert_eq!(devices["phones"], json!([]));
+        assert!(devices["authenticators"][0]["id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()));
+        assert_eq!(devices["emails"], json!([{ "email": "mfa@example.com" }]));
+        assert_eq!(body["userEmail"], "mfa@example.com");
+        assert!(body["userId"].is_string());
+        assert_eq!(body["isBreachedPassword"], false);
+    }
 }

@@ -132,7 +132,8 @@ async fn advance_clock(
     Ok(Json(clock_state(&state)))
 }
 
-/// `GET /emulator/v1/stats`: `{ logins, refreshes }` received since start (or the last reset).
+/// `GET /emulator/v1/stats`: `{ logins, refreshes, passwordHashes }` since start (or the last
+/// reset).
 async fn stats(State(state): State<Arc<AppState>>) -> Json<Value> {
     Json(state.stats.snapshot())
 }
@@ -228,8 +229,9 @@ fn non_empty(field: &str, value: Option<String>) -> Result<Option<String>, ApiEr
 
 /// `POST /emulator/v1/users`: creates a user directly (no activation). Without `tenantId` the user
 /// gets a new tenant of their own; a `tenantId` that does not exist yet is created. 409 if the
-/// email is taken. `totpSecret` enrolls an authenticator app; `phoneNumber` is the number for
-/// SMS sign-in, or with `phoneNumberType: "mfa"` an enrolled SMS MFA phone.
+/// email or the (verified) phone number is taken. `totpSecret` enrolls an authenticator app;
+/// `phoneNumber` is the verified number for SMS sign-in, or with `phoneNumberType: "mfa"` an
+/// enrolled SMS MFA phone.
 async fn create_user(
     State(state): State<Arc<AppState>>,
     ApiJson(body): ApiJson<CreateUserBody>,
@@ -299,6 +301,7 @@ async fn create_user(
             "A user with this email already exists",
             codes::USER_ALREADY_EXISTS,
         )),
+        CreateUser::PhoneTaken => Err(crate::domain::phone::phone_taken()),
     }
 }
 
@@ -318,5 +321,26 @@ mod tests {
         );
         assert_eq!(normalize_totp_secret("JBSW1"), None);
         assert_eq!(normalize_totp_secret(" "), None);
+    }
+
+    #[tokio::test]
+    async fn bad_user_bodies_are_400() {
+        use crate::config::Access;
+        use crate::routes::tests::{app, json_post, send};
+
+        let app = app(Access::default()).await;
+        for body in [
+            json!({}),
+            json!({ "email": "no-at-sign" }),
+            json!({ "email": 12 }),
+            json!({ "email": "a@b.c", "roles": "Admin" }),
+            json!({ "email": "a@b.c", "password": "" }),
+            json!({ "email": "a@b.c", "totpSecret": "not base32!" }),
+            json!({ "email": "a@b.c", "tenantId": "  " }),
+        ] {
+            let (status, error) = send(&app, json_post("/emulator/v1/users", &body)).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+            assert_eq!(error["errorCode"], "ER-01000", "{body}");
+        }
     }
 }

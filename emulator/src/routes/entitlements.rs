@@ -7,14 +7,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 
-use super::users::{authenticate, current_user};
+use super::bearer::BearerUser;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -29,12 +27,7 @@ pub fn routes() -> Router<Arc<AppState>> {
 
 /// `GET /entitlements/api/v2/user-entitlements`: `{ features, plans, permissions }`, where
 /// `permissions` maps each of the user's permission keys to `true`.
-async fn user_entitlements(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let claims = authenticate(&state, &headers)?;
-    let user = current_user(&state, &claims)?;
+async fn user_entitlements(BearerUser(user): BearerUser) -> Result<Response, ApiError> {
     let permissions: BTreeMap<&str, bool> = user
         .permissions
         .iter()

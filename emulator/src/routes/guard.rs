@@ -26,36 +26,6 @@ use crate::config::origin_matches;
 use crate::error::{codes, ApiError};
 use crate::state::AppState;
 
-/// Origins and host names allowed beyond the defaults, from the command line. Not part of the
-/// runtime config on purpose: the developer config endpoint cannot widen them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Access {
-    /// `--allow-origin`: origin patterns allowed everywhere, developer endpoints included.
-    pub origins: Vec<String>,
-    /// `--allow-host`: host names served besides loopback names and IP addresses.
-    pub hosts: Vec<String>,
-}
-
-impl Access {
-    /// Whether requests addressed to `host` (a `Host` header: name or address, optional port)
-    /// are served. IP addresses always are: rebinding needs a domain name, and the bound
-    /// address (a LAN address under `--host 0.0.0.0`) is one of them.
-    pub fn host_allowed(&self, host: &str) -> bool {
-        let Ok(authority) = host.parse::<axum::http::uri::Authority>() else {
-            return false;
-        };
-        if authority.as_str().contains('@') {
-            return false;
-        }
-        let name = authority.host().trim_end_matches('.').to_ascii_lowercase();
-        let address = name.trim_start_matches('[').trim_end_matches(']');
-        address.parse::<std::net::IpAddr>().is_ok()
-            || name == "localhost"
-            || name.ends_with(".localhost")
-            || self.hosts.contains(&name)
-    }
-}
-
 /// Where the developer endpoints live; they only take the strictest origins.
 const DEVELOPER_PREFIX: &str = "/emulator/";
 
@@ -147,7 +117,7 @@ fn check(state: &AppState, request: &Request) -> Result<(), ApiError> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::config::Access;
 
     #[test]
     fn hosts_are_loopback_names_addresses_and_configured_names() {

@@ -5,13 +5,17 @@
 pub mod account;
 pub mod api_tokens;
 pub mod auth;
+pub mod bearer;
 pub mod client;
 pub mod dev;
 pub mod entitlements;
 pub mod guard;
 pub mod mfa;
 pub mod passwordless;
-mod signin;
+pub mod phone_numbers;
+#[cfg(test)]
+mod reference_tests;
+pub mod signin;
 #[cfg(test)]
 mod tests;
 pub mod users;
@@ -68,6 +72,7 @@ pub fn router(state: Arc<AppState>, serve_dir: Option<&Path>) -> Router {
         .merge(account::routes())
         .merge(api_tokens::routes())
         .merge(passwordless::routes())
+        .merge(phone_numbers::routes())
         .merge(webauthn::routes())
         .method_not_allowed_fallback(method_not_allowed);
     let app = Router::new()

@@ -15,7 +15,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, State};
-use axum::http::header::ORIGIN;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -24,7 +23,7 @@ use rand::Rng;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::auth::complete_first_factor;
+use super::signin::complete_first_factor;
 use super::ApiJson;
 use crate::config::Settings;
 use crate::error::{codes, ApiError};
@@ -176,42 +175,28 @@ fn code_hash(method: PasswordlessMethod, code: &str) -> [u8; 32] {
     tokens::hash_token(&format!("{}:{code}", method.as_str()))
 }
 
-/// Where magic links point: the calling app's origin when it is an allowed one (the link opens
-/// the app, which posts the token back), else the emulator's own address.
-fn link_base(state: &AppState, settings: &Settings, headers: &HeaderMap) -> String {
-    headers
-        .get(ORIGIN)
-        .and_then(|origin| origin.to_str().ok())
-        .filter(|origin| settings.origin_allowed(origin))
-        .map(str::to_owned)
-        .unwrap_or_else(|| state.issuer(settings))
-}
-
 async fn magic_link_prelogin(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     ApiJson(body): ApiJson<PreloginBody>,
 ) -> Result<Response, ApiError> {
-    prelogin(&state, peer, &headers, body, PasswordlessMethod::MagicLink)
+    prelogin(&state, peer, body, PasswordlessMethod::MagicLink)
 }
 
 async fn otc_prelogin(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     ApiJson(body): ApiJson<PreloginBody>,
 ) -> Result<Response, ApiError> {
-    prelogin(&state, peer, &headers, body, PasswordlessMethod::Otc)
+    prelogin(&state, peer, body, PasswordlessMethod::Otc)
 }
 
 async fn sms_prelogin(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     ApiJson(body): ApiJson<PreloginBody>,
 ) -> Result<Response, ApiError> {
-    prelogin(&state, peer, &headers, body, PasswordlessMethod::SmsCode)
+    prelogin(&state, peer, body, PasswordlessMethod::SmsCode)
 }
 
 /// Sends a link or code if the user exists (and, for SMS, has a phone number).
@@ -221,7 +206,6 @@ async fn sms_prelogin(
 fn prelogin(
     state: &AppState,
     peer: SocketAddr,
-    headers: &HeaderMap,
     body: PreloginBody,
     method: PasswordlessMethod,
 ) -> Result<Response, ApiError> {
@@ -252,9 +236,11 @@ fn prelogin(
             };
             // 256 random bits: never taken.
             state.store.insert_passwordless_secret(secret, now)?;
+            // The configured app, never the request's `Origin`: a page must not be able to
+            // have someone's link point at itself.
             let link = format!(
                 "{}/account/login/magic-link?token={token}",
-                link_base(state, &settings, headers)
+                state.app_url(&settings)
             );
             let message = NewMessage {
                 to: &user.email,
@@ -268,13 +254,17 @@ fn prelogin(
         return Ok(Json(json!({})).into_response());
     }
 
-    // SMS codes go to the profile's phone number; a user without one is treated like an unknown
-    // user (nothing sent, same answer) rather than with the hosted 400, which would tell that
-    // the account exists.
-    let recipient = user.and_then(|user| match method {
-        PasswordlessMethod::SmsCode => user.phone_number.map(|phone| (user.id, phone)),
-        _ => Some((user.id, user.email)),
-    });
+    // SMS codes go to the profile's phone number once verified (an unverified one may be
+    // anyone's); a user without one is treated like an unknown user (nothing sent, same answer)
+    // rather than with the hosted 400, which would tell that the account exists.
+    let recipient = match (user, method) {
+        (Some(user), PasswordlessMethod::SmsCode) => state
+            .store
+            .verified_phone(&user.id)?
+            .map(|phone| (user.id, phone)),
+        (Some(user), _) => Some((user.id, user.email)),
+        (None, _) => None,
+    };
     if let Some((user_id, to)) = recipient {
         let code = new_code(state, &user_id, method, now)?;
         let kind = match method {

@@ -1,5 +1,6 @@
 //! In-process tests of the rules every request passes ([`super::guard`], panic recovery, bounds),
-//! driving the real router with `oneshot` instead of starting the binary.
+//! driving the real router with `oneshot` instead of starting the binary; and the harness that
+//! the route modules' own `oneshot` tests share.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -7,15 +8,15 @@ use std::sync::{Arc, OnceLock};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::header::{CONTENT_TYPE, HOST, ORIGIN};
-use axum::http::{Request, StatusCode};
+use axum::http::{HeaderMap, Request, StatusCode};
 use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 use tower::ServiceExt as _;
 
-use super::guard::Access;
 use super::{router, with_layers};
 use crate::clock::{Clock, MAX_ADVANCE_SECONDS};
+use crate::config::Access;
 use crate::config::{SeedMode, Settings, Storage, MAX_TTL_SECONDS};
 use crate::keys::SigningKey;
 use crate::state::AppState;
@@ -26,11 +27,11 @@ const HOST_PORT: &str = "127.0.0.1:8787";
 const OWN_ORIGIN: &str = "http://127.0.0.1:8787";
 const EVIL_ORIGIN: &str = "http://evil.example";
 /// In the default `allowedOrigins`: a local dev server calling the identity API.
-const DEV_SERVER_ORIGIN: &str = "http://localhost:5173";
-const LOGIN: &str = "/identity/resources/auth/v1/user";
+pub(crate) const DEV_SERVER_ORIGIN: &str = "http://localhost:5173";
+pub(crate) const LOGIN: &str = "/identity/resources/auth/v1/user";
 
 /// The state of a demo-seeded emulator, with `access` as the command line would give it.
-async fn state(access: Access) -> Arc<AppState> {
+pub(crate) async fn state(access: Access) -> Arc<AppState> {
     // One RSA key for all tests: generating one per test is slow.
     static PEM: OnceLock<String> = OnceLock::new();
     let pem = PEM.get_or_init(|| SigningKey::generate().expect("key").1);
@@ -51,12 +52,17 @@ async fn state(access: Access) -> Arc<AppState> {
 }
 
 /// The whole router over [`state`].
-async fn app(access: Access) -> Router {
+pub(crate) async fn app(access: Access) -> Router {
     router(state(access).await, None)
 }
 
 /// A request from a script on this machine: right `Host`, no `Origin`, and `content_type` if any.
-fn request(method: &str, path: &str, content_type: Option<&str>, body: &str) -> Request<Body> {
+pub(crate) fn request(
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: &str,
+) -> Request<Body> {
     let mut builder = Request::builder()
         .method(method)
         .uri(path)
@@ -69,32 +75,49 @@ fn request(method: &str, path: &str, content_type: Option<&str>, body: &str) -> 
 }
 
 /// `request` as a browser page at `origin` sends it.
-fn from_origin(origin: &str, mut request: Request<Body>) -> Request<Body> {
+pub(crate) fn from_origin(origin: &str, mut request: Request<Body>) -> Request<Body> {
     request
         .headers_mut()
         .insert(ORIGIN, origin.parse().expect("origin"));
     request
 }
 
-fn json_post(path: &str, body: &Value) -> Request<Body> {
+/// A JSON `POST` from a script on this machine.
+pub(crate) fn json_post(path: &str, body: &Value) -> Request<Body> {
     request("POST", path, Some("application/json"), &body.to_string())
 }
 
 /// Sends `request` and returns the status and JSON body (`null` if none).
-async fn send(app: &Router, request: Request<Body>) -> (StatusCode, Value) {
+pub(crate) async fn send(app: &Router, request: Request<Body>) -> (StatusCode, Value) {
+    let (status, _, body) = send_for_headers(app, request).await;
+    (status, body)
+}
+
+/// [`send`], with the response headers too.
+pub(crate) async fn send_for_headers(
+    app: &Router,
+    request: Request<Body>,
+) -> (StatusCode, HeaderMap, Value) {
     let response = app.clone().oneshot(request).await.expect("infallible");
     let status = response.status();
+    let headers = response.headers().clone();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
         .await
         .expect("body");
     (
         status,
+        headers,
         serde_json::from_slice(&bytes).unwrap_or(Value::Null),
     )
 }
 
 /// Sends `request`, asserts an error in the API's shape with `status` and `code`.
-async fn expect_error(app: &Router, request: Request<Body>, status: StatusCode, code: &str) {
+pub(crate) async fn expect_error(
+    app: &Router,
+    request: Request<Body>,
+    status: StatusCode,
+    code: &str,
+) {
     let (actual, body) = send(app, request).await;
     assert_eq!(actual, status, "{body}");
     assert_eq!(body["errorCode"], code, "{body}");
@@ -105,7 +128,8 @@ async fn expect_error(app: &Router, request: Request<Body>, status: StatusCode, 
     );
 }
 
-fn login_body() -> Value {
+/// The demo user's password login.
+pub(crate) fn login_body() -> Value {
     json!({ "email": "demo@example.com", "password": crate::seed::DEMO_PASSWORD })
 }
 
@@ -412,4 +436,57 @@ async fn a_panic_is_a_500_in_the_error_shape_and_the_server_lives_on() {
         StatusCode::OK,
         "the same service answers after the panic"
     );
+}
+
+/// A request with `Authorization: Bearer {token}`.
+pub(crate) fn with_bearer(token: &str, mut request: Request<Body>) -> Request<Body> {
+    request.headers_mut().insert(
+        axum::http::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    request
+}
+
+#[tokio::test]
+async fn bearer_routes_refuse_bad_tokens_with_the_api_401_before_reading_the_body() {
+    let app = app(Access::default()).await;
+    let (status, login) = send(&app, json_post(LOGIN, &login_body())).await;
+    assert_eq!(status, StatusCode::OK, "{login}");
+    let token = login["accessToken"].as_str().expect("accessToken");
+    let me = || request("GET", "/identity/resources/users/v2/me", None, "");
+    // A malformed body is not even read without a valid token.
+    let update = || {
+        request(
+            "PUT",
+            "/identity/resources/users/v2/me",
+            Some("application/json"),
+            "{ not json",
+        )
+    };
+    for bad in [
+        me(),
+        with_bearer("forged.token.here", me()),
+        with_bearer(&format!("{token}x"), me()),
+        update(),
+        request("GET", "/identity/resources/users/v1/mfa/devices", None, ""),
+        request(
+            "GET",
+            "/identity/resources/users/webauthn/v1/devices",
+            None,
+            "",
+        ),
+        request("GET", "/entitlements/api/v2/user-entitlements", None, ""),
+    ] {
+        expect_error(&app, bad, StatusCode::UNAUTHORIZED, "ER-01004").await;
+    }
+    let (status, body) = send(&app, with_bearer(token, me())).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["email"], "demo@example.com");
+    expect_error(
+        &app,
+        with_bearer(token, update()),
+        StatusCode::BAD_REQUEST,
+        "ER-01000",
+    )
+    .await;
 }

@@ -1,24 +1,25 @@
 //! The signed-in user's self-service: profile (read and edit), tenants, roles and permissions,
 //! the active tenant of the session, and the user's sessions.
 //!
-//! Every route needs a bearer access token whose session is alive ([`authenticate`]).
+//! Every route needs a bearer access token whose session is alive ([`Bearer`]).
 
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::header::AUTHORIZATION;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::bearer::{current_user, Bearer};
 use super::ApiJson;
 use crate::clock::rfc3339;
+use crate::domain::phone::{ensure_phone_free, valid_phone_number};
 use crate::error::{codes, ApiError};
 use crate::state::AppState;
 use crate::store::{ProfileUpdate, TenantRecord, UserRecord};
-use crate::tokens::{self, AccessClaims};
+use crate::tokens::AccessClaims;
 
 /// Self-service routes, under `/identity`.
 pub fn routes() -> Router<Arc<AppState>> {
@@ -119,38 +120,6 @@ struct ProfileV2 {
     groups: Vec<Named>,
 }
 
-/// The claims of a valid bearer access token whose session is still alive, or 401.
-pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<AccessClaims, ApiError> {
-    let token = headers
-        .get(AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .ok_or_else(ApiError::unauthorized)?;
-    let settings = state.settings();
-    let claims = tokens::verify_access_token(
-        &state.key,
-        token,
-        &state.issuer(&settings),
-        &settings.client_id,
-        state.clock.now(),
-    )
-    .ok_or_else(ApiError::unauthorized)?;
-    if !state.store.session_active(&claims.sid)? {
-        return Err(ApiError::unauthorized());
-    }
-    Ok(claims)
-}
-
-/// The signed-in user, or 401 if the token's user is gone.
-pub fn current_user(state: &AppState, claims: &AccessClaims) -> Result<UserRecord, ApiError> {
-    state
-        .store
-        .user(&claims.sub)?
-        .ok_or_else(ApiError::unauthorized)
-}
-
 /// The v3 profile of `user` as seen in `tenant_id`.
 fn profile_v3(state: &AppState, user: &UserRecord, tenant_id: &str) -> Result<ProfileV3, ApiError> {
     let account = state
@@ -209,9 +178,8 @@ fn profile_v2(state: &AppState, user: &UserRecord, tenant_id: &str) -> Result<Pr
 /// permissions.
 pub async fn me(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Bearer(claims): Bearer,
 ) -> Result<Response, ApiError> {
-    let claims = authenticate(&state, &headers)?;
     let user = current_user(&state, &claims)?;
     Ok(Json(profile_v2(&state, &user, &claims.tenant_id)?).into_response())
 }
@@ -220,9 +188,8 @@ pub async fn me(
 /// loads those from `/users/v1/me/authorization`).
 async fn me_v3(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Bearer(claims): Bearer,
 ) -> Result<Response, ApiError> {
-    let claims = authenticate(&state, &headers)?;
     let user = current_user(&state, &claims)?;
     Ok(Json(profile_v3(&state, &user, &claims.tenant_id)?).into_response())
 }
@@ -259,21 +226,6 @@ pub(crate) fn valid_name(name: &str) -> Result<String, ApiError> {
     Ok(name.to_owned())
 }
 
-/// A phone number in E.164 form (`+` and 7 to 15 digits); spaces and dashes are dropped.
-pub(crate) fn valid_phone_number(phone: &str) -> Result<String, ApiError> {
-    let compact: String = phone
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .collect();
-    let digits = compact.strip_prefix('+').unwrap_or_default();
-    if digits.len() < 7 || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::bad_request(
-            "phoneNumber must be in E.164 form, like +15551234567",
-        ));
-    }
-    Ok(compact)
-}
-
 /// An avatar URL: `http://` or `https://`, at most [`MAX_URL_CHARS`].
 pub(crate) fn valid_picture_url(url: &str) -> Result<String, ApiError> {
     let url = url.trim();
@@ -298,12 +250,13 @@ pub(crate) fn valid_metadata(metadata: &str) -> Result<String, ApiError> {
 
 /// `PUT /users/v2/me`: edits the signed-in user's name, phone number, avatar and metadata, and
 /// answers the updated v2 profile. Tokens issued afterwards (the next refresh) carry the changes.
+/// A new phone number is unverified (it signs in by SMS once verified through
+/// `users/phone-numbers/v1`); another user's verified number is 409 `ER-04007`.
 async fn update_me(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Bearer(claims): Bearer,
     ApiJson(body): ApiJson<ProfileBody>,
 ) -> Result<Response, ApiError> {
-    let claims = authenticate(&state, &headers)?;
     let update = ProfileUpdate {
         name: body.name.as_deref().map(valid_name).transpose()?,
         phone_number: body
@@ -316,6 +269,9 @@ async fn update_me(
             .transpose()?,
         metadata: body.metadata.as_deref().map(valid_metadata).transpose()?,
     };
+    if let Some(Some(phone_number)) = &update.phone_number {
+        ensure_phone_free(&state, phone_number, Some(&claims.sub))?;
+    }
     state.store.update_profile(&claims.sub, &update)?;
     let user = current_user(&state, &claims)?;
     Ok(Json(profile_v2(&state, &user, &claims.tenant_id)?).into_response())
@@ -369,9 +325,8 @@ fn tenant_list(state: &AppState, claims: &AccessClaims) -> Result<Vec<Tenant>, A
 /// `getTenants`).
 async fn tenants_v2(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Bearer(claims): Bearer,
 ) -> Result<Response, ApiError> {
-    let claims = authenticate(&state, &headers)?;
     Ok(Json(tenant_list(&state, &claims)?).into_response())
 }
 
@@ -389,9 +344,8 @@ struct CurrentUserTenants {
 /// the hosted service answers both alike (v3 "by the user's active tenant", v1 "by context").
 async fn tenants_v1(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Bearer(claims): Bearer,
 ) -> Result<Response, ApiError> {
-    let claims = authenticate(&state, &headers)?;
     let tenants = tenant_list(&state, &claims)?;
     let active_tenant = state
         .store
@@ -416,9 +370,8 @@ struct Authorization {
 /// `GET /users/v1/me/authorization`: the user's roles and permissions (the same in every tenant).
 async fn authorization(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Bearer(claims): Bearer,
 ) -> Result<Response, ApiError> {
-    let claims = authenticate(&state, &headers)?;
     let user = current_user(&state, &claims)?;
     Ok(Json(Authorization {
         roles: Named::list(&user.roles),
@@ -440,10 +393,9 @@ struct SwitchTenantBody {
 /// later token carry the new tenant. 403 (`ER-01005`) for a tenant the user is not in.
 async fn switch_tenant(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Bearer(claims): Bearer,
     ApiJson(body): ApiJson<SwitchTenantBody>,
 ) -> Result<Response, ApiError> {
-    let claims = authenticate(&state, &headers)?;
     let tenant_id = body.tenant_id.trim();
     if tenant_id.is_empty() {
         return Err(ApiError::bad_request("tenantId must not be empty"));
@@ -496,9 +448,8 @@ fn session_list(state: &AppState, claims: &AccessClaims) -> Result<Vec<Session>,
 /// `GET /users/sessions/v1/me`: the user's live sessions.
 async fn sessions(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Bearer(claims): Bearer,
 ) -> Result<Response, ApiError> {
-    let claims = authenticate(&state, &headers)?;
     Ok(Json(session_list(&state, &claims)?).into_response())
 }
 
@@ -506,9 +457,8 @@ async fn sessions(
 /// `getCurrentUserSession`).
 async fn current_session(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Bearer(claims): Bearer,
 ) -> Result<Response, ApiError> {
-    let claims = authenticate(&state, &headers)?;
     let current = session_list(&state, &claims)?
         .into_iter()
         .find(|s| s.current)
@@ -521,10 +471,9 @@ async fn current_session(
 /// the user's live sessions, whoever's it is.
 async fn delete_session(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Bearer(claims): Bearer,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let claims = authenticate(&state, &headers)?;
     if !state.store.revoke_user_session(&claims.sub, &id)? {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -538,9 +487,8 @@ async fn delete_session(
 /// `DELETE /users/sessions/v1/me/all`: signs out every session of the user but the current one.
 async fn delete_other_sessions(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Bearer(claims): Bearer,
 ) -> Result<Response, ApiError> {
-    let claims = authenticate(&state, &headers)?;
     state
         .store
         .revoke_other_sessions(&claims.sub, &claims.sid)?;

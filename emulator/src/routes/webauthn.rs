@@ -1,53 +1,35 @@
-//! WebAuthn, verified for real with `webauthn-rs`: passkeys as the whole sign-in, and WebAuthn
-//! authenticators as a second factor (enrolled during login or from settings).
+//! WebAuthn routes: passkeys as the whole sign-in, and WebAuthn authenticators as a second
+//! factor (enrolled during login or from settings).
 //!
-//! Every ceremony is two requests. The first answers `options` (the JSON form of
-//! `PublicKeyCredentialCreationOptions` / `PublicKeyCredentialRequestOptions`, binary fields
-//! base64url) and stores the `webauthn-rs` state under the hash of its challenge; the second
-//! brings the authenticator's response, whose `clientDataJSON` carries the challenge back, and
-//! takes (deletes) that state before verifying: a challenge answers once, and expires. Where
-//! the official client passes a `webauthnToken`, it is the ceremony's challenge (base64url); it
-//! is optional on the second request and, when sent, must match the challenge signed.
-//!
-//! The relying party (RP id and allowed origins) is chosen per ceremony, see
-//! [`RelyingParty::for_request`], and stored with it, so the second request is checked against
-//! what the first one offered.
+//! Every ceremony is two requests: the first answers `options`, the second brings the
+//! authenticator's response. How a ceremony is started, stored, taken back once and verified,
+//! and for which relying party, is [`crate::domain::webauthn`]'s; the sign-in it leads to is
+//! [`super::signin`]'s.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::Duration;
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::header::ORIGIN;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, post};
 use axum::{Json, Router};
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use base64::Engine as _;
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
-use webauthn_rs::prelude::{
-    AuthenticatorAttachment, CredentialID, DiscoverableAuthentication, Passkey,
-    PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential, SecurityKey,
-    SecurityKeyAuthentication, SecurityKeyRegistration, Url, Uuid, Webauthn, WebauthnBuilder,
-    WebauthnError,
-};
 
-use super::auth::issue_session;
-use super::mfa;
-use super::users::authenticate;
+use super::bearer::BearerUser;
+use super::signin::{self, issue_session};
 use super::ApiJson;
 use crate::clock::rfc3339;
-use crate::config::Settings;
-use crate::error::{codes, ApiError};
-use crate::state::AppState;
-use crate::store::{
-    NewWebauthnDevice, UserRecord, WebauthnCeremony, WebauthnDevice, WebauthnPurpose,
+use crate::domain::webauthn::{
+    device_not_found, finish_mfa_assertion, finish_passkey_login, finish_passkey_registration,
+    kind, limit_mfa, start_mfa_assertion, start_mfa_registration, start_passkey_login,
+    start_passkey_registration, store_mfa_key, verify_mfa_registration, AssertionCredential,
+    AttestationCredential, DeviceType,
 };
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::{WebauthnDevice, WebauthnPurpose};
 
 /// The WebAuthn routes, under `/identity`.
 pub fn routes() -> Router<Arc<AppState>> {
@@ -103,569 +85,18 @@ pub fn routes() -> Router<Arc<AppState>> {
         )
 }
 
-/// How long a ceremony may take; also the `timeout` offered to the browser.
-const CEREMONY_TTL_SECONDS: i64 = 300;
-
-/// Ceremony kinds, stored with each ceremony so a response is only accepted by its own route.
-mod kind {
-    pub const PASSKEY_REGISTRATION: &str = "passkey-registration";
-    pub const PASSKEY_LOGIN: &str = "passkey-login";
-    pub const MFA_REGISTRATION: &str = "mfa-registration";
-    pub const MFA_LOGIN: &str = "mfa-login";
-    pub const MFA_DISABLE: &str = "mfa-disable";
-}
-
-// ---------------------------------------------------------------------------------------------
-// Relying party
-
-/// The relying party a ceremony is for.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-struct RelyingParty {
-    id: String,
-    name: String,
-    origins: Vec<String>,
-}
-
-fn rp_unavailable(message: impl Into<String>) -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        message,
-        codes::WEBAUTHN_RP_UNAVAILABLE,
-    )
-}
-
-impl RelyingParty {
-    /// The configured origins (`webauthn.origins`) when there are any; otherwise the request's
-    /// `Origin`, which must be an allowed origin with a domain name. The RP id is
-    /// `webauthn.rpId`, else the first origin's host.
-    fn for_request(settings: &Settings, headers: &HeaderMap) -> Result<Self, ApiError> {
-        let policy = &settings.webauthn;
-        let origins = if policy.origins.is_empty() {
-            let origin = headers
-                .get(ORIGIN)
-                .and_then(|value| value.to_str().ok())
-                .ok_or_else(|| {
-                    rp_unavailable(
-                        "WebAuthn needs the request's Origin header (or webauthn.origins in the \
-                         emulator config)",
-                    )
-                })?;
-            if !settings.origin_allowed(origin) {
-                return Err(rp_unavailable(format!(
-                    "Origin {origin} is not allowed (see allowedOrigins in the emulator config)"
-                )));
-            }
-            vec![origin.to_owned()]
-        } else {
-            policy.origins.clone()
-        };
-        let first = origins
-            .first()
-            .map(|origin| parse_origin(origin))
-            .transpose()?
-            .ok_or_else(|| rp_unavailable("No WebAuthn origin configured"))?;
-        let host = first.domain().ok_or_else(|| {
-            rp_unavailable(
-                "WebAuthn needs a domain name: browsers refuse IP addresses such as 127.0.0.1 as \
-                 relying party ids; open the app at http://localhost:PORT instead",
-            )
-        })?;
-        Ok(Self {
-            id: policy.rp_id.clone().unwrap_or_else(|| host.to_owned()),
-            name: policy.rp_name.clone(),
-            origins,
-        })
-    }
-
-    /// The `webauthn-rs` instance for this RP, built once and cached: RPs come from the config
-    /// or from allowed local origins, so there are few of them.
-    fn webauthn(&self) -> Result<Arc<Webauthn>, ApiError> {
-        static CACHE: OnceLock<Mutex<HashMap<RelyingParty, Arc<Webauthn>>>> = OnceLock::new();
-        /// Past this many RPs (say, a dev server on many ports) the cache starts over.
-        const MAX_CACHED: usize = 64;
-        let cache = CACHE.get_or_init(Mutex::default);
-        if let Some(found) = cache
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(self)
-        {
-            return Ok(Arc::clone(found));
-        }
-        let origins = self
-            .origins
-            .iter()
-            .map(|origin| parse_origin(origin))
-            .collect::<Result<Vec<_>, _>>()?;
-        let (first, rest) = origins
-            .split_first()
-            .ok_or_else(|| rp_unavailable("No WebAuthn origin configured"))?;
-        let mismatch = |_| {
-            rp_unavailable(format!(
-                "The WebAuthn RP id {:?} is not the host of {first} or a parent domain of it",
-                self.id
-            ))
-        };
-        let mut builder = WebauthnBuilder::new(&self.id, first)
-            .map_err(mismatch)?
-            .rp_name(&self.name)
-            .timeout(Duration::from_secs(CEREMONY_TTL_SECONDS.unsigned_abs()));
-        for origin in rest {
-            builder = builder.append_allowed_origin(origin);
-        }
-        let webauthn = Arc::new(builder.build().map_err(mismatch)?);
-        let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
-        if cache.len() >= MAX_CACHED {
-            cache.clear();
-        }
-        cache.insert(self.clone(), Arc::clone(&webauthn));
-        Ok(webauthn)
-    }
-}
-
-fn parse_origin(origin: &str) -> Result<Url, ApiError> {
-    Url::parse(origin).map_err(|e| rp_unavailable(format!("Invalid origin {origin:?}: {e}")))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Request bodies: the credentials as the official client sends them
-
-/// `response` of a registration (`navigator.credentials.create()`), binary fields base64url.
-#[derive(Debug, Deserialize)]
-pub struct AttestationResponse {
-    #[serde(rename = "clientDataJSON")]
-    client_data_json: String,
-    #[serde(rename = "attestationObject")]
-    attestation_object: String,
-}
-
-/// A new credential: `{ id, rawId?, response: { clientDataJSON, attestationObject } }`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AttestationCredential {
-    id: String,
-    raw_id: Option<String>,
-    response: AttestationResponse,
-}
-
-/// `response` of an assertion (`navigator.credentials.get()`), binary fields base64url.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AssertionResponse {
-    #[serde(rename = "clientDataJSON")]
-    client_data_json: String,
-    authenticator_data: String,
-    signature: String,
-    user_handle: Option<String>,
-}
-
-/// An assertion: `{ id, rawId?, response: { clientDataJSON, authenticatorData, signature,
-/// userHandle? } }`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AssertionCredential {
-    id: String,
-    raw_id: Option<String>,
-    response: AssertionResponse,
-}
-
-/// Base64url (or standard base64, padded or not: clients differ) to bytes.
-fn decode_b64(field: &str, value: &str) -> Result<Vec<u8>, ApiError> {
-    let trimmed = value.trim().trim_end_matches('=');
-    URL_SAFE_NO_PAD
-        .decode(trimmed)
-        .or_else(|_| {
-            STANDARD.decode(format!(
-                "{trimmed}{}",
-                "=".repeat((4 - trimmed.len() % 4) % 4)
-            ))
-        })
-        .map_err(|_| ApiError::bad_request(format!("{field} is not base64url")))
-}
-
-/// Canonical (unpadded base64url) form of a binary field, as `webauthn-rs` reads it.
-fn canonical_b64(field: &str, value: &str) -> Result<String, ApiError> {
-    Ok(URL_SAFE_NO_PAD.encode(decode_b64(field, value)?))
-}
-
-/// The raw credential id: `rawId` when sent (it must agree with `id`), else `id`.
-fn raw_id(id: &str, raw_id: Option<&str>) -> Result<Vec<u8>, ApiError> {
-    let from_id = decode_b64("id", id)?;
-    if let Some(raw) = raw_id {
-        if decode_b64("rawId", raw)? != from_id {
-            return Err(ApiError::bad_request("rawId and id differ"));
-        }
-    }
-    Ok(from_id)
-}
-
-fn into_credential<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
-    serde_json::from_value(value)
-        .map_err(|e| ApiError::bad_request(format!("Invalid WebAuthn credential: {e}")))
-}
-
-impl AttestationCredential {
-    fn parse(&self) -> Result<RegisterPublicKeyCredential, ApiError> {
-        let raw_id = URL_SAFE_NO_PAD.encode(raw_id(&self.id, self.raw_id.as_deref())?);
-        into_credential(json!({
-            "id": raw_id,
-            "rawId": raw_id,
-            "type": "public-key",
-            "response": {
-                "clientDataJSON": canonical_b64("clientDataJSON", &self.response.client_data_json)?,
-                "attestationObject":
-                    canonical_b64("attestationObject", &self.response.attestation_object)?,
-            },
-        }))
-    }
-}
-
-impl AssertionCredential {
-    fn parse(&self) -> Result<PublicKeyCredential, ApiError> {
-        let raw_id = URL_SAFE_NO_PAD.encode(raw_id(&self.id, self.raw_id.as_deref())?);
-        let response = &self.response;
-        let user_handle = response
-            .user_handle
-            .as_deref()
-            .filter(|handle| !handle.is_empty())
-            .map(|handle| canonical_b64("userHandle", handle))
-            .transpose()?;
-        into_credential(json!({
-            "id": raw_id,
-            "rawId": raw_id,
-            "type": "public-key",
-            "response": {
-                "clientDataJSON": canonical_b64("clientDataJSON", &response.client_data_json)?,
-                "authenticatorData":
-                    canonical_b64("authenticatorData", &response.authenticator_data)?,
-                "signature": canonical_b64("signature", &response.signature)?,
-                "userHandle": user_handle,
-            },
-        }))
-    }
-}
-
-/// `deviceType` as the official client names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub enum DeviceType {
-    /// Built into the device (Touch ID, Windows Hello).
-    Platform,
-    /// Roaming (a USB/NFC security key, a phone).
-    CrossPlatform,
-}
-
-impl DeviceType {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Platform => "Platform",
-            Self::CrossPlatform => "CrossPlatform",
-        }
-    }
-
-    fn parse(text: &str) -> Option<Self> {
-        match text {
-            "Platform" => Some(Self::Platform),
-            "CrossPlatform" => Some(Self::CrossPlatform),
-            _ => None,
-        }
-    }
-
-    /// The MFA strategy that offers this kind of device.
-    fn strategy(self) -> &'static str {
-        match self {
-            Self::Platform => "WebAuthnPlatform",
-            Self::CrossPlatform => "WebAuthnCrossPlatform",
-        }
-    }
-
-    fn attachment(self) -> AuthenticatorAttachment {
-        match self {
-            Self::Platform => AuthenticatorAttachment::Platform,
-            Self::CrossPlatform => AuthenticatorAttachment::CrossPlatform,
-        }
-    }
-
-    fn default_name(self, purpose: WebauthnPurpose) -> &'static str {
-        match (purpose, self) {
-            (WebauthnPurpose::Passkey, _) => "Passkey",
-            (WebauthnPurpose::Mfa, Self::Platform) => "Platform authenticator",
-            (WebauthnPurpose::Mfa, Self::CrossPlatform) => "Security key",
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Ceremonies
-
-fn challenge_invalid() -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "Unknown, used or expired WebAuthn challenge; start again",
-        codes::WEBAUTHN_CHALLENGE_INVALID,
-    )
-}
-
-fn credential_unknown() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "Unknown WebAuthn credential",
-        codes::WEBAUTHN_CREDENTIAL_UNKNOWN,
-    )
-}
-
-fn device_not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "WebAuthn device not found",
-        codes::WEBAUTHN_DEVICE_NOT_FOUND,
-    )
-}
-
-/// Maps a failed `webauthn-rs` verification to the API error a client can act on.
-fn verification_error(err: WebauthnError) -> ApiError {
-    let (status, code) = match err {
-        WebauthnError::InvalidRPOrigin => {
-            (StatusCode::UNAUTHORIZED, codes::WEBAUTHN_ORIGIN_MISMATCH)
-        }
-        WebauthnError::MismatchedChallenge => {
-            (StatusCode::BAD_REQUEST, codes::WEBAUTHN_CHALLENGE_INVALID)
-        }
-        WebauthnError::CredentialPossibleCompromise => {
-            (StatusCode::UNAUTHORIZED, codes::WEBAUTHN_COUNTER_REGRESSION)
-        }
-        _ => (
-            StatusCode::UNAUTHORIZED,
-            codes::WEBAUTHN_VERIFICATION_FAILED,
-        ),
-    };
-    ApiError::new(status, format!("WebAuthn verification failed: {err}"), code)
-}
-
-fn to_json<T: Serialize>(value: &T) -> Result<String, ApiError> {
-    serde_json::to_string(value).map_err(ApiError::internal)
-}
-
-fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
-    serde_json::from_str(text).map_err(ApiError::internal)
-}
-
-/// The user handle WebAuthn stores on authenticators: the user id's UUID bytes.
-fn user_handle(user: &UserRecord) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(&user.id).map_err(ApiError::internal)
-}
-
-/// The `publicKey` member of serialised options, which is what the browser API takes.
-fn public_key_options<T: Serialize>(options: &T) -> Result<Value, ApiError> {
-    let mut value = serde_json::to_value(options).map_err(ApiError::internal)?;
-    value
-        .get_mut("publicKey")
-        .map(Value::take)
-        .ok_or_else(|| ApiError::internal("webauthn-rs options without publicKey"))
-}
-
-/// What a started ceremony needs stored besides its `webauthn-rs` state.
-struct Started<'a> {
-    kind: &'static str,
-    user_id: Option<&'a str>,
-    device_id: Option<&'a str>,
-    device_type: Option<DeviceType>,
-}
-
-/// Stores a ceremony under its challenge and returns the challenge as base64url (the
-/// `webauthnToken`).
-fn store_ceremony<S: Serialize>(
-    state: &AppState,
-    rp: &RelyingParty,
-    challenge: &[u8],
-    ceremony_state: &S,
-    started: Started<'_>,
-    now: i64,
-) -> Result<String, ApiError> {
-    let ceremony = WebauthnCeremony {
-        kind: started.kind.to_owned(),
-        user_id: started.user_id.map(str::to_owned),
-        device_id: started.device_id.map(str::to_owned),
-        device_type: started.device_type.map(|t| t.as_str().to_owned()),
-        relying_party: to_json(rp)?,
-        state: to_json(ceremony_state)?,
-        expires_at: now.saturating_add(CEREMONY_TTL_SECONDS),
-    };
-    let hash: [u8; 32] = Sha256::digest(challenge).into();
-    state
-        .store
-        .insert_webauthn_ceremony(&hash, &ceremony, now)?;
-    Ok(URL_SAFE_NO_PAD.encode(challenge))
-}
-
-/// A ceremony taken for finishing, with its relying party's `webauthn-rs` instance.
-struct Taken {
-    ceremony: WebauthnCeremony,
-    webauthn: Arc<Webauthn>,
-}
-
-/// Takes the ceremony whose challenge the client signed (`clientDataJSON.challenge`). It must be
-/// of `kind`, for `user_id` when given, and match `webauthn_token` when one was sent.
-fn take_ceremony(
-    state: &AppState,
-    client_data_json: &str,
-    webauthn_token: Option<&str>,
-    kind: &str,
-    user_id: Option<&str>,
-) -> Result<Taken, ApiError> {
-    #[derive(Deserialize)]
-    struct ClientData {
-        challenge: String,
-    }
-    let client_data: ClientData =
-        serde_json::from_slice(&decode_b64("clientDataJSON", client_data_json)?)
-            .map_err(|e| ApiError::bad_request(format!("Invalid clientDataJSON: {e}")))?;
-    let challenge = decode_b64("clientDataJSON.challenge", &client_data.challenge)?;
-    if let Some(token) = webauthn_token {
-        if decode_b64("webauthnToken", token)? != challenge {
-            return Err(challenge_invalid());
-        }
-    }
-    let hash: [u8; 32] = Sha256::digest(&challenge).into();
-    let ceremony = state
-        .store
-        .take_webauthn_ceremony(&hash, state.clock.now())?
-        .filter(|ceremony| ceremony.kind == kind)
-        .filter(|ceremony| user_id.is_none() || ceremony.user_id.as_deref() == user_id)
-        .ok_or_else(challenge_invalid)?;
-    let rp: RelyingParty = from_json(&ceremony.relying_party)?;
-    Ok(Taken {
-        webauthn: rp.webauthn()?,
-        ceremony,
-    })
-}
-
-/// Ids of all the user's credentials, so an authenticator is not registered twice.
-fn registered_credential_ids(
-    state: &AppState,
-    user_id: &str,
-) -> Result<Vec<CredentialID>, ApiError> {
-    let mut ids = Vec::new();
-    for device in state
-        .store
-        .webauthn_devices(user_id, WebauthnPurpose::Passkey)?
-    {
-        ids.push(from_json::<Passkey>(&device.credential)?.cred_id().clone());
-    }
-    for device in state
-        .store
-        .webauthn_devices(user_id, WebauthnPurpose::Mfa)?
-    {
-        ids.push(
-            from_json::<SecurityKey>(&device.credential)?
-                .cred_id()
-                .clone(),
-        );
-    }
-    Ok(ids)
-}
-
-/// A verified credential about to be stored.
-struct NewDevice<'a> {
-    user_id: &'a str,
-    purpose: WebauthnPurpose,
-    device_type: DeviceType,
-    name: Option<&'a str>,
-    credential_id: &'a [u8],
-    credential: String,
-}
-
-/// Stores a verified new credential (with the MFA recovery code hash, for MFA enrollments);
-/// 409 if that credential is already registered.
-fn store_device(
-    state: &AppState,
-    device: NewDevice<'_>,
-    recovery_hash: Option<&[u8; 32]>,
-    now: i64,
-) -> Result<String, ApiError> {
-    let new = NewWebauthnDevice {
-        user_id: device.user_id,
-        purpose: device.purpose,
-        device_type: device.device_type.as_str(),
-        name: device
-            .name
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .unwrap_or(device.device_type.default_name(device.purpose)),
-        credential_id: device.credential_id,
-        credential: &device.credential,
-    };
-    state
-        .store
-        .insert_webauthn_device(new, recovery_hash, now)?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::CONFLICT,
-                "This authenticator is already registered",
-                codes::WEBAUTHN_CREDENTIAL_EXISTS,
-            )
-        })
-}
-
-/// The user's device of `purpose` with this id, or 404.
-fn own_device(
-    state: &AppState,
-    user_id: &str,
-    device_id: &str,
-    purpose: WebauthnPurpose,
-) -> Result<WebauthnDevice, ApiError> {
-    state
-        .store
-        .webauthn_device(device_id)?
-        .filter(|device| device.user_id == user_id && device.purpose == purpose)
-        .ok_or_else(device_not_found)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Passkeys: registration and management (Bearer), login
-
-/// The signed-in user of a Bearer request.
-fn bearer_user(state: &AppState, headers: &HeaderMap) -> Result<UserRecord, ApiError> {
-    let claims = authenticate(state, headers)?;
-    state
-        .store
-        .user(&claims.sub)?
-        .ok_or_else(ApiError::unauthorized)
-}
 
 /// `POST /users/webauthn/v1/devices` (Bearer): starts registering a passkey. Answers
 /// `{ options }`: creation options asking for a discoverable credential (`residentKey:
 /// required`) with user verification, so the passkey alone signs the user in.
 async fn passkey_registration_start(
     State(state): State<Arc<AppState>>,
+    BearerUser(user): BearerUser,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let user = bearer_user(&state, &headers)?;
-    let rp = RelyingParty::for_request(&state.settings(), &headers)?;
-    let exclude = registered_credential_ids(&state, &user.id)?;
-    let (options, registration) = rp
-        .webauthn()?
-        .start_passkey_registration(user_handle(&user)?, &user.email, &user.name, Some(exclude))
-        .map_err(ApiError::internal)?;
-    let mut public_key = public_key_options(&options)?;
-    // webauthn-rs leaves residency to the authenticator; sign-in without an identifier needs it.
-    if let Some(selection) = public_key.get_mut("authenticatorSelection") {
-        selection["residentKey"] = json!("required");
-        selection["requireResidentKey"] = json!(true);
-    }
-    let started = Started {
-        kind: kind::PASSKEY_REGISTRATION,
-        user_id: Some(&user.id),
-        device_id: None,
-        device_type: None,
-    };
-    let now = state.clock.now();
-    store_ceremony(
-        &state,
-        &rp,
-        &options.public_key.challenge,
-        &registration,
-        started,
-        now,
-    )?;
+    let public_key = start_passkey_registration(&state, &headers, &user)?;
     Ok(Json(json!({ "options": public_key })).into_response())
 }
 
@@ -694,37 +125,16 @@ fn device_json(device: &WebauthnDevice) -> Value {
 /// passkey. Answers 201 with the device.
 async fn passkey_registration_finish(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    BearerUser(user): BearerUser,
     ApiJson(body): ApiJson<PasskeyRegistrationBody>,
 ) -> Result<Response, ApiError> {
-    let user = bearer_user(&state, &headers)?;
-    let credential = body.credential.parse()?;
-    let taken = take_ceremony(
+    let device = finish_passkey_registration(
         &state,
-        &body.credential.response.client_data_json,
-        None,
-        kind::PASSKEY_REGISTRATION,
-        Some(&user.id),
+        &user,
+        &body.credential,
+        body.device_type,
+        body.name.as_deref(),
     )?;
-    let registration: PasskeyRegistration = from_json(&taken.ceremony.state)?;
-    let passkey = taken
-        .webauthn
-        .finish_passkey_registration(&credential, &registration)
-        .map_err(verification_error)?;
-    let now = state.clock.now();
-    let device = NewDevice {
-        user_id: &user.id,
-        purpose: WebauthnPurpose::Passkey,
-        device_type: body.device_type.unwrap_or(DeviceType::Platform),
-        name: body.name.as_deref(),
-        credential_id: passkey.cred_id().as_slice(),
-        credential: to_json(&passkey)?,
-    };
-    let id = store_device(&state, device, None, now)?;
-    let device = state
-        .store
-        .webauthn_device(&id)?
-        .ok_or_else(device_not_found)?;
     Ok((StatusCode::CREATED, Json(device_json(&device))).into_response())
 }
 
@@ -732,9 +142,8 @@ async fn passkey_registration_finish(
 /// lastUsed }] }`, the user's passkeys.
 async fn list_passkeys(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    BearerUser(user): BearerUser,
 ) -> Result<Response, ApiError> {
-    let user = bearer_user(&state, &headers)?;
     let devices: Vec<Value> = state
         .store
         .webauthn_devices(&user.id, WebauthnPurpose::Passkey)?
@@ -747,10 +156,9 @@ async fn list_passkeys(
 /// `DELETE /users/webauthn/v1/devices/{id}` (Bearer): removes one of the user's passkeys.
 async fn delete_passkey(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    BearerUser(user): BearerUser,
     Path(device_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let user = bearer_user(&state, &headers)?;
     if !state
         .store
         .delete_webauthn_device(&user.id, &device_id, WebauthnPurpose::Passkey)?
@@ -775,57 +183,31 @@ pub struct PasskeyPreloginBody {
 /// email or user id of a user who has passkeys, `allowCredentials` lists them; otherwise
 /// (nobody named, unknown user, no passkeys) it is empty and any discoverable passkey of this
 /// RP may answer, so the answer does not tell whether an account exists.
+///
+/// Each one stores a challenge, so each counts like the other prelogins: against the address
+/// and the email or user id it names, or the address alone when it names nobody (429 with
+/// `Retry-After`).
 async fn passkey_login_start(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<PasskeyPreloginBody>,
 ) -> Result<Response, ApiError> {
-    let rp = RelyingParty::for_request(&state.settings(), &headers)?;
-    let (options, authentication) = rp
-        .webauthn()?
-        .start_discoverable_authentication()
-        .map_err(ApiError::internal)?;
     let email = body
         .email
         .or(body.identifier)
         .map(|e| e.trim().to_owned())
         .filter(|e| !e.is_empty());
+    let named = email.as_deref().or(body.user_id.as_deref());
+    match named {
+        Some(name) => state.limit_attempt(peer.ip(), &format!("passkey-prelogin:{name}"))?,
+        None => state.limit_address(peer.ip())?,
+    }
     let user_id = match (email, body.user_id) {
         (Some(email), _) => state.store.credentials(&email)?.map(|c| c.user_id),
         (None, user_id) => user_id,
     };
-    let passkeys = match &user_id {
-        Some(user_id) => state
-            .store
-            .webauthn_devices(user_id, WebauthnPurpose::Passkey)?,
-        None => Vec::new(),
-    };
-    let mut allow = Vec::new();
-    for device in &passkeys {
-        let passkey: Passkey = from_json(&device.credential)?;
-        allow.push(json!({
-            "type": "public-key",
-            "id": URL_SAFE_NO_PAD.encode(passkey.cred_id().as_slice()),
-        }));
-    }
-    let mut public_key = public_key_options(&options)?;
-    public_key["allowCredentials"] = Value::Array(allow);
-    let started = Started {
-        kind: kind::PASSKEY_LOGIN,
-        // Named users with passkeys must answer with one of theirs.
-        user_id: user_id.as_deref().filter(|_| !passkeys.is_empty()),
-        device_id: None,
-        device_type: None,
-    };
-    let now = state.clock.now();
-    store_ceremony(
-        &state,
-        &rp,
-        &options.public_key.challenge,
-        &authentication,
-        started,
-        now,
-    )?;
+    let public_key = start_passkey_login(&state, &headers, user_id.as_deref())?;
     Ok(Json(json!({ "options": public_key })).into_response())
 }
 
@@ -850,248 +232,8 @@ async fn passkey_login_finish(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(body): ApiJson<PasskeyPostloginBody>,
 ) -> Result<Response, ApiError> {
-    let credential = body.credential.parse()?;
-    let credential_id = URL_SAFE_NO_PAD.encode(credential.get_credential_id());
-    state.limit_attempt(peer.ip(), &format!("webauthn:{credential_id}"))?;
-    let taken = take_ceremony(
-        &state,
-        &body.credential.response.client_data_json,
-        None,
-        kind::PASSKEY_LOGIN,
-        None,
-    )?;
-    let device = state
-        .store
-        .webauthn_device_by_credential_id(credential.get_credential_id())?
-        .filter(|device| device.purpose == WebauthnPurpose::Passkey)
-        .filter(|device| {
-            let expected = taken.ceremony.user_id.as_deref();
-            expected.is_none_or(|user_id| user_id == device.user_id)
-        })
-        .ok_or_else(credential_unknown)?;
-    let user = state
-        .store
-        .user(&device.user_id)?
-        .ok_or_else(credential_unknown)?;
-    // A discoverable credential names its user; it must be the credential's owner.
-    if let Some(handle) = credential.get_user_unique_id() {
-        if handle != user_handle(&user)?.as_bytes() {
-            return Err(credential_unknown());
-        }
-    }
-    let authentication: DiscoverableAuthentication = from_json(&taken.ceremony.state)?;
-    let mut passkey: Passkey = from_json(&device.credential)?;
-    let result = taken
-        .webauthn
-        .finish_discoverable_authentication_v2(&credential, authentication, &passkey)
-        .map_err(verification_error)?;
-    passkey.update_credential(&result);
-    let now = state.clock.now();
-    state
-        .store
-        .record_webauthn_use(&device.id, &to_json(&passkey)?, now)?;
+    let (user, now) = finish_passkey_login(&state, peer.ip(), &body.credential)?;
     issue_session(&state, &user, now, StatusCode::OK)
-}
-
-// ---------------------------------------------------------------------------------------------
-// WebAuthn as a second factor
-
-/// Checks that the MFA policy offers WebAuthn: this device type, or either when not yet known.
-fn ensure_strategy(settings: &Settings, device_type: Option<DeviceType>) -> Result<(), ApiError> {
-    let offered = |t: DeviceType| settings.mfa.strategies.iter().any(|s| s == t.strategy());
-    let ok = match device_type {
-        Some(t) => offered(t),
-        None => offered(DeviceType::Platform) || offered(DeviceType::CrossPlatform),
-    };
-    if ok {
-        return Ok(());
-    }
-    let what = device_type.map_or("WebAuthn", DeviceType::strategy);
-    Err(ApiError::new(
-        StatusCode::FORBIDDEN,
-        format!("The MFA policy does not offer {what}"),
-        codes::MFA_METHOD_DISABLED,
-    ))
-}
-
-/// Counts one second-factor attempt, under the same per-user key as the other MFA methods.
-fn limit_mfa(state: &AppState, peer: SocketAddr, user: &UserRecord) -> Result<(), ApiError> {
-    state.limit_attempt(peer.ip(), &format!("mfa:{}", user.id))
-}
-
-/// Starts registering an MFA authenticator for `user`: `{ webauthnToken, options }`.
-fn start_mfa_registration(
-    state: &AppState,
-    headers: &HeaderMap,
-    user: &UserRecord,
-    device_type: Option<DeviceType>,
-) -> Result<Response, ApiError> {
-    let settings = state.settings();
-    ensure_strategy(&settings, device_type)?;
-    let rp = RelyingParty::for_request(&settings, headers)?;
-    let exclude = registered_credential_ids(state, &user.id)?;
-    let (options, registration) = rp
-        .webauthn()?
-        .start_securitykey_registration(
-            user_handle(user)?,
-            &user.email,
-            &user.name,
-            Some(exclude),
-            None,
-            device_type.map(DeviceType::attachment),
-        )
-        .map_err(ApiError::internal)?;
-    let started = Started {
-        kind: kind::MFA_REGISTRATION,
-        user_id: Some(&user.id),
-        device_id: None,
-        device_type,
-    };
-    let now = state.clock.now();
-    let challenge = &options.public_key.challenge;
-    let token = store_ceremony(state, &rp, challenge, &registration, started, now)?;
-    let mut public_key = public_key_options(&options)?;
-    // webauthn-rs asks for credProtect "userVerificationRequired" with user verification only
-    // "preferred"; Chromium refuses that mix (NotSupportedError), and the hosted login box
-    // passes these options to the browser as they are. The policy is optional: leave it out.
-    if let Some(extensions) = public_key
-        .get_mut("extensions")
-        .and_then(Value::as_object_mut)
-    {
-        extensions.remove("credentialProtectionPolicy");
-        extensions.remove("enforceCredentialProtectionPolicy");
-    }
-    let body = json!({ "webauthnToken": token, "options": public_key });
-    Ok(Json(body).into_response())
-}
-
-/// A verified MFA registration, not stored yet.
-struct NewMfaKey {
-    device_type: DeviceType,
-    key: SecurityKey,
-}
-
-/// Verifies an MFA registration. The device type is the one sent now, else the one the
-/// ceremony was started for, else `CrossPlatform`.
-fn verify_mfa_registration(
-    state: &AppState,
-    user: &UserRecord,
-    webauthn_token: Option<&str>,
-    credential: &AttestationCredential,
-    device_type: Option<DeviceType>,
-) -> Result<NewMfaKey, ApiError> {
-    let parsed = credential.parse()?;
-    let taken = take_ceremony(
-        state,
-        &credential.response.client_data_json,
-        webauthn_token,
-        kind::MFA_REGISTRATION,
-        Some(&user.id),
-    )?;
-    let device_type = device_type
-        .or_else(|| {
-            taken
-                .ceremony
-                .device_type
-                .as_deref()
-                .and_then(DeviceType::parse)
-        })
-        .unwrap_or(DeviceType::CrossPlatform);
-    ensure_strategy(&state.settings(), Some(device_type))?;
-    let registration: SecurityKeyRegistration = from_json(&taken.ceremony.state)?;
-    let key = taken
-        .webauthn
-        .finish_securitykey_registration(&parsed, &registration)
-        .map_err(verification_error)?;
-    Ok(NewMfaKey { device_type, key })
-}
-
-/// Stores a verified MFA authenticator with a new recovery code (replacing any earlier one, as
-/// every MFA enrollment does). Returns the device id and the recovery code.
-fn store_mfa_key(
-    state: &AppState,
-    user: &UserRecord,
-    new_key: &NewMfaKey,
-    now: i64,
-) -> Result<(String, String), ApiError> {
-    let recovery_code = mfa::new_recovery_code();
-    let id = store_device(
-        state,
-        NewDevice {
-            user_id: &user.id,
-            purpose: WebauthnPurpose::Mfa,
-            device_type: new_key.device_type,
-            name: None,
-            credential_id: new_key.key.cred_id().as_slice(),
-            credential: to_json(&new_key.key)?,
-        },
-        Some(&mfa::hash_recovery_code(&recovery_code)),
-        now,
-    )?;
-    Ok((id, recovery_code))
-}
-
-/// Starts an assertion with one of the user's MFA authenticators: `{ webauthnToken, options }`.
-fn start_mfa_assertion(
-    state: &AppState,
-    headers: &HeaderMap,
-    user: &UserRecord,
-    device_id: &str,
-    kind: &'static str,
-) -> Result<Response, ApiError> {
-    let device = own_device(state, &user.id, device_id, WebauthnPurpose::Mfa)?;
-    let key: SecurityKey = from_json(&device.credential)?;
-    let rp = RelyingParty::for_request(&state.settings(), headers)?;
-    let (options, authentication) = rp
-        .webauthn()?
-        .start_securitykey_authentication(&[key])
-        .map_err(ApiError::internal)?;
-    let started = Started {
-        kind,
-        user_id: Some(&user.id),
-        device_id: Some(&device.id),
-        device_type: None,
-    };
-    let now = state.clock.now();
-    let challenge = &options.public_key.challenge;
-    let token = store_ceremony(state, &rp, challenge, &authentication, started, now)?;
-    let body = json!({ "webauthnToken": token, "options": public_key_options(&options)? });
-    Ok(Json(body).into_response())
-}
-
-/// Verifies an assertion by one of the user's MFA authenticators and records its use (the
-/// updated sign counter). Returns the device.
-fn finish_mfa_assertion(
-    state: &AppState,
-    user: &UserRecord,
-    device_id: &str,
-    webauthn_token: Option<&str>,
-    credential: &AssertionCredential,
-    kind: &str,
-) -> Result<WebauthnDevice, ApiError> {
-    let parsed = credential.parse()?;
-    let taken = take_ceremony(
-        state,
-        &credential.response.client_data_json,
-        webauthn_token,
-        kind,
-        Some(&user.id),
-    )?;
-    if taken.ceremony.device_id.as_deref() != Some(device_id) {
-        return Err(challenge_invalid());
-    }
-    let device = own_device(state, &user.id, device_id, WebauthnPurpose::Mfa)?;
-    let authentication: SecurityKeyAuthentication = from_json(&taken.ceremony.state)?;
-    let result = taken
-        .webauthn
-        .finish_securitykey_authentication(&parsed, &authentication)
-        .map_err(verification_error)?;
-    let mut key: SecurityKey = from_json(&device.credential)?;
-    key.update_credential(&result);
-    state
-        .store
-        .record_webauthn_use(&device.id, &to_json(&key)?, state.clock.now())?;
-    Ok(device)
 }
 
 /// Body of `POST /auth/v1/user/mfa/webauthn/enroll`.
@@ -1111,8 +253,9 @@ async fn login_enroll_start(
     headers: HeaderMap,
     ApiJson(body): ApiJson<LoginEnrollStartBody>,
 ) -> Result<Response, ApiError> {
-    let login = mfa::enrolling_login(&state, &body.mfa_token, state.clock.now())?;
-    start_mfa_registration(&state, &headers, &login.user, body.device_type)
+    let login = signin::enrolling_login(&state, &body.mfa_token, state.clock.now())?;
+    let body = start_mfa_registration(&state, &headers, &login.user, body.device_type)?;
+    Ok(Json(body).into_response())
 }
 
 /// Body of `POST /auth/v1/user/mfa/webauthn/enroll/verify`.
@@ -1136,7 +279,7 @@ async fn login_enroll_finish(
     ApiJson(body): ApiJson<LoginEnrollFinishBody>,
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
-    let login = mfa::enrolling_login(&state, &body.mfa_token, now)?;
+    let login = signin::enrolling_login(&state, &body.mfa_token, now)?;
     limit_mfa(&state, peer, &login.user)?;
     let new_key = verify_mfa_registration(
         &state,
@@ -1145,9 +288,9 @@ async fn login_enroll_finish(
         &body.options,
         body.device_type,
     )?;
-    mfa::consume(&state, &login, now)?;
+    signin::consume(&state, &login, now)?;
     let (_, recovery_code) = store_mfa_key(&state, &login.user, &new_key, now)?;
-    mfa::enrolled_session(
+    signin::enrolled_session(
         &state,
         &login.user,
         &recovery_code,
@@ -1171,8 +314,9 @@ async fn login_verify_start(
     Path(device_id): Path<String>,
     ApiJson(body): ApiJson<LoginVerifyStartBody>,
 ) -> Result<Response, ApiError> {
-    let login = mfa::mfa_login(&state, &body.mfa_token, state.clock.now())?;
-    start_mfa_assertion(&state, &headers, &login.user, &device_id, kind::MFA_LOGIN)
+    let login = signin::mfa_login(&state, &body.mfa_token, state.clock.now())?;
+    let body = start_mfa_assertion(&state, &headers, &login.user, &device_id, kind::MFA_LOGIN)?;
+    Ok(Json(body).into_response())
 }
 
 /// Body of `POST /auth/v1/user/mfa/webauthn/{deviceId}/verify`.
@@ -1195,7 +339,7 @@ async fn login_verify_finish(
     ApiJson(body): ApiJson<LoginVerifyFinishBody>,
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
-    let login = mfa::mfa_login(&state, &body.mfa_token, now)?;
+    let login = signin::mfa_login(&state, &body.mfa_token, now)?;
     limit_mfa(&state, peer, &login.user)?;
     finish_mfa_assertion(
         &state,
@@ -1205,17 +349,18 @@ async fn login_verify_finish(
         &body.options,
         kind::MFA_LOGIN,
     )?;
-    mfa::finish_login(&state, &login, body.remember_device, now)
+    signin::finish_login(&state, &login, body.remember_device, now)
 }
 
 /// `POST /users/v1/mfa/webauthn/enroll` (Bearer): starts registering a WebAuthn MFA
 /// authenticator from settings. Answers `{ webauthnToken, options }`.
 async fn settings_enroll_start(
     State(state): State<Arc<AppState>>,
+    BearerUser(user): BearerUser,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let user = bearer_user(&state, &headers)?;
-    start_mfa_registration(&state, &headers, &user, None)
+    let body = start_mfa_registration(&state, &headers, &user, None)?;
+    Ok(Json(body).into_response())
 }
 
 /// Body of `POST /users/v1/mfa/webauthn/enroll/verify`.
@@ -1232,10 +377,9 @@ pub struct SettingsEnrollFinishBody {
 async fn settings_enroll_finish(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    BearerUser(user): BearerUser,
     ApiJson(body): ApiJson<SettingsEnrollFinishBody>,
 ) -> Result<Response, ApiError> {
-    let user = bearer_user(&state, &headers)?;
     limit_mfa(&state, peer, &user)?;
     let new_key = verify_mfa_registration(
         &state,
@@ -1258,11 +402,12 @@ async fn settings_enroll_finish(
 /// possession of the device before it is removed. Answers `{ webauthnToken, options }`.
 async fn disable_start(
     State(state): State<Arc<AppState>>,
+    BearerUser(user): BearerUser,
     headers: HeaderMap,
     Path(device_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let user = bearer_user(&state, &headers)?;
-    start_mfa_assertion(&state, &headers, &user, &device_id, kind::MFA_DISABLE)
+    let body = start_mfa_assertion(&state, &headers, &user, &device_id, kind::MFA_DISABLE)?;
+    Ok(Json(body).into_response())
 }
 
 /// Body of `POST /users/v1/mfa/webauthn/{deviceId}/disable/verify`.
@@ -1278,11 +423,10 @@ pub struct DisableFinishBody {
 async fn disable_finish(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    BearerUser(user): BearerUser,
     Path(device_id): Path<String>,
     ApiJson(body): ApiJson<DisableFinishBody>,
 ) -> Result<Response, ApiError> {
-    let user = bearer_user(&state, &headers)?;
     limit_mfa(&state, peer, &user)?;
     let device = finish_mfa_assertion(
         &state,
@@ -1296,4 +440,120 @@ async fn disable_finish(
         .store
         .delete_webauthn_device(&user.id, &device.id, WebauthnPurpose::Mfa)?;
     Ok(Json(json!({})).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    use serde_json::{json, Value};
+
+    use crate::config::Access;
+    use crate::domain::webauthn::MAX_PENDING_PASSKEY_LOGINS;
+    use crate::routes::router;
+    use crate::routes::tests::{
+        expect_error, from_origin, json_post, send, state, DEV_SERVER_ORIGIN,
+    };
+
+    const PRELOGIN: &str = "/identity/resources/auth/v1/webauthn/prelogin";
+    const POSTLOGIN: &str = "/identity/resources/auth/v1/webauthn/postlogin";
+
+    /// A prelogin from a page of the local dev server, which WebAuthn takes as relying party.
+    fn prelogin(body: &Value) -> axum::http::Request<axum::body::Body> {
+        from_origin(DEV_SERVER_ORIGIN, json_post(PRELOGIN, body))
+    }
+
+    /// The router over a demo emulator whose per-IP and per-user limits are as given.
+    async fn app_with_limits(per_ip: u32, per_user: u32) -> axum::Router {
+        let state = state(Access::default()).await;
+        let mut settings = state.settings();
+        settings.rate_limit.per_ip_per_minute = per_ip;
+        settings.rate_limit.per_user_per_minute = per_user;
+        state.set_settings(settings);
+        router(state, None)
+    }
+
+    #[tokio::test]
+    async fn passkey_prelogins_count_like_the_other_prelogins() {
+        let app = app_with_limits(5, 2).await;
+        let named = json!({ "email": "demo@example.com" });
+        for _ in 0..2 {
+            let (status, body) = send(&app, prelogin(&named)).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        expect_error(
+            &app,
+            prelogin(&named),
+            StatusCode::TOO_MANY_REQUESTS,
+            "ER-01008",
+        )
+        .await;
+        // Naming nobody spends the address's budget alone: two left of five, since the refused
+        // attempt counted against the address before its name refused it.
+        for _ in 0..2 {
+            let (status, body) = send(&app, prelogin(&json!({}))).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        expect_error(
+            &app,
+            prelogin(&json!({})),
+            StatusCode::TOO_MANY_REQUESTS,
+            "ER-01008",
+        )
+        .await;
+    }
+
+    /// A passkey postlogin whose `clientDataJSON` answers `challenge`, with a credential nobody
+    /// registered: it gets as far as the ceremony lookup, and no further.
+    fn postlogin(challenge: &str) -> axum::http::Request<axum::body::Body> {
+        let client_data = json!({
+            "type": "webauthn.get",
+            "challenge": challenge,
+            "origin": DEV_SERVER_ORIGIN,
+        });
+        let encode = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
+        let body = json!({
+            "id": encode(b"unregistered credential"),
+            "response": {
+                "clientDataJSON": encode(client_data.to_string().as_bytes()),
+                "authenticatorData": encode(&[0; 37]),
+                "signature": encode(&[0; 64]),
+            },
+        });
+        from_origin(DEV_SERVER_ORIGIN, json_post(POSTLOGIN, &body))
+    }
+
+    #[tokio::test]
+    async fn pending_passkey_logins_are_bounded_with_the_oldest_dropped_first() {
+        // With the limits off, only the bound keeps a loop of prelogins from filling the store.
+        let app = app_with_limits(0, 0).await;
+        let mut challenges = Vec::new();
+        for _ in 0..=MAX_PENDING_PASSKEY_LOGINS {
+            let (status, body) = send(&app, prelogin(&json!({}))).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            challenges.push(
+                body["options"]["challenge"]
+                    .as_str()
+                    .expect("challenge")
+                    .to_owned(),
+            );
+        }
+        // The first one was dropped to make room; the second is still pending, so its answer
+        // fails only at the unknown credential.
+        expect_error(
+            &app,
+            postlogin(&challenges[0]),
+            StatusCode::BAD_REQUEST,
+            "ER-03011",
+        )
+        .await;
+        expect_error(
+            &app,
+            postlogin(&challenges[1]),
+            StatusCode::UNAUTHORIZED,
+            "ER-03015",
+        )
+        .await;
+    }
 }

@@ -43,13 +43,17 @@ CREATE INDEX IF NOT EXISTS api_refresh_tokens_by_family ON api_refresh_tokens(fa
 /// Columns this module added to the core tables, for databases created before them:
 /// `CREATE TABLE IF NOT EXISTS` leaves an existing table as it was, so without this a database
 /// kept in `.emulator/` from an earlier version would fail every query that reads them.
-const ADDED_COLUMNS: [(&str, &str, &str); 6] = [
+const ADDED_COLUMNS: [(&str, &str, &str); 9] = [
     ("users", "metadata", "TEXT NOT NULL DEFAULT '{}'"),
     ("users", "failed_logins", "INTEGER NOT NULL DEFAULT 0"),
     ("users", "locked", "INTEGER NOT NULL DEFAULT 0"),
     ("users", "activated", "INTEGER NOT NULL DEFAULT 1"),
+    // Numbers stored before verification existed were never verified: they start unverified.
+    ("users", "phone_verified", "INTEGER NOT NULL DEFAULT 0"),
     ("sessions", "user_agent", "TEXT"),
     ("sessions", "ip_address", "TEXT"),
+    ("refresh_tokens", "used_at", "INTEGER"),
+    ("refresh_tokens", "replaced_by", "BLOB"),
 ];
 
 /// Adds the columns of [`ADDED_COLUMNS`] that an older database lacks.
@@ -165,6 +169,25 @@ fn revoke_user_sessions(
     Ok(others.len())
 }
 
+/// Whether the emailed token with this hash is `user_id`'s, for `purpose`, unused and unexpired.
+fn live_user_token(
+    conn: &Connection,
+    purpose: TokenPurpose,
+    user_id: &str,
+    hash: &[u8; 32],
+    now: i64,
+) -> rusqlite::Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM user_tokens
+             WHERE hash = ?1 AND purpose = ?2 AND user_id = ?3 AND used = 0 AND expires_at > ?4",
+            params![&hash[..], purpose.as_str(), user_id, now],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
 /// What a single-use emailed token is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenPurpose {
@@ -188,7 +211,7 @@ impl TokenPurpose {
 pub struct ProfileUpdate {
     /// New display name.
     pub name: Option<String>,
-    /// New phone number, or clear it.
+    /// New phone number (unverified unless it is the current, verified one), or clear it.
     pub phone_number: Option<Option<String>>,
     /// New avatar URL, or clear it.
     pub profile_picture_url: Option<Option<String>>,
@@ -283,20 +306,37 @@ impl Store {
 
     /// Replaces a user's password hash and signs out every session but `keep` (the one that
     /// changed it), together: whoever knew the old password must not stay signed in.
+    ///
+    /// Only while `checked` (the hash the current password was verified against, outside the
+    /// lock) is still the user's and `keep` is still live; else false, nothing changed. A
+    /// reset that lands while argon2 runs has ended `keep`, and must not be undone by it.
     pub fn change_password(
         &self,
         user_id: &str,
+        checked: Option<&str>,
         password_hash: &str,
         keep: &str,
-    ) -> rusqlite::Result<()> {
+    ) -> rusqlite::Result<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current: Option<Option<String>> = tx
+            .query_row(
+                "SELECT u.password_hash FROM users u JOIN sessions s ON s.user_id = u.id
+                 WHERE u.id = ?1 AND s.id = ?2 AND s.revoked = 0",
+                params![user_id, keep],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if current.as_ref().map(Option::as_deref) != Some(checked) {
+            return Ok(false);
+        }
         tx.execute(
             "UPDATE users SET password_hash = ?2 WHERE id = ?1",
             params![user_id, password_hash],
         )?;
         revoke_user_sessions(&tx, user_id, Some(keep))?;
-        tx.commit()
+        tx.commit()?;
+        Ok(true)
     }
 
     /// Stores the hash of a single-use emailed token.
@@ -316,12 +356,25 @@ impl Store {
         Ok(())
     }
 
+    /// Whether an emailed token of `user_id` is live (unused, unexpired, this purpose), without
+    /// spending it: the cheap check before hashing a new password. The row is found by the
+    /// token's SHA-256, so no comparison ever runs on the secret itself.
+    pub fn user_token_live(
+        &self,
+        purpose: TokenPurpose,
+        user_id: &str,
+        hash: &[u8; 32],
+        now: i64,
+    ) -> rusqlite::Result<bool> {
+        live_user_token(&self.conn(), purpose, user_id, hash, now)
+    }
+
     /// Redeems an emailed token of `user_id` in one transaction, so a token works exactly once
     /// even when presented twice at the same time. With `password_hash`, the password is set.
     /// Redeeming a password-reset token also unlocks the account, spends the user's other reset
     /// tokens (an older emailed link must not undo a newer reset), and signs out every session
-    /// and forgets every remembered MFA device (a reset means the old password may be known to
-    /// someone else). Redeeming an activation token activates the account. False, with nothing
+    /// and forgets every remembered MFA device and pending MFA challenge (a reset means the old
+    /// password may be known to someone else). Redeeming an activation token activates the account. False, with nothing
     /// changed, if the token is unknown, someone else's, used or expired.
     pub fn redeem_user_token(
         &self,
@@ -333,16 +386,7 @@ impl Store {
     ) -> rusqlite::Result<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let valid = tx
-            .query_row(
-                "SELECT 1 FROM user_tokens
-                 WHERE hash = ?1 AND purpose = ?2 AND user_id = ?3 AND used = 0 AND expires_at > ?4",
-                params![&hash[..], purpose.as_str(), user_id, now],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some();
-        if !valid {
+        if !live_user_token(&tx, purpose, user_id, hash, now)? {
             return Ok(false);
         }
         tx.execute(
@@ -364,6 +408,11 @@ impl Store {
                 revoke_user_sessions(&tx, user_id, None)?;
                 tx.execute(
                     "DELETE FROM mfa_remembered_devices WHERE user_id = ?1",
+                    [user_id],
+                )?;
+                // A challenge issued before the reset was earned with the old password.
+                tx.execute(
+                    "UPDATE mfa_tokens SET used = 1 WHERE user_id = ?1",
                     [user_id],
                 )?;
             }
@@ -642,8 +691,12 @@ fn apply_profile_update(
         )?;
     }
     if let Some(phone_number) = &update.phone_number {
+        // Another number is unverified until its own code comes back; the same one stays as
+        // it was (SQLite evaluates every SET expression on the old row).
         conn.execute(
-            "UPDATE users SET phone_number = ?2 WHERE id = ?1",
+            "UPDATE users SET phone_number = ?2,
+                              phone_verified = phone_verified AND phone_number IS ?2
+             WHERE id = ?1",
             params![user_id, phone_number],
         )?;
     }
@@ -747,7 +800,8 @@ mod tests {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(
             "CREATE TABLE users (id TEXT PRIMARY KEY);
-             CREATE TABLE sessions (id TEXT PRIMARY KEY);",
+             CREATE TABLE sessions (id TEXT PRIMARY KEY);
+             CREATE TABLE refresh_tokens (hash BLOB PRIMARY KEY);",
         )
         .unwrap();
         add_missing_columns(&conn).unwrap();
@@ -845,7 +899,7 @@ mod tests {
         let (store, id) = store_with_user();
         let client = SessionClient::default();
         store
-            .start_session(&id, "t1", token(1, 1000), &client, 10)
+            .start_session(&id, "t1", None, token(1, 1000), &client, 10)
             .unwrap();
         let credential = ApiCredential {
             client_id: "c".to_owned(),
@@ -867,7 +921,7 @@ mod tests {
         let refused = Rotation::Refused(Standing::Unactivated);
         for _ in 0..2 {
             // Refused without being spent: the same token is refused again, not a replay.
-            let rotation = store.rotate_refresh_token(&[1; 32], None, token(3, 1000), 20);
+            let rotation = store.rotate_refresh_token(&[1; 32], None, token(3, 1000), 20, 0);
             assert_eq!(rotation.unwrap(), refused);
         }
         store
@@ -880,7 +934,7 @@ mod tests {
 
         store.record_failed_login(&id, 1).unwrap();
         assert_eq!(store.standing(&id).unwrap(), Standing::Locked);
-        let rotation = store.rotate_refresh_token(&[1; 32], None, token(3, 1000), 20);
+        let rotation = store.rotate_refresh_token(&[1; 32], None, token(3, 1000), 20, 0);
         assert_eq!(rotation.unwrap(), Rotation::Refused(Standing::Locked));
         let rotation = store.rotate_api_refresh_token(&[2; 32], token(4, 1000), 20);
         assert_eq!(rotation.unwrap(), ApiRotation::Refused(Standing::Locked));
@@ -890,7 +944,7 @@ mod tests {
             .execute("DELETE FROM users WHERE id = ?1", [&id])
             .unwrap();
         assert_eq!(store.standing(&id).unwrap(), Standing::Gone);
-        let rotation = store.rotate_refresh_token(&[1; 32], None, token(3, 1000), 20);
+        let rotation = store.rotate_refresh_token(&[1; 32], None, token(3, 1000), 20, 0);
         assert_eq!(rotation.unwrap(), Rotation::Invalid);
     }
 
@@ -901,30 +955,50 @@ mod tests {
         let (store, id) = store_with_user();
         let client = SessionClient::default();
         let kept = store
-            .start_session(&id, "t1", token(1, 1000), &client, 10)
+            .start_session(&id, "t1", None, token(1, 1000), &client, 10)
+            .unwrap()
             .unwrap();
         store
-            .start_session(&id, "t1", token(2, 1000), &client, 10)
+            .start_session(&id, "t1", None, token(2, 1000), &client, 10)
             .unwrap();
-        store.change_password(&id, "changed", &kept).unwrap();
+        let stale = store.change_password(&id, Some("not the hash"), "changed", &kept);
+        assert!(
+            !stale.unwrap(),
+            "checked against a password no longer the user's"
+        );
+        let hash = store.password_hash(&id).unwrap();
+        assert!(store
+            .change_password(&id, hash.as_deref(), "changed", &kept)
+            .unwrap());
         assert_eq!(
             store.password_hash(&id).unwrap().as_deref(),
             Some("changed")
         );
-        let other = store.rotate_refresh_token(&[2; 32], None, token(3, 1000), 20);
+        let other = store.rotate_refresh_token(&[2; 32], None, token(3, 1000), 20, 0);
         assert_eq!(other.unwrap(), Rotation::Invalid);
-        let current = store.rotate_refresh_token(&[1; 32], None, token(4, 1000), 20);
+        let current = store.rotate_refresh_token(&[1; 32], None, token(4, 1000), 20, 0);
         assert!(matches!(current.unwrap(), Rotation::Rotated(s) if s.id == kept));
 
         store.remember_device(&[6; 32], &id, 1000, 10).unwrap();
+        store.insert_mfa_token(&[8; 32], &id, 1000, 10).unwrap();
         store
             .insert_user_token(TokenPurpose::PasswordReset, &[7; 32], &id, 100, 10)
             .unwrap();
         assert!(store
             .redeem_user_token(TokenPurpose::PasswordReset, &id, &[7; 32], Some("new"), 20)
             .unwrap());
-        let current = store.rotate_refresh_token(&[4; 32], None, token(5, 1000), 30);
+        let current = store.rotate_refresh_token(&[4; 32], None, token(5, 1000), 30, 0);
         assert_eq!(current.unwrap(), Rotation::Invalid);
         assert!(!store.device_remembered(&[6; 32], &id, 30).unwrap());
+        assert_eq!(
+            store.mfa_token_user(&[8; 32], 30).unwrap(),
+            None,
+            "challenge spent"
+        );
+        // The session the reset ended can't set a password after it, even with the new one.
+        let hash = store.password_hash(&id).unwrap();
+        assert!(!store
+            .change_password(&id, hash.as_deref(), "undo", &kept)
+            .unwrap());
     }
 }

@@ -122,6 +122,8 @@ pub enum CodePurpose {
     EnrollSms,
     /// Removing an enrolled phone from settings.
     DisableSms,
+    /// Verifying the user's profile phone number (sign-in by SMS).
+    VerifyPhone,
 }
 
 impl CodePurpose {
@@ -131,6 +133,7 @@ impl CodePurpose {
             Self::LoginEmail => "login_email",
             Self::EnrollSms => "enroll_sms",
             Self::DisableSms => "disable_sms",
+            Self::VerifyPhone => "verify_phone",
         }
     }
 }
@@ -146,7 +149,7 @@ pub struct NewCode<'a> {
     pub purpose: CodePurpose,
     /// The phone device it was sent to (login and disable by SMS).
     pub device_id: Option<&'a str>,
-    /// The number being enrolled (SMS enrollment).
+    /// The number being enrolled (SMS enrollment) or verified.
     pub phone_number: Option<&'a str>,
     /// SHA-256 of the MFA token of the login it belongs to, if any.
     pub mfa_token_hash: Option<[u8; 32]>,
@@ -687,7 +690,7 @@ mod tests {
         };
         match store.create_user(&new, 1).unwrap() {
             CreateUser::Created(u) => u.id,
-            CreateUser::EmailTaken => panic!("taken"),
+            CreateUser::EmailTaken | CreateUser::PhoneTaken => panic!("taken"),
         }
     }
 

@@ -20,6 +20,7 @@ mod account;
 mod mfa;
 mod outbox;
 mod passwordless;
+mod phone;
 mod webauthn;
 
 pub use account::{
@@ -32,6 +33,7 @@ pub use mfa::{
 };
 pub use outbox::{MessageKind, NewMessage, OutboxMessage};
 pub use passwordless::{NewPasswordlessSecret, PasswordlessMethod};
+pub use phone::PhoneVerification;
 pub use webauthn::{NewWebauthnDevice, WebauthnCeremony, WebauthnDevice, WebauthnPurpose};
 
 /// Every area's tables: the core ones here, the others beside their queries.
@@ -64,7 +66,8 @@ CREATE TABLE IF NOT EXISTS users (
     metadata             TEXT NOT NULL DEFAULT '{}',
     failed_logins        INTEGER NOT NULL DEFAULT 0,
     locked               INTEGER NOT NULL DEFAULT 0,
-    activated            INTEGER NOT NULL DEFAULT 1
+    activated            INTEGER NOT NULL DEFAULT 1,
+    phone_verified       INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS user_tenants (
     user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
@@ -92,7 +95,9 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (
     created_at  INTEGER NOT NULL,
     expires_at  INTEGER NOT NULL,
     used        INTEGER NOT NULL DEFAULT 0,
-    revoked     INTEGER NOT NULL DEFAULT 0
+    revoked     INTEGER NOT NULL DEFAULT 0,
+    used_at     INTEGER,
+    replaced_by BLOB
 );
 CREATE INDEX IF NOT EXISTS refresh_tokens_by_session ON refresh_tokens(session_id);
 CREATE TABLE IF NOT EXISTS mfa_tokens (
@@ -143,7 +148,8 @@ pub struct NewUser {
     pub name: String,
     /// Argon2id PHC hash, or `None` for a user who cannot log in with a password.
     pub password_hash: Option<String>,
-    /// Phone number.
+    /// Phone number, stored as verified: users created by the developer or the seed need no
+    /// code (sign-up stores its number unverified, through [`ProfileUpdate`]).
     pub phone_number: Option<String>,
     /// Base32 TOTP secret.
     pub totp_secret: Option<String>,
@@ -162,6 +168,8 @@ pub enum CreateUser {
     Created(Box<UserRecord>),
     /// Another user already has this email.
     EmailTaken,
+    /// Another user has verified this phone number.
+    PhoneTaken,
 }
 
 /// What password login needs to know about an email.
@@ -243,6 +251,7 @@ impl Store {
             conn.execute_batch(schema)?;
         }
         account::add_missing_columns(&conn)?;
+        conn.execute_batch(phone::INDEXES)?;
         Ok(Self {
             conn: Mutex::new(conn),
         })
@@ -307,11 +316,16 @@ impl Store {
         if taken {
             return Ok(CreateUser::EmailTaken);
         }
+        if let Some(phone_number) = &user.phone_number {
+            if phone::phone_taken(&tx, phone_number, None)? {
+                return Ok(CreateUser::PhoneTaken);
+            }
+        }
         let id = new_id();
         tx.execute(
-            "INSERT INTO users (id, email, name, password_hash, phone_number, roles, permissions,
-                                created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO users (id, email, name, password_hash, phone_number, phone_verified,
+                                roles, permissions, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5 IS NOT NULL, ?6, ?7, ?8)",
             params![
                 id,
                 user.email,
@@ -366,16 +380,35 @@ impl Store {
 
     /// Starts a session for a logged-in user with its first refresh token; records the login
     /// and where it came from. Returns the session id.
+    ///
+    /// With `checked_password`, the hash a password was verified against (outside the lock),
+    /// the session starts only if that is still the user's password; else `None`, nothing
+    /// stored. A reset that lands while argon2 runs revokes the sessions that exist then, so a
+    /// session started after it on the strength of the old password would outlive it.
     pub fn start_session(
         &self,
         user_id: &str,
         tenant_id: &str,
+        checked_password: Option<&str>,
         refresh: NewRefreshToken,
         client: &SessionClient,
         now: i64,
-    ) -> rusqlite::Result<String> {
+    ) -> rusqlite::Result<Option<String>> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
+        if let Some(checked) = checked_password {
+            let current: Option<String> = tx
+                .query_row(
+                    "SELECT password_hash FROM users WHERE id = ?1",
+                    [user_id],
+                    |row| row.get(0),
+                )
+                .optional()?
+                .flatten();
+            if current.as_deref() != Some(checked) {
+                return Ok(None);
+            }
+        }
         let session_id = new_id();
         tx.execute(
             "INSERT INTO sessions (id, user_id, tenant_id, created_at, last_seen, user_agent,
@@ -396,25 +429,29 @@ impl Store {
             params![user_id, now],
         )?;
         tx.commit()?;
-        Ok(session_id)
+        Ok(Some(session_id))
     }
 
     /// Exchanges a refresh token for a new one in the same session, atomically, so two
     /// concurrent refreshes with one token cannot both succeed. Presenting an already-rotated
-    /// token revokes the whole session. With `tenant_id`, the session switches to that tenant.
+    /// token revokes the whole session, unless it is a retry: within `retry_grace` seconds of
+    /// its rotation, while its successor has never been presented, it is exchanged again and
+    /// the unseen successor is revoked (a client whose answer was lost keeps its session; the
+    /// session still has one live token). With `tenant_id`, the session switches to that tenant.
     pub fn rotate_refresh_token(
         &self,
         presented: &[u8; 32],
         tenant_id: Option<&str>,
         next: NewRefreshToken,
         now: i64,
+        retry_grace: i64,
     ) -> rusqlite::Result<Rotation> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let found = tx
             .query_row(
                 "SELECT r.session_id, r.expires_at, r.used, r.revoked, s.user_id, s.tenant_id,
-                        s.revoked
+                        s.revoked, r.used_at, r.replaced_by
                  FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id
                  WHERE r.hash = ?1",
                 [&presented[..]],
@@ -428,21 +465,33 @@ impl Store {
                         row.get::<_, i64>(1)?,
                         row.get::<_, bool>(2)?,
                         row.get::<_, bool>(3)? || row.get::<_, bool>(6)?,
+                        row.get::<_, Option<i64>>(7)?,
+                        row.get::<_, Option<Vec<u8>>>(8)?,
                     ))
                 },
             )
             .optional()?;
-        let Some((mut session, expires_at, used, revoked)) = found else {
+        let Some((mut session, expires_at, used, revoked, used_at, replaced_by)) = found else {
             return Ok(Rotation::Invalid);
         };
         if revoked {
             return Ok(Rotation::Invalid);
         }
-        if used {
-            revoke_session(&tx, &session.id)?;
-            tx.commit()?;
-            return Ok(Rotation::Reused);
-        }
+        // The unseen successor a retry replaces; any other reuse is theft.
+        let unseen_successor = match (used, used_at, replaced_by) {
+            (false, _, _) => None,
+            (true, Some(used_at), Some(successor))
+                if now.saturating_sub(used_at) < retry_grace
+                    && never_presented(&tx, &successor)? =>
+            {
+                Some(successor)
+            }
+            (true, _, _) => {
+                revoke_session(&tx, &session.id)?;
+                tx.commit()?;
+                return Ok(Rotation::Reused);
+            }
+        };
         if expires_at <= now {
             return Ok(Rotation::Invalid);
         }
@@ -465,9 +514,17 @@ impl Store {
             }
             session.tenant_id = tenant_id.to_owned();
         }
+        if let Some(successor) = unseen_successor {
+            tx.execute(
+                "UPDATE refresh_tokens SET revoked = 1 WHERE hash = ?1",
+                [&successor],
+            )?;
+        }
+        // `used_at` keeps the first rotation's time, so retries can't stretch the grace.
         tx.execute(
-            "UPDATE refresh_tokens SET used = 1 WHERE hash = ?1",
-            [&presented[..]],
+            "UPDATE refresh_tokens SET used = 1, used_at = COALESCE(used_at, ?2), replaced_by = ?3
+             WHERE hash = ?1",
+            params![&presented[..], now, &next.hash[..]],
         )?;
         insert_refresh(&tx, &session.id, next, now)?;
         tx.execute(
@@ -578,6 +635,18 @@ fn insert_refresh(
     Ok(())
 }
 
+/// Whether a refresh token is live and was never exchanged: the client it was sent to has not
+/// shown that it received it.
+fn never_presented(conn: &Connection, hash: &[u8]) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT used = 0 AND revoked = 0 FROM refresh_tokens WHERE hash = ?1",
+        [hash],
+        |row| row.get(0),
+    )
+    .optional()
+    .map(|live| live.unwrap_or(false))
+}
+
 fn revoke_session(conn: &Connection, session_id: &str) -> rusqlite::Result<()> {
     conn.execute(
         "UPDATE refresh_tokens SET revoked = 1 WHERE session_id = ?1",
@@ -675,10 +744,18 @@ mod tests {
             panic!("not created")
         };
         let sid = store
-            .start_session(&u.id, "t1", token(1, 100), &SessionClient::default(), 10)
+            .start_session(
+                &u.id,
+                "t1",
+                None,
+                token(1, 100),
+                &SessionClient::default(),
+                10,
+            )
+            .unwrap()
             .unwrap();
         let Rotation::Rotated(s) = store
-            .rotate_refresh_token(&[1; 32], Some("t2"), token(2, 200), 20)
+            .rotate_refresh_token(&[1; 32], Some("t2"), token(2, 200), 20, 0)
             .unwrap()
         else {
             panic!("not rotated")
@@ -686,23 +763,47 @@ mod tests {
         assert_eq!((s.id.as_str(), s.tenant_id.as_str()), (sid.as_str(), "t2"));
         assert_eq!(
             store
-                .rotate_refresh_token(&[2; 32], Some("nope"), token(3, 300), 30)
+                .rotate_refresh_token(&[2; 32], Some("nope"), token(3, 300), 30, 0)
                 .unwrap(),
             Rotation::NotAMember
         );
         assert_eq!(
             store
-                .rotate_refresh_token(&[1; 32], None, token(4, 300), 30)
+                .rotate_refresh_token(&[1; 32], None, token(4, 300), 30, 0)
                 .unwrap(),
             Rotation::Reused
         );
         assert!(!store.session_active(&sid).unwrap());
         assert_eq!(
             store
-                .rotate_refresh_token(&[2; 32], None, token(5, 300), 30)
+                .rotate_refresh_token(&[2; 32], None, token(5, 300), 30, 0)
                 .unwrap(),
             Rotation::Invalid
         );
+    }
+
+    #[test]
+    fn a_session_checked_against_a_replaced_password_does_not_start() {
+        let store = Store::open(&Storage::Memory).unwrap();
+        let with_password = NewUser {
+            password_hash: Some("new".to_owned()),
+            ..user("a@x.io")
+        };
+        let CreateUser::Created(u) = store.create_user(&with_password, 1).unwrap() else {
+            panic!("not created")
+        };
+        let client = SessionClient::default();
+        let stale = store.start_session(&u.id, "t1", Some("old"), token(1, 100), &client, 10);
+        assert_eq!(stale.unwrap(), None);
+        assert_eq!(
+            store
+                .rotate_refresh_token(&[1; 32], None, token(2, 100), 20, 0)
+                .unwrap(),
+            Rotation::Invalid,
+            "nothing stored"
+        );
+        let current = store.start_session(&u.id, "t1", Some("new"), token(3, 100), &client, 10);
+        assert!(store.session_active(&current.unwrap().unwrap()).unwrap());
     }
 
     #[test]
@@ -712,13 +813,72 @@ mod tests {
             panic!("not created")
         };
         store
-            .start_session(&u.id, "t1", token(1, 100), &SessionClient::default(), 10)
+            .start_session(
+                &u.id,
+                "t1",
+                None,
+                token(1, 100),
+                &SessionClient::default(),
+                10,
+            )
             .unwrap();
         assert_eq!(
             store
-                .rotate_refresh_token(&[1; 32], None, token(2, 300), 100)
+                .rotate_refresh_token(&[1; 32], None, token(2, 300), 100, 0)
                 .unwrap(),
             Rotation::Invalid
         );
+    }
+
+    /// A retry of a just-rotated token (its answer was lost) within the grace gets a new
+    /// successor and revokes the unseen one; after the grace, or once the successor has been
+    /// presented, the same replay is theft.
+    #[test]
+    fn a_retry_within_the_grace_replaces_the_unseen_successor() {
+        let store = Store::open(&Storage::Memory).unwrap();
+        let CreateUser::Created(u) = store.create_user(&user("a@x.io"), 1).unwrap() else {
+            panic!("not created")
+        };
+        let sid = store
+            .start_session(
+                &u.id,
+                "t1",
+                None,
+                token(1, 1000),
+                &SessionClient::default(),
+                10,
+            )
+            .unwrap()
+            .unwrap();
+        let rotate = |presented: u8, next: u8, now: i64| {
+            store
+                .rotate_refresh_token(&[presented; 32], None, token(next, 1000), now, 60)
+                .unwrap()
+        };
+        assert!(matches!(rotate(1, 2, 20), Rotation::Rotated(_)));
+        // The answer carrying 2 was lost: 1 comes back and 2 is never honoured.
+        assert!(matches!(rotate(1, 3, 40), Rotation::Rotated(_)));
+        assert_eq!(rotate(2, 9, 41), Rotation::Invalid);
+        assert!(store.session_active(&sid).unwrap());
+        // The grace counts from the first rotation, not the retry.
+        assert_eq!(rotate(1, 4, 80), Rotation::Reused);
+        assert!(!store.session_active(&sid).unwrap());
+
+        let sid = store
+            .start_session(
+                &u.id,
+                "t1",
+                None,
+                token(5, 1000),
+                &SessionClient::default(),
+                100,
+            )
+            .unwrap()
+            .unwrap();
+        assert!(matches!(rotate(5, 6, 110), Rotation::Rotated(_)));
+        assert!(matches!(rotate(6, 7, 111), Rotation::Rotated(_)));
+        // 6 reached its client, which used it: 5 coming back now is theft, grace or not.
+        assert_eq!(rotate(5, 8, 112), Rotation::Reused);
+        assert!(!store.session_active(&sid).unwrap());
     }
 }

@@ -30,6 +30,7 @@ pub enum MessageKind {
     MfaEmailCode,
     PasswordReset,
     Activation,
+    PhoneVerification,
 }
 
 impl MessageKind {
@@ -42,6 +43,7 @@ impl MessageKind {
             Self::MfaEmailCode => "mfa_email_code",
             Self::PasswordReset => "password_reset",
             Self::Activation => "activation",
+            Self::PhoneVerification => "phone_verification",
         }
     }
 }

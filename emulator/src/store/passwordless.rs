@@ -108,20 +108,6 @@ impl Store {
             .filter(|(_, expires_at)| *expires_at > now)
             .map(|(user_id, _)| user_id))
     }
-
-    /// The one user with this phone number, if exactly one has it (a shared number identifies
-    /// nobody).
-    pub fn user_id_by_phone(&self, phone_number: &str) -> rusqlite::Result<Option<String>> {
-        let conn = self.conn();
-        let mut statement = conn.prepare("SELECT id FROM users WHERE phone_number = ?1 LIMIT 2")?;
-        let ids = statement
-            .query_map([phone_number], |row| row.get::<_, String>(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(match ids.as_slice() {
-            [only] => Some(only.clone()),
-            _ => None,
-        })
-    }
 }
 
 #[cfg(test)]
@@ -234,12 +220,5 @@ mod tests {
                 .unwrap(),
             "free again once redeemed"
         );
-    }
-
-    #[test]
-    fn phone_lookup_needs_exactly_one_owner() {
-        let (store, user) = store_with_user();
-        assert_eq!(store.user_id_by_phone("+15550001").unwrap(), Some(user));
-        assert_eq!(store.user_id_by_phone("+15550002").unwrap(), None);
     }
 }

@@ -287,6 +287,17 @@ impl Store {
         tx.commit()
     }
 
+    /// Keeps only the newest `keep` ceremonies of `kind`, so the ones anyone may start stay
+    /// bounded however fast they come. Answers how many were dropped.
+    pub fn trim_webauthn_ceremonies(&self, kind: &str, keep: u32) -> rusqlite::Result<usize> {
+        self.conn().execute(
+            "DELETE FROM webauthn_ceremonies WHERE kind = ?1 AND rowid NOT IN
+               (SELECT rowid FROM webauthn_ceremonies WHERE kind = ?1
+                ORDER BY created_at DESC, rowid DESC LIMIT ?2)",
+            params![kind, keep],
+        )
+    }
+
     /// Takes the ceremony of a challenge: deletes it whatever happens next (a challenge answers
     /// once), and returns it if it had not expired.
     pub fn take_webauthn_ceremony(
@@ -434,5 +445,44 @@ mod tests {
         );
         assert_eq!(store.take_webauthn_ceremony(&[1; 32], 99).unwrap(), None);
         assert_eq!(store.take_webauthn_ceremony(&[2; 32], 100).unwrap(), None);
+    }
+
+    #[test]
+    fn trimming_keeps_the_newest_ceremonies_of_one_kind() {
+        let (store, user) = store_with_user();
+        let ceremony = |kind: &str| WebauthnCeremony {
+            kind: kind.into(),
+            user_id: Some(user.clone()),
+            device_id: None,
+            device_type: None,
+            relying_party: "{}".into(),
+            state: "{}".into(),
+            expires_at: 100,
+        };
+        for i in 0..5u8 {
+            store
+                .insert_webauthn_ceremony(&[i; 32], &ceremony("login"), i64::from(i))
+                .unwrap();
+        }
+        store
+            .insert_webauthn_ceremony(&[9; 32], &ceremony("other"), 0)
+            .unwrap();
+        assert_eq!(store.trim_webauthn_ceremonies("login", 2).unwrap(), 3);
+        for old in 0..3u8 {
+            assert_eq!(store.take_webauthn_ceremony(&[old; 32], 50).unwrap(), None);
+        }
+        for new in 3..5u8 {
+            assert!(store
+                .take_webauthn_ceremony(&[new; 32], 50)
+                .unwrap()
+                .is_some());
+        }
+        assert!(
+            store
+                .take_webauthn_ceremony(&[9; 32], 50)
+                .unwrap()
+                .is_some(),
+            "other kinds are left alone"
+        );
     }
 }

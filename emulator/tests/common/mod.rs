@@ -45,3 +45,8 @@ pub async fn expect_error(response: Response, status: StatusCode) -> Value {
     );
     body
 }
+
+/// The single number a SQL query answers (a `COUNT(*)`), from a database file read back.
+pub fn count(db: &rusqlite::Connection, sql: &str) -> i64 {
+    db.query_row(sql, [], |row| row.get(0)).unwrap()
+}
