@@ -59,8 +59,8 @@ NO_PANICS := -D clippy::unwrap_used -D clippy::expect_used -D clippy::panic -D c
 test-lints: setup
 	cargo clippy --quiet --lib --features server -- $(NO_PANICS)
 	@if [ "$$(scripts/wasm-cargo --which)" = rustup ]; then \
-	  cargo clippy --quiet --lib --target wasm32-unknown-unknown --features server -- $(NO_PANICS); \
-	  cargo clippy --quiet --lib --target wasm32-unknown-unknown --no-default-features -- $(NO_PANICS); \
+	  scripts/wasm-cargo clippy --quiet --lib --target wasm32-unknown-unknown --features server -- $(NO_PANICS); \
+	  scripts/wasm-cargo clippy --quiet --lib --target wasm32-unknown-unknown --no-default-features -- $(NO_PANICS); \
 	fi
 	@echo "test-lints: no unwrap, expect, panic, indexing or slicing in the SDK's library code"
 

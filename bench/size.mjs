@@ -2,7 +2,7 @@
 // and brotli (quality 11), as served compressed; then the same beside rival SDKs, each bundled
 // by esbuild (minified ESM for browsers) from an entry in bench/entries/ that uses the features
 // we offer, and our budget.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { build } from "esbuild";
@@ -27,7 +27,10 @@ const row = (name, sizes) => [name, ...sizes.map(kb)];
 
 const ours = Object.entries(files).map(([name, list]) => [name, compressed(list.map((f) => readFileSync(new URL(f, pkg))))]);
 const total = ours.reduce((t, [, s]) => t.map((x, i) => x + s[i]), [0, 0, 0]);
-table("Size of the browser download (pkg/, after wasm-opt -Oz)", ["", "raw", "gzip", "brotli"], [
+const toolchain = existsSync(`${root}target/pkg-toolchain.txt`)
+  ? readFileSync(`${root}target/pkg-toolchain.txt`, "utf8").trim()
+  : "unknown (pkg/ not built by scripts/build-pkg.sh)";
+table(`Size of the browser download (pkg/, after wasm-opt -Oz; built by ${toolchain})`, ["", "raw", "gzip", "brotli"], [
   ...ours.map(([name, sizes]) => row(name, sizes)),
   row("total", total),
 ]);

@@ -7,14 +7,17 @@ cd "$(dirname "$0")/.."
 # scripts/wasm-cargo builds into CARGO_TARGET_DIR when it is set (a shared or outside target dir).
 wasm=${CARGO_TARGET_DIR:-target/wasm}/wasm32-unknown-unknown/wasm-release/frontegg_auth_wasm.wasm
 
-std_size=()
-if [ "$(scripts/wasm-cargo --which)" = debian ]; then
-  # Debian's toolchain builds std from source, so it can also drop the panic machinery, Debug
-  # formatting and panic locations (about 10 KB gzip together) and build std for size (2 KB);
-  # a panic is a bug and aborts either way, and the SDK never formats with {:?} for users.
-  export RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none"
-  std_size=(-Zbuild-std-features=optimize_for_size)
-fi
+# std is built from source with the package, on rustup and Debian alike (scripts/wasm-cargo):
+# the same compiler and the same std give the same bytes, and building std lets it drop the panic
+# machinery, Debug formatting and panic locations (about 10 KB gzip together) and be optimised
+# for size (2 KB). A panic is a bug and aborts either way, and the SDK never formats with {:?}
+# for users.
+export WASM_BUILD_STD=1
+export RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none"
+std_size=(-Zbuild-std-features=optimize_for_size)
+# make bench prints it beside the sizes.
+scripts/wasm-cargo --version > target/pkg-toolchain.txt
+echo "pkg/: built by $(cat target/pkg-toolchain.txt)"
 # One build per kind of runtime, from the same crate: browsers and bundlers get the one without
 # the `server` feature (verifyAccessToken, loginWithApiToken: 17 KB gzip nobody's page needs);
 # Node, Deno and workerd get the whole API.

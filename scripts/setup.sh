@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs whatever the build and the tests need and is missing; says nothing when all is there.
 # Works on a fresh Debian machine (as root or with sudo) and on an ordinary developer machine
-# with rustup, where it only adds the wasm32 target, wasm-bindgen-cli and the npm packages.
+# with rustup, where it only adds the pinned Rust for wasm32, wasm-bindgen-cli and the npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,16 +35,25 @@ if ! pkg-config --exists openssl 2>/dev/null; then
   apt_install libssl-dev pkg-config
 fi
 
-# The wasm32 target: rustup's when it can be had, else Debian's rustc-web with build-std
-# (rustup cannot download targets on machines without a route to its server).
+# The pinned Rust for wasm32 (scripts/wasm-toolchain): rustup's when it can be had, else Debian's
+# rustc-web of the same version (rustup cannot download on machines without a route to its
+# server). Either builds std from source, so both give the same package.
+. scripts/wasm-toolchain
 if [ "$(scripts/wasm-cargo --which)" = none ]; then
-  if command -v rustup >/dev/null 2>&1 && timeout 30 rustup target add wasm32-unknown-unknown >>"$log" 2>&1; then
-    say "added rustup target wasm32-unknown-unknown"
+  if command -v rustup >/dev/null 2>&1 && timeout 300 rustup toolchain install "$RUST_WASM_VERSION" \
+      --profile minimal --target wasm32-unknown-unknown --component rust-src,clippy >>"$log" 2>&1; then
+    say "installed Rust $RUST_WASM_VERSION with the wasm32 target and rust-src (rustup)"
   else
-    say "rustup cannot add wasm32-unknown-unknown here; using Debian's rustc-web toolchain"
+    say "rustup cannot install Rust $RUST_WASM_VERSION for wasm32 here; using Debian's rustc-web"
     apt_install rustc-web cargo-web rust-web-src rust-web-llvm lld-22
   fi
   [ "$(scripts/wasm-cargo --which)" != none ] || die "no wasm32 toolchain after installing; see $log"
+fi
+# make test-lints runs clippy on the wasm32 build with the pinned rustup toolchain.
+if [ "$(scripts/wasm-cargo --which)" = rustup ] \
+    && ! rustup component list --installed --toolchain "$RUST_WASM_VERSION" | grep -q '^clippy'; then
+  timeout 300 rustup component add --toolchain "$RUST_WASM_VERSION" clippy >>"$log" 2>&1 \
+    || die "rustup could not add clippy to Rust $RUST_WASM_VERSION; see $log"
 fi
 
 # wasm-bindgen-cli at exactly the version in Cargo.lock (the glue format changes between versions).
