@@ -16,6 +16,7 @@ export WASM_BUILD_STD=1
 export RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none"
 std_size=(-Zbuild-std-features=optimize_for_size)
 # make bench prints it beside the sizes.
+mkdir -p target
 scripts/wasm-cargo --version > target/pkg-toolchain.txt
 echo "pkg/: built by $(cat target/pkg-toolchain.txt)"
 # One build per kind of runtime, from the same crate: browsers and bundlers get the one without
