@@ -7,7 +7,7 @@ use frontegg_auth_wasm::core::error::ErrorCode;
 use frontegg_auth_wasm::core::json;
 use frontegg_auth_wasm::core::secret::Secret;
 use frontegg_auth_wasm::core::session::session_expiring_at;
-use frontegg_auth_wasm::core::verify::{check_claims, parse, Claims, VerifyOptions};
+use frontegg_auth_wasm::core::verify::{check_claims, parse, Claims, HeaderMemo, VerifyOptions};
 use frontegg_auth_wasm_fuzz::NOW;
 use libfuzzer_sys::fuzz_target;
 use serde_json::json;
@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(token) = std::str::from_utf8(data) else {
         return;
     };
-    match parse(token) {
+    match parse(token, &mut HeaderMemo::default()) {
         Ok(jwt) => {
             // What is checked against the signature is exactly the token up to its last dot.
             let (signed, signature) = token.trim().rsplit_once('.').expect("three parts");

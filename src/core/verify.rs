@@ -364,9 +364,52 @@ impl<'de> Deserialize<'de> for Claims {
 /// issued, and reading it would only cost memory.
 pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
 
-/// Takes a compact JWS apart; only RS256 is accepted (what the identity API signs with), so an
-/// `alg: none` or HMAC token can't slip through.
-pub fn parse(token: &str) -> Result<Jwt<'_>> {
+/// What the last header read said (its `kid`), by its base64url text: a service's tokens all
+/// carry the same header, so [`parse`] decodes and reads only a header it has not just read.
+/// Only a header that passed is kept.
+#[derive(Debug, Clone, Default)]
+pub struct HeaderMemo {
+    last: Option<(String, Option<String>)>,
+}
+
+impl HeaderMemo {
+    fn key_id(&mut self, header: &str) -> Result<Option<String>> {
+        match &self.last {
+            Some((text, kid)) if text == header => Ok(kid.clone()),
+            _ => {
+                let kid = key_id(header)?;
+                self.last = Some((header.to_owned(), kid.clone()));
+                Ok(kid)
+            }
+        }
+    }
+}
+
+/// The `kid` of a base64url header, if the header is acceptable: only RS256 (what the identity
+/// API signs with), so an `alg: none` or HMAC token can't slip through, and no critical
+/// extensions.
+fn key_id(header: &str) -> Result<Option<String>> {
+    let Header([alg, kid, crit]) = json::from_str(&decoded(header, "header")?)
+        .ok_or_else(|| rejected("its header is not a JSON object"))?;
+    match alg {
+        Member::Text(alg) if alg == "RS256" => {}
+        Member::Text(alg) => return Err(rejected(&format!("algorithm {alg} is not accepted"))),
+        _ => return Err(rejected("its header names no algorithm")),
+    }
+    // Extensions marked critical must be understood, and none are.
+    if crit != Member::Absent {
+        return Err(rejected("its header has critical extensions"));
+    }
+    match kid {
+        Member::Absent => Ok(None),
+        Member::Text(kid) => Ok(Some(kid)),
+        _ => Err(rejected("its key id is not a string")),
+    }
+}
+
+/// Takes a compact JWS apart, its header read through `headers` (see [`key_id`] for what is
+/// accepted).
+pub fn parse<'a>(token: &'a str, headers: &mut HeaderMemo) -> Result<Jwt<'a>> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(rejected(&format!(
             "it is longer than {} KB",
@@ -379,22 +422,7 @@ pub fn parse(token: &str) -> Result<Jwt<'_>> {
         return Err(rejected("it is not a JWT"));
     };
     let (header, payload) = signed.split_once('.').unwrap_or_default();
-    let Header([alg, kid, crit]) = json::from_str(&decoded(header, "header")?)
-        .ok_or_else(|| rejected("its header is not a JSON object"))?;
-    match alg {
-        Member::Text(alg) if alg == "RS256" => {}
-        Member::Text(alg) => return Err(rejected(&format!("algorithm {alg} is not accepted"))),
-        _ => return Err(rejected("its header names no algorithm")),
-    }
-    // Extensions marked critical must be understood, and none are.
-    if crit != Member::Absent {
-        return Err(rejected("its header has critical extensions"));
-    }
-    let kid = match kid {
-        Member::Absent => None,
-        Member::Text(kid) => Some(kid),
-        _ => return Err(rejected("its key id is not a string")),
-    };
+    let kid = headers.key_id(header)?;
     let payload = decoded(payload, "payload")?;
     if !json::within_limits(&payload) {
         return Err(unreadable_payload());
@@ -705,20 +733,24 @@ mod tests {
         VerifyOptions::from_json(&value).unwrap_err()
     }
 
+    fn parsed(token: &str) -> Result<Jwt<'_>> {
+        parse(token, &mut HeaderMemo::default())
+    }
+
     #[test]
     fn hostile_tokens_are_refused_before_decoding() {
         let deep = format!("{}{}", "[".repeat(5_000), "]".repeat(5_000));
         let b64 = |t: &str| base64url::encode(t.as_bytes());
         let nested = format!("{}.{}.c2ln", b64(r#"{"alg":"RS256"}"#), b64(&deep));
-        assert_eq!(parse(&nested).unwrap_err().code, ErrorCode::Unauthorized);
+        assert_eq!(parsed(&nested).unwrap_err().code, ErrorCode::Unauthorized);
         let header = format!("{}.{}.c2ln", b64(&deep), b64("{}"));
-        assert_eq!(parse(&header).unwrap_err().code, ErrorCode::Unauthorized);
+        assert_eq!(parsed(&header).unwrap_err().code, ErrorCode::Unauthorized);
         let long = format!(
             "{}.{}.c2ln",
             b64(r#"{"alg":"RS256"}"#),
             "a".repeat(MAX_TOKEN_BYTES)
         );
-        let err = parse(&long).unwrap_err();
+        let err = parsed(&long).unwrap_err();
         assert_eq!(err.code, ErrorCode::Unauthorized);
         assert!(err.message.contains("longer than"), "{}", err.message);
     }
@@ -807,7 +839,7 @@ mod tests {
             json!({ "alg": "RS256", "kid": "k1" }),
             json!({ "sub": "u", "exp": 10 }),
         );
-        let jwt = parse(&t).unwrap();
+        let jwt = parsed(&t).unwrap();
         assert_eq!(jwt.kid.as_deref(), Some("k1"));
         assert_eq!(jwt.signature, b"sig");
         assert_eq!(format!("{}.{}", jwt.signed, base64url::encode(b"sig")), t);
@@ -828,11 +860,29 @@ mod tests {
             String::new(),
         ] {
             assert_eq!(
-                parse(&bad).unwrap_err().code,
+                parsed(&bad).unwrap_err().code,
                 ErrorCode::Unauthorized,
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn a_header_read_before_is_not_read_again_and_a_refused_one_never_kept() {
+        let mut memo = HeaderMemo::default();
+        let k1 = token(json!({ "alg": "RS256", "kid": "k1" }), json!({}));
+        let k2 = token(json!({ "alg": "RS256", "kid": "k2" }), json!({}));
+        let none = token(json!({ "alg": "none", "kid": "k1" }), json!({}));
+        for _ in 0..2 {
+            assert_eq!(parse(&k1, &mut memo).unwrap().kid.as_deref(), Some("k1"));
+            assert_eq!(parse(&k2, &mut memo).unwrap().kid.as_deref(), Some("k2"));
+            assert!(parse(&none, &mut memo).is_err());
+        }
+        assert_eq!(parse(&k2, &mut memo).unwrap().kid.as_deref(), Some("k2"));
+        assert_eq!(
+            memo.last.as_ref().map(|(_, kid)| kid.as_deref()),
+            Some(Some("k2"))
+        );
     }
 
     #[test]
@@ -866,7 +916,7 @@ mod tests {
         assert_eq!(read("{}"), Some(Claims::default()));
         let listed = token(json!({ "alg": "RS256" }), json!([]));
         assert_eq!(
-            parse(&listed).unwrap().payload,
+            parsed(&listed).unwrap().payload,
             "[]",
             "read by whoever reads the claims"
         );

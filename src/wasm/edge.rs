@@ -20,7 +20,7 @@ use web_sys::{AbortSignal, CryptoKey, RequestInit, SubtleCrypto};
 
 use crate::core::error::{Error, ErrorCode, Result};
 use crate::core::json;
-use crate::core::verify::{self, Claims, Jwk, KeyCache, Plan, VerifyOptions};
+use crate::core::verify::{self, Claims, HeaderMemo, Jwk, KeyCache, Plan, VerifyOptions};
 use crate::wasm::convert::{json_text, run, to_js_error};
 use crate::wasm::fetch::{text, FetchFailure, FetchRuntime};
 
@@ -49,7 +49,8 @@ struct KeySet {
     /// The fetch under way, which every token that needs it awaits.
     in_flight: Option<Promise>,
     /// Imported keys by modulus, so a key is imported once however often the JWKS is fetched.
-    imported: HashMap<String, CryptoKey>,
+    /// A JWKS holds a key or three: a list finds one sooner than hashing a 2048-bit modulus.
+    imported: Vec<(String, CryptoKey)>,
 }
 
 /// The runtime's WebCrypto and what each verification hands it, made once.
@@ -69,6 +70,7 @@ thread_local! {
     static KEY_SETS: RefCell<HashMap<String, KeySet>> = RefCell::new(HashMap::new());
     /// Options read before, by their JSON text.
     static OPTIONS: RefCell<HashMap<String, Rc<VerifyOptions>>> = RefCell::new(HashMap::new());
+    static HEADERS: RefCell<HeaderMemo> = RefCell::new(HeaderMemo::default());
     static WEB_CRYPTO: RefCell<Option<Rc<WebCrypto>>> = const { RefCell::new(None) };
 }
 
@@ -84,7 +86,7 @@ pub fn verify_access_token(
     fetch: Option<Function>,
 ) -> Result<Promise> {
     let options = read_options(options)?;
-    let jwt = verify::parse(token)?;
+    let jwt = HEADERS.with(|headers| verify::parse(token, &mut headers.borrow_mut()))?;
     let (object, claims) = read_claims(&jwt.payload)?;
     let now = js_sys::Date::now();
     if let Some(key) = held_key(&options.jwks_url, jwt.kid.as_deref(), now) {
@@ -178,7 +180,7 @@ fn held_key(url: &str, kid: Option<&str>, now: f64) -> Option<CryptoKey> {
         let sets = sets.borrow();
         let set = sets.get(url)?;
         match set.cache.plan(kid, now) {
-            Plan::Use(jwk) => set.imported.get(&jwk.n).cloned(),
+            Plan::Use(jwk) => imported(set, jwk),
             _ => None,
         }
     })
@@ -227,7 +229,7 @@ fn start_fetch(url: &str, fetch: Option<Function>) -> Promise {
         let result = fetch_jwks(&owned, fetch).await;
         with_set(&owned, |set| {
             if let Ok((keys, _)) = &result {
-                set.imported.retain(|n, _| keys.iter().any(|k| &k.n == n));
+                set.imported.retain(|(n, _)| keys.iter().any(|k| &k.n == n));
             }
             set.cache.fetched(result, js_sys::Date::now());
             set.in_flight = None;
@@ -239,12 +241,23 @@ fn start_fetch(url: &str, fetch: Option<Function>) -> Promise {
 }
 
 async fn import_once(url: &str, jwk: &Jwk) -> Result<CryptoKey> {
-    if let Some(key) = with_set(url, |set| set.imported.get(&jwk.n).cloned()) {
+    if let Some(key) = with_set(url, |set| imported(set, jwk)) {
         return Ok(key);
     }
     let key = import(jwk).await?;
-    with_set(url, |set| set.imported.insert(jwk.n.clone(), key.clone()));
+    with_set(url, |set| {
+        if imported(set, jwk).is_none() {
+            set.imported.push((jwk.n.clone(), key.clone()));
+        }
+    });
     Ok(key)
+}
+
+fn imported(set: &KeySet, jwk: &Jwk) -> Option<CryptoKey> {
+    set.imported
+        .iter()
+        .find(|(n, _)| *n == jwk.n)
+        .map(|(_, key)| key.clone())
 }
 
 /// The usable keys at `url` and how long to keep them. Redirects are refused, as jose does: the
