@@ -4,17 +4,38 @@
 //! Encoding is the `base64` crate natively and the runtime's `btoa` in wasm, so no encoder ships
 //! in the wasm.
 
+/// Not a base64url character, in [`SEXTETS`].
+const NOT_BASE64URL: u8 = 0xff;
+
+/// The value of each byte as a base64url character: one load per character, where the ranges
+/// of the alphabet would be several comparisons.
+// Indexing is evaluated by the compiler here: an index out of range would fail the build.
+#[allow(clippy::indexing_slicing)]
+const SEXTETS: [u8; 256] = {
+    let mut table = [NOT_BASE64URL; 256];
+    let mut c = 0u8;
+    loop {
+        table[c as usize] = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => NOT_BASE64URL,
+        };
+        if c == u8::MAX {
+            break table;
+        }
+        c += 1;
+    }
+};
+
 /// The value of one base64url character.
 fn sextet(c: u8) -> Option<u32> {
-    let value = match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'-' => 62,
-        b'_' => 63,
-        _ => return None,
-    };
-    Some(u32::from(value))
+    match SEXTETS.get(usize::from(c)) {
+        Some(&value) if value != NOT_BASE64URL => Some(u32::from(value)),
+        _ => None,
+    }
 }
 
 /// The bytes of unpadded base64url text; `None` for anything else (padding, whitespace, the

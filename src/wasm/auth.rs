@@ -23,6 +23,8 @@ use crate::core::refresh::lock_takeover_ms;
 use crate::core::self_service::{read_recovery_code, Authorization};
 use crate::core::{parse, AuthCore};
 use crate::wasm::ceremony::{ceremony, disable_device};
+#[cfg(feature = "server")]
+use crate::wasm::convert::ascii_string;
 use crate::wasm::convert::{from_js, promise, run, to_js, to_js_error, to_value};
 #[cfg(feature = "server")]
 use crate::wasm::edge;
@@ -361,9 +363,12 @@ pub fn verify_access_token(token: JsValue, options: JsValue) -> Promise {
         let too_long = (crate::core::verify::MAX_TOKEN_BYTES + 1) as u32;
         let token = match token.dyn_ref::<js_sys::JsString>() {
             Some(long) if long.length() > too_long => String::from(long.slice(0, too_long)),
-            _ => token.as_string().ok_or_else(|| {
-                Error::invalid_input("verifyAccessToken: the token must be a string.")
-            })?,
+            Some(token) => ascii_string(token),
+            None => {
+                return Err(Error::invalid_input(
+                    "verifyAccessToken: the token must be a string.",
+                ))
+            }
         };
         // `fetch` (for the keys) is a function, not data: options holding one are copied
         // without it before the rest is read (most hold none, and are read as they are).
