@@ -417,11 +417,16 @@ pub fn parse<'a>(token: &'a str, headers: &mut HeaderMemo) -> Result<Jwt<'a>> {
         )));
     }
     // Not trimmed: whitespace is no part of a compact JWS, and jose refuses it too.
-    let (Some((signed, signature)), 2) = (token.rsplit_once('.'), token.matches('.').count())
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(rejected("it is not a JWT"));
     };
-    let (header, payload) = signed.split_once('.').unwrap_or_default();
+    // `header.payload`: the token up to its last dot.
+    let signed = token
+        .get(..header.len() + 1 + payload.len())
+        .unwrap_or_default();
     let kid = headers.key_id(header)?;
     let payload = decoded(payload, "payload")?;
     if !json::within_limits(&payload) {

@@ -119,26 +119,24 @@ pub(crate) fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
 }
 
 /// A JS argument as JSON; `undefined` becomes `null` so "missing" reads the same everywhere.
-pub(crate) fn from_js(what: &str, value: JsValue) -> Result<Value, Error> {
-    let text = json_text(what, &value)?;
-    json::from_str(&text).ok_or_else(|| not_plain(what))
-}
-
-/// A JS argument as JSON text (`undefined` as `null`), which also makes it a key: equal texts
-/// read alike.
 ///
 /// The argument goes through `JSON.stringify` first, so what is read is bounded before any
 /// conversion: a cycle, a `BigInt` or a function is refused, and so is a text beyond
 /// [`json::within_limits`] (a server handing `req.body` on must not be able to overflow the
 /// wasm stack with an argument nested thousands deep).
-pub(crate) fn json_text(what: &str, value: &JsValue) -> Result<String, Error> {
+pub(crate) fn from_js(what: &str, value: JsValue) -> Result<Value, Error> {
     if value.is_undefined() {
-        return Ok("null".into());
+        return Ok(Value::Null);
     }
-    let text = js_sys::JSON::stringify(value)
+    let plain = || {
+        Error::invalid_input(format!(
+            "{what}: the argument must be plain data (strings, numbers, booleans, objects)."
+        ))
+    };
+    let text = js_sys::JSON::stringify(&value)
         .ok()
         .and_then(|t| t.as_string())
-        .ok_or_else(|| not_plain(what))?;
+        .ok_or_else(plain)?;
     if !json::within_limits(&text) {
         return Err(Error::invalid_input(format!(
             "{what}: the argument is too large or nested too deep (at most {} KB and {} levels).",
@@ -146,13 +144,7 @@ pub(crate) fn json_text(what: &str, value: &JsValue) -> Result<String, Error> {
             json::MAX_DEPTH
         )));
     }
-    Ok(text)
-}
-
-fn not_plain(what: &str) -> Error {
-    Error::invalid_input(format!(
-        "{what}: the argument must be plain data (strings, numbers, booleans, objects)."
-    ))
+    json::from_str(&text).ok_or_else(plain)
 }
 
 /// Runs an async method body as a Promise that rejects with a `FronteggError`.

@@ -19,9 +19,8 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use web_sys::{AbortSignal, CryptoKey, RequestInit, SubtleCrypto};
 
 use crate::core::error::{Error, ErrorCode, Result};
-use crate::core::json;
 use crate::core::verify::{self, Claims, HeaderMemo, Jwk, KeyCache, Plan, VerifyOptions};
-use crate::wasm::convert::{json_text, run, to_js_error};
+use crate::wasm::convert::{from_js, run, to_js_error};
 use crate::wasm::fetch::{text, FetchFailure, FetchRuntime};
 
 /// How long a JWKS fetch may take, body included: every token waiting on it waits this long
@@ -68,8 +67,8 @@ struct WebCrypto {
 
 thread_local! {
     static KEY_SETS: RefCell<HashMap<String, KeySet>> = RefCell::new(HashMap::new());
-    /// Options read before, by their JSON text.
-    static OPTIONS: RefCell<HashMap<String, Rc<VerifyOptions>>> = RefCell::new(HashMap::new());
+    /// Options read before, by their JSON text as the runtime holds it.
+    static OPTIONS: RefCell<Vec<(JsValue, Rc<VerifyOptions>)>> = const { RefCell::new(Vec::new()) };
     static HEADERS: RefCell<HeaderMemo> = RefCell::new(HeaderMemo::default());
     static WEB_CRYPTO: RefCell<Option<Rc<WebCrypto>>> = const { RefCell::new(None) };
 }
@@ -104,21 +103,33 @@ pub fn verify_access_token(
 
 /// The options for this JSON text, read once: they are the same for every token a service
 /// verifies, and reading them (URLs, the issuer's origin) costs more than the rest of a call.
+/// The text is compared where the runtime made it (`===`), so a text seen before is not even
+/// copied into the wasm.
 fn read_options(given: &JsValue) -> Result<Rc<VerifyOptions>> {
-    let text = json_text("verifyAccessToken", given)?;
-    if let Some(options) = OPTIONS.with(|kept| kept.borrow().get(&text).cloned()) {
+    let text = js_sys::JSON::stringify(given).map_or(JsValue::UNDEFINED, JsValue::from);
+    let seen = OPTIONS.with(|kept| {
+        let kept = kept.borrow();
+        kept.iter()
+            .find(|(t, _)| *t == text)
+            .map(|(_, o)| o.clone())
+    });
+    if let Some(options) = seen {
         return Ok(options);
     }
-    // JSON.stringify's own text, within the limits, always parses.
-    let value = json::from_str(&text).unwrap_or_default();
-    let options = Rc::new(VerifyOptions::from_json(&value)?);
-    OPTIONS.with(|kept| {
-        let mut kept = kept.borrow_mut();
-        if kept.len() >= OPTIONS_KEPT {
-            kept.clear();
-        }
-        kept.insert(text, options.clone());
-    });
+    // Read as every argument is (bounded before it is converted); what fails is not kept.
+    let options = Rc::new(VerifyOptions::from_json(&from_js(
+        "verifyAccessToken",
+        given.clone(),
+    )?)?);
+    if text.is_string() {
+        OPTIONS.with(|kept| {
+            let mut kept = kept.borrow_mut();
+            if kept.len() >= OPTIONS_KEPT {
+                kept.clear();
+            }
+            kept.push((text, options.clone()));
+        });
+    }
     Ok(options)
 }
 
