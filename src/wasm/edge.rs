@@ -86,18 +86,32 @@ pub fn verify_access_token(
 ) -> Result<Promise> {
     let options = read_options(options)?;
     let jwt = HEADERS.with(|headers| verify::parse(token, &mut headers.borrow_mut()))?;
-    let (object, claims) = read_claims(&jwt.payload)?;
     let now = js_sys::Date::now();
     if let Some(key) = held_key(&options.jwks_url, jwt.kid.as_deref(), now) {
-        let verdict = check_claims(&claims, &options, now);
-        return check_signature(&key, jwt.signed, &jwt.signature, &object, &verdict);
+        // WebCrypto first: where it works on another thread (Node), the claims are read and
+        // judged meanwhile. Their verdict, a payload that can't be read included, is reported
+        // after the signature's.
+        let crypto = web_crypto()?;
+        let valid = crypto.verify(&key, jwt.signed, &jwt.signature)?;
+        let (object, verdict) = match read_claims(&jwt.payload) {
+            Ok((object, claims)) => {
+                let verdict = check_claims(&claims, &options, now);
+                (object, verdict)
+            }
+            Err(e) => (JsValue::UNDEFINED, to_js_error(&e)),
+        };
+        return Ok(crypto.settle(&valid, &object, &verdict));
     }
+    // A payload that can't be read is refused before any fetch.
+    let (object, claims) = read_claims(&jwt.payload)?;
     let (signed, kid, signature) = (jwt.signed.to_owned(), jwt.kid, jwt.signature);
     Ok(run(Box::pin(async move {
         let key = crypto_key(&options.jwks_url, kid.as_deref(), fetch).await?;
+        let crypto = web_crypto()?;
+        let valid = crypto.verify(&key, &signed, &signature)?;
         // The fetch took time: the claims are judged as of now.
         let verdict = check_claims(&claims, &options, js_sys::Date::now());
-        Ok(check_signature(&key, &signed, &signature, &object, &verdict)?.into())
+        Ok(crypto.settle(&valid, &object, &verdict).into())
     })))
 }
 
@@ -153,35 +167,33 @@ fn check_claims(claims: &Claims, options: &VerifyOptions, now_ms: f64) -> JsValu
     }
 }
 
-/// The promise of `object` once the signature holds. The claims were judged already, but a
-/// forged token is refused as forged whatever its claims say, as jose does, so their verdict
-/// waits for the signature's.
-fn check_signature(
-    key: &CryptoKey,
-    signed: &str,
-    signature: &[u8],
-    object: &JsValue,
-    verdict: &JsValue,
-) -> Result<Promise> {
-    let crypto = web_crypto()?;
-    // WebCrypto copies both byte views before it returns, so they may point into the wasm
-    // memory that is freed right after.
-    let valid = crypto
-        .subtle
-        .verify_with_object_and_u8_array_and_u8_array(
-            &crypto.algorithm,
-            key,
-            signature,
-            signed.as_bytes(),
-        )
-        .map_err(|_| crypto_failed("verify"))?;
-    let settle: Function = crypto
-        .settle
-        .bind2(&JsValue::NULL, object, verdict)
-        .unchecked_into();
-    Ok(valid
-        .unchecked_ref::<Thenable>()
-        .then(&settle, &crypto.failed))
+impl WebCrypto {
+    /// WebCrypto's promise of whether `signature` is `key`'s over `signed`.
+    fn verify(&self, key: &CryptoKey, signed: &str, signature: &[u8]) -> Result<Promise> {
+        // WebCrypto copies both byte views before it returns, so they may point into the wasm
+        // memory that is freed right after.
+        self.subtle
+            .verify_with_object_and_u8_array_and_u8_array(
+                &self.algorithm,
+                key,
+                signature,
+                signed.as_bytes(),
+            )
+            .map_err(|_| crypto_failed("verify"))
+    }
+
+    /// The promise of `object` once `valid` holds and the claims' `verdict` passed. A forged
+    /// token is refused as forged whatever its claims say, as jose does, so the verdict waits
+    /// for the signature's.
+    fn settle(&self, valid: &Promise, object: &JsValue, verdict: &JsValue) -> Promise {
+        let settle: Function = self
+            .settle
+            .bind2(&JsValue::NULL, object, verdict)
+            .unchecked_into();
+        valid
+            .unchecked_ref::<Thenable>()
+            .then(&settle, &self.failed)
+    }
 }
 
 /// The imported key for `kid` if the cache says to use a key it holds and it was imported:
