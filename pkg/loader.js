@@ -9,10 +9,14 @@ import { FronteggError } from "./error.js";
  */
 export function bind(glue, source) {
   let ready;
+  let loaded = false;
   const load = () =>
     (ready ??= glue
       .default(source === undefined ? undefined : { module_or_path: source() })
-      .then(() => glue.__setErrorClass(FronteggError))
+      .then(() => {
+        glue.__setErrorClass(FronteggError);
+        loaded = true;
+      })
       .catch((e) => {
         ready = undefined; // let a later call retry, e.g. after the network came back
         throw new FronteggError("network", `Could not load the SDK's WebAssembly: ${e?.message ?? e}`);
@@ -30,9 +34,11 @@ export function bind(glue, source) {
       await load();
       return new FronteggAuth(glue.createAuth(options));
     },
-    async verifyAccessToken(token, options) {
-      await load();
-      return glue.verifyAccessToken(token, options);
+    // Called for every request an edge lets through: once loaded it goes straight to the wasm,
+    // which answers a promise itself, rather than through an await (microtasks more per call).
+    verifyAccessToken(token, options) {
+      if (loaded) return glue.verifyAccessToken(token, options);
+      return load().then(() => glue.verifyAccessToken(token, options));
     },
   };
 }

@@ -29,8 +29,8 @@ leaks=$(uses src '\b(wasm_bindgen|wasm_bindgen_futures|js_sys|web_sys|serde_wasm
 leaks=$(uses src/core '\bcrate::(client|native)\b')
 [ -z "$leaks" ] || report "the core uses the driver or a runtime" "$leaks"
 
-# Until the core reads JSON itself (docs/architecture.md, step 4), its codecs borrow JSON.parse,
-# atob and btoa from src/wasm/codec.rs; nothing else below src/wasm/ may reach up into it.
+# Until the core reads JSON itself (docs/architecture.md, step 4), its codecs borrow JSON.parse
+# and btoa from src/wasm/codec.rs; nothing else below src/wasm/ may reach up into it.
 leaks=$(uses src '\bcrate::wasm::' | grep -vE '^src/wasm/' | grep -v 'crate::wasm::codec::' || true)
 [ -z "$leaks" ] || report "code outside src/wasm/ uses it beyond the core's codecs" "$leaks"
 

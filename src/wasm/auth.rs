@@ -21,10 +21,10 @@ use crate::core::error::{Error, StatusMeaning};
 use crate::core::http::{HttpRequest, HttpResponse};
 use crate::core::refresh::lock_takeover_ms;
 use crate::core::self_service::{read_recovery_code, Authorization};
-#[cfg(feature = "server")]
-use crate::core::verify::VerifyOptions;
 use crate::core::{parse, AuthCore};
 use crate::wasm::ceremony::{ceremony, disable_device};
+#[cfg(feature = "server")]
+use crate::wasm::convert::ascii_string;
 use crate::wasm::convert::{from_js, promise, run, to_js, to_js_error, to_value};
 #[cfg(feature = "server")]
 use crate::wasm::edge;
@@ -356,28 +356,35 @@ fn catch_up_when_back(client: &Rc<Client<FetchRuntime>>) {
 #[cfg(feature = "server")]
 #[wasm_bindgen(js_name = "verifyAccessToken", skip_typescript)]
 pub fn verify_access_token(token: JsValue, options: JsValue) -> Promise {
-    promise(async move {
+    // Not an async body: with the key at hand, the edge answers WebCrypto's promise, chained.
+    let start = || {
         // Measured before it is copied in; the core refuses it as `unauthorized` (any header
         // an attacker sends ends up here).
         let too_long = (crate::core::verify::MAX_TOKEN_BYTES + 1) as u32;
         let token = match token.dyn_ref::<js_sys::JsString>() {
             Some(long) if long.length() > too_long => String::from(long.slice(0, too_long)),
-            _ => token.as_string().ok_or_else(|| {
-                Error::invalid_input("verifyAccessToken: the token must be a string.")
-            })?,
+            Some(token) => ascii_string(token),
+            None => {
+                return Err(Error::invalid_input(
+                    "verifyAccessToken: the token must be a string.",
+                ))
+            }
         };
-        // `fetch` (for the keys) is a function, not data: taken out before the rest is read.
+        // `fetch` (for the keys) is a function, not data: options holding one are copied
+        // without it before the rest is read (most hold none, and are read as they are).
         let (options, fetch) = match options.dyn_ref::<Object>() {
-            Some(given) => {
+            Some(given)
+                if !Reflect::get(given, &"fetch".into()).is_ok_and(|f| f.is_undefined()) =>
+            {
                 let copy = Object::assign(&Object::new(), given);
                 let fetch = take_fetch(&copy, "verifyAccessToken")?;
                 (JsValue::from(copy), fetch)
             }
-            None => (options, None),
+            _ => (options, None),
         };
-        let options = VerifyOptions::from_json(&from_js("verifyAccessToken", options)?)?;
-        edge::verify_access_token(&token, &options, fetch).await
-    })
+        edge::verify_access_token(&token, &options, fetch)
+    };
+    start().unwrap_or_else(reject)
 }
 
 /// The browser build's `verifyAccessToken`, which lives in the server build.

@@ -1,6 +1,6 @@
 //! What the core's text codecs borrow from the JS runtime in wasm builds, so that no JSON parser
-//! and no base64 codec ship in the wasm: `JSON.parse` (typed by serde-wasm-bindgen) for
-//! [`crate::core::json`], and `atob` / `btoa` for [`crate::core::base64url`].
+//! and no base64 encoder ship in the wasm: `JSON.parse` (typed by serde-wasm-bindgen) for
+//! [`crate::core::json`], and `btoa` for [`crate::core::base64url`].
 
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -8,8 +8,6 @@ use wasm_bindgen::JsValue;
 
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(catch, js_name = atob)]
-    fn js_atob(text: &str) -> Result<String, JsValue>;
     #[wasm_bindgen(catch, js_name = btoa)]
     fn js_btoa(binary: &str) -> Result<String, JsValue>;
 }
@@ -19,11 +17,6 @@ extern "C" {
 pub fn json_from_str<T: DeserializeOwned>(text: &str) -> Option<T> {
     let value = js_sys::JSON::parse(text).ok()?;
     serde_wasm_bindgen::from_value(value).ok()
-}
-
-/// The runtime's `atob`: the "binary string" of standard base64 `text`, if it is valid.
-pub fn atob(text: &str) -> Option<String> {
-    js_atob(text).ok()
 }
 
 /// The runtime's `btoa` of a "binary string" (every char below 256).

@@ -18,6 +18,57 @@ thread_local! {
     static ERROR_CLASS: RefCell<Option<Function>> = const { RefCell::new(None) };
 }
 
+#[cfg(feature = "server")]
+#[wasm_bindgen]
+extern "C" {
+    /// The runtime's `TextEncoder`, for [`ascii_string`].
+    type TextEncoder;
+
+    #[wasm_bindgen(constructor)]
+    fn new() -> TextEncoder;
+
+    /// `encodeInto(source, destination)`, straight into the wasm memory `destination` is.
+    #[wasm_bindgen(method, js_name = encodeInto)]
+    fn encode_into(
+        this: &TextEncoder,
+        source: &js_sys::JsString,
+        destination: &mut [u8],
+    ) -> Encoded;
+
+    /// What `encodeInto` did.
+    type Encoded;
+
+    /// UTF-16 code units read.
+    #[wasm_bindgen(method, getter)]
+    fn read(this: &Encoded) -> u32;
+
+    /// Bytes written.
+    #[wasm_bindgen(method, getter)]
+    fn written(this: &Encoded) -> u32;
+}
+
+#[cfg(feature = "server")]
+thread_local! {
+    static ENCODER: TextEncoder = TextEncoder::new();
+}
+
+/// `text` in Rust. An ASCII text (a token always is) is copied by the runtime's
+/// `TextEncoder.encodeInto`, a block copy, where wasm-bindgen's own copy walks it a character
+/// at a time in JS: for a token, the largest single cost of taking it in. Any other text is
+/// copied the usual way.
+#[cfg(feature = "server")]
+pub(crate) fn ascii_string(text: &js_sys::JsString) -> String {
+    let length = text.length();
+    let mut bytes = vec![0; length as usize];
+    let encoded = ENCODER.with(|encoder| encoder.encode_into(text, &mut bytes));
+    if encoded.read() == length && encoded.written() == length {
+        if let Ok(ascii) = String::from_utf8(bytes) {
+            return ascii;
+        }
+    }
+    String::from(text)
+}
+
 /// Called once by the package loader with its `FronteggError` class.
 #[wasm_bindgen(js_name = "__setErrorClass", skip_typescript)]
 pub fn set_error_class(class: Function) {
