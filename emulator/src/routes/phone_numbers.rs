@@ -17,7 +17,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::bearer::{current_user, Bearer};
+use super::bearer::{Bearer, BearerUser};
 use super::ApiJson;
 use crate::domain::mfa::{code_expired, redeem, send_code, CodeRequest};
 use crate::domain::phone::{ensure_phone_free, phone_taken, valid_phone_number};
@@ -49,24 +49,23 @@ struct SetPhoneBody {
 async fn set_phone_number(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Bearer(claims): Bearer,
+    BearerUser(user): BearerUser,
     ApiJson(body): ApiJson<SetPhoneBody>,
 ) -> Result<Response, ApiError> {
     let number = valid_phone_number(&body.phone_number)?;
-    state.limit_attempt(peer.ip(), &format!("phone:{}", claims.sub))?;
-    ensure_phone_free(&state, &number, Some(&claims.sub))?;
-    if state.store.verified_phone(&claims.sub)?.as_deref() == Some(number.as_str()) {
+    state.limit_attempt(peer.ip(), &format!("phone:{}", user.id))?;
+    ensure_phone_free(&state, &number, Some(&user.id))?;
+    if state.store.verified_phone(&user.id)?.as_deref() == Some(number.as_str()) {
         return Ok((StatusCode::CREATED, Json(json!({}))).into_response());
     }
     let update = ProfileUpdate {
         phone_number: Some(Some(number.clone())),
         ..ProfileUpdate::default()
     };
-    state.store.update_profile(&claims.sub, &update)?;
+    state.store.update_profile(&user.id, &update)?;
     if body.verify == Some(false) {
         return Ok((StatusCode::CREATED, Json(json!({}))).into_response());
     }
-    let user = current_user(&state, &claims)?;
     let request = CodeRequest {
         user: &user,
         purpose: CodePurpose::VerifyPhone,
