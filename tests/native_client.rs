@@ -2,10 +2,10 @@
 
 mod common;
 
+use common::json;
 use common::{client, client_with, demo, now_ms};
 use frontegg_auth_wasm::native::NativeRuntime;
 use frontegg_auth_wasm::{Client, ErrorCode, LoginResult};
-use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 

@@ -4,13 +4,14 @@
 
 mod common;
 
+use common::json;
 use common::{client, demo, secret_from_qr, totp_at, Emulator};
 use frontegg_auth_wasm::core::account::SignUpResult;
 use frontegg_auth_wasm::core::error::StatusMeaning;
 use frontegg_auth_wasm::core::flows::MfaChallenge;
+use frontegg_auth_wasm::core::json::Value;
 use frontegg_auth_wasm::native::NativeRuntime;
 use frontegg_auth_wasm::{Client, ErrorCode, LoginResult};
-use serde_json::{json, Value};
 
 const PASSWORD: &str = "Demo-pass-123!";
 const MFA_SECRET: &str = "JBSWY3DPEHPK3PXP";
@@ -106,7 +107,7 @@ async fn mfa_with_an_email_code_and_with_an_sms_code() {
     );
 
     emu.create_user(
-        json!({ "email": "sms@example.com", "phoneNumber": "+15550100", "phoneNumberType": "mfa" }),
+        serde_json::json!({ "email": "sms@example.com", "phoneNumber": "+15550100", "phoneNumberType": "mfa" }),
     )
     .await;
     let c = client(&emu.base);
@@ -148,7 +149,8 @@ async fn mfa_with_an_email_code_and_with_an_sms_code() {
 #[tokio::test]
 async fn forced_enrollment_then_recovery() {
     let emu = demo().await;
-    emu.config(json!({ "mfa": { "enforce": "Force" } })).await;
+    emu.config(serde_json::json!({ "mfa": { "enforce": "Force" } }))
+        .await;
     let c = client(&emu.base);
     let result = login(&c, "demo@example.com").await;
     assert!(
@@ -181,7 +183,7 @@ async fn forced_enrollment_then_recovery() {
     c.call_empty(|core| core.mfa_recover(&recover), StatusMeaning::MFA)
         .await
         .unwrap();
-    emu.config(json!({ "mfa": { "enforce": "DontForce" } }))
+    emu.config(serde_json::json!({ "mfa": { "enforce": "DontForce" } }))
         .await;
     authenticated(login(&client(&emu.base), "demo@example.com").await);
     let reused = client(&emu.base)
@@ -198,7 +200,8 @@ async fn forced_enrollment_then_recovery() {
 #[tokio::test]
 async fn forced_sms_enrollment() {
     let emu = demo().await;
-    emu.config(json!({ "mfa": { "enforce": "Force" } })).await;
+    emu.config(serde_json::json!({ "mfa": { "enforce": "Force" } }))
+        .await;
     let c = client(&emu.base);
     mfa(login(&c, "demo@example.com").await);
     let sent: frontegg_auth_wasm::core::endpoints::CodeSent = c
@@ -281,8 +284,10 @@ async fn passwordless_code_magic_link_and_sms() {
         .unwrap_err();
     assert_eq!(reused.code, ErrorCode::InvalidCode, "a link works once");
 
-    emu.create_user(json!({ "email": "phone@example.com", "phoneNumber": "+15550199" }))
-        .await;
+    emu.create_user(
+        serde_json::json!({ "email": "phone@example.com", "phoneNumber": "+15550199" }),
+    )
+    .await;
     let c = client(&emu.base);
     c.passwordless_start(&json!({ "type": "SmsCode", "email": "phone@example.com" }))
         .await
@@ -372,7 +377,7 @@ async fn signup_forgot_reset_and_change_password() {
         .unwrap();
     let message = emu.last_message("new@example.com").await;
     assert_eq!(message["kind"], "password_reset");
-    let link: Value = message["link"].clone();
+    let link = message["link"].clone();
     let query = link
         .as_str()
         .and_then(|l| l.split_once('?'))
@@ -437,7 +442,7 @@ async fn a_remembered_device_skips_mfa_in_server_mode() {
     // A client that never verified has no such cookie.
     mfa(login(&client(&emu.base), "mfa@example.com").await);
 
-    emu.config(json!({ "mfa": { "allowRememberDevice": false } }))
+    emu.config(serde_json::json!({ "mfa": { "allowRememberDevice": false } }))
         .await;
     let c = client(&emu.base);
     let challenge = mfa(login(&c, "mfa@example.com").await);

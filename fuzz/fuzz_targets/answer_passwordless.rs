@@ -9,7 +9,7 @@ use frontegg_auth_wasm_fuzz::{
     answer, assert_client_signs_in, block_on, mode, success, Answer, Scripted, NOW,
 };
 use libfuzzer_sys::fuzz_target;
-use serde_json::json;
+use frontegg_auth_wasm_fuzz::ours;
 
 fuzz_target!(|data: &[u8]| {
     let Some(Answer { pick, response }) = answer(data) else {
@@ -26,14 +26,14 @@ fuzz_target!(|data: &[u8]| {
     let kind = ["magiclink", "code", "smscode"][usize::from(pick & 0x03) % 3];
     if pick & 0x04 == 0 {
         let started =
-            block_on(client.passwordless_start(&json!({ "type": kind, "email": "a@b.c" })));
+            block_on(client.passwordless_start(&ours!({ "type": kind, "email": "a@b.c" })));
         assert!(
             started.is_err() || success(status),
             "a {status} answer sent a code"
         );
         assert!(client.session().is_none());
     } else {
-        let args = json!({ "type": kind, "token": "123456" });
+        let args = ours!({ "type": kind, "token": "123456" });
         let finished = block_on(client.step(
             |core| core.passwordless_complete(&args),
             StatusMeaning::PASSWORDLESS,

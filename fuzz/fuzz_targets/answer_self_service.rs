@@ -12,7 +12,7 @@ use frontegg_auth_wasm_fuzz::{
     answer, assert_client_signs_in, block_on, mode, signed_in_client, success, Answer,
 };
 use libfuzzer_sys::fuzz_target;
-use serde_json::json;
+use frontegg_auth_wasm_fuzz::ours;
 
 fuzz_target!(|data: &[u8]| {
     let Some(Answer { pick, response }) = answer(data) else {
@@ -34,21 +34,21 @@ fuzz_target!(|data: &[u8]| {
         4 => block_on(client.call_signed_in::<MfaDevices>(AuthCore::list_mfa_devices)).is_ok(),
         5 => block_on(client.call_signed_in::<TotpEnrollment>(AuthCore::mfa_settings_enroll_totp))
             .is_ok(),
-        6 => block_on(client.mfa_settings_enroll_sms(&json!({ "phoneNumber": "+15555550100" })))
+        6 => block_on(client.mfa_settings_enroll_sms(&ours!({ "phoneNumber": "+15555550100" })))
             .is_ok(),
         7 => block_on(
-            client.mfa_settings_confirm_sms(&json!({ "code": "123456", "otcToken": "otc" })),
+            client.mfa_settings_confirm_sms(&ours!({ "code": "123456", "otcToken": "otc" })),
         )
         .is_ok(),
-        8 => block_on(client.disable_device(&json!({ "deviceId": "d1", "kind": "sms" }))).is_ok(),
+        8 => block_on(client.disable_device(&ours!({ "deviceId": "d1", "kind": "sms" }))).is_ok(),
         9 => block_on(client.disable_device(
-            &json!({ "deviceId": "d1", "kind": "authenticator", "code": "123456" }),
+            &ours!({ "deviceId": "d1", "kind": "authenticator", "code": "123456" }),
         ))
         .is_ok(),
         10 => block_on(client.passkeys_list()).is_ok(),
-        11 => block_on(client.switch_tenant(&json!("tenant-2"))).is_ok(),
+        11 => block_on(client.switch_tenant(&ours!("tenant-2"))).is_ok(),
         12 => {
-            block_on(client.call_signed_in_empty(|core| core.revoke_session(&json!("s1")))).is_ok()
+            block_on(client.call_signed_in_empty(|core| core.revoke_session(&ours!("s1")))).is_ok()
         }
         13 => {
             // The readers the wasm layer calls on a body it already has.

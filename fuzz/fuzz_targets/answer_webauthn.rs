@@ -15,7 +15,8 @@ use frontegg_auth_wasm_fuzz::{
     answer, assert_client_signs_in, block_on, mode, signed_in_client, success, Answer,
 };
 use libfuzzer_sys::fuzz_target;
-use serde_json::{json, Value};
+use frontegg_auth_wasm::core::json::{Map, Value};
+use frontegg_auth_wasm_fuzz::ours;
 
 /// Answers every ceremony with a fixed credential, after checking the options it was given.
 struct Stand;
@@ -43,14 +44,15 @@ fn credential(attestation: Option<Vec<u8>>) -> BrowserCredential {
         user_handle: None,
         authenticator_attachment: Some("platform".into()),
         transports: vec!["internal".into()],
-        client_extension_results: json!({}),
+        client_extension_results: Value::Object(Map::new()),
     }
 }
 
 /// Checked options carry a challenge of 1..=1024 bytes in canonical base64url.
-fn assert_challenge(public_key: &serde_json::Map<String, Value>) {
-    let challenge = public_key["challenge"]
-        .as_str()
+fn assert_challenge(public_key: &Map<String, Value>) {
+    let challenge = public_key
+        .get("challenge")
+        .and_then(Value::as_str)
         .expect("a string challenge");
     let bytes = base64url::decode(challenge).expect("base64url");
     assert!((1..=1024).contains(&bytes.len()));
@@ -98,23 +100,23 @@ fuzz_target!(|data: &[u8]| {
             let client = signed_in_client(mode(pick));
             *client.runtime().answer.borrow_mut() = response;
             let ok = match ceremony {
-                3 => block_on(client.passkey_register(&json!({ "name": "Key" }), &Stand)).is_ok(),
-                4 => block_on(client.passkey_login(&json!({ "email": "a@b.c" }), &Stand)).is_ok(),
+                3 => block_on(client.passkey_register(&ours!({ "name": "Key" }), &Stand)).is_ok(),
+                4 => block_on(client.passkey_login(&ours!({ "email": "a@b.c" }), &Stand)).is_ok(),
                 5 => block_on(client.mfa_webauthn(
-                    &json!({ "mfaToken": "m", "deviceId": "d1" }),
+                    &ours!({ "mfaToken": "m", "deviceId": "d1" }),
                     false,
                     &Stand,
                 ))
                 .is_ok(),
                 6 => block_on(client.mfa_webauthn(
-                    &json!({ "mfaToken": "m", "deviceType": "Platform" }),
+                    &ours!({ "mfaToken": "m", "deviceType": "Platform" }),
                     true,
                     &Stand,
                 ))
                 .is_ok(),
                 _ => block_on(
                     client
-                        .mfa_settings_enroll_webauthn(&json!({ "deviceType": "Platform" }), &Stand),
+                        .mfa_settings_enroll_webauthn(&ours!({ "deviceType": "Platform" }), &Stand),
                 )
                 .is_ok(),
             };

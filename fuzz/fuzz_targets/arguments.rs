@@ -9,7 +9,7 @@ use frontegg_auth_wasm::core::verify::VerifyOptions;
 use frontegg_auth_wasm::core::AuthCore;
 use frontegg_auth_wasm_fuzz::{mode, signed_in};
 use libfuzzer_sys::fuzz_target;
-use serde_json::Value;
+use frontegg_auth_wasm::core::json::{self, Value};
 
 /// The request builders that take the caller's argument as it came; `pick` chooses one.
 const BUILDERS: &[fn(&AuthCore, &Value) -> Result<HttpRequest>] = &[
@@ -74,7 +74,8 @@ fuzz_target!(|data: &[u8]| {
     let Some((&pick, rest)) = data.split_first() else {
         return;
     };
-    let Ok(args) = serde_json::from_slice::<Value>(rest) else {
+    // What a caller's argument becomes in wasm: JSON text read by the SDK's own reader.
+    let Some(args) = std::str::from_utf8(rest).ok().and_then(json::parse) else {
         return;
     };
     let core = signed_in(mode(pick));
@@ -82,7 +83,7 @@ fuzz_target!(|data: &[u8]| {
     match build(&core, &args) {
         Ok(request) => {
             if let Some(body) = &request.body {
-                serde_json::from_str::<Value>(body).expect("a request body is JSON");
+                serde_json::from_str::<serde_json::Value>(body).expect("a request body is JSON");
             }
             assert!(
                 request.url.starts_with("https://auth.example.com/"),

@@ -1,4 +1,6 @@
-//! The size and depth scan that runs before every JSON parse agrees with a real parser.
+//! The SDK's JSON reader (src/core/json.rs) takes exactly what serde_json takes within the size
+//! and depth limits, reads it to the same value, and writes it back so that serde_json reads
+//! the same value again; the limit scan that runs before serde's readers agrees with both.
 #![no_main]
 
 use frontegg_auth_wasm::core::json::{self, within_limits, MAX_BYTES, MAX_DEPTH};
@@ -26,9 +28,11 @@ fuzz_target!(|data: &[u8]| {
             "{text:?}"
         );
     }
-    // The SDK's reader takes exactly what is within limits and parses.
-    assert_eq!(
-        json::from_str::<Value>(text).is_some(),
-        within && parsed.is_ok()
-    );
+    let ours = json::parse(text);
+    assert_eq!(ours.is_some(), within && parsed.is_ok(), "{text:?}");
+    if let (Some(ours), Ok(theirs)) = (ours, parsed) {
+        let written = json::to_string(&ours);
+        let again: Value = serde_json::from_str(&written).expect("we write valid JSON");
+        assert_eq!(again, theirs, "{text:?} was written as {written:?}");
+    }
 });

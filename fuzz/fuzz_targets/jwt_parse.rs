@@ -10,7 +10,7 @@ use frontegg_auth_wasm::core::session::session_expiring_at;
 use frontegg_auth_wasm::core::verify::{check_claims, parse, Claims, HeaderMemo, VerifyOptions};
 use frontegg_auth_wasm_fuzz::NOW;
 use libfuzzer_sys::fuzz_target;
-use serde_json::json;
+use frontegg_auth_wasm_fuzz::ours;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(token) = std::str::from_utf8(data) else {
@@ -22,14 +22,14 @@ fuzz_target!(|data: &[u8]| {
             let (signed, signature) = token.trim().rsplit_once('.').expect("three parts");
             assert_eq!(jwt.signed, signed);
             assert_eq!(Some(jwt.signature), base64url::decode(signature));
-            let options = VerifyOptions::from_json(&json!({
+            let options = VerifyOptions::from_json(&ours!({
                 "baseUrl": "https://auth.example.com", "issuer": "https://auth.example.com",
                 "audience": "app", "clockSkewSeconds": 30,
             }))
             .expect("valid options");
             // The payload is within the JSON limits, so reading it can't overflow.
             assert!(json::within_limits(&jwt.payload));
-            if let Some(claims) = json::from_str::<Claims>(&jwt.payload) {
+            if let Some(claims) = json::serde_from_str::<Claims>(&jwt.payload) {
                 if let Err(e) = check_claims(&claims, &options, NOW / 1000.0) {
                     assert_eq!(e.code, ErrorCode::Unauthorized);
                 }

@@ -16,6 +16,19 @@ use frontegg_auth_wasm::core::http::{HttpRequest, HttpResponse};
 use frontegg_auth_wasm::core::AuthCore;
 use serde_json::{json, Value};
 
+/// serde_json's `json!`, as the SDK's own JSON value (what its calls take).
+#[macro_export]
+macro_rules! ours {
+    ($($t:tt)+) => {
+        $crate::to_ours(&serde_json::json!($($t)+))
+    };
+}
+
+/// A serde_json value as the SDK's own.
+pub fn to_ours(value: &Value) -> frontegg_auth_wasm::core::json::Value {
+    frontegg_auth_wasm::core::json::parse(&value.to_string()).expect("serde_json writes valid JSON")
+}
+
 /// The clock every target runs at (epoch ms): fixed, so a run replays exactly.
 pub const NOW: f64 = 1_764_547_200_000.0;
 
@@ -72,7 +85,7 @@ pub fn good_login() -> HttpResponse {
 }
 
 pub fn options() -> Options {
-    Options::from_json(&json!({ "baseUrl": "https://auth.example.com", "clientId": "client1" }))
+    Options::from_json(&ours!({ "baseUrl": "https://auth.example.com", "clientId": "client1" }))
         .expect("the fuzz options are valid")
 }
 
@@ -157,7 +170,7 @@ pub fn signed_in_client(mode: Mode) -> Client<Scripted> {
 /// The client still signs in normally after whatever it was answered.
 pub fn assert_client_signs_in(client: &Client<Scripted>) {
     *client.runtime().answer.borrow_mut() = good_login();
-    let args = json!({ "email": "demo@example.com", "password": "Demo-pass-123!" });
+    let args = ours!({ "email": "demo@example.com", "password": "Demo-pass-123!" });
     match block_on(client.login(&args)) {
         Ok(LoginResult::Authenticated { .. }) => assert!(client.session().is_some()),
         other => panic!("a good login after a hostile answer did not sign in: {other:?}"),
@@ -182,9 +195,8 @@ pub fn success(status: u16) -> bool {
     (200..300).contains(&status)
 }
 
-/// Whether two expiry times are the same instant once stored and read back: serde_json reads
-/// decimals to within one unit in the last place (no `float_roundtrip`), so a text that is not
-/// the shortest form may come back that far off.
+/// Whether two expiry times are the same instant once stored and read back: the SDK writes
+/// the shortest text that reads back exactly and reads it with core's exact parser, so exactly.
 pub fn same_instant(a: f64, b: f64) -> bool {
-    (a - b).abs() <= f64::EPSILON * a.abs().max(b.abs())
+    a == b
 }

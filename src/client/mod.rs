@@ -9,10 +9,8 @@ pub mod webauthn;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
+use crate::core::json::{FromJson, Value};
 use futures_channel::oneshot;
-use serde_json::Value;
-
-use serde::de::DeserializeOwned;
 
 use crate::client::lifecycle::Lifecycle;
 use crate::client::runtime::Runtime;
@@ -504,7 +502,7 @@ impl<T: Runtime> Client<T> {
     }
 
     /// Runs a call that needs no session and answers a typed body (e.g. `{ otcToken }`).
-    pub async fn call<R: DeserializeOwned>(
+    pub async fn call<R: FromJson>(
         &self,
         build: impl FnOnce(&AuthCore) -> Result<HttpRequest>,
         meaning: StatusMeaning,
@@ -535,7 +533,7 @@ impl<T: Runtime> Client<T> {
     }
 
     /// Runs a call with the access token that answers a typed body.
-    pub async fn call_signed_in<R: DeserializeOwned>(
+    pub async fn call_signed_in<R: FromJson>(
         &self,
         build: impl Fn(&AuthCore) -> Result<HttpRequest>,
     ) -> Result<R> {
@@ -552,7 +550,7 @@ impl<T: Runtime> Client<T> {
     /// The tenants the user belongs to.
     pub async fn list_tenants(&self) -> Result<Vec<Tenant>> {
         let response = self.authed(&AuthCore::list_tenants).await?;
-        parse::<serde_json::Value>(&response, StatusMeaning::SIGNED_IN)?;
+        parse::<Value>(&response, StatusMeaning::SIGNED_IN)?;
         AuthCore::read_tenants(&response.body).ok_or_else(|| {
             Error::bad_response(
                 response.status,
@@ -808,9 +806,9 @@ pub(crate) mod tests {
     use super::*;
     use crate::client::lifecycle::RETRY_LATER_MS;
     use crate::client::runtime::PeerMessage;
+    use crate::core::json::json;
     use crate::core::refresh::{refresh_due_at, MAX_TIMER_MS};
     use crate::core::session::tests::jwt;
-    use serde_json::json;
     use std::collections::VecDeque;
 
     /// A runtime that answers from a script, records what was sent and "sleeps" instantly,
@@ -968,7 +966,7 @@ pub(crate) mod tests {
         }
     }
 
-    fn answer(status: u16, body: serde_json::Value) -> Result<HttpResponse> {
+    fn answer(status: u16, body: crate::core::json::Value) -> Result<HttpResponse> {
         Ok(HttpResponse {
             status,
             body: body.to_string(),
@@ -977,7 +975,7 @@ pub(crate) mod tests {
         })
     }
 
-    fn tokens() -> serde_json::Value {
+    fn tokens() -> crate::core::json::Value {
         json!({ "accessToken": jwt(json!({ "sub": "u", "email": "a@b.c" })), "expiresIn": 300 })
     }
 
@@ -1075,7 +1073,7 @@ pub(crate) mod tests {
     }
 
     /// Tokens that live `seconds`.
-    fn tokens_for(seconds: u32) -> serde_json::Value {
+    fn tokens_for(seconds: u32) -> crate::core::json::Value {
         json!({ "accessToken": jwt(json!({ "sub": "u", "email": "a@b.c" })), "expiresIn": seconds })
     }
 
@@ -1270,7 +1268,7 @@ pub(crate) mod tests {
     }
 
     /// Tokens of a session in `tenant`.
-    fn tokens_in(tenant: &str) -> serde_json::Value {
+    fn tokens_in(tenant: &str) -> crate::core::json::Value {
         let claims =
             json!({ "sub": "u", "email": "a@b.c", "tenantId": tenant, "tenantIds": ["t1", "t2"] });
         json!({ "accessToken": jwt(claims), "expiresIn": 300 })

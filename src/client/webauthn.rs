@@ -2,7 +2,7 @@
 //! `navigator.credentials` call in between, run over an [`Authenticator`] (the browser in wasm,
 //! see `wasm/ceremony.rs`; a fake in tests). The encoding rules are in [`crate::core::webauthn`].
 
-use serde_json::Value;
+use crate::core::json::Value;
 
 use super::Client;
 use crate::client::runtime::Runtime;
@@ -178,7 +178,7 @@ mod tests {
     use std::cell::RefCell;
     use std::collections::VecDeque;
 
-    use serde_json::json;
+    use crate::core::json::json;
 
     use super::*;
     use crate::client::tests::block_on;

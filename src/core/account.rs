@@ -1,10 +1,10 @@
 //! The user's account outside a sign-in: sign-up, and changing, forgetting and resetting the
 //! password.
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use crate::core::json::Value;
+use crate::core::json::{FromJson, ToJson};
 
-use crate::core::endpoints::{nullable, AuthResponse, USERS_V1};
+use crate::core::endpoints::{AuthResponse, USERS_V1};
 use crate::core::error::{Error, Result, StatusMeaning};
 use crate::core::flows::LoginResult;
 use crate::core::http::{HttpRequest, HttpResponse};
@@ -13,29 +13,29 @@ use crate::core::secret::Secret;
 use crate::core::{parse, AuthCore};
 
 /// Body of `users/v1/signUp`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, ToJson, PartialEq, Eq)]
+#[json(rename_all = "camelCase")]
 pub struct SignUp {
     pub email: String,
     pub company_name: String,
     pub provider: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     pub invitation_token: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     pub recaptcha_token: Option<String>,
 }
 
 /// What `users/v1/signUp` answers: tokens at once, or a pending activation by email.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, FromJson, PartialEq)]
+#[json(rename_all = "camelCase", default)]
 pub(crate) struct SignUpAnswer {
-    #[serde(deserialize_with = "nullable")]
+    #[json(nullable)]
     should_activate: bool,
     auth_response: Option<AuthResponse>,
 }
@@ -49,20 +49,20 @@ pub enum SignUpResult {
     ActivationRequired,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(ToJson)]
+#[json(rename_all = "camelCase")]
 struct ChangePassword {
     password: Secret,
     new_password: Secret,
 }
 
-#[derive(Serialize)]
+#[derive(ToJson)]
 struct Email {
     email: String,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(ToJson)]
+#[json(rename_all = "camelCase")]
 struct ResetPassword {
     user_id: String,
     token: Secret,
@@ -157,8 +157,8 @@ mod tests {
     use super::*;
     use crate::core::config::{Mode, Options};
     use crate::core::error::ErrorCode;
+    use crate::core::json::json;
     use crate::core::session::tests::jwt;
-    use serde_json::json;
 
     fn core() -> AuthCore {
         AuthCore::new(
@@ -186,7 +186,7 @@ mod tests {
             .unwrap();
         assert!(req.url.ends_with("/users/v1/signUp"));
         assert_eq!(
-            serde_json::from_str::<Value>(req.body.as_deref().unwrap()).unwrap(),
+            crate::core::json::from_str::<Value>(req.body.as_deref().unwrap()).unwrap(),
             json!({ "email": "n@x.io", "companyName": "N", "provider": "local", "password": "pw-12345" })
         );
         let tokens = json!({ "accessToken": jwt(json!({ "sub": "u", "email": "n@x.io" })), "expiresIn": 300 });

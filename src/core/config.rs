@@ -1,7 +1,7 @@
 //! Client options: validated once, up front, so a typo fails at `createAuth` and not at the
 //! first sign-in.
 
-use serde_json::Value;
+use crate::core::json::Value;
 
 use crate::core::error::{Error, Result};
 use crate::core::input::Fields;
@@ -123,7 +123,8 @@ fn bearer_origins(value: Option<&Value>) -> Result<Vec<String>> {
         .map(|item| {
             item.as_str().and_then(normalize_origin).ok_or_else(|| {
                 Error::invalid_input(format!(
-                    "createAuth: `bearerOrigins` must hold origins such as \"https://api.example.com\" (scheme, host and optional port; no path), not {item}."
+                    "createAuth: `bearerOrigins` must hold origins such as \"https://api.example.com\" (scheme, host and optional port; no path), not {}.",
+                    crate::core::json::to_string(item)
                 ))
             })
         })
@@ -159,7 +160,7 @@ pub fn normalize_base_url(raw: &str) -> Result<String> {
 mod tests {
     use super::*;
     use crate::core::error::ErrorCode;
-    use serde_json::json;
+    use crate::core::json::json;
 
     #[test]
     fn defaults() {

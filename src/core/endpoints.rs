@@ -1,19 +1,9 @@
 //! The identity API endpoints the SDK calls: paths, request bodies and response types, as in
 //! `spec/identity-api.lap` and the official client.
 
+use crate::core::json::Value;
+use crate::core::json::{FromJson, ToJson};
 use crate::core::secret::Secret;
-use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::Value;
-
-/// Reads an answer field that has a default: absent or `null` (the hosted service's word for
-/// absent) both give the default, so `"tenantIds": null` is an empty list, not a parse failure.
-pub(crate) fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de> + Default,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
 
 /// `POST` password login.
 pub const LOGIN: &str = "/identity/resources/auth/v1/user";
@@ -34,72 +24,72 @@ pub const ALLOW_REMEMBER_DEVICE: &str =
     "/identity/resources/configurations/v1/mfa-policy/allow-remember-device";
 
 /// Body of the MFA steps during login; fields left out are not sent.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, ToJson, PartialEq, Eq)]
+#[json(rename_all = "camelCase")]
 pub struct MfaStep {
     pub mfa_token: String,
     /// The TOTP code, as `mfa/verify` names it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// The TOTP code, as enrollment names it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     /// An SMS or email code.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     pub otc_token: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     pub remember_device: Option<bool>,
 }
 
 /// `{ otcToken }` answers: a code was sent.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, ToJson, FromJson, PartialEq, Eq)]
+#[json(rename_all = "camelCase")]
 pub struct CodeSent {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[json(default, skip_serializing_if = "Option::is_none")]
     pub otc_token: Option<String>,
     /// Where it went, masked, when the host says.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[json(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
 }
 
 /// Authenticator-app enrollment: the QR code (a data URL) of the `otpauth://` URI.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, ToJson, FromJson, PartialEq, Eq)]
+#[json(rename_all = "camelCase")]
 pub struct TotpEnrollment {
     pub qr_code: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[json(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
 }
 
 /// Body of `mfa/recover`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, ToJson, PartialEq, Eq)]
+#[json(rename_all = "camelCase")]
 pub struct MfaRecover {
     pub email: String,
     pub recovery_code: String,
 }
 
 /// Body of a passwordless `prelogin`.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, ToJson, PartialEq, Eq)]
+#[json(rename_all = "camelCase")]
 pub struct PasswordlessStart {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
 }
 
 /// Body of a passwordless `postlogin`: the link's token or the code.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, ToJson, PartialEq, Eq)]
+#[json(rename_all = "camelCase")]
 pub struct PasswordlessComplete {
     pub token: String,
 }
@@ -108,32 +98,32 @@ pub struct PasswordlessComplete {
 pub const AUTH_V2: &str = "/identity/resources/auth/v2";
 
 /// Body of `auth/v2/api-token`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, ToJson, PartialEq, Eq)]
+#[json(rename_all = "camelCase")]
 pub struct ApiTokenLogin {
     pub client_id: String,
     pub secret: Secret,
 }
 
 /// Body of `auth/v2/api-token/token/refresh`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, ToJson, PartialEq, Eq)]
+#[json(rename_all = "camelCase")]
 pub struct ApiTokenRefresh {
     pub refresh_token: Secret,
 }
 
 /// Body of [`LOGIN`].
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, ToJson, PartialEq, Eq)]
+#[json(rename_all = "camelCase")]
 pub struct PasswordLogin {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     pub password: Secret,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     pub invitation_token: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     pub recaptcha_token: Option<String>,
 }
 
@@ -141,15 +131,15 @@ pub struct PasswordLogin {
 /// `tenantId` is always sent, `null` unless a tenant is being switched to, as the official
 /// client sends it (its tab tenant is `null` unless session-per-tenant is on): the host then
 /// keeps the session's own tenant.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, ToJson, PartialEq, Eq)]
+#[json(rename_all = "camelCase")]
 pub struct RefreshBody {
     pub tenant_id: Option<String>,
 }
 
 /// The answer of [`ALLOW_REMEMBER_DEVICE`], named as the official client types and reads it.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, FromJson, PartialEq)]
+#[json(rename_all = "camelCase", default)]
 pub struct RememberPolicy {
     /// Whether "remember this device" may be offered.
     pub is_allowed_to_remember: Option<bool>,
@@ -165,10 +155,10 @@ impl RememberPolicy {
 }
 
 /// What login-like endpoints answer: tokens, or the next step (MFA, password reset).
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, FromJson, PartialEq)]
+#[json(rename_all = "camelCase", default)]
 pub struct AuthResponse {
-    #[serde(deserialize_with = "nullable")]
+    #[json(nullable)]
     pub mfa_required: bool,
     pub mfa_token: Option<String>,
     pub mfa_enrolled: Option<bool>,
@@ -176,11 +166,11 @@ pub struct AuthResponse {
     /// An array of strategy names in the official client; tolerated as anything.
     pub mfa_strategies: Option<Value>,
     // The API-token routes answer in snake_case (`access_token`, ...), the user routes in camelCase.
-    #[serde(alias = "access_token")]
+    #[json(alias = "access_token")]
     pub access_token: Option<Secret>,
-    #[serde(alias = "refresh_token")]
+    #[json(alias = "refresh_token")]
     pub refresh_token: Option<Secret>,
-    #[serde(alias = "expires_in")]
+    #[json(alias = "expires_in")]
     pub expires_in: Option<f64>,
     pub reset_password_token: Option<String>,
     pub recovery_code: Option<String>,
@@ -189,101 +179,101 @@ pub struct AuthResponse {
 }
 
 /// A user's MFA devices as the identity API lists them.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, ToJson, FromJson, PartialEq, Eq)]
+#[json(rename_all = "camelCase", default)]
 pub struct MfaDevices {
-    #[serde(deserialize_with = "nullable")]
+    #[json(nullable)]
     pub authenticators: Vec<AuthenticatorDevice>,
-    #[serde(deserialize_with = "nullable")]
+    #[json(nullable)]
     pub phones: Vec<PhoneDevice>,
-    #[serde(deserialize_with = "nullable")]
+    #[json(nullable)]
     pub emails: Vec<EmailDevice>,
-    #[serde(deserialize_with = "nullable")]
+    #[json(nullable)]
     pub webauthn: Vec<WebAuthnDevice>,
 }
 
 /// An authenticator app.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, ToJson, FromJson, PartialEq, Eq)]
 pub struct AuthenticatorDevice {
     pub id: String,
 }
 
 /// A phone that receives SMS codes.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, ToJson, FromJson, PartialEq, Eq)]
+#[json(rename_all = "camelCase")]
 pub struct PhoneDevice {
     pub id: String,
-    #[serde(default, deserialize_with = "nullable")]
+    #[json(nullable)]
     pub phone_number: String,
 }
 
 /// An email address that receives codes.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, ToJson, FromJson, PartialEq, Eq)]
 pub struct EmailDevice {
     pub email: String,
 }
 
 /// A security key, platform authenticator or passkey, as MFA device lists and the WebAuthn
 /// device routes answer (the lists leave the dates out).
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, ToJson, FromJson, PartialEq, Eq)]
+#[json(rename_all = "camelCase")]
 pub struct WebAuthnDevice {
     pub id: String,
-    #[serde(default, deserialize_with = "nullable")]
+    #[json(nullable)]
     pub device_type: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[json(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[json(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[json(default, skip_serializing_if = "Option::is_none")]
     pub last_used: Option<String>,
     /// Shown once after an MFA enrollment from settings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[json(default, skip_serializing_if = "Option::is_none")]
     pub recovery_code: Option<String>,
 }
 
 /// A role or permission as `users/v2/me` lists it.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, ToJson, FromJson, PartialEq, Eq)]
+#[json(rename_all = "camelCase", default)]
 pub struct Grant {
-    #[serde(deserialize_with = "nullable")]
+    #[json(nullable)]
     pub id: String,
-    #[serde(deserialize_with = "nullable")]
+    #[json(nullable)]
     pub key: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
 /// The signed-in user's profile (`GET users/v2/me`), the fields a UI needs.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, ToJson, FromJson, PartialEq)]
+#[json(rename_all = "camelCase")]
 pub struct Profile {
     pub id: String,
     pub email: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[json(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[json(default, skip_serializing_if = "Option::is_none")]
     pub profile_picture_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[json(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[json(nullable)]
     pub verified: bool,
-    #[serde(default, deserialize_with = "nullable")]
+    #[json(nullable)]
     pub mfa_enrolled: bool,
-    #[serde(default, deserialize_with = "nullable")]
+    #[json(nullable)]
     pub tenant_id: String,
-    #[serde(default, deserialize_with = "nullable")]
+    #[json(nullable)]
     pub tenant_ids: Vec<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[json(nullable)]
     pub roles: Vec<Grant>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[json(nullable)]
     pub permissions: Vec<Grant>,
     /// Stringified JSON, as the API keeps it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[json(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[json(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[json(default, skip_serializing_if = "Option::is_none")]
     pub last_login: Option<String>,
 }
 
@@ -301,11 +291,11 @@ mod tests {
             recaptcha_token: None,
         };
         assert_eq!(
-            serde_json::to_string(&body).unwrap(),
+            crate::core::json::to_string(&body),
             r#"{"email":"a@b.c","password":"pw"}"#
         );
         assert_eq!(
-            serde_json::to_string(&RefreshBody::default()).unwrap(),
+            crate::core::json::to_string(&RefreshBody::default()),
             r#"{"tenantId":null}"#,
             "the official client sends the key, null"
         );
@@ -313,7 +303,7 @@ mod tests {
 
     #[test]
     fn auth_response_tolerates_extra_and_missing_fields() {
-        let r: AuthResponse = serde_json::from_str(
+        let r: AuthResponse = crate::core::json::from_str(
             r#"{"mfaRequired":true,"mfaToken":"t","mfaDevices":{"authenticators":[{"id":"d1"}]},"mfaStrategies":["AuthenticatorApp"],"somethingNew":1}"#,
         )
         .unwrap();
@@ -340,17 +330,17 @@ mod tests {
     }
 
     /// Reads `body` as `T` the way every SDK call does.
-    fn typed<T: serde::de::DeserializeOwned>(body: &str) -> crate::core::error::Result<()> {
+    fn typed<T: FromJson>(body: &str) -> crate::core::error::Result<()> {
         crate::core::parse::<T>(&answer(body), crate::core::error::StatusMeaning::PUBLIC).map(drop)
     }
 
     fn cases() -> Vec<Case> {
         use crate::core::account::SignUpAnswer;
+        use crate::core::json::json;
         use crate::core::self_service::{Authorization, RecoveryCode, Tenant, UserSession};
         use crate::core::session::tests::jwt;
         use crate::core::verify::Jwk;
         use crate::core::webauthn::{Challenge, DeviceList};
-        use serde_json::json;
         let device = json!({ "id": "w", "deviceType": "Platform", "name": "n", "createdAt": "2026-01-01T00:00:00Z", "lastUsed": "2026-01-02T00:00:00Z", "recoveryCode": "R" });
         let grant = json!({ "id": "g", "key": "admin", "name": "Admin" });
         vec![
@@ -506,7 +496,7 @@ mod tests {
                 }),
                 required: &["sub"],
                 read: |t| {
-                    let claims: Value = serde_json::from_str(t).unwrap();
+                    let claims: Value = crate::core::json::from_str(t).unwrap();
                     crate::core::session::session_from_token(
                         jwt(claims).into(),
                         Some(60.0),
@@ -582,8 +572,8 @@ mod tests {
         use crate::core::config::{Mode, Options};
         use crate::core::error::{Error, ErrorCode, StatusMeaning};
         use crate::core::flows::LoginResult;
+        use crate::core::json::json;
         use crate::core::AuthCore;
-        use serde_json::json;
         let mut c = AuthCore::new(
             Options::from_json(&json!({ "baseUrl": "http://h" })).unwrap(),
             Mode::Browser,

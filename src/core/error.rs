@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use serde::Deserialize;
+use crate::core::json::FromJson;
 
 /// Stable machine codes, as listed in the JS API contract. They never change meaning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,12 +202,12 @@ impl StatusMeaning {
 }
 
 /// The identity API's error body: `{ "errors": ["..."], "errorCode": "ER-..." }`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, FromJson)]
+#[json(rename_all = "camelCase")]
 struct ServerError {
-    #[serde(default, deserialize_with = "crate::core::endpoints::nullable")]
+    #[json(nullable)]
     errors: Vec<String>,
-    #[serde(default)]
+    #[json(default)]
     error_code: Option<String>,
 }
 

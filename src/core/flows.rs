@@ -1,7 +1,7 @@
 //! The login state machine's vocabulary: what a login-like response means for the app.
 
-use serde::Serialize;
-use serde_json::Value;
+use crate::core::json::ToJson;
+use crate::core::json::Value;
 
 use crate::core::endpoints::{AuthResponse, MfaDevices};
 use crate::core::error::{Error, ErrorCode, Result};
@@ -9,14 +9,14 @@ use crate::core::secret::Secret;
 use crate::core::session::Session;
 
 /// The result of every login-like call, tagged by `status` for JS.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(tag = "status", rename_all = "snake_case")]
+#[derive(Debug, Clone, ToJson, PartialEq)]
+#[json(tag = "status", rename_all = "snake_case")]
 pub enum LoginResult {
     /// Signed in.
     Authenticated {
         session: Session,
         /// Shown once after enrolling MFA; the user must keep it.
-        #[serde(rename = "recoveryCode", skip_serializing_if = "Option::is_none")]
+        #[json(rename = "recoveryCode", skip_serializing_if = "Option::is_none")]
         recovery_code: Option<String>,
     },
     /// A second factor is needed.
@@ -25,14 +25,14 @@ pub enum LoginResult {
     MfaEnrollmentRequired { mfa: MfaChallenge },
     /// The password must be changed before signing in.
     PasswordExpired {
-        #[serde(rename = "resetPasswordToken")]
+        #[json(rename = "resetPasswordToken")]
         reset_password_token: String,
     },
 }
 
 /// What the app needs to run the MFA step.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, ToJson, PartialEq)]
+#[json(rename_all = "camelCase")]
 pub struct MfaChallenge {
     /// Proof of the first factor, passed to the MFA calls.
     pub mfa_token: String,
@@ -41,7 +41,7 @@ pub struct MfaChallenge {
     /// Allowed strategies, e.g. `["AuthenticatorApp", "SMS"]`.
     pub strategies: Vec<String>,
     /// Whether "remember this device" may be offered.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     pub remember_device_allowed: Option<bool>,
 }
 
@@ -133,7 +133,7 @@ mod tests {
     use super::*;
 
     fn parse(json: &str) -> Result<Step> {
-        interpret(serde_json::from_str(json).unwrap())
+        interpret(crate::core::json::from_str(json).unwrap())
     }
 
     #[test]
@@ -190,8 +190,8 @@ mod tests {
             reset_password_token: "r".into(),
         };
         assert_eq!(
-            serde_json::to_value(r).unwrap(),
-            serde_json::json!({ "status": "password_expired", "resetPasswordToken": "r" })
+            crate::core::json::to_value(&r),
+            crate::core::json::json!({ "status": "password_expired", "resetPasswordToken": "r" })
         );
     }
 }

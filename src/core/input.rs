@@ -1,7 +1,7 @@
 //! Reading caller arguments (JS objects, seen as JSON) with errors that name the field, so
 //! every method rejects bad input with `invalid_input` before any request is made.
 
-use serde_json::{Map, Value};
+use crate::core::json::{Map, Value};
 
 use crate::core::error::{Error, Result};
 
@@ -117,7 +117,7 @@ impl<'a> Fields<'a> {
     pub fn opt_u32(&mut self, key: &'static str, min: u32, max: u32) -> Result<Option<u32>> {
         match self.get(key) {
             None => Ok(None),
-            Some(Value::Number(n)) => match n.as_f64() {
+            Some(Value::Number(n)) => match Some(n.as_f64()) {
                 Some(v) if v.fract() == 0.0 && v >= f64::from(min) && v <= f64::from(max) => {
                     Ok(Some(v as u32))
                 }
@@ -149,7 +149,7 @@ impl<'a> Fields<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::core::json::json;
 
     #[test]
     fn reads_and_rejects() {

@@ -3,7 +3,7 @@
 //! answers go through [`AuthCore::handle_login_like`] with [`StatusMeaning::MFA`](crate::core::error::StatusMeaning::MFA).
 //! The MFA token may be left out: the core remembers the pending one.
 
-use serde_json::Value;
+use crate::core::json::Value;
 
 use crate::core::endpoints::{MfaRecover, MfaStep, AUTH_V1};
 use crate::core::error::{Error, Result};
@@ -196,8 +196,8 @@ mod tests {
     use crate::core::config::{Mode, Options};
     use crate::core::error::{ErrorCode, StatusMeaning};
     use crate::core::http::HttpResponse;
+    use crate::core::json::json;
     use crate::LoginResult;
-    use serde_json::json;
 
     fn core() -> AuthCore {
         AuthCore::new(
@@ -207,7 +207,7 @@ mod tests {
     }
 
     fn body(req: &HttpRequest) -> Value {
-        serde_json::from_str(req.body.as_deref().unwrap_or("null")).unwrap()
+        crate::core::json::from_str(req.body.as_deref().unwrap_or("null")).unwrap()
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! MFA step: MFA still applies). The code alone names the login: the hosted service's postlogin
 //! body is `{ token }`, as `@frontegg/rest-api` sends it (see `docs/fidelity.md`).
 
-use serde_json::Value;
+use crate::core::json::Value;
 
 use crate::core::endpoints::{CodeSent, PasswordlessComplete, PasswordlessStart, AUTH_V1};
 use crate::core::error::{Error, Result, StatusMeaning};
@@ -80,7 +80,7 @@ mod tests {
     use super::*;
     use crate::core::config::{Mode, Options};
     use crate::core::error::ErrorCode;
-    use serde_json::json;
+    use crate::core::json::json;
 
     fn core() -> AuthCore {
         AuthCore::new(

@@ -4,12 +4,12 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use crate::core::json::{FromJson, ToJson};
 
 /// A secret string. Serialises as the plain string: that is how it travels to the host and to
 /// the app, on purpose.
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
+#[derive(Clone, Default, PartialEq, Eq, ToJson, FromJson)]
+#[json(transparent)]
 pub struct Secret(String);
 
 impl Secret {
@@ -56,8 +56,8 @@ mod tests {
         let s = Secret::new("rt-very-secret");
         assert_eq!(format!("{s:?}"), "Secret(..)");
         assert_eq!(format!("{:?}", Some(&s)), "Some(Secret(..))");
-        assert_eq!(serde_json::to_string(&s).unwrap(), r#""rt-very-secret""#);
-        let back: Secret = serde_json::from_str(r#""x""#).unwrap();
+        assert_eq!(crate::core::json::to_string(&s), r#""rt-very-secret""#);
+        let back: Secret = crate::core::json::from_str(r#""x""#).unwrap();
         assert_eq!(back.expose(), "x");
     }
 }

@@ -1,11 +1,11 @@
 //! What a signed-in user can see and change of their own: profile, sessions, tenants,
 //! authorization, and MFA devices from settings. Every call carries the access token.
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use crate::core::json::Value;
+use crate::core::json::{FromJson, ToJson};
 
 use crate::core::account::expect_success;
-use crate::core::endpoints::{nullable, Grant, USERS_V1};
+use crate::core::endpoints::{Grant, USERS_V1};
 use crate::core::error::{Error, Result, StatusMeaning};
 use crate::core::http::{HttpRequest, HttpResponse, Method};
 use crate::core::input::Fields;
@@ -13,59 +13,59 @@ use crate::core::json;
 use crate::core::AuthCore;
 
 /// `GET users/sessions/v1/me` entries: where the user is signed in.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, ToJson, FromJson, PartialEq, Eq)]
+#[json(rename_all = "camelCase")]
 pub struct UserSession {
     pub id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[json(default, skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[json(default, skip_serializing_if = "Option::is_none")]
     pub ip_address: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[json(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[json(default, skip_serializing_if = "Option::is_none")]
     pub last_active_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[json(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
     /// The session of this client.
-    #[serde(default, deserialize_with = "nullable")]
+    #[json(nullable)]
     pub current: bool,
 }
 
 /// A tenant (account) the user belongs to.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, ToJson, FromJson, PartialEq, Eq)]
+#[json(rename_all = "camelCase")]
 pub struct Tenant {
-    #[serde(default, deserialize_with = "nullable")]
+    #[json(nullable)]
     pub tenant_id: String,
-    #[serde(default, deserialize_with = "nullable")]
+    #[json(nullable)]
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[json(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(FromJson)]
 struct TenantsAnswer {
-    #[serde(default, deserialize_with = "nullable")]
+    #[json(nullable)]
     tenants: Vec<Tenant>,
 }
 
 /// The user's roles and permissions.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, ToJson, FromJson, PartialEq, Eq)]
+#[json(default)]
 pub struct Authorization {
-    #[serde(deserialize_with = "nullable")]
+    #[json(nullable)]
     pub roles: Vec<Grant>,
-    #[serde(deserialize_with = "nullable")]
+    #[json(nullable)]
     pub permissions: Vec<Grant>,
 }
 
 /// What `mfaSettingsConfirmTotp` and `mfaSettingsConfirmSms` answer: the recovery code to show
 /// once, where the host gave one.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, ToJson, FromJson, PartialEq, Eq)]
+#[json(rename_all = "camelCase")]
 pub struct RecoveryCode {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[json(default, skip_serializing_if = "Option::is_none")]
     pub recovery_code: Option<String>,
 }
 
@@ -78,57 +78,57 @@ pub fn read_recovery_code(resp: &HttpResponse, meaning: StatusMeaning) -> Result
 }
 
 /// `PUT users/v2/me` body; `metadata` is stringified JSON, as the API keeps it.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, ToJson, PartialEq, Eq)]
+#[json(rename_all = "camelCase")]
 struct ProfileUpdate {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     phone_number: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     profile_picture_url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     metadata: Option<String>,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(ToJson)]
+#[json(rename_all = "camelCase")]
 struct TenantChoice<'a> {
     tenant_id: &'a str,
 }
 
 /// A TOTP code from settings (`token`, as the API names it).
-#[derive(Serialize)]
+#[derive(ToJson)]
 struct TotpCode<'a> {
     token: &'a str,
 }
 
 /// Body of `users/v1/mfa/sms/enroll`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(ToJson)]
+#[json(rename_all = "camelCase")]
 struct PhoneNumber<'a> {
     phone_number: &'a str,
 }
 
 /// An SMS code and the `otcToken` it was sent with.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(ToJson)]
+#[json(rename_all = "camelCase")]
 struct SmsCode<'a> {
     otc_token: &'a str,
     code: &'a str,
 }
 
 /// How `mfaDisableDevice` went: done, or a code was texted to confirm (SMS devices).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq, ToJson)]
+#[json(tag = "status", rename_all = "snake_case")]
 pub enum DisableResult {
     /// The device is gone.
     Disabled,
     /// Call again with `code` (and this `otcToken`).
     CodeSent {
-        #[serde(rename = "otcToken", skip_serializing_if = "Option::is_none")]
+        #[json(rename = "otcToken", skip_serializing_if = "Option::is_none")]
         otc_token: Option<String>,
-        #[serde(rename = "phoneNumber", skip_serializing_if = "Option::is_none")]
+        #[json(rename = "phoneNumber", skip_serializing_if = "Option::is_none")]
         phone_number: Option<String>,
     },
 }
@@ -206,7 +206,7 @@ impl AuthCore {
 
     /// `revokeSession(id)`: ends one of the user's sessions (its refresh tokens stop working).
     pub fn revoke_session(&self, id: &Value) -> Result<HttpRequest> {
-        let args = serde_json::json!({ "id": id });
+        let args = crate::core::json::single("id", id.clone());
         let mut f = Fields::new("revokeSession", &args)?;
         let id = f.req_id("id")?;
         self.authed(
@@ -239,7 +239,7 @@ impl AuthCore {
 
     /// Checks `switchTenant`'s argument: a tenant id.
     pub fn tenant_choice(tenant_id: &Value) -> Result<String> {
-        let args = serde_json::json!({ "tenantId": tenant_id });
+        let args = crate::core::json::single("tenantId", tenant_id.clone());
         Ok(Fields::new("switchTenant", &args)?
             .req_str("tenantId")?
             .to_owned())
@@ -384,8 +384,8 @@ mod tests {
     use crate::core::config::{Mode, Options};
     use crate::core::error::ErrorCode;
     use crate::core::http::HttpResponse;
+    use crate::core::json::json;
     use crate::core::session::tests::jwt;
-    use serde_json::json;
 
     fn signed_in() -> AuthCore {
         let mut c = AuthCore::new(
@@ -411,7 +411,7 @@ mod tests {
             .unwrap();
         assert_eq!(req.method, Method::Put);
         assert_eq!(
-            serde_json::from_str::<Value>(req.body.as_deref().unwrap()).unwrap(),
+            crate::core::json::from_str::<Value>(req.body.as_deref().unwrap()).unwrap(),
             json!({ "name": "N", "metadata": "{\"theme\":\"dark\"}" })
         );
         for (args, what) in [

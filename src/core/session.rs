@@ -4,15 +4,15 @@
 //! The SDK is a client: it decodes claims to describe the user and to schedule refreshes, but
 //! never trusts them for a security decision (that is `verifyAccessToken`'s job, server-side).
 
-use serde::{Deserialize, Serialize};
+use crate::core::json::{FromJson, ToJson};
 
 use crate::core::base64url;
 use crate::core::error::{Error, ErrorCode, Result};
 use crate::core::secret::Secret;
 
 /// A signed-in session, as handed to the app.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, ToJson, PartialEq)]
+#[json(rename_all = "camelCase")]
 pub struct Session {
     /// The bearer token for API calls.
     pub access_token: Secret,
@@ -21,48 +21,48 @@ pub struct Session {
     /// Who is signed in.
     pub user: User,
     /// Server mode only: the refresh token the SDK keeps. Never set in browser mode.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<Secret>,
     /// The host's session id (the token's `sid`), to tell this session apart in `listSessions`.
-    #[serde(skip)]
+    #[json(skip)]
     pub sid: Option<String>,
 }
 
 /// The signed-in user, from the access token's claims.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, ToJson, FromJson, PartialEq, Eq)]
+#[json(rename_all = "camelCase")]
 pub struct User {
-    #[serde(rename(deserialize = "sub"))]
+    #[json(read = "sub")]
     pub id: String,
-    #[serde(default, deserialize_with = "crate::core::endpoints::nullable")]
+    #[json(nullable)]
     pub email: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[json(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "crate::core::endpoints::nullable")]
+    #[json(nullable)]
     pub tenant_id: String,
-    #[serde(default, deserialize_with = "crate::core::endpoints::nullable")]
+    #[json(nullable)]
     pub tenant_ids: Vec<String>,
-    #[serde(default, deserialize_with = "crate::core::endpoints::nullable")]
+    #[json(nullable)]
     pub roles: Vec<String>,
-    #[serde(default, deserialize_with = "crate::core::endpoints::nullable")]
+    #[json(nullable)]
     pub permissions: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[json(default, skip_serializing_if = "Option::is_none")]
     pub profile_picture_url: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(FromJson)]
 struct Expiry {
     exp: Option<f64>,
 }
 
-#[derive(Deserialize)]
+#[derive(FromJson)]
 struct SessionId {
     sid: Option<String>,
 }
 
 /// Decodes a JWT's payload without verifying it. A token that is not a JWT is the server's
 /// fault, so it is reported as `server`, never a panic.
-fn decode_payload<T: for<'de> Deserialize<'de>>(token: &str) -> Result<T> {
+fn decode_payload<T: FromJson>(token: &str) -> Result<T> {
     let bad = |why: &str| {
         Error::new(
             ErrorCode::Server,
@@ -125,8 +125,8 @@ pub fn session_expiring_at(
 /// What is stored (the `storage` option) and shared with other tabs: the access token, its
 /// expiry and, in server mode only, the refresh cookie. The user is re-derived from the token's
 /// claims on the way back, so no stale copy of them can be stored.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, ToJson, FromJson, PartialEq)]
+#[json(rename_all = "camelCase")]
 pub struct Snapshot {
     /// Format version, so a future change can tell old snapshots apart.
     pub version: u8,
@@ -135,17 +135,17 @@ pub struct Snapshot {
     /// Epoch milliseconds.
     pub expires_at: f64,
     /// `name=value` of the refresh cookie; server mode only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[json(default, skip_serializing_if = "Option::is_none")]
     pub refresh_cookie: Option<Secret>,
     /// The refresh token of an API-token (machine) session; server mode only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[json(default, skip_serializing_if = "Option::is_none")]
     pub api_refresh_token: Option<Secret>,
     /// `name=value` of the remember-device cookie; server mode only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[json(default, skip_serializing_if = "Option::is_none")]
     pub device_cookie: Option<Secret>,
     /// Set while an instance sharing the store refreshes this session (a store that can
     /// compare-and-set only; see [`Lease`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[json(default, skip_serializing_if = "Option::is_none")]
     pub lease: Option<Lease>,
 }
 
@@ -157,7 +157,7 @@ impl Snapshot {
 /// An instance's claim, written into the stored snapshot with compare-and-set, that it is
 /// refreshing this session: the others wait for its new session instead of presenting the same
 /// refresh token, which the host would take for theft and answer by revoking the session.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, ToJson, FromJson, PartialEq)]
 pub struct Lease {
     /// Which instance holds it.
     pub by: String,
@@ -283,7 +283,7 @@ pub(crate) mod tests {
     use super::*;
 
     /// An unsigned JWT with the given claims, for tests.
-    pub(crate) fn jwt(claims: serde_json::Value) -> String {
+    pub(crate) fn jwt(claims: crate::core::json::Value) -> String {
         let enc = base64url::encode;
         format!(
             "{}.{}.sig",
@@ -294,7 +294,7 @@ pub(crate) mod tests {
 
     #[test]
     fn session_from_claims() {
-        let token = jwt(serde_json::json!({
+        let token = jwt(crate::core::json::json!({
             "sub": "u1", "email": "a@b.c", "name": "A", "tenantId": "t1", "tenantIds": ["t1", "t2"],
             "roles": ["Admin"], "permissions": ["p"], "exp": 2000, "sid": "s"
         }));
@@ -304,7 +304,7 @@ pub(crate) mod tests {
         assert_eq!(s.user.tenant_ids, ["t1", "t2"]);
         let s = session_from_token(token.into(), None, None, 1_000.0).unwrap();
         assert_eq!(s.expires_at, 2_000_000.0);
-        let json = serde_json::to_value(&s).unwrap();
+        let json = crate::core::json::to_value(&s);
         assert_eq!(json["user"]["id"], "u1");
         assert!(json.get("refreshToken").is_none());
     }
@@ -317,14 +317,19 @@ pub(crate) mod tests {
             "a.b.c.d",
             "a.!!!.c",
             "a.e30.c",
-            &jwt(serde_json::json!({"sub": 5})),
+            &jwt(crate::core::json::json!({"sub": 5})),
         ] {
             let err = session_from_token(token.into(), Some(10.0), None, 0.0).unwrap_err();
             assert_eq!(err.code, ErrorCode::Server, "{token}");
         }
         // Valid claims but neither expiresIn nor exp.
-        let err = session_from_token(jwt(serde_json::json!({"sub": "u"})).into(), None, None, 0.0)
-            .unwrap_err();
+        let err = session_from_token(
+            jwt(crate::core::json::json!({"sub": "u"})).into(),
+            None,
+            None,
+            0.0,
+        )
+        .unwrap_err();
         assert_eq!(err.code, ErrorCode::Server);
     }
 

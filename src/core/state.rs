@@ -2,9 +2,8 @@
 //! results and state, and never touches the network, a clock or a browser. Every shell (the
 //! wasm bindings, the native client in tests) drives the same `AuthCore`.
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-use serde_json::Value;
+use crate::core::json::Value;
+use crate::core::json::{FromJson, ToJson};
 
 use crate::core::config::{Mode, Options};
 use crate::core::endpoints::{
@@ -497,7 +496,7 @@ impl AuthCore {
 
     /// A POST of a login step: cookies go along (the answer may set the refresh and device
     /// cookies).
-    pub(crate) fn login_step<T: Serialize>(&self, path: &str, body: &T) -> HttpRequest {
+    pub(crate) fn login_step<T: ToJson + ?Sized>(&self, path: &str, body: &T) -> HttpRequest {
         self.request(
             Method::Post,
             path,
@@ -507,7 +506,11 @@ impl AuthCore {
     }
 
     /// A POST with the access token and a JSON body.
-    pub(crate) fn authed_post<T: Serialize>(&self, path: &str, body: &T) -> Result<HttpRequest> {
+    pub(crate) fn authed_post<T: ToJson + ?Sized>(
+        &self,
+        path: &str,
+        body: &T,
+    ) -> Result<HttpRequest> {
         self.authed(Method::Post, path, Some(json::to_string(body)))
     }
 
@@ -621,7 +624,7 @@ pub(crate) enum Credentials {
 }
 
 /// Maps a response to its typed body, or to the error its status means.
-pub(crate) fn parse<T: DeserializeOwned>(resp: &HttpResponse, meaning: StatusMeaning) -> Result<T> {
+pub(crate) fn parse<T: FromJson>(resp: &HttpResponse, meaning: StatusMeaning) -> Result<T> {
     if !resp.is_success() {
         return Err(Error::from_status(
             resp.status,
@@ -642,8 +645,8 @@ pub(crate) fn parse<T: DeserializeOwned>(resp: &HttpResponse, meaning: StatusMea
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::json::json;
     use crate::core::session::tests::jwt;
-    use serde_json::json;
 
     fn core(mode: Mode) -> AuthCore {
         let options =

@@ -13,13 +13,12 @@ use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::core::base64url;
 use crate::core::config::normalize_base_url;
 use crate::core::error::{Error, ErrorCode, Result};
 use crate::core::input::Fields;
-use crate::core::json;
+use crate::core::json::{self, FromJson, Value};
 use crate::core::origin::origin_of;
 
 /// Which kind of access token is accepted, by its `type` claim (how the identity API marks
@@ -389,7 +388,7 @@ impl HeaderMemo {
 /// API signs with), so an `alg: none` or HMAC token can't slip through, and no critical
 /// extensions.
 fn key_id(header: &str) -> Result<Option<String>> {
-    let Header([alg, kid, crit]) = json::from_str(&decoded(header, "header")?)
+    let Header([alg, kid, crit]) = json::serde_from_str(&decoded(header, "header")?)
         .ok_or_else(|| rejected("its header is not a JSON object"))?;
     match alg {
         Member::Text(alg) if alg == "RS256" => {}
@@ -493,12 +492,11 @@ pub fn check_claims(claims: &Claims, options: &VerifyOptions, now: f64) -> Resul
 }
 
 /// One RSA signing key of a JWKS, as WebCrypto imports it.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, FromJson, PartialEq, Eq)]
 pub struct Jwk {
     /// The key type; only `RSA` keys are kept.
     pub kty: String,
     /// Its `kid`, if it has one.
-    #[serde(default)]
     pub kid: Option<String>,
     /// The modulus, base64url.
     pub n: String,
@@ -514,7 +512,7 @@ const MIN_RSA_BITS: usize = 2048;
 /// `ext` (if given) is a boolean. Those members are read raw so that `null` counts as given, as
 /// in jose (a `null` `kid` is no `kid`, which jose treats alike).
 fn usable(raw: &Value) -> Option<Jwk> {
-    let jwk = Jwk::deserialize(raw).ok()?;
+    let jwk = Jwk::from_json(raw)?;
     let allows =
         |name: &str, wanted: &str| raw.get(name).is_none_or(|v| v.as_str() == Some(wanted));
     let ops_ok = match raw.get("key_ops") {
@@ -545,9 +543,9 @@ fn modulus_bits(n: &str) -> Option<usize> {
     Some((bytes.len() - start - 1) * 8 + (8 - top.leading_zeros() as usize))
 }
 
-#[derive(Deserialize)]
+#[derive(FromJson)]
 struct Jwks {
-    #[serde(default, deserialize_with = "crate::core::endpoints::nullable")]
+    #[json(nullable)]
     keys: Vec<Value>,
 }
 
@@ -714,7 +712,14 @@ pub fn unknown_key() -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{json, Map};
+    use serde_json::{json, Map, Value};
+
+    impl VerifyOptions {
+        /// The options from a serde_json value, as the tests build them.
+        fn from_test(value: &Value) -> Result<Self> {
+            Self::from_json(&json::parse(&value.to_string()).unwrap())
+        }
+    }
 
     fn token(header: Value, claims: Value) -> String {
         let enc = |v: &Value| base64url::encode(v.to_string().as_bytes());
@@ -731,11 +736,11 @@ mod tests {
         base.as_object_mut()
             .unwrap()
             .extend(extra.as_object().unwrap().clone());
-        VerifyOptions::from_json(&base).unwrap()
+        VerifyOptions::from_test(&base).unwrap()
     }
 
     fn refused(value: Value) -> Error {
-        VerifyOptions::from_json(&value).unwrap_err()
+        VerifyOptions::from_test(&value).unwrap_err()
     }
 
     fn parsed(token: &str) -> Result<Jwt<'_>> {
@@ -767,16 +772,16 @@ mod tests {
         assert_eq!(o.issuer, "https://id.example");
         assert_eq!(o.token_type, TokenType::User);
         assert_eq!(o.clock_skew_seconds, 0, "no skew unless asked, as jose");
-        let o = VerifyOptions::from_json(&json!({ "baseUrl": "https://ID.example:443/auth/" }))
+        let o = VerifyOptions::from_test(&json!({ "baseUrl": "https://ID.example:443/auth/" }))
             .unwrap();
         assert_eq!(
             o.issuer, "https://id.example",
             "the origin, as URL.origin spells it"
         );
-        let o = VerifyOptions::from_json(&json!({ "jwksUrl": "https://k.example/keys" })).unwrap();
+        let o = VerifyOptions::from_test(&json!({ "jwksUrl": "https://k.example/keys" })).unwrap();
         assert_eq!(o.jwks_url, "https://k.example/keys");
         assert_eq!(o.issuer, "https://k.example");
-        let o = VerifyOptions::from_json(
+        let o = VerifyOptions::from_test(
             &json!({ "baseUrl": "https://id.example", "jwksUrl": "https://k.example/keys" }),
         )
         .unwrap();
@@ -810,7 +815,7 @@ mod tests {
             "https://id.example",
         ] {
             assert!(
-                VerifyOptions::from_json(&json!({ "baseUrl": ok })).is_ok(),
+                VerifyOptions::from_test(&json!({ "baseUrl": ok })).is_ok(),
                 "{ok}"
             );
         }
@@ -830,7 +835,7 @@ mod tests {
             );
         }
         assert!(
-            VerifyOptions::from_json(
+            VerifyOptions::from_test(
                 &json!({ "baseUrl": "http://id.example", "jwksUrl": "https://id.example/k" })
             )
             .is_ok(),
@@ -892,7 +897,7 @@ mod tests {
 
     #[test]
     fn only_an_object_s_claims_are_read() {
-        let read = |text: &str| json::from_str::<Claims>(text);
+        let read = |text: &str| json::serde_from_str::<Claims>(text);
         for not_an_object in [
             "[100, 0, 0, \"https://id.example\"]",
             "null",

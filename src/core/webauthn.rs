@@ -14,11 +14,11 @@
 //! Each ceremony is two requests with the browser's `navigator.credentials` call in between;
 //! the driver runs them (`crate::client::webauthn`).
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use crate::core::json::{FromJson, ToJson};
+use crate::core::json::{Map, Value};
 
 use crate::core::base64url;
-use crate::core::endpoints::{nullable, WebAuthnDevice, AUTH_V1, USERS_V1};
+use crate::core::endpoints::{WebAuthnDevice, AUTH_V1, USERS_V1};
 use crate::core::error::{Error, ErrorCode, Result, StatusMeaning};
 use crate::core::http::{HttpRequest, HttpResponse, Method};
 use crate::core::input::Fields;
@@ -202,8 +202,9 @@ const HINTS: &[&str] = &["security-key", "client-device", "hybrid"];
 /// `userVerification`, defaulting (also for unknown values) to the spec's "preferred".
 fn user_verification(obj: &mut Map<String, Value>) {
     known_or_drop(obj, "userVerification", USER_VERIFICATION);
-    obj.entry("userVerification")
-        .or_insert_with(|| Value::String("preferred".into()));
+    if !obj.contains_key("userVerification") {
+        obj.insert("userVerification".into(), "preferred".into());
+    }
 }
 
 /// `excludeCredentials` / `allowCredentials`: every id decoded and re-encoded, `type` defaulted.
@@ -512,16 +513,16 @@ impl BrowserCredential {
 
 /// The first answer of every ceremony: the options, and the token that names the ceremony
 /// (MFA routes; passkey routes have none).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, FromJson)]
+#[json(rename_all = "camelCase", default)]
 pub struct Challenge {
     pub webauthn_token: Option<String>,
     pub options: Value,
 }
 
 /// Whatever a registration answer says about the new device; every member may be missing.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Default, FromJson)]
+#[json(rename_all = "camelCase", default)]
 struct Registered {
     id: Option<String>,
     device_type: Option<String>,
@@ -589,10 +590,10 @@ pub(crate) fn sent_device(
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Default, FromJson)]
+#[json(default)]
 pub(crate) struct DeviceList {
-    #[serde(deserialize_with = "nullable")]
+    #[json(nullable)]
     pub(crate) devices: Vec<WebAuthnDevice>,
 }
 
@@ -652,36 +653,36 @@ pub struct MfaWebAuthn {
     pub remember_device: Option<bool>,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(ToJson)]
+#[json(rename_all = "camelCase")]
 struct Empty {}
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(ToJson)]
+#[json(rename_all = "camelCase")]
 struct Prelogin<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     email: Option<&'a str>,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(ToJson)]
+#[json(rename_all = "camelCase")]
 struct MfaStart<'a> {
     mfa_token: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     device_type: Option<&'static str>,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(ToJson)]
+#[json(rename_all = "camelCase")]
 struct Finish<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     mfa_token: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     webauthn_token: Option<&'a str>,
     options: &'a Value,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     device_type: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(skip_serializing_if = "Option::is_none")]
     remember_device: Option<bool>,
 }
 
@@ -737,7 +738,7 @@ impl AuthCore {
 
     /// `passkeyRemove(id)`.
     pub fn passkey_remove(&self, id: &Value) -> Result<HttpRequest> {
-        let args = serde_json::json!({ "id": id });
+        let args = crate::core::json::single("id", id.clone());
         let mut f = Fields::new("passkeyRemove", &args)?;
         let id = f.req_id("id")?;
         self.authed(Method::Delete, &format!("{PASSKEYS}/{id}"), None)
@@ -869,7 +870,7 @@ impl AuthCore {
 
     /// Checks the id of a WebAuthn MFA device to disable.
     pub fn webauthn_device_id(device_id: &str) -> Result<String> {
-        let args = serde_json::json!({ "deviceId": device_id });
+        let args = crate::core::json::single("deviceId", device_id.into());
         let mut f = Fields::new("mfaDisableDevice", &args)?;
         Ok(f.req_id("deviceId")?.to_owned())
     }

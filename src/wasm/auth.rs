@@ -5,12 +5,10 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
+use crate::core::json::Value;
+use crate::core::json::{FromJson, ToJson};
 use js_sys::{Function, Object, Promise, Reflect};
-use serde::Serialize;
-use serde_json::Value;
 use wasm_bindgen::prelude::*;
-
-use serde::de::DeserializeOwned;
 
 use crate::client::lifecycle::Lifecycle;
 use crate::client::{Client, WithToken};
@@ -47,7 +45,7 @@ extern "C" {
 type Build = fn(&AuthCore, &Value) -> Result<HttpRequest, Error>;
 
 /// `{ status }` results that carry nothing else.
-#[derive(Serialize)]
+#[derive(ToJson)]
 struct Status {
     status: &'static str,
 }
@@ -111,7 +109,7 @@ fn recovery_code(response: &HttpResponse, meaning: StatusMeaning) -> Result<JsVa
 }
 
 /// Reads a typed body and hands it to JS.
-fn body<R: Serialize + DeserializeOwned>(
+fn body<R: ToJson + FromJson>(
     response: &HttpResponse,
     meaning: StatusMeaning,
 ) -> Result<JsValue, Error> {

@@ -6,8 +6,8 @@
 
 use std::rc::Rc;
 
+use crate::core::json::{Map, Value};
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
-use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;

@@ -4,9 +4,8 @@
 use std::cell::RefCell;
 use std::pin::Pin;
 
+use crate::core::json::{ToJson, Value};
 use js_sys::{Function, Object, Promise, Reflect};
-use serde::Serialize;
-use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -114,7 +113,7 @@ pub(crate) fn to_js_error(e: &Error) -> JsValue {
 }
 
 /// A result as a plain JS value, or the `FronteggError` saying why it could not be one.
-pub(crate) fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+pub(crate) fn to_js<T: ToJson + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
     to_value(value).map_err(|e| to_js_error(&e))
 }
 
@@ -144,11 +143,11 @@ pub(crate) fn from_js(what: &str, value: JsValue) -> Result<Value, Error> {
             json::MAX_DEPTH
         )));
     }
-    json::from_str(&text).ok_or_else(plain)
+    json::parse(&text).ok_or_else(plain)
 }
 
 /// Runs an async method body as a Promise that rejects with a `FronteggError`.
-pub(crate) fn promise<T: Serialize + 'static>(
+pub(crate) fn promise<T: ToJson + 'static>(
     fut: impl std::future::Future<Output = Result<T, Error>> + 'static,
 ) -> Promise {
     run(Box::pin(async move { to_value(&fut.await?) }))
@@ -165,9 +164,7 @@ pub(crate) fn run(
 /// A result as a plain JS value (objects, arrays, strings, numbers; never `Map` or BigInt): JSON
 /// text parsed by the runtime, which is smaller in the wasm and faster than building the value
 /// property by property across the boundary.
-pub(crate) fn to_value<T: Serialize>(value: &T) -> Result<JsValue, Error> {
-    serde_json::to_string(value)
-        .ok()
-        .and_then(|t| js_sys::JSON::parse(&t).ok())
-        .ok_or_else(|| Error::new(ErrorCode::Server, "Could not convert a result for JS."))
+pub(crate) fn to_value<T: ToJson + ?Sized>(value: &T) -> Result<JsValue, Error> {
+    js_sys::JSON::parse(&json::to_string(value))
+        .map_err(|_| Error::new(ErrorCode::Server, "Could not convert a result for JS."))
 }

@@ -5,11 +5,24 @@
 // Each test binary compiles this module; not every one of them uses all of it.
 #![allow(dead_code)]
 
+use frontegg_auth_wasm::core::json::Value;
 use frontegg_auth_wasm::native::NativeRuntime;
 use frontegg_auth_wasm::{Client, Mode, Options};
-use serde_json::{json, Value};
 
 pub use frontegg_test_support::*;
+
+/// serde_json's `json!`, as the SDK's own JSON value (what its calls take).
+macro_rules! json {
+    ($($t:tt)+) => {
+        $crate::common::ours(&serde_json::json!($($t)+))
+    };
+}
+pub(crate) use json;
+
+/// A serde_json value as the SDK's own.
+pub fn ours(value: &serde_json::Value) -> Value {
+    frontegg_auth_wasm::core::json::parse(&value.to_string()).expect("serde_json writes valid JSON")
+}
 
 /// `frontegg-emulator --port 0 --memory --seed demo`, the workspace's debug build
 /// (`cargo build -p frontegg-emulator`; `FRONTEGG_EMULATOR_BIN` overrides).
