@@ -160,7 +160,10 @@ fn named_fields(
         .named
         .iter()
         .map(|f| {
-            let ident = f.ident.clone().expect("named field");
+            let ident = f
+                .ident
+                .clone()
+                .ok_or_else(|| Error::new_spanned(f, "a named field has a name"))?;
             let name = ident.unraw().to_string();
             let mut field = Field {
                 key: rename_all.map_or_else(|| name.clone(), |r| r.field(&name)),
@@ -233,7 +236,10 @@ fn transparent_field(input: &DeriveInput) -> Result<(TokenStream2, &Type)> {
             ))
         }
     };
-    let field = fields.iter().next().expect("one field");
+    let field = fields
+        .iter()
+        .next()
+        .ok_or_else(|| Error::new_spanned(&input.ident, "#[json(transparent)] needs a field"))?;
     let member = match &field.ident {
         Some(ident) => quote!(#ident),
         None => quote!(0),

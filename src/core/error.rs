@@ -57,9 +57,34 @@ impl fmt::Display for ErrorCode {
     }
 }
 
-/// Every failure of the SDK: a stable code, a sentence for people, and what the server said.
+/// Every failure of the SDK: a stable code, a sentence for people, and what the server said
+/// ([`ErrorDetails`], read through `Deref`). One pointer wide: every `Result` in every flow
+/// carries it, and a small error keeps their moves and drops small in the wasm.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error {
+pub struct Error(Box<ErrorDetails>);
+
+impl std::ops::Deref for Error {
+    type Target = ErrorDetails;
+    fn deref(&self) -> &ErrorDetails {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Error {
+    fn deref_mut(&mut self) -> &mut ErrorDetails {
+        &mut self.0
+    }
+}
+
+impl From<ErrorDetails> for Error {
+    fn from(details: ErrorDetails) -> Self {
+        Self(Box::new(details))
+    }
+}
+
+/// What an [`Error`] says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorDetails {
     /// Stable machine code.
     pub code: ErrorCode,
     /// Human sentence; the server's own `errors[]` where it gave one.
@@ -80,7 +105,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// An error that did not come from a server response.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
+        ErrorDetails {
             code,
             message: message.into(),
             status: None,
@@ -88,6 +113,7 @@ impl Error {
             trace_id: None,
             retry_after_ms: None,
         }
+        .into()
     }
 
     /// Bad arguments or options from the caller, detected before any request.
@@ -97,7 +123,7 @@ impl Error {
 
     /// The server answered with a body we could not make sense of.
     pub fn bad_response(status: u16, trace_id: Option<String>, what: &str) -> Self {
-        Self {
+        ErrorDetails {
             code: ErrorCode::Server,
             message: format!("The identity server sent an unexpected response ({what})."),
             status: Some(status),
@@ -105,6 +131,7 @@ impl Error {
             trace_id,
             retry_after_ms: None,
         }
+        .into()
     }
 
     /// Builds the error for a non-2xx response; `meaning` says what 400, 401 and 403 mean for
@@ -131,7 +158,7 @@ impl Error {
             .into_iter()
             .find(|m| !m.trim().is_empty())
             .unwrap_or_else(|| default_message(code, status));
-        Self {
+        ErrorDetails {
             code,
             message,
             status: Some(status),
@@ -139,6 +166,7 @@ impl Error {
             trace_id,
             retry_after_ms: None,
         }
+        .into()
     }
 }
 

@@ -92,30 +92,28 @@ impl Map<String, Value> {
         }
     }
 
-    fn position(&self, key: &str) -> Option<usize> {
-        self.entries.iter().position(|(k, _)| k == key)
-    }
-
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.position(key).map(|i| &self.entries[i].1)
+        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
     /// The value of `key`, to change in place.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
-        let i = self.position(key)?;
-        Some(&mut self.entries[i].1)
+        self.entries
+            .iter_mut()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
     }
 
     /// Whether `key` is there.
     pub fn contains_key(&self, key: &str) -> bool {
-        self.position(key).is_some()
+        self.get(key).is_some()
     }
 
     /// Sets `key` (in its old place if it was there); the old value, if any.
     pub fn insert(&mut self, key: String, value: Value) -> Option<Value> {
-        match self.position(&key) {
-            Some(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
+        match self.get_mut(&key) {
+            Some(slot) => Some(std::mem::replace(slot, value)),
             None => {
                 self.entries.push((key, value));
                 None
@@ -125,7 +123,7 @@ impl Map<String, Value> {
 
     /// Takes `key` out.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        let i = self.position(key)?;
+        let i = self.entries.iter().position(|(k, _)| k == key)?;
         Some(self.entries.remove(i).1)
     }
 
@@ -344,7 +342,8 @@ impl std::ops::Index<&str> for Value {
     }
 }
 
-/// `value["key"] = …`: sets the member of an object (serde_json's rule; `null` becomes `{}`).
+/// `value["key"] = …` in tests: sets the member of an object (`null` becomes `{}`).
+#[cfg(test)]
 impl std::ops::IndexMut<&str> for Value {
     fn index_mut(&mut self, key: &str) -> &mut Value {
         if self.is_null() {
@@ -502,7 +501,7 @@ impl Reader<'_> {
         if self.depth > MAX_DEPTH {
             return None;
         }
-        let object = self.bytes[self.at] == b'{';
+        let object = self.peek() == Some(b'{');
         let close = if object { b'}' } else { b']' };
         self.at += 1;
         let mut items = Vec::new();
@@ -570,7 +569,7 @@ impl Reader<'_> {
             }
         }
         // Only ASCII was consumed, so the slice is on character boundaries.
-        let text = std::str::from_utf8(&self.bytes[start..self.at]).ok()?;
+        let text = std::str::from_utf8(self.bytes.get(start..self.at)?).ok()?;
         let value = whole_number(text).or_else(|| float_from_str(text))?;
         // serde_json refuses what overflows a double; so do we.
         value.is_finite().then(|| {
@@ -603,7 +602,7 @@ impl Reader<'_> {
                 }
                 self.at += 1;
             }
-            out.extend_from_slice(&self.bytes[start..self.at]);
+            out.extend_from_slice(self.bytes.get(start..self.at)?);
             match self.peek()? {
                 b'"' => {
                     self.at += 1;
@@ -835,18 +834,17 @@ pub fn write_str(out: &mut String, s: &str) {
             0..=0x1f => "",
             _ => continue,
         };
-        out.push_str(&s[start..i]);
+        // `i` is an ASCII byte's position, so both ends are character boundaries.
+        out.push_str(s.get(start..i).unwrap_or_default());
         start = i + 1;
         if escape.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
             out.push_str("\\u00");
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
+            out.extend([b >> 4, b & 15].map(|d| char::from_digit(u32::from(d), 16).unwrap_or('0')));
         } else {
             out.push_str(escape);
         }
     }
-    out.push_str(&s[start..]);
+    out.push_str(s.get(start..).unwrap_or_default());
     out.push('"');
 }
 
@@ -867,18 +865,16 @@ fn write_int(out: &mut String, n: i64) {
     if n < 0 {
         out.push('-');
     }
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
+    let mut digits = Vec::with_capacity(20);
     let mut rest = n.unsigned_abs();
     loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
+        digits.push(b'0' + (rest % 10) as u8);
         rest /= 10;
         if rest == 0 {
             break;
         }
     }
-    out.extend(digits[at..].iter().map(|&d| char::from(d)));
+    out.extend(digits.iter().rev().map(|&d| char::from(d)));
 }
 
 impl FromJson for Value {

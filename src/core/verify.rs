@@ -948,7 +948,7 @@ mod tests {
             "type": "userToken"
         }));
         let message = |c: &Map<String, Value>, o: &VerifyOptions, now: f64| {
-            check(c, o, now).unwrap_err().message
+            check(c, o, now).unwrap_err().message.clone()
         };
         assert!(check(&good, &o, 104.9).is_ok(), "within the skew");
         assert!(message(&good, &o, 105.0).contains("expired"));
