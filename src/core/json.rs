@@ -784,7 +784,7 @@ pub trait ToJson {
 /// Reads field `keys[0]` of `obj` (or the first of its aliases, `keys[1..]`, that is there) as
 /// `T`; an absent field reads as [`FromJson::missing`].
 pub fn field<T: FromJson>(obj: &Map<String, Value>, keys: &[&str]) -> Option<T> {
-    match keys.iter().find_map(|k| obj.get(k)) {
+    match lookup(obj, keys) {
         Some(v) => T::from_json(v),
         None => T::missing(),
     }
@@ -795,7 +795,7 @@ pub fn field_or_default<T: FromJson + Default>(
     obj: &Map<String, Value>,
     keys: &[&str],
 ) -> Option<T> {
-    match keys.iter().find_map(|k| obj.get(k)) {
+    match lookup(obj, keys) {
         Some(v) => T::from_json(v),
         None => Some(T::default()),
     }
@@ -804,20 +804,33 @@ pub fn field_or_default<T: FromJson + Default>(
 /// Like [`field`], but an absent or `null` field reads as `T::default()` (`#[json(nullable)]`:
 /// the host sends `null` for empty lists).
 pub fn field_nullable<T: FromJson + Default>(obj: &Map<String, Value>, keys: &[&str]) -> Option<T> {
-    match keys.iter().find_map(|k| obj.get(k)) {
+    match lookup(obj, keys) {
         Some(Value::Null) | None => Some(T::default()),
         Some(v) => T::from_json(v),
     }
 }
 
+/// The first of `keys` that `obj` has. Not generic and not inlined: the field readers, one per
+/// field type, share it.
+#[inline(never)]
+fn lookup<'a>(obj: &'a Map<String, Value>, keys: &[&str]) -> Option<&'a Value> {
+    keys.iter().find_map(|k| obj.get(k))
+}
+
 /// Writes `"key":value` into an object being written, with a comma unless it is the first.
 pub fn write_field<T: ToJson + ?Sized>(out: &mut String, first: &mut bool, key: &str, value: &T) {
+    write_key(out, first, key);
+    value.write_json(out);
+}
+
+/// `,"key":` (no comma before the first); shared by every [`write_field`].
+#[inline(never)]
+fn write_key(out: &mut String, first: &mut bool, key: &str) {
     if !std::mem::take(first) {
         out.push(',');
     }
     write_str(out, key);
     out.push(':');
-    value.write_json(out);
 }
 
 /// Writes `s` as a JSON string.
@@ -1019,7 +1032,13 @@ impl<T: ToJson> ToJson for Option<T> {
 
 impl<T: FromJson> FromJson for Vec<T> {
     fn from_json(value: &Value) -> Option<Self> {
-        value.as_array()?.iter().map(T::from_json).collect()
+        // A plain loop: `collect` into `Option<Vec<_>>` costs a kilobyte per item type.
+        let items = value.as_array()?;
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            out.push(T::from_json(item)?);
+        }
+        Some(out)
     }
 }
 
