@@ -2,6 +2,7 @@
 // loading: every flow lives in the Rust core.
 import { FronteggAuth } from "./client.js";
 import { FronteggError } from "./error.js";
+import { exchange } from "./runtime.js";
 
 /**
  * Binds one wasm-bindgen build (`glue`, its module namespace) to a way of getting its wasm
@@ -14,7 +15,7 @@ export function bind(glue, source) {
     (ready ??= glue
       .default(source === undefined ? undefined : { module_or_path: source() })
       .then(() => {
-        glue.__setErrorClass(FronteggError);
+        glue.__init(FronteggError, exchange);
         loaded = true;
       })
       .catch((e) => {

@@ -428,6 +428,7 @@ pub fn parse(text: &str) -> Option<Value> {
         return None;
     }
     let mut reader = Reader {
+        text,
         bytes: text.as_bytes(),
         at: 0,
         depth: 0,
@@ -453,6 +454,7 @@ pub fn to_string<T: ToJson + ?Sized>(value: &T) -> String {
 /// A recursive-descent reader. Depth is counted on the way in, so nesting beyond
 /// [`MAX_DEPTH`] is refused before it can exhaust the stack.
 struct Reader<'a> {
+    text: &'a str,
     bytes: &'a [u8],
     at: usize,
     depth: usize,
@@ -593,7 +595,7 @@ impl Reader<'_> {
             return None;
         }
         self.at += 1;
-        let mut out = Vec::new();
+        let mut out = String::new();
         loop {
             let start = self.at;
             while let Some(b) = self.peek() {
@@ -602,12 +604,13 @@ impl Reader<'_> {
                 }
                 self.at += 1;
             }
-            out.extend_from_slice(self.bytes.get(start..self.at)?);
+            // Runs end at ASCII bytes, so they are whole characters of the `str`: no copy
+            // through bytes and no second UTF-8 check.
+            out.push_str(self.text.get(start..self.at)?);
             match self.peek()? {
                 b'"' => {
                     self.at += 1;
-                    // The input is a `str` and escapes add whole characters, so this holds.
-                    return String::from_utf8(out).ok();
+                    return Some(out);
                 }
                 b'\\' => {
                     self.at += 1;
@@ -625,8 +628,7 @@ impl Reader<'_> {
                         b'u' => self.unicode()?,
                         _ => return None,
                     };
-                    let mut buf = [0; 4];
-                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                    out.push(c);
                 }
                 // A raw control character: not allowed inside a JSON string.
                 _ => return None,

@@ -68,10 +68,12 @@ pub(crate) fn ascii_string(text: &js_sys::JsString) -> String {
     String::from(text)
 }
 
-/// Called once by the package loader with its `FronteggError` class.
-#[wasm_bindgen(js_name = "__setErrorClass", skip_typescript)]
-pub fn set_error_class(class: Function) {
+/// Called once by the package loader with its `FronteggError` class and the runtime's
+/// `exchange` (pkg/runtime.js).
+#[wasm_bindgen(js_name = "__init", skip_typescript)]
+pub fn init(class: Function, exchange: Function) {
     ERROR_CLASS.with(|c| *c.borrow_mut() = Some(class));
+    crate::wasm::fetch::set_exchange(exchange);
 }
 
 /// `new FronteggError(code, message, { status, errorCode, traceId, retryAfterMs })`, or a plain `Error` with

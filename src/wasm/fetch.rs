@@ -1,14 +1,16 @@
-//! `fetch` runtime for wasm: browsers, workers, Node, Deno and workerd all have one. Requests
-//! go out as `fetch(url, init)` through the `fetch` the caller injected (or the global one): no
-//! `Request` object is built, which is both less code in the wasm and less work per call.
+//! `fetch` runtime for wasm: browsers, workers, Node, Deno and workerd all have one. The core's
+//! requests go out through the package's `exchange` (pkg/runtime.js), which calls the `fetch`
+//! the caller injected (or the global one) with a plain init object and hands back what the
+//! core reads in one array: two boundary crossings per request instead of one per header,
+//! signal and getter, and no `Headers`, `Request` or `AbortSignal` bindings in the wasm.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, Function, Promise, Reflect};
+use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, Headers, RequestCredentials, RequestInit, Response};
+use web_sys::{RequestInit, Response};
 
 use crate::client::runtime::{unreachable_message, PeerMessage, Runtime};
 use crate::core::error::{Error, ErrorCode, Result};
@@ -95,44 +97,49 @@ impl FetchRuntime {
 impl Runtime for FetchRuntime {
     async fn send(&self, request: HttpRequest, timeout_ms: u32) -> Result<HttpResponse> {
         let url = request.url;
-        let init = RequestInit::new();
-        init.set_method(match request.method {
-            Method::Get => "GET",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Delete => "DELETE",
-        });
-        let headers = Headers::new().map_err(|e| fetch_error(&e, &url, timeout_ms))?;
+        let headers = Object::new();
         for (name, value) in &request.headers {
-            headers
-                .append(name, value)
-                .map_err(|_| Error::invalid_input(format!("The header `{name}` can't be sent.")))?;
+            let _ = Reflect::set(&headers, &name.into(), &value.into());
         }
-        init.set_headers(&headers);
-        if let Some(body) = &request.body {
-            init.set_body(&JsValue::from_str(body));
-        }
-        init.set_credentials(if request.with_credentials {
-            RequestCredentials::Include
-        } else {
-            RequestCredentials::SameOrigin
-        });
-        // One signal covers the whole exchange, body included.
-        init.set_signal(Some(&AbortSignal::timeout_with_u32(timeout_ms)));
-        let response = self
-            .fetch_raw(&JsValue::from_str(&url), Some(&init))
-            .await
-            .map_err(|e| e.classify(&url, timeout_ms))?;
-        let response_headers = response.headers();
-        let set_cookies = set_cookies(&response_headers);
-        let status = response.status();
-        let trace_id = response_headers.get("frontegg-trace-id").ok().flatten();
-        // Cross-origin in browsers, readable only where the host lists it in
-        // `Access-Control-Expose-Headers`; servers and workers always see it.
-        let retry_after = response_headers.get("retry-after").ok().flatten();
-        let body = text(&response)
+        let args = Array::of5(
+            &self.fetch,
+            &url.as_str().into(),
+            &match request.method {
+                Method::Get => "GET",
+                Method::Post => "POST",
+                Method::Put => "PUT",
+                Method::Delete => "DELETE",
+            }
+            .into(),
+            &headers,
+            &request
+                .body
+                .as_deref()
+                .map_or(JsValue::UNDEFINED, JsValue::from_str),
+        );
+        args.push(
+            &if request.with_credentials {
+                "include"
+            } else {
+                "same-origin"
+            }
+            .into(),
+        );
+        args.push(&timeout_ms.into());
+        // One call performs the whole exchange in JS (pkg/runtime.js): request, timeout, body
+        // and the headers the core reads.
+        let answer = exchange(&args)
             .await
             .map_err(|e| fetch_error(&e, &url, timeout_ms))?;
+        let part = |i: u32| answer.get(i);
+        let status = part(0).as_f64().unwrap_or_default() as u16;
+        let body = part(1).as_string().unwrap_or_default();
+        let trace_id = part(2).as_string();
+        let retry_after = part(3).as_string();
+        let set_cookies = Array::from(&part(4))
+            .iter()
+            .filter_map(|v| v.as_string())
+            .collect();
         let date = |text: &str| Some(js_sys::Date::parse(text)).filter(|ms| ms.is_finite());
         let wait = retry_after.and_then(|v| retry_after_ms(&v, date, js_sys::Date::now()));
         if let Some(e) = rate_limited(status, wait, &body, trace_id.as_deref()) {
@@ -197,6 +204,25 @@ impl Runtime for FetchRuntime {
     }
 }
 
+thread_local! {
+    /// The package's `exchange` (pkg/runtime.js), handed over by the loader at start-up.
+    static EXCHANGE: RefCell<Option<Function>> = const { RefCell::new(None) };
+}
+
+/// Keeps the package's `exchange` for [`FetchRuntime::send`].
+pub(crate) fn set_exchange(exchange: Function) {
+    EXCHANGE.with(|e| *e.borrow_mut() = Some(exchange));
+}
+
+/// `exchange(...args)`: `[status, body, traceId, retryAfter, setCookies]`, or what it threw.
+async fn exchange(args: &Array) -> std::result::Result<Array, JsValue> {
+    let promise = EXCHANGE.with(|e| match &*e.borrow() {
+        Some(f) => f.apply(&JsValue::UNDEFINED, args),
+        None => Err(js_sys::Error::new("The SDK was loaded without its runtime.").into()),
+    })?;
+    Ok(JsFuture::from(Promise::from(promise)).await?.into())
+}
+
 /// A response's body as text (a failure while reading it is the exchange's failure).
 ///
 /// A body longer than [`json::MAX_BYTES`] is cut off there before it is copied into the wasm
@@ -234,26 +260,6 @@ impl FetchFailure {
     }
 }
 
-/// `Set-Cookie` values where the runtime exposes them (Node, Deno, workerd: `getSetCookie()`;
-/// browsers hide them, which is the point of an httpOnly cookie).
-fn set_cookies(headers: &web_sys::Headers) -> Vec<String> {
-    let get_set_cookie = Reflect::get(headers, &"getSetCookie".into())
-        .ok()
-        .and_then(|f| f.dyn_into::<Function>().ok());
-    if let Some(list) = get_set_cookie
-        .and_then(|f| f.call0(headers).ok())
-        .and_then(|v| v.dyn_into::<Array>().ok())
-    {
-        return list.iter().filter_map(|v| v.as_string()).collect();
-    }
-    headers
-        .get("set-cookie")
-        .ok()
-        .flatten()
-        .into_iter()
-        .collect()
-}
-
 fn fetch_error(e: &JsValue, url: &str, timeout_ms: u32) -> Error {
     let field = |k: &str| {
         Reflect::get(e, &k.into())
@@ -269,6 +275,9 @@ fn fetch_error(e: &JsValue, url: &str, timeout_ms: u32) -> Error {
 /// `timeout_ms == 0` means the SDK set no timeout of its own (the `fetch` wrapper): an abort
 /// then came from the caller's signal.
 fn classify(name: &str, message: &str, url: &str, timeout_ms: u32) -> Error {
+    if name == "NotAResponse" {
+        return Error::invalid_input("The `fetch` option did not resolve to a Response.");
+    }
     if name == "TimeoutError" || name == "AbortError" {
         let message = match timeout_ms {
             0 => format!(
