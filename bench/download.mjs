@@ -8,12 +8,12 @@ import { brotliCompressSync, constants, gzipSync } from "node:zlib";
  * package weighs now, so growth fails a test and is a decision, not a drift. Lower it with every
  * saving (docs/size.md records each step).
  */
-export const CEILING_GZIP = 140 * 1024;
+export const CEILING_GZIP = 103 * 1024;
 
 /** pkg/'s browser files, by part. */
 export const files = {
   wasm: ["frontegg_auth_wasm_bg.wasm"],
-  "js (glue + loader + class)": ["frontegg_auth_wasm.js", "loader.js", "client.js", "index.js", "error.js"],
+  "js (glue + loader + class + runtime)": ["frontegg_auth_wasm.js", "loader.js", "client.js", "index.js", "error.js", "runtime.js"],
 };
 
 /** [raw, gzip -9, brotli 11] bytes of some buffers together. */
