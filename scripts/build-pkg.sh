@@ -7,14 +7,8 @@ cd "$(dirname "$0")/.."
 # scripts/wasm-cargo builds into CARGO_TARGET_DIR when it is set (a shared or outside target dir).
 wasm=${CARGO_TARGET_DIR:-target/wasm}/wasm32-unknown-unknown/wasm-release/frontegg_auth_wasm.wasm
 
-# std is built from source with the package, on rustup and Debian alike (scripts/wasm-cargo):
-# the same compiler and the same std give the same bytes, and building std lets it drop the panic
-# machinery, Debug formatting and panic locations (about 10 KB gzip together) and be optimised
-# for size (2 KB). A panic is a bug and aborts either way, and the SDK never formats with {:?}
-# for users.
-export WASM_BUILD_STD=1
-export RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none"
-std_size=(-Zbuild-std-features=optimize_for_size)
+# shellcheck source=scripts/wasm-flags
+. scripts/wasm-flags
 # make bench prints it beside the sizes.
 mkdir -p target
 scripts/wasm-cargo --version > target/pkg-toolchain.txt

@@ -4,7 +4,9 @@
 #![cfg(target_arch = "wasm32")]
 
 use frontegg_auth_wasm::wasm::auth::{create_auth, FronteggAuth};
-use js_sys::{Object, Promise, Reflect};
+use frontegg_auth_wasm::wasm::convert::init;
+use js_sys::{Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
@@ -57,7 +59,16 @@ impl Methods for FronteggAuth {
     }
 }
 
+#[wasm_bindgen(module = "/pkg/runtime.js")]
+extern "C" {
+    /// The package's runtime, which the loader hands to the wasm (pkg/loader.js).
+    #[wasm_bindgen(thread_local_v2, js_name = exchange)]
+    static EXCHANGE: Function;
+}
+
 fn auth(base_url: &str) -> FronteggAuth {
+    // As pkg/loader.js does, without the FronteggError class: errors are plain, named alike.
+    init(None, EXCHANGE.with(Function::clone));
     create_auth(obj(&[("baseUrl", base_url)])).unwrap_or_else(|e| panic!("createAuth: {e:?}"))
 }
 

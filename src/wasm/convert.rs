@@ -69,10 +69,10 @@ pub(crate) fn ascii_string(text: &js_sys::JsString) -> String {
 }
 
 /// Called once by the package loader with its `FronteggError` class and the runtime's
-/// `exchange` (pkg/runtime.js).
+/// `exchange` (pkg/runtime.js); without a class, errors are plain `Error`s named alike.
 #[wasm_bindgen(js_name = "__init", skip_typescript)]
-pub fn init(class: Function, exchange: Function) {
-    ERROR_CLASS.with(|c| *c.borrow_mut() = Some(class));
+pub fn init(class: Option<Function>, exchange: Function) {
+    ERROR_CLASS.with(|c| *c.borrow_mut() = class);
     crate::wasm::fetch::set_exchange(exchange);
 }
 
