@@ -446,7 +446,8 @@ pub fn from_str<T: FromJson>(text: &str) -> Option<T> {
 
 /// `value` as JSON text.
 pub fn to_string<T: ToJson + ?Sized>(value: &T) -> String {
-    let mut out = String::new();
+    // Room for a typical answer up front, rather than doubling from nothing.
+    let mut out = String::with_capacity(1024);
     value.write_json(&mut out);
     out
 }
@@ -461,6 +462,8 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
+    // Inlined despite opt-level "z": called per byte, a call each was most of a read's time.
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.at).copied()
     }
@@ -508,6 +511,9 @@ impl Reader<'_> {
         self.at += 1;
         let mut items = Vec::new();
         let mut members = Map::new();
+        // Keys seen in this object, one bit per (length, first byte) hash: a repeated key is
+        // rare, so most members are added without comparing their key with every other.
+        let mut seen = 0u64;
         if !self.eat(close) {
             loop {
                 if object {
@@ -516,7 +522,15 @@ impl Reader<'_> {
                     if !self.eat(b':') {
                         return None;
                     }
-                    members.insert(key, self.value()?);
+                    let value = self.value()?;
+                    let bit = 1u64
+                        << ((key.len() * 31 + usize::from(key.bytes().next().unwrap_or(0))) % 64);
+                    if seen & bit == 0 {
+                        members.entries.push((key, value));
+                    } else {
+                        members.insert(key, value);
+                    }
+                    seen |= bit;
                 } else {
                     items.push(self.value()?);
                 }
@@ -598,12 +612,11 @@ impl Reader<'_> {
         let mut out = String::new();
         loop {
             let start = self.at;
-            while let Some(b) = self.peek() {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                self.at += 1;
-            }
+            let rest = self.bytes.get(start..)?;
+            self.at += rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(rest.len());
             // Runs end at ASCII bytes, so they are whole characters of the `str`: no copy
             // through bytes and no second UTF-8 check.
             out.push_str(self.text.get(start..self.at)?);
