@@ -133,7 +133,12 @@ async fn empty_fields_fail_before_any_request() {
         json!({}),
     ] {
         let e = c.login(&args).await.unwrap_err();
-        assert_eq!(e.code, ErrorCode::InvalidInput, "{args}");
+        assert_eq!(
+            e.code,
+            ErrorCode::InvalidInput,
+            "{}",
+            frontegg_auth_wasm::core::json::to_string(&args)
+        );
     }
 }
 

@@ -9,7 +9,6 @@ use common::{client, demo, secret_from_qr, totp_at, Emulator};
 use frontegg_auth_wasm::core::account::SignUpResult;
 use frontegg_auth_wasm::core::error::StatusMeaning;
 use frontegg_auth_wasm::core::flows::MfaChallenge;
-use frontegg_auth_wasm::core::json::Value;
 use frontegg_auth_wasm::native::NativeRuntime;
 use frontegg_auth_wasm::{Client, ErrorCode, LoginResult};
 

@@ -49,7 +49,7 @@ fn credential(attestation: Option<Vec<u8>>) -> BrowserCredential {
 }
 
 /// Checked options carry a challenge of 1..=1024 bytes in canonical base64url.
-fn assert_challenge(public_key: &Map<String, Value>) {
+fn assert_challenge(public_key: &Map) {
     let challenge = public_key
         .get("challenge")
         .and_then(Value::as_str)

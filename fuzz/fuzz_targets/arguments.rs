@@ -92,7 +92,7 @@ fuzz_target!(|data: &[u8]| {
             );
         }
         Err(e) => {
-            assert_eq!(e.code, ErrorCode::InvalidInput, "{e:?} for {args}");
+            assert_eq!(e.code, ErrorCode::InvalidInput, "{e:?} for {}", json::to_string(&args));
             assert!(!e.message.is_empty());
         }
     }

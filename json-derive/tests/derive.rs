@@ -12,20 +12,20 @@ mod core {
             Number(Number),
             String(String),
             Array(Vec<Value>),
-            Object(Map<String, Value>),
+            Object(Map),
         }
 
         #[derive(Debug, Clone, PartialEq)]
-        pub struct Map<K, V>(pub Vec<(K, V)>);
+        pub struct Map(pub Vec<(String, Value)>);
 
-        impl Map<String, Value> {
+        impl Map {
             pub fn get(&self, key: &str) -> Option<&Value> {
                 self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
             }
         }
 
         impl Value {
-            pub fn as_object(&self) -> Option<&Map<String, Value>> {
+            pub fn as_object(&self) -> Option<&Map> {
                 match self {
                     Value::Object(m) => Some(m),
                     _ => None,
@@ -176,28 +176,22 @@ mod core {
             }
         }
 
-        fn lookup<'a>(obj: &'a Map<String, Value>, keys: &[&str]) -> Option<&'a Value> {
+        fn lookup<'a>(obj: &'a Map, keys: &[&str]) -> Option<&'a Value> {
             keys.iter().find_map(|k| obj.get(k))
         }
-        pub fn field<T: FromJson>(obj: &Map<String, Value>, keys: &[&str]) -> Option<T> {
+        pub fn field<T: FromJson>(obj: &Map, keys: &[&str]) -> Option<T> {
             match lookup(obj, keys) {
                 Some(v) => T::from_json(v),
                 None => T::missing(),
             }
         }
-        pub fn field_or_default<T: FromJson + Default>(
-            obj: &Map<String, Value>,
-            keys: &[&str],
-        ) -> Option<T> {
+        pub fn field_or_default<T: FromJson + Default>(obj: &Map, keys: &[&str]) -> Option<T> {
             match lookup(obj, keys) {
                 Some(v) => T::from_json(v),
                 None => Some(T::default()),
             }
         }
-        pub fn field_nullable<T: FromJson + Default>(
-            obj: &Map<String, Value>,
-            keys: &[&str],
-        ) -> Option<T> {
+        pub fn field_nullable<T: FromJson + Default>(obj: &Map, keys: &[&str]) -> Option<T> {
             match lookup(obj, keys) {
                 Some(v) if !v.is_null() => T::from_json(v),
                 _ => Some(T::default()),

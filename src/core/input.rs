@@ -8,7 +8,7 @@ use crate::core::error::{Error, Result};
 /// The fields of one argument object, read one by one; [`Fields::finish`] rejects leftovers.
 pub struct Fields<'a> {
     what: &'a str,
-    obj: &'a Map<String, Value>,
+    obj: &'a Map,
     known: Vec<&'static str>,
 }
 

@@ -5,7 +5,7 @@
 //! format, and the browser build read answers through `JSON.parse` plus serde-wasm-bindgen and
 //! wrote them through serde_json. The same types read from a tree with one call per field are
 //! several times smaller (docs/size.md has the numbers). serde_json stays the oracle: the tests
-//! and the `json_parse` fuzz target hold this reader to it. `verifyAccessToken` (server builds
+//! and the `json_limits` fuzz target hold this reader to it. `verifyAccessToken` (server builds
 //! only) keeps its serde readers, tuned for speed ([`crate::core::verify`]).
 
 use std::fmt;
@@ -34,7 +34,7 @@ pub enum Value {
     /// An array.
     Array(Vec<Value>),
     /// An object.
-    Object(Map<String, Value>),
+    Object(Map),
 }
 
 /// A JSON number: its value, and the text it was read from, written back as it came so that no
@@ -67,24 +67,24 @@ impl From<f64> for Number {
 /// An object's members in the order they came; a repeated key keeps its last value, as
 /// `JSON.parse` does. Objects here have a handful of keys, so a scan beats hashing.
 #[derive(Clone)]
-pub struct Map<K, V> {
-    entries: Vec<(K, V)>,
+pub struct Map {
+    entries: Vec<(String, Value)>,
 }
 
 /// Equal when the members are, in any order (keys are unique), as JSON objects compare.
-impl PartialEq for Map<String, Value> {
+impl PartialEq for Map {
     fn eq(&self, other: &Self) -> bool {
         self.len() == other.len() && self.iter().all(|(k, v)| other.get(k) == Some(v))
     }
 }
 
-impl Default for Map<String, Value> {
+impl Default for Map {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl Map<String, Value> {
+impl Map {
     /// An empty object.
     pub fn new() -> Self {
         Self {
@@ -142,11 +142,6 @@ impl Map<String, Value> {
         self.entries.iter().map(|(k, _)| k)
     }
 
-    /// The values in order.
-    pub fn values(&self) -> impl Iterator<Item = &Value> {
-        self.entries.iter().map(|(_, v)| v)
-    }
-
     /// How many members.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -158,21 +153,13 @@ impl Map<String, Value> {
     }
 }
 
-impl FromIterator<(String, Value)> for Map<String, Value> {
+impl FromIterator<(String, Value)> for Map {
     fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Self {
         let mut map = Self::new();
         for (k, v) in iter {
             map.insert(k, v);
         }
         map
-    }
-}
-
-impl IntoIterator for Map<String, Value> {
-    type Item = (String, Value);
-    type IntoIter = std::vec::IntoIter<(String, Value)>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.entries.into_iter()
     }
 }
 
@@ -208,7 +195,7 @@ impl Value {
     }
 
     /// The members, if this is an object.
-    pub fn as_object(&self) -> Option<&Map<String, Value>> {
+    pub fn as_object(&self) -> Option<&Map> {
         match self {
             Value::Object(o) => Some(o),
             _ => None,
@@ -216,7 +203,7 @@ impl Value {
     }
 
     /// The members, to change, if this is an object.
-    pub fn as_object_mut(&mut self) -> Option<&mut Map<String, Value>> {
+    pub fn as_object_mut(&mut self) -> Option<&mut Map> {
         match self {
             Value::Object(o) => Some(o),
             _ => None,
@@ -305,10 +292,13 @@ macro_rules! from_whole {
     )*};
 }
 
-from_whole!(i32, i64, u32, u64);
+from_whole!(i64);
+// The other widths, for tests comparing values with plain numbers.
+#[cfg(test)]
+from_whole!(i32, u32, u64);
 
-impl From<Map<String, Value>> for Value {
-    fn from(o: Map<String, Value>) -> Self {
+impl From<Map> for Value {
+    fn from(o: Map) -> Self {
         Value::Object(o)
     }
 }
@@ -328,6 +318,7 @@ impl fmt::Debug for Value {
 }
 
 /// The JSON text, as serde_json's `Value` displays.
+#[cfg(test)]
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&to_string(self))
@@ -335,6 +326,7 @@ impl fmt::Display for Value {
 }
 
 /// `value["key"]`: the member, or `null` when there is none (serde_json's rule).
+#[cfg(test)]
 impl std::ops::Index<&str> for Value {
     type Output = Value;
     fn index(&self, key: &str) -> &Value {
@@ -361,6 +353,7 @@ impl std::ops::IndexMut<&str> for Value {
 }
 
 /// Comparisons with plain values, as serde_json's `Value` has them.
+#[cfg(test)]
 macro_rules! eq_plain {
     ($($t:ty => $v:ident => $e:expr),*) => {$(
         impl PartialEq<$t> for Value {
@@ -371,6 +364,7 @@ macro_rules! eq_plain {
     )*};
 }
 
+#[cfg(test)]
 eq_plain!(
     &str => other => Value::from(*other),
     str => other => Value::from(other),
@@ -384,7 +378,8 @@ eq_plain!(
 );
 
 /// `map["key"]`: the member, or `null` when there is none.
-impl std::ops::Index<&str> for Map<String, Value> {
+#[cfg(test)]
+impl std::ops::Index<&str> for Map {
     type Output = Value;
     fn index(&self, key: &str) -> &Value {
         self.get(key).unwrap_or(&Value::Null)
@@ -392,6 +387,7 @@ impl std::ops::Index<&str> for Map<String, Value> {
 }
 
 /// `value[i]`: the item, or `null` when there is none.
+#[cfg(test)]
 impl std::ops::Index<usize> for Value {
     type Output = Value;
     fn index(&self, i: usize) -> &Value {
@@ -411,7 +407,7 @@ impl serde::Serialize for Value {
 }
 
 /// Debug output without the values, as for [`Value`].
-impl fmt::Debug for Map<String, Value> {
+impl fmt::Debug for Map {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.keys()).finish()
     }
@@ -429,13 +425,12 @@ pub fn parse(text: &str) -> Option<Value> {
     }
     let mut reader = Reader {
         text,
-        bytes: text.as_bytes(),
         at: 0,
         depth: 0,
     };
     let value = reader.value()?;
     reader.space();
-    (reader.at == reader.bytes.len()).then_some(value)
+    (reader.at == text.len()).then_some(value)
 }
 
 /// Parses `text` into `T`; `None` for malformed text, a shape that doesn't fit, or a text
@@ -456,16 +451,19 @@ pub fn to_string<T: ToJson + ?Sized>(value: &T) -> String {
 /// [`MAX_DEPTH`] is refused before it can exhaust the stack.
 struct Reader<'a> {
     text: &'a str,
-    bytes: &'a [u8],
     at: usize,
     depth: usize,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
+    fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
     // Inlined despite opt-level "z": called per byte, a call each was most of a read's time.
     #[inline(always)]
     fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.at).copied()
+        self.text.as_bytes().get(self.at).copied()
     }
 
     fn space(&mut self) {
@@ -483,7 +481,7 @@ impl Reader<'_> {
 
     fn literal(&mut self, word: &[u8], value: Value) -> Option<Value> {
         let end = self.at + word.len();
-        (self.bytes.get(self.at..end)? == word).then(|| {
+        (self.bytes().get(self.at..end)? == word).then(|| {
             self.at = end;
             value
         })
@@ -507,47 +505,64 @@ impl Reader<'_> {
             return None;
         }
         let object = self.peek() == Some(b'{');
-        let close = if object { b'}' } else { b']' };
         self.at += 1;
+        let value = if object {
+            self.object().map(Value::Object)
+        } else {
+            self.array().map(Value::Array)
+        };
+        self.depth -= 1;
+        value
+    }
+
+    /// After `[`: the items and the closing `]`.
+    fn array(&mut self) -> Option<Vec<Value>> {
         let mut items = Vec::new();
-        let mut members = Map::new();
-        // Keys seen in this object, one bit per (length, first byte) hash: a repeated key is
-        // rare, so most members are added without comparing their key with every other.
-        let mut seen = 0u64;
-        if !self.eat(close) {
-            loop {
-                if object {
-                    self.space();
-                    let key = self.string()?;
-                    if !self.eat(b':') {
-                        return None;
-                    }
-                    let value = self.value()?;
-                    let bit = 1u64
-                        << ((key.len() * 31 + usize::from(key.bytes().next().unwrap_or(0))) % 64);
-                    if seen & bit == 0 {
-                        members.entries.push((key, value));
-                    } else {
-                        members.insert(key, value);
-                    }
-                    seen |= bit;
-                } else {
-                    items.push(self.value()?);
-                }
-                if self.eat(close) {
-                    break;
-                }
-                if !self.eat(b',') {
-                    return None;
-                }
+        if self.eat(b']') {
+            return Some(items);
+        }
+        loop {
+            items.push(self.value()?);
+            if self.eat(b']') {
+                return Some(items);
+            }
+            if !self.eat(b',') {
+                return None;
             }
         }
-        self.depth -= 1;
-        Some(if object {
-            Value::Object(members)
-        } else {
-            Value::Array(items)
-        })
+    }
+
+    /// After `{`: the members and the closing `}`.
+    fn object(&mut self) -> Option<Map> {
+        let mut members = Map::new();
+        // Keys seen, one bit per (length, first byte) hash: a repeated key is rare, so most
+        // members are added without comparing their key with every other.
+        let mut seen = 0u64;
+        if self.eat(b'}') {
+            return Some(members);
+        }
+        loop {
+            self.space();
+            let key = self.string()?;
+            if !self.eat(b':') {
+                return None;
+            }
+            let value = self.value()?;
+            let bit =
+                1u64 << ((key.len() * 31 + usize::from(key.bytes().next().unwrap_or(0))) % 64);
+            if seen & bit == 0 {
+                members.entries.push((key, value));
+            } else {
+                members.insert(key, value);
+            }
+            seen |= bit;
+            if self.eat(b'}') {
+                return Some(members);
+            }
+            if !self.eat(b',') {
+                return None;
+            }
+        }
     }
 
     fn digits(&mut self) -> usize {
@@ -585,7 +600,7 @@ impl Reader<'_> {
             }
         }
         // Only ASCII was consumed, so the slice is on character boundaries.
-        let text = std::str::from_utf8(self.bytes.get(start..self.at)?).ok()?;
+        let text = self.text.get(start..self.at)?;
         let value = whole_number(text).or_else(|| float_from_str(text))?;
         // serde_json refuses what overflows a double; so do we.
         value.is_finite().then(|| {
@@ -597,7 +612,7 @@ impl Reader<'_> {
     }
 
     fn hex4(&mut self) -> Option<u32> {
-        let digits = self.bytes.get(self.at..self.at + 4)?;
+        let digits = self.bytes().get(self.at..self.at + 4)?;
         self.at += 4;
         digits
             .iter()
@@ -612,7 +627,7 @@ impl Reader<'_> {
         let mut out = String::new();
         loop {
             let start = self.at;
-            let rest = self.bytes.get(start..)?;
+            let rest = self.bytes().get(start..)?;
             self.at += rest
                 .iter()
                 .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
@@ -653,7 +668,7 @@ impl Reader<'_> {
     fn unicode(&mut self) -> Option<char> {
         let first = self.hex4()?;
         if (0xD800..0xDC00).contains(&first) {
-            if self.bytes.get(self.at..self.at + 2)? != b"\\u" {
+            if self.bytes().get(self.at..self.at + 2)? != b"\\u" {
                 return None;
             }
             self.at += 2;
@@ -755,7 +770,7 @@ use crate::wasm::codec::json_from_str as serde_parse;
 #[cfg(test)]
 macro_rules! json {
     ($($t:tt)+) => {
-        $crate::core::json::parse(&serde_json::json!($($t)+).to_string()).expect("valid JSON")
+        $crate::core::json::from_serde(&serde_json::json!($($t)+))
     };
 }
 #[cfg(test)]
@@ -798,7 +813,7 @@ pub trait ToJson {
 
 /// Reads field `keys[0]` of `obj` (or the first of its aliases, `keys[1..]`, that is there) as
 /// `T`; an absent field reads as [`FromJson::missing`].
-pub fn field<T: FromJson>(obj: &Map<String, Value>, keys: &[&str]) -> Option<T> {
+pub fn field<T: FromJson>(obj: &Map, keys: &[&str]) -> Option<T> {
     match lookup(obj, keys) {
         Some(v) => T::from_json(v),
         None => T::missing(),
@@ -806,10 +821,7 @@ pub fn field<T: FromJson>(obj: &Map<String, Value>, keys: &[&str]) -> Option<T> 
 }
 
 /// Like [`field`], but an absent field reads as `T::default()` (`#[json(default)]`).
-pub fn field_or_default<T: FromJson + Default>(
-    obj: &Map<String, Value>,
-    keys: &[&str],
-) -> Option<T> {
+pub fn field_or_default<T: FromJson + Default>(obj: &Map, keys: &[&str]) -> Option<T> {
     match lookup(obj, keys) {
         Some(v) => T::from_json(v),
         None => Some(T::default()),
@@ -818,7 +830,7 @@ pub fn field_or_default<T: FromJson + Default>(
 
 /// Like [`field`], but an absent or `null` field reads as `T::default()` (`#[json(nullable)]`:
 /// the host sends `null` for empty lists).
-pub fn field_nullable<T: FromJson + Default>(obj: &Map<String, Value>, keys: &[&str]) -> Option<T> {
+pub fn field_nullable<T: FromJson + Default>(obj: &Map, keys: &[&str]) -> Option<T> {
     match lookup(obj, keys) {
         Some(Value::Null) | None => Some(T::default()),
         Some(v) => T::from_json(v),
@@ -828,7 +840,7 @@ pub fn field_nullable<T: FromJson + Default>(obj: &Map<String, Value>, keys: &[&
 /// The first of `keys` that `obj` has. Not generic and not inlined: the field readers, one per
 /// field type, share it.
 #[inline(never)]
-fn lookup<'a>(obj: &'a Map<String, Value>, keys: &[&str]) -> Option<&'a Value> {
+fn lookup<'a>(obj: &'a Map, keys: &[&str]) -> Option<&'a Value> {
     keys.iter().find_map(|k| obj.get(k))
 }
 
@@ -893,16 +905,19 @@ fn write_int(out: &mut String, n: i64) {
     if n < 0 {
         out.push('-');
     }
-    let mut digits = Vec::with_capacity(20);
+    // Least significant first, on the stack; a u64 has at most 20 digits.
+    let mut digits = [0u8; 20];
+    let mut len = 0;
     let mut rest = n.unsigned_abs();
-    loop {
-        digits.push(b'0' + (rest % 10) as u8);
+    for slot in &mut digits {
+        *slot = b'0' + (rest % 10) as u8;
+        len += 1;
         rest /= 10;
         if rest == 0 {
             break;
         }
     }
-    out.extend(digits.iter().rev().map(|&d| char::from(d)));
+    out.extend(digits.iter().take(len).rev().map(|&d| char::from(d)));
 }
 
 impl FromJson for Value {
@@ -927,23 +942,18 @@ impl ToJson for Value {
     }
 }
 
-impl FromJson for Map<String, Value> {
+impl FromJson for Map {
     fn from_json(value: &Value) -> Option<Self> {
         value.as_object().cloned()
     }
 }
 
-impl ToJson for Map<String, Value> {
+impl ToJson for Map {
     fn write_json(&self, out: &mut String) {
         out.push('{');
         let mut first = true;
         for (k, v) in &self.entries {
-            if !std::mem::take(&mut first) {
-                out.push(',');
-            }
-            write_str(out, k);
-            out.push(':');
-            v.write_json(out);
+            write_field(out, &mut first, k, v);
         }
         out.push('}');
     }

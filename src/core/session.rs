@@ -4,7 +4,7 @@
 //! The SDK is a client: it decodes claims to describe the user and to schedule refreshes, but
 //! never trusts them for a security decision (that is `verifyAccessToken`'s job, server-side).
 
-use crate::core::json::{FromJson, ToJson};
+use crate::core::json::{FromJson, ToJson, Value};
 
 use crate::core::base64url;
 use crate::core::error::{Error, ErrorCode, Result};
@@ -60,25 +60,32 @@ struct SessionId {
     sid: Option<String>,
 }
 
-/// Decodes a JWT's payload without verifying it. A token that is not a JWT is the server's
-/// fault, so it is reported as `server`, never a panic.
-fn decode_payload<T: FromJson>(token: &str) -> Result<T> {
-    let bad = |why: &str| {
-        Error::new(
-            ErrorCode::Server,
-            format!("The access token from the server is not a valid JWT ({why})."),
-        )
-    };
+/// A token's payload could not be read: the server's fault, so `server`, never a panic.
+fn bad_token(why: &str) -> Error {
+    Error::new(
+        ErrorCode::Server,
+        format!("The access token from the server is not a valid JWT ({why})."),
+    )
+}
+
+/// Decodes a JWT's payload (its claims) without verifying it, once per token: the claims are
+/// then read as the typed views a session needs.
+fn claims(token: &str) -> Result<Value> {
     let mut parts = token.split('.');
     let payload = match (parts.next(), parts.next(), parts.next(), parts.next()) {
         (Some(_), Some(p), Some(_), None) => p,
-        _ => return Err(bad("not three parts")),
+        _ => return Err(bad_token("not three parts")),
     };
     // Some issuers pad; the standard says not to. Accept both.
     let bytes = base64url::decode(payload.trim_end_matches('='))
-        .ok_or_else(|| bad("payload is not base64url"))?;
-    let text = String::from_utf8(bytes).map_err(|_| bad("claims are not UTF-8"))?;
-    crate::core::json::from_str(&text).ok_or_else(|| bad("claims are not the expected JSON"))
+        .ok_or_else(|| bad_token("payload is not base64url"))?;
+    let text = String::from_utf8(bytes).map_err(|_| bad_token("claims are not UTF-8"))?;
+    crate::core::json::parse(&text).ok_or_else(|| bad_token("claims are not JSON"))
+}
+
+/// The claims as `T`.
+fn read<T: FromJson>(claims: &Value) -> Result<T> {
+    T::from_json(claims).ok_or_else(|| bad_token("claims are not the expected JSON"))
 }
 
 /// Builds a session from a freshly issued access token. `expires_in` (seconds, from the
@@ -90,9 +97,10 @@ pub fn session_from_token(
     refresh_token: Option<Secret>,
     now_ms: f64,
 ) -> Result<Session> {
+    let claims = claims(access_token.expose())?;
     let expires_at = match expires_in {
         Some(s) if s.is_finite() && s > 0.0 => now_ms + s * 1000.0,
-        _ => match decode_payload::<Expiry>(access_token.expose())?.exp {
+        _ => match read::<Expiry>(&claims)?.exp {
             Some(exp) if exp.is_finite() => exp * 1000.0,
             _ => {
                 return Err(Error::new(
@@ -102,7 +110,7 @@ pub fn session_from_token(
             }
         },
     };
-    session_expiring_at(access_token, expires_at, refresh_token)
+    session_with_claims(access_token, &claims, expires_at, refresh_token)
 }
 
 /// Builds a session whose expiry is already known (a stored or shared snapshot).
@@ -111,14 +119,23 @@ pub fn session_expiring_at(
     expires_at: f64,
     refresh_token: Option<Secret>,
 ) -> Result<Session> {
-    let user: User = decode_payload(access_token.expose())?;
-    let SessionId { sid } = decode_payload(access_token.expose())?;
+    let claims = claims(access_token.expose())?;
+    session_with_claims(access_token, &claims, expires_at, refresh_token)
+}
+
+/// A session of `access_token`, whose decoded payload is `claims`.
+fn session_with_claims(
+    access_token: Secret,
+    claims: &Value,
+    expires_at: f64,
+    refresh_token: Option<Secret>,
+) -> Result<Session> {
     Ok(Session {
+        user: read(claims)?,
+        sid: read::<SessionId>(claims)?.sid,
         access_token,
         expires_at,
-        user,
         refresh_token,
-        sid,
     })
 }
 

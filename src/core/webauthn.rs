@@ -60,14 +60,14 @@ pub fn decode_b64(text: &str) -> Option<Vec<u8>> {
 /// the spec's defaults filled in and every binary member in canonical unpadded base64url.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreationOptions {
-    pub public_key: Map<String, Value>,
+    pub public_key: Map,
 }
 
 /// Options for `navigator.credentials.get()`, checked like [`CreationOptions`]; `conditional`
 /// asks for the browser's passkey autofill (conditional mediation).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestOptions {
-    pub public_key: Map<String, Value>,
+    pub public_key: Map,
     pub conditional: bool,
 }
 
@@ -78,7 +78,7 @@ fn malformed(what: impl std::fmt::Display) -> Error {
 }
 
 /// The options object: the server's `options`, or the `publicKey` member if it is wrapped.
-fn public_key(value: &Value) -> Result<Map<String, Value>> {
+fn public_key(value: &Value) -> Result<Map> {
     let value = match value.get("publicKey") {
         Some(inner @ Value::Object(_)) => inner,
         _ => value,
@@ -89,13 +89,13 @@ fn public_key(value: &Value) -> Result<Map<String, Value>> {
     }
 }
 
-fn present<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+fn present<'a>(obj: &'a Map, key: &str) -> Option<&'a Value> {
     obj.get(key).filter(|v| !v.is_null())
 }
 
 /// Rewrites the binary field `key` as canonical unpadded base64url, checking its length.
 fn binary(
-    obj: &mut Map<String, Value>,
+    obj: &mut Map,
     key: &str,
     path: &str,
     lengths: std::ops::RangeInclusive<usize>,
@@ -119,7 +119,7 @@ fn binary(
 }
 
 /// A string field, or `default` when absent; anything else is malformed.
-fn string_or(obj: &mut Map<String, Value>, key: &str, path: &str, default: &str) -> Result<()> {
+fn string_or(obj: &mut Map, key: &str, path: &str, default: &str) -> Result<()> {
     match present(obj, key) {
         Some(Value::String(_)) => Ok(()),
         Some(_) => Err(malformed(format_args!("`{path}` is not a string"))),
@@ -131,11 +131,7 @@ fn string_or(obj: &mut Map<String, Value>, key: &str, path: &str, default: &str)
 }
 
 /// A nested object, created empty when absent.
-fn object<'a>(
-    obj: &'a mut Map<String, Value>,
-    key: &str,
-    required: bool,
-) -> Result<&'a mut Map<String, Value>> {
+fn object<'a>(obj: &'a mut Map, key: &str, required: bool) -> Result<&'a mut Map> {
     if present(obj, key).is_none() {
         if required {
             return Err(malformed(format_args!("`{key}` is missing")));
@@ -160,7 +156,7 @@ fn whole(value: &Value, min: i64, max: i64) -> Option<i64> {
 }
 
 /// `timeout`: kept when it is a whole number of milliseconds, else left to the browser.
-fn timeout(obj: &mut Map<String, Value>) {
+fn timeout(obj: &mut Map) {
     match present(obj, "timeout").and_then(|v| whole(v, 0, i64::from(u32::MAX))) {
         Some(ms) => obj.insert("timeout".into(), Value::from(ms)),
         None => obj.remove("timeout"),
@@ -169,7 +165,7 @@ fn timeout(obj: &mut Map<String, Value>) {
 
 /// An optional enum string: unknown values are dropped (newer servers may know more values
 /// than this SDK; the browser then applies its default).
-fn known_or_drop(obj: &mut Map<String, Value>, key: &str, known: &[&str]) {
+fn known_or_drop(obj: &mut Map, key: &str, known: &[&str]) {
     if !present(obj, key)
         .and_then(Value::as_str)
         .is_some_and(|s| known.contains(&s))
@@ -179,7 +175,7 @@ fn known_or_drop(obj: &mut Map<String, Value>, key: &str, known: &[&str]) {
 }
 
 /// An optional list of enum strings, keeping only the known ones.
-fn known_list(obj: &mut Map<String, Value>, key: &str, known: &[&str]) {
+fn known_list(obj: &mut Map, key: &str, known: &[&str]) {
     let kept: Option<Vec<Value>> = match present(obj, key) {
         Some(Value::Array(items)) => Some(
             items
@@ -200,7 +196,7 @@ const USER_VERIFICATION: &[&str] = &["required", "preferred", "discouraged"];
 const HINTS: &[&str] = &["security-key", "client-device", "hybrid"];
 
 /// `userVerification`, defaulting (also for unknown values) to the spec's "preferred".
-fn user_verification(obj: &mut Map<String, Value>) {
+fn user_verification(obj: &mut Map) {
     known_or_drop(obj, "userVerification", USER_VERIFICATION);
     if !obj.contains_key("userVerification") {
         obj.insert("userVerification".into(), "preferred".into());
@@ -208,7 +204,7 @@ fn user_verification(obj: &mut Map<String, Value>) {
 }
 
 /// `excludeCredentials` / `allowCredentials`: every id decoded and re-encoded, `type` defaulted.
-fn descriptors(obj: &mut Map<String, Value>, key: &str) -> Result<()> {
+fn descriptors(obj: &mut Map, key: &str) -> Result<()> {
     let items = match present(obj, key) {
         None => Vec::new(),
         Some(Value::Array(items)) => items.clone(),
@@ -258,8 +254,8 @@ const AUTHENTICATION_EXTENSIONS: &[Extension] =
 /// Extensions are optional requests to the authenticator: each known one is kept when its input
 /// has the right type; the rest are dropped rather than failing the ceremony (a browser throws on
 /// a wrongly typed input, and an extension it doesn't know is ignored anyway).
-fn extensions(obj: &mut Map<String, Value>, known: &[Extension]) {
-    let kept: Map<String, Value> = match present(obj, "extensions") {
+fn extensions(obj: &mut Map, known: &[Extension]) {
+    let kept: Map = match present(obj, "extensions") {
         Some(Value::Object(given)) => given
             .iter()
             .filter(|(key, value)| known.iter().any(|(name, fits)| name == key && fits(value)))
@@ -419,7 +415,7 @@ fn incomplete(what: &str) -> Error {
 }
 
 /// Base64url members of a credential's `response`, skipping absent ones.
-fn members(pairs: &[(&str, Option<&[u8]>)]) -> Map<String, Value> {
+fn members(pairs: &[(&str, Option<&[u8]>)]) -> Map {
     pairs
         .iter()
         .filter_map(|(key, bytes)| {
@@ -432,7 +428,7 @@ fn members(pairs: &[(&str, Option<&[u8]>)]) -> Map<String, Value> {
 }
 
 impl BrowserCredential {
-    fn json(&self, response: Map<String, Value>) -> Result<Value> {
+    fn json(&self, response: Map) -> Result<Value> {
         if self.raw_id.is_empty() {
             return Err(incomplete("credential id"));
         }

@@ -253,7 +253,7 @@ fn to_bytes(target: &JsValue, key: &str) {
 
 /// The browser's `{ publicKey }` dictionary: the checked JSON as a JS object, with the challenge
 /// and the credential ids listed under `descriptors` as bytes.
-fn dictionary(public_key: Map<String, Value>, descriptors: &str) -> Result<Object, Error> {
+fn dictionary(public_key: Map, descriptors: &str) -> Result<Object, Error> {
     let public_key = to_value(&Value::Object(public_key))?;
     to_bytes(&public_key, "challenge");
     if let Ok(list) = get(&public_key, descriptors).dyn_into::<Array>() {
