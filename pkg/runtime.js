@@ -29,7 +29,8 @@ export async function exchange(fetchFn, url, method, headers, body, credentials,
     }
     let text = await response.text();
     if (text.length > LIMIT) text = text.slice(0, LIMIT);
-    // Set-Cookie where the runtime shows it (Node, Deno, workerd); browsers never do.
+    // Set-Cookie where the runtime shows it (Node, Deno, workerd); browsers never do. A
+    // cross-origin page reads Retry-After only where the host exposes it (CORS).
     const cookies = typeof h.getSetCookie === "function" ? h.getSetCookie() : [h.get("set-cookie")].filter((c) => c !== null);
     return [response.status, text, h.get("frontegg-trace-id"), h.get("retry-after"), cookies];
   } finally {

@@ -99,6 +99,16 @@ impl Runtime for FetchRuntime {
         let url = request.url;
         let headers = Object::new();
         for (name, value) in &request.headers {
+            // What `fetch` would refuse (a line break, a NUL, a character past U+00FF, say in
+            // an `appId`) is the caller's input, not an unreachable host.
+            if value
+                .chars()
+                .any(|c| matches!(c, '\0' | '\n' | '\r') || u32::from(c) > 0xFF)
+            {
+                return Err(Error::invalid_input(format!(
+                    "The header `{name}` can't be sent."
+                )));
+            }
             let _ = Reflect::set(&headers, &name.into(), &value.into());
         }
         let args = Array::of5(

@@ -168,3 +168,14 @@ test("2,000 random answers: every call settles with a result or a FronteggError,
   assert.equal(result.status, "authenticated");
   assert.equal(auth.session.user.email, "a@example.com");
 });
+
+test("an appId no request can carry is invalid_input, not an unreachable host, and nothing is sent", async () => {
+  let sent = 0;
+  const fetch = async (url) => {
+    sent += 1;
+    return goodAnswer(url);
+  };
+  const auth = await createAuth({ baseUrl: "https://id.example.com", mode: "server", appId: "app\r\nx-injected: 1", fetch });
+  await rejects(auth.login({ email: "a@example.com", password: "p" }), "invalid_input");
+  assert.equal(sent, 0);
+});
