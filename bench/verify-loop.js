@@ -1,16 +1,29 @@
-// The timing loop of bench/verify.mjs, shared by Node and the Worker: `n` sequential calls in
-// batches of `batch`, after `warmup` untimed ones. workerd's clock has millisecond steps, so
-// the per-call figure is a batch's time over its size; the same method runs in both runtimes.
-export async function loop(call, { n, batch, warmup }) {
-  for (let i = 0; i < warmup; i++) await call();
-  const perCall = [];
-  const start = performance.now();
-  for (let done = 0; done < n; done += batch) {
-    const t0 = performance.now();
-    for (let i = 0; i < batch; i++) await call();
-    perCall.push(((performance.now() - t0) * 1000) / batch);
+// The timing loop of bench/verify.mjs, shared by Node and the Worker. The verifiers take turns:
+// `rounds` rounds of `perRound` sequential calls each, the order flipped every round, after
+// `warmup` untimed calls each. Taking turns cancels drift (JIT tiers, GC, a busy neighbour on a
+// shared machine), and long totals make workerd's coarse clock (it moves in milliseconds, and
+// only between I/O) a rounding error: a 5,000-call run was about 110 ms there, so one step of
+// its clock was a 1% swing in the ratio.
+export async function compare(calls, { rounds, perRound, warmup }) {
+  const names = Object.keys(calls);
+  const ms = Object.fromEntries(names.map((name) => [name, []]));
+  for (const name of names) for (let i = 0; i < warmup; i++) await calls[name]();
+  for (let round = 0; round < rounds; round++) {
+    for (const name of round % 2 ? [...names].reverse() : names) {
+      const t0 = performance.now();
+      for (let i = 0; i < perRound; i++) await calls[name]();
+      ms[name].push(performance.now() - t0);
+    }
   }
-  const seconds = (performance.now() - start) / 1000;
-  perCall.sort((a, b) => a - b);
-  return { opsPerSecond: n / seconds, medianUs: perCall[perCall.length >> 1] };
+  const sum = (xs) => xs.reduce((a, b) => a + b, 0);
+  return Object.fromEntries(
+    names.map((name) => [
+      name,
+      {
+        opsPerSecond: (rounds * perRound * 1000) / sum(ms[name]),
+        usPerCall: (sum(ms[name]) * 1000) / (rounds * perRound),
+        roundMs: ms[name],
+      },
+    ]),
+  );
 }

@@ -6,9 +6,10 @@ import { exchange } from "./runtime.js";
 
 /**
  * Binds one wasm-bindgen build (`glue`, its module namespace) to a way of getting its wasm
- * (`source`; undefined: fetched next to the glue).
+ * (`source`; undefined: fetched next to the glue). `setup(glue)`, if given, runs once it is
+ * loaded.
  */
-export function bind(glue, source) {
+export function bind(glue, source, setup) {
   let ready;
   let loaded = false;
   const load = () =>
@@ -16,6 +17,7 @@ export function bind(glue, source) {
       .default(source === undefined ? undefined : { module_or_path: source() })
       .then(() => {
         glue.__init(FronteggError, exchange);
+        setup?.(glue);
         loaded = true;
       })
       .catch((e) => {

@@ -7,7 +7,9 @@
 //! costs one synchronous pass and one WebCrypto promise: options seen before are not read
 //! again, the payload is parsed once by the runtime's `JSON.parse` (the checks read six members
 //! of that object, and the caller gets the object itself), and the signature's promise goes to
-//! a continuation made once per module instead of through Rust futures.
+//! a continuation made once per module instead of through Rust futures. In Node the loader
+//! hands over `node:crypto`'s synchronous verify ([`set_sync_verify`]), and there is no
+//! promise to wait for at all.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -63,6 +65,8 @@ struct WebCrypto {
     settle: Function,
     /// A WebCrypto failure, as the `server` error every other step gives.
     failed: Function,
+    /// `(key, signature, signed) => boolean`, synchronous, where the loader gave one.
+    sync_verify: Option<Function>,
 }
 
 thread_local! {
@@ -71,6 +75,20 @@ thread_local! {
     static OPTIONS: RefCell<Vec<(JsValue, Rc<VerifyOptions>)>> = const { RefCell::new(Vec::new()) };
     static HEADERS: RefCell<HeaderMemo> = RefCell::new(HeaderMemo::default());
     static WEB_CRYPTO: RefCell<Option<Rc<WebCrypto>>> = const { RefCell::new(None) };
+    static SYNC_VERIFY: RefCell<Option<Function>> = const { RefCell::new(None) };
+}
+
+/// Called by the Node loader (pkg/node.js) with `node:crypto`'s RSA verify for a WebCrypto key,
+/// `(key, signature, signed) => boolean`. Node's WebCrypto runs every verification as a
+/// thread-pool job and answers on a later turn of the event loop (about 47 µs a token on a
+/// 2-core machine); `crypto.verify` on the same key takes about 17 µs, synchronously. Where it
+/// answers anything but a boolean (a runtime whose `node:crypto` can't take the key), or
+/// throws, WebCrypto decides as elsewhere.
+#[wasm_bindgen(js_name = "__syncVerify", skip_typescript)]
+pub fn set_sync_verify(verify: Function) {
+    SYNC_VERIFY.with(|v| *v.borrow_mut() = Some(verify));
+    // Made again on next use, with it.
+    WEB_CRYPTO.with(|c| c.borrow_mut().take());
 }
 
 fn with_set<T>(url: &str, f: impl FnOnce(&mut KeySet) -> T) -> T {
@@ -91,27 +109,23 @@ pub fn verify_access_token(
         // WebCrypto first: where it works on another thread (Node), the claims are read and
         // judged meanwhile. Their verdict, a payload that can't be read included, is reported
         // after the signature's.
-        let crypto = web_crypto()?;
-        let valid = crypto.verify(&key, jwt.signed, &jwt.signature)?;
-        let (object, verdict) = match read_claims(&jwt.payload) {
-            Ok((object, claims)) => {
-                let verdict = check_claims(&claims, &options, now);
-                (object, verdict)
+        return web_crypto()?.check(&key, jwt.signed, &jwt.signature, || {
+            match read_claims(&jwt.payload) {
+                Ok((object, claims)) => (object, check_claims(&claims, &options, now)),
+                Err(e) => (JsValue::UNDEFINED, to_js_error(&e)),
             }
-            Err(e) => (JsValue::UNDEFINED, to_js_error(&e)),
-        };
-        return Ok(crypto.settle(&valid, &object, &verdict));
+        });
     }
     // A payload that can't be read is refused before any fetch.
     let (object, claims) = read_claims(&jwt.payload)?;
     let (signed, kid, signature) = (jwt.signed.to_owned(), jwt.kid, jwt.signature);
     Ok(run(Box::pin(async move {
         let key = crypto_key(&options.jwks_url, kid.as_deref(), fetch).await?;
-        let crypto = web_crypto()?;
-        let valid = crypto.verify(&key, &signed, &signature)?;
         // The fetch took time: the claims are judged as of now.
-        let verdict = check_claims(&claims, &options, js_sys::Date::now());
-        Ok(crypto.settle(&valid, &object, &verdict).into())
+        let judged = || (object, check_claims(&claims, &options, js_sys::Date::now()));
+        Ok(web_crypto()?
+            .check(&key, &signed, &signature, judged)?
+            .into())
     })))
 }
 
@@ -168,31 +182,76 @@ fn check_claims(claims: &Claims, options: &VerifyOptions, now_ms: f64) -> JsValu
 }
 
 impl WebCrypto {
-    /// WebCrypto's promise of whether `signature` is `key`'s over `signed`.
-    fn verify(&self, key: &CryptoKey, signed: &str, signature: &[u8]) -> Result<Promise> {
+    /// The promise of the claims object `judged` gives once `signature` is found to be `key`'s
+    /// over `signed` and the claims' verdict passed. A forged token is refused as forged
+    /// whatever its claims say, as jose does, so the verdict waits for the signature's.
+    /// `judged` answers `(claims object, verdict)`; it runs while WebCrypto works where
+    /// WebCrypto works on another thread (Node without the synchronous verify).
+    fn check(
+        &self,
+        key: &CryptoKey,
+        signed: &str,
+        signature: &[u8],
+        judged: impl FnOnce() -> (JsValue, JsValue),
+    ) -> Result<Promise> {
+        if let Some(valid) = self.verify_now(key, signed, signature) {
+            let (object, verdict) = judged();
+            return Ok(match outcome(object, verdict, valid) {
+                Ok(claims) => Promise::resolve(&claims),
+                Err(error) => Promise::reject(&error),
+            });
+        }
         // WebCrypto copies both byte views before it returns, so they may point into the wasm
         // memory that is freed right after.
-        self.subtle
+        let valid = self
+            .subtle
             .verify_with_object_and_u8_array_and_u8_array(
                 &self.algorithm,
                 key,
                 signature,
                 signed.as_bytes(),
             )
-            .map_err(|_| crypto_failed("verify"))
-    }
-
-    /// The promise of `object` once `valid` holds and the claims' `verdict` passed. A forged
-    /// token is refused as forged whatever its claims say, as jose does, so the verdict waits
-    /// for the signature's.
-    fn settle(&self, valid: &Promise, object: &JsValue, verdict: &JsValue) -> Promise {
+            .map_err(|_| crypto_failed("verify"))?;
+        let (object, verdict) = judged();
         let settle: Function = self
             .settle
-            .bind2(&JsValue::NULL, object, verdict)
+            .bind2(&JsValue::NULL, &object, &verdict)
             .unchecked_into();
-        valid
+        Ok(valid
             .unchecked_ref::<Thenable>()
-            .then(&settle, &self.failed)
+            .then(&settle, &self.failed))
+    }
+
+    /// Whether `signature` is `key`'s over `signed`, from the synchronous verify if there is
+    /// one and it could answer (`None`: ask WebCrypto).
+    fn verify_now(&self, key: &CryptoKey, signed: &str, signature: &[u8]) -> Option<bool> {
+        let verify = self.sync_verify.as_ref()?;
+        let signature = js_sys::Uint8Array::from(signature);
+        let signed = js_sys::Uint8Array::from(signed.as_bytes());
+        verify
+            .call3(&JsValue::NULL, key, &signature, &signed)
+            .ok()?
+            .as_bool()
+    }
+}
+
+/// A verification's outcome: the claims `object` if the signature is `valid` and the claims'
+/// `verdict` (`undefined` or the error) passed, else the error.
+fn outcome(
+    object: JsValue,
+    verdict: JsValue,
+    valid: bool,
+) -> std::result::Result<JsValue, JsValue> {
+    if !valid {
+        return Err(to_js_error(&Error::new(
+            ErrorCode::Unauthorized,
+            "The access token is not valid: its signature does not match.",
+        )));
+    }
+    if verdict.is_undefined() {
+        Ok(object)
+    } else {
+        Err(verdict)
     }
 }
 
@@ -368,17 +427,7 @@ fn web_crypto() -> Result<Rc<WebCrypto>> {
     let settle = Closure::<
         dyn Fn(JsValue, JsValue, JsValue) -> std::result::Result<JsValue, JsValue>,
     >::new(|object: JsValue, verdict: JsValue, valid: JsValue| {
-        if valid.as_bool() != Some(true) {
-            return Err(to_js_error(&Error::new(
-                ErrorCode::Unauthorized,
-                "The access token is not valid: its signature does not match.",
-            )));
-        }
-        if verdict.is_undefined() {
-            Ok(object)
-        } else {
-            Err(verdict)
-        }
+        outcome(object, verdict, valid.as_bool() == Some(true))
     });
     let failed =
         Closure::<dyn Fn(JsValue) -> std::result::Result<JsValue, JsValue>>::new(|_: JsValue| {
@@ -389,6 +438,7 @@ fn web_crypto() -> Result<Rc<WebCrypto>> {
         algorithm,
         settle: settle.into_js_value().unchecked_into(),
         failed: failed.into_js_value().unchecked_into(),
+        sync_verify: SYNC_VERIFY.with(|v| v.borrow().clone()),
     });
     WEB_CRYPTO.with(|c| *c.borrow_mut() = Some(crypto.clone()));
     Ok(crypto)

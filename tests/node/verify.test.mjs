@@ -216,6 +216,22 @@ describe("the JWKS cache", () => {
   const fresh = () => `https://host-${++n}.example`;
   const unknownKid = async (i) => sign({ ...key, kid: `made-up-${i}` });
 
+  test("in Node, with the key at hand, a token is settled before the event loop turns (node:crypto, not WebCrypto's thread pool)", async () => {
+    const base = fresh();
+    serve(`${base}/.well-known/jwks.json`, jwksAnswer({ keys: [key.jwk] }));
+    const forged = async () => {
+      const [header, payload] = (await sign(key, { iss: base })).split(".");
+      return `${header}.${payload}.${b64(new Uint8Array(256))}`;
+    };
+    assert.equal(await ours(await sign(key, { iss: base }), { baseUrl: base }), "accept");
+    for (const [token, expected] of [[await sign(key, { iss: base }), "accept"], [await forged(), "unauthorized"]]) {
+      let turned = false;
+      setImmediate(() => (turned = true));
+      assert.equal(await ours(token, { baseUrl: base }), expected);
+      assert.equal(turned, false, `${expected}: settled only after the event loop turned`);
+    }
+  });
+
   test("concurrent verifications share one fetch", async () => {
     const base = fresh();
     let release;
