@@ -225,6 +225,76 @@ fn variant_name(variant: &syn::Variant, rename_all: Option<RenameAll>) -> Result
     Ok(key)
 }
 
+/// What a type is to both derives, classified once: every shape they can't handle is refused
+/// here, with the same message for either derive.
+enum Shape<'a> {
+    /// `#[json(transparent)]`: its one field (how to reach it in `self`) and that field's type.
+    Transparent(TokenStream2, &'a Type),
+    /// A struct with named fields: a JSON object.
+    Struct(Vec<Field>),
+    /// An enum of unit variants: each a JSON string.
+    Names(Vec<(&'a Ident, String)>),
+    /// An enum with `#[json(tag = "...")]`: a JSON object whose `tag` member names the variant.
+    Tagged(String, Vec<Tagged<'a>>),
+}
+
+/// A variant of a [`Shape::Tagged`] enum: its name, its key, and its fields (`None`: a unit
+/// variant, only the tag).
+struct Tagged<'a> {
+    ident: &'a Ident,
+    key: String,
+    fields: Option<Vec<Field>>,
+}
+
+fn shape(input: &DeriveInput) -> Result<Shape<'_>> {
+    let c = container(input)?;
+    if c.transparent {
+        return transparent_field(input).map(|(member, ty)| Shape::Transparent(member, ty));
+    }
+    match &input.data {
+        Data::Struct(s) => match &s.fields {
+            Fields::Named(_) if c.tag.is_some() => Err(unsupported(input, "tag on structs")),
+            Fields::Named(named) => {
+                Ok(Shape::Struct(named_fields(named, c.rename_all, c.default)?))
+            }
+            _ => Err(unsupported(
+                input,
+                "tuple and unit structs without transparent",
+            )),
+        },
+        Data::Enum(e) if e.variants.is_empty() => Err(unsupported(input, "enums without variants")),
+        Data::Enum(e) => enum_shape(input, e, &c),
+        Data::Union(_) => Err(unsupported(input, "unions")),
+    }
+}
+
+fn enum_shape<'a>(input: &DeriveInput, e: &'a DataEnum, c: &Container) -> Result<Shape<'a>> {
+    let mut tagged = Vec::new();
+    for v in &e.variants {
+        let key = variant_name(v, c.rename_all)?;
+        let fields = match (&v.fields, &c.tag) {
+            (Fields::Unit, _) => None,
+            (Fields::Named(named), Some(_)) => Some(named_fields(named, None, false)?),
+            (Fields::Named(_), None) => {
+                return Err(unsupported(
+                    input,
+                    "enum variants with fields without #[json(tag = \"...\")]",
+                ))
+            }
+            (Fields::Unnamed(_), _) => return Err(unsupported(input, "enum tuple variants")),
+        };
+        tagged.push(Tagged {
+            ident: &v.ident,
+            key,
+            fields,
+        });
+    }
+    Ok(match &c.tag {
+        Some(tag) => Shape::Tagged(tag.clone(), tagged),
+        None => Shape::Names(tagged.into_iter().map(|v| (v.ident, v.key)).collect()),
+    })
+}
+
 /// The single field of a `transparent` struct: how to reach it in `self`, and its type.
 fn transparent_field(input: &DeriveInput) -> Result<(TokenStream2, &Type)> {
     let fields = match &input.data {
@@ -290,160 +360,90 @@ fn write_fields(fields: &[Field], value: impl Fn(&Field) -> TokenStream2) -> Vec
 }
 
 fn from_json(input: &DeriveInput) -> Result<TokenStream2> {
-    let c = container(input)?;
     let name = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
-    let body = if c.transparent {
-        let (member, ty) = transparent_field(input)?;
-        quote! {
-            fn from_json(value: &crate::core::json::Value) -> Option<Self> {
-                Some(Self { #member: crate::core::json::FromJson::from_json(value)? })
-            }
-            fn missing() -> Option<Self> {
-                Some(Self { #member: <#ty as crate::core::json::FromJson>::missing()? })
-            }
-        }
-    } else {
-        let read = match &input.data {
-            Data::Struct(s) => match &s.fields {
-                Fields::Named(named) => {
-                    if c.tag.is_some() {
-                        return Err(unsupported(input, "tag on structs"));
+    let read = match shape(input)? {
+        Shape::Transparent(member, ty) => {
+            return Ok(quote! {
+                impl #impl_generics crate::core::json::FromJson for #name #ty_generics #where_clause {
+                    fn from_json(value: &crate::core::json::Value) -> Option<Self> {
+                        Some(Self { #member: crate::core::json::FromJson::from_json(value)? })
                     }
-                    let (inits, uses_obj) =
-                        read_fields(&named_fields(named, c.rename_all, c.default)?);
-                    let obj = if uses_obj {
-                        quote!(let obj =)
-                    } else {
-                        quote!()
-                    };
-                    quote!(#obj value.as_object()?; Some(Self { #inits }))
+                    fn missing() -> Option<Self> {
+                        Some(Self { #member: <#ty as crate::core::json::FromJson>::missing()? })
+                    }
                 }
-                _ => {
-                    return Err(unsupported(
-                        input,
-                        "tuple and unit structs without transparent",
-                    ))
-                }
-            },
-            Data::Enum(e) => from_json_enum(input, e, &c)?,
-            Data::Union(_) => return Err(unsupported(input, "unions")),
-        };
-        quote! {
-            fn from_json(value: &crate::core::json::Value) -> Option<Self> { #read }
+            })
+        }
+        Shape::Struct(fields) => {
+            let (inits, uses_obj) = read_fields(&fields);
+            let obj = if uses_obj {
+                quote!(let obj =)
+            } else {
+                quote!()
+            };
+            quote!(#obj value.as_object()?; Some(Self { #inits }))
+        }
+        Shape::Names(names) => {
+            let arms = names
+                .iter()
+                .map(|(ident, key)| quote!(#key => Some(Self::#ident),));
+            quote!(match value.as_str()? { #(#arms)* _ => None })
+        }
+        Shape::Tagged(tag, variants) => {
+            let arms = variants.iter().map(|v| {
+                let (ident, key) = (v.ident, &v.key);
+                let build = match &v.fields {
+                    None => quote!(Self::#ident),
+                    Some(fields) => {
+                        let (inits, _) = read_fields(fields);
+                        quote!(Self::#ident { #inits })
+                    }
+                };
+                quote!(#key => Some(#build),)
+            });
+            quote!(let obj = value.as_object()?; match obj.get(#tag)?.as_str()? { #(#arms)* _ => None })
         }
     };
     Ok(quote! {
-        impl #impl_generics crate::core::json::FromJson for #name #ty_generics #where_clause { #body }
+        impl #impl_generics crate::core::json::FromJson for #name #ty_generics #where_clause {
+            fn from_json(value: &crate::core::json::Value) -> Option<Self> { #read }
+        }
     })
-}
-
-fn from_json_enum(input: &DeriveInput, e: &DataEnum, c: &Container) -> Result<TokenStream2> {
-    if e.variants.is_empty() {
-        return Err(unsupported(input, "enums without variants"));
-    }
-    let mut arms = Vec::new();
-    for v in &e.variants {
-        let key = variant_name(v, c.rename_all)?;
-        let ident = &v.ident;
-        let build = match (&v.fields, &c.tag) {
-            (Fields::Unit, _) => quote!(Self::#ident),
-            (Fields::Named(named), Some(_)) => {
-                let (inits, _) = read_fields(&named_fields(named, None, false)?);
-                quote!(Self::#ident { #inits })
-            }
-            (Fields::Named(_), None) => {
-                return Err(unsupported(
-                    input,
-                    "enum variants with fields without #[json(tag = \"...\")]",
-                ))
-            }
-            (Fields::Unnamed(_), _) => return Err(unsupported(input, "enum tuple variants")),
-        };
-        arms.push(quote!(#key => Some(#build),));
-    }
-    let scrutinee = match &c.tag {
-        Some(tag) => quote!(let obj = value.as_object()?; match obj.get(#tag)?.as_str()?),
-        None => quote!(match value.as_str()?),
-    };
-    Ok(quote!(#scrutinee { #(#arms)* _ => None }))
 }
 
 fn to_json(input: &DeriveInput) -> Result<TokenStream2> {
-    let c = container(input)?;
     let name = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
-    let body = if c.transparent {
-        let (member, _) = transparent_field(input)?;
-        quote!(crate::core::json::ToJson::write_json(&self.#member, out);)
-    } else {
-        match &input.data {
-            Data::Struct(s) => match &s.fields {
-                Fields::Named(named) => {
-                    if c.tag.is_some() {
-                        return Err(unsupported(input, "tag on structs"));
-                    }
-                    let writes =
-                        write_fields(&named_fields(named, c.rename_all, c.default)?, |f| {
-                            let ident = &f.ident;
-                            quote!(&self.#ident)
-                        });
-                    if writes.is_empty() {
-                        quote!(out.push_str("{}");)
-                    } else {
-                        quote!(out.push('{'); let mut first = true; #(#writes)* out.push('}');)
-                    }
-                }
-                _ => {
-                    return Err(unsupported(
-                        input,
-                        "tuple and unit structs without transparent",
-                    ))
-                }
-            },
-            Data::Enum(e) => to_json_enum(input, e, &c)?,
-            Data::Union(_) => return Err(unsupported(input, "unions")),
+    let body = match shape(input)? {
+        Shape::Transparent(member, _) => {
+            quote!(crate::core::json::ToJson::write_json(&self.#member, out);)
         }
-    };
-    Ok(quote! {
-        impl #impl_generics crate::core::json::ToJson for #name #ty_generics #where_clause {
-            fn write_json(&self, out: &mut String) { #body }
+        Shape::Struct(fields) => {
+            let writes = write_fields(&fields, |f| {
+                let ident = &f.ident;
+                quote!(&self.#ident)
+            });
+            if writes.is_empty() {
+                quote!(out.push_str("{}");)
+            } else {
+                quote!(out.push('{'); let mut first = true; #(#writes)* out.push('}');)
+            }
         }
-    })
-}
-
-fn to_json_enum(input: &DeriveInput, e: &DataEnum, c: &Container) -> Result<TokenStream2> {
-    if e.variants.is_empty() {
-        return Err(unsupported(input, "enums without variants"));
-    }
-    let Some(tag) = &c.tag else {
-        // Unit-only: the variant's name as a JSON string.
-        let arms = e
-            .variants
-            .iter()
-            .map(|v| {
-                if !matches!(v.fields, Fields::Unit) {
-                    return Err(unsupported(
-                        input,
-                        "enum variants with fields without #[json(tag = \"...\")]",
-                    ));
-                }
-                let ident = &v.ident;
-                let key = variant_name(v, c.rename_all)?;
-                Ok(quote!(Self::#ident => #key,))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        return Ok(quote!(crate::core::json::write_str(out, match self { #(#arms)* });));
-    };
-    let mut arms = Vec::new();
-    for v in &e.variants {
-        let ident = &v.ident;
-        let key = variant_name(v, c.rename_all)?;
-        let write_tag = quote!(crate::core::json::write_field(out, &mut first, #tag, #key););
-        arms.push(match &v.fields {
-            Fields::Unit => quote!(Self::#ident => { #write_tag }),
-            Fields::Named(named) => {
-                let fields = named_fields(named, None, false)?;
+        Shape::Names(names) => {
+            let arms = names
+                .iter()
+                .map(|(ident, key)| quote!(Self::#ident => #key,));
+            quote!(crate::core::json::write_str(out, match self { #(#arms)* });)
+        }
+        Shape::Tagged(tag, variants) => {
+            let arms = variants.iter().map(|v| {
+                let (ident, key) = (v.ident, &v.key);
+                let write_tag =
+                    quote!(crate::core::json::write_field(out, &mut first, #tag, #key););
+                let Some(fields) = &v.fields else {
+                    return quote!(Self::#ident => { #write_tag });
+                };
                 // Bound to fresh names: a field called `out` or `first` must not shadow ours.
                 let binding = |f: &Field| format_ident!("__json_{}", f.ident.unraw());
                 let bound = fields
@@ -453,14 +453,18 @@ fn to_json_enum(input: &DeriveInput, e: &DataEnum, c: &Container) -> Result<Toke
                         let (ident, b) = (&f.ident, binding(f));
                         quote!(#ident: #b)
                     });
-                let writes = write_fields(&fields, |f| {
+                let writes = write_fields(fields, |f| {
                     let b = binding(f);
                     quote!(#b)
                 });
                 quote!(Self::#ident { #(#bound,)* .. } => { #write_tag #(#writes)* })
-            }
-            Fields::Unnamed(_) => return Err(unsupported(input, "enum tuple variants")),
-        });
-    }
-    Ok(quote!(out.push('{'); let mut first = true; match self { #(#arms)* } out.push('}');))
+            });
+            quote!(out.push('{'); let mut first = true; match self { #(#arms)* } out.push('}');)
+        }
+    };
+    Ok(quote! {
+        impl #impl_generics crate::core::json::ToJson for #name #ty_generics #where_clause {
+            fn write_json(&self, out: &mut String) { #body }
+        }
+    })
 }
