@@ -106,9 +106,9 @@ pub fn verify_access_token(
     let jwt = HEADERS.with(|headers| verify::parse(token, &mut headers.borrow_mut()))?;
     let now = js_sys::Date::now();
     if let Some(key) = held_key(&options.jwks_url, jwt.kid.as_deref(), now) {
-        // WebCrypto first: where it works on another thread (Node), the claims are read and
-        // judged meanwhile. Their verdict, a payload that can't be read included, is reported
-        // after the signature's.
+        // The signature first: where WebCrypto works on another thread (Node, were there no
+        // synchronous verify), the claims are read and judged meanwhile. Their verdict, a
+        // payload that can't be read included, is reported after the signature's.
         return web_crypto()?.check(&key, jwt.signed, &jwt.signature, || {
             match read_claims(&jwt.payload) {
                 Ok((object, claims)) => (object, check_claims(&claims, &options, now)),
