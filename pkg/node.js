@@ -1,5 +1,5 @@
 // Node and Deno: the server build, read from disk (Node's fetch cannot load file: URLs).
-import { KeyObject, verify } from "node:crypto";
+import { constants, KeyObject, verify } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import * as glue from "./frontegg_auth_wasm_server.js";
 import { bind } from "./loader.js";
@@ -9,20 +9,22 @@ export { FronteggAuth } from "./client.js";
 
 // verifyAccessToken's signature check with node:crypto, synchronous, on the WebCrypto key the
 // wasm imported: Node's WebCrypto answers each one from its thread pool, three times slower
-// (src/wasm/edge.rs). The wasm decides what is checked; this only computes. `undefined` where
-// this runtime's node:crypto can't take the key: the wasm asks WebCrypto then.
+// (src/wasm/edge.rs). The wasm decides what is checked; this only computes RS256 (PKCS#1 v1.5,
+// SHA-256, named rather than left to the key). `undefined` where this runtime's node:crypto
+// can't take the key, or it is not an RSA key: the wasm asks WebCrypto then.
 const keyObjects = new WeakMap();
 function rsaVerify(key, signature, signed) {
-  let object = keyObjects.get(key);
-  if (object === undefined) {
+  let rsa = keyObjects.get(key);
+  if (rsa === undefined) {
     try {
-      object = KeyObject.from(key);
+      const object = KeyObject.from(key);
+      rsa = object.asymmetricKeyType === "rsa" ? { key: object, padding: constants.RSA_PKCS1_PADDING } : null;
     } catch {
-      object = null;
+      rsa = null;
     }
-    keyObjects.set(key, object);
+    keyObjects.set(key, rsa);
   }
-  return object === null ? undefined : verify("sha256", signed, object, signature);
+  return rsa === null ? undefined : verify("sha256", signed, rsa, signature);
 }
 
 export const { createAuth, supportsPasskeys, verifyAccessToken } = bind(

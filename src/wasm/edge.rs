@@ -7,8 +7,8 @@
 //! costs one synchronous pass and one WebCrypto promise: options seen before are not read
 //! again, the payload is parsed once by the runtime's `JSON.parse` (the checks read six members
 //! of that object, and the caller gets the object itself), and the signature's promise goes to
-//! a continuation made once per module instead of through Rust futures. In Node the loader
-//! hands over `node:crypto`'s synchronous verify ([`set_sync_verify`]), and there is no
+//! a continuation made once per module instead of through Rust futures. In Node and Deno the
+//! loader hands over `node:crypto`'s synchronous verify ([`set_sync_verify`]), and there is no
 //! promise to wait for at all.
 
 use std::cell::RefCell;
@@ -78,12 +78,12 @@ thread_local! {
     static SYNC_VERIFY: RefCell<Option<Function>> = const { RefCell::new(None) };
 }
 
-/// Called by the Node loader (pkg/node.js) with `node:crypto`'s RSA verify for a WebCrypto key,
-/// `(key, signature, signed) => boolean`. Node's WebCrypto runs every verification as a
-/// thread-pool job and answers on a later turn of the event loop (about 47 µs a token on a
-/// 2-core machine); `crypto.verify` on the same key takes about 17 µs, synchronously. Where it
-/// answers anything but a boolean (a runtime whose `node:crypto` can't take the key), or
-/// throws, WebCrypto decides as elsewhere.
+/// Called by the Node and Deno loader (pkg/node.js) with `node:crypto`'s RSA verify for a
+/// WebCrypto key, `(key, signature, signed) => boolean`. Node's WebCrypto runs every
+/// verification as a thread-pool job and answers on a later turn of the event loop (about 47 µs
+/// a token on a 2-core machine); `crypto.verify` on the same key takes about 17 µs,
+/// synchronously. Where it answers anything but a boolean (a runtime whose `node:crypto` can't
+/// take the key), or throws, WebCrypto decides as elsewhere.
 #[wasm_bindgen(js_name = "__syncVerify", skip_typescript)]
 pub fn set_sync_verify(verify: Function) {
     SYNC_VERIFY.with(|v| *v.borrow_mut() = Some(verify));

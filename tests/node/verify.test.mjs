@@ -4,9 +4,16 @@
 // failures not refetched per token, unknown kids refetched at most once per cooldown, the TTL.
 // The JWKS hosts are stubbed in `globalThis.fetch`, which the SDK's verifyAccessToken calls;
 // the clock is `Date.now`, shifted where a test needs time to pass.
+//
+// In Node (and Deno, which loads the same pkg/node.js) the signature is checked with
+// node:crypto's synchronous verify, and with WebCrypto wherever that can't answer. The vectors
+// run through both: first as the package ships, then, at the end of this file, with the
+// node:crypto check replaced by one that never answers (the suites run in order, and nothing
+// after the replacement needs node:crypto).
 import assert from "node:assert/strict";
 import { afterEach, before, describe, test } from "node:test";
 import { createLocalJWKSet, jwtVerify } from "jose";
+import * as glue from "../../pkg/frontegg_auth_wasm_server.js";
 import { verifyAccessToken } from "../../pkg/node.js";
 import { rejects } from "../support/rejects.mjs";
 
@@ -81,16 +88,26 @@ const ours = (token, options) => verifyAccessToken(token, options).then(() => "a
 const joseVerdict = (token, jwks, options) =>
   jwtVerify(token, jwks, options).then(() => "accept", () => "reject");
 
-describe("the same vectors through jose and verifyAccessToken", () => {
+/** The vectors' keys, made once: both runs of the vectors use them (the SDK keeps the keys it
+ * fetched for the issuer, so the second run must present the same ones). */
+let vectorKeys;
+function makeVectorKeys() {
+  vectorKeys ??= (async () => ({
+    good: await keyPair("k1"),
+    enc: await keyPair("k-enc", 2048, { use: "enc" }),
+    rs512: await keyPair("k-rs512", 2048, { alg: "RS512" }),
+    small: await keyPair("k-small", 1024),
+    stranger: await keyPair("k-stranger"),
+  }))();
+  return vectorKeys;
+}
+
+/** The vectors, checked by `check` ("node:crypto", or "WebCrypto" once the former is replaced). */
+const sameVectors = (check) => describe(`the same vectors through jose and verifyAccessToken (${check})`, () => {
   const url = `${ISS}/.well-known/jwks.json`;
-  const keys = {};
-  let jwks, joseKeys, host;
+  let keys, jwks, joseKeys, host;
   before(async () => {
-    keys.good = await keyPair("k1");
-    keys.enc = await keyPair("k-enc", 2048, { use: "enc" });
-    keys.rs512 = await keyPair("k-rs512", 2048, { alg: "RS512" });
-    keys.small = await keyPair("k-small", 1024);
-    keys.stranger = await keyPair("k-stranger");
+    keys = await makeVectorKeys();
     jwks = { keys: [keys.good, keys.enc, keys.rs512, keys.small].map((k) => k.jwk) };
     joseKeys = createLocalJWKSet(jwks);
     host = serve(url, jwksAnswer(jwks));
@@ -207,6 +224,7 @@ describe("the same vectors through jose and verifyAccessToken", () => {
     assert.ok(host.fetches <= 2, `${host.fetches} JWKS fetches`);
   });
 });
+sameVectors("node:crypto");
 
 describe("the JWKS cache", () => {
   let key;
@@ -215,22 +233,6 @@ describe("the JWKS cache", () => {
   /** A fresh host per test, so no test sees another's cache. */
   const fresh = () => `https://host-${++n}.example`;
   const unknownKid = async (i) => sign({ ...key, kid: `made-up-${i}` });
-
-  test("in Node, with the key at hand, a token is settled before the event loop turns (node:crypto, not WebCrypto's thread pool)", async () => {
-    const base = fresh();
-    serve(`${base}/.well-known/jwks.json`, jwksAnswer({ keys: [key.jwk] }));
-    const forged = async () => {
-      const [header, payload] = (await sign(key, { iss: base })).split(".");
-      return `${header}.${payload}.${b64(new Uint8Array(256))}`;
-    };
-    assert.equal(await ours(await sign(key, { iss: base }), { baseUrl: base }), "accept");
-    for (const [token, expected] of [[await sign(key, { iss: base }), "accept"], [await forged(), "unauthorized"]]) {
-      let turned = false;
-      setImmediate(() => (turned = true));
-      assert.equal(await ours(token, { baseUrl: base }), expected);
-      assert.equal(turned, false, `${expected}: settled only after the event loop turned`);
-    }
-  });
 
   test("concurrent verifications share one fetch", async () => {
     const base = fresh();
@@ -334,3 +336,57 @@ describe("the JWKS cache", () => {
     }
   });
 });
+
+describe("the signature check in Node and Deno: node:crypto, and WebCrypto where it can't answer", () => {
+  let key;
+  before(async () => (key = await keyPair("k1")));
+  let hosts = 0;
+  const host = () => {
+    const base = `https://check-${++hosts}.example`;
+    serve(`${base}/.well-known/jwks.json`, jwksAnswer({ keys: [key.jwk] }));
+    return base;
+  };
+  /** A valid token and a forged one (its signature all zeros) from `base`. */
+  const tokens = async (base) => {
+    const valid = await sign(key, { iss: base });
+    const [header, payload] = valid.split(".");
+    return { valid, forged: `${header}.${payload}.${b64(new Uint8Array(256))}` };
+  };
+
+  test("with the key at hand, a token is settled before the event loop turns (node:crypto, not WebCrypto's thread pool)", async () => {
+    const base = host();
+    const { valid, forged } = await tokens(base);
+    assert.equal(await ours(valid, { baseUrl: base }), "accept", "the keys fetched");
+    for (const [token, expected] of [[valid, "accept"], [forged, "unauthorized"]]) {
+      let turned = false;
+      setImmediate(() => (turned = true));
+      assert.equal(await ours(token, { baseUrl: base }), expected);
+      assert.equal(turned, false, `${expected}: settled only after the event loop turned`);
+    }
+  });
+
+  // Each replaces the package's check for the rest of this file.
+  for (const [name, check] of [
+    ["throws", () => {
+      throw new TypeError("this runtime's node:crypto can't take a CryptoKey");
+    }],
+    ["answers nothing", () => undefined],
+  ]) {
+    test(`when the node:crypto check ${name}, WebCrypto decides`, async () => {
+      const base = host();
+      const { valid, forged } = await tokens(base);
+      let asked = 0;
+      glue.__syncVerify((...args) => {
+        asked += 1;
+        return check(...args);
+      });
+      assert.equal(await ours(valid, { baseUrl: base }), "accept");
+      assert.equal(await ours(forged, { baseUrl: base }), "unauthorized");
+      assert.equal(await ours(await sign(key, { iss: base, exp: nowSeconds() - 60 }), { baseUrl: base }), "unauthorized", "expired");
+      assert.equal(asked, 3);
+    });
+  }
+});
+
+// The check now never answers: every vector again, through WebCrypto.
+sameVectors("WebCrypto");
