@@ -1,9 +1,9 @@
 // The timing loop of bench/verify.mjs, shared by Node and the Worker. The verifiers take turns:
 // `rounds` rounds of `perRound` sequential calls each, the order flipped every round, after
 // `warmup` untimed calls each. Taking turns cancels drift (JIT tiers, GC, a busy neighbour on a
-// shared machine), and long totals make workerd's coarse clock (it moves in milliseconds, and
-// only between I/O) a rounding error: a 5,000-call run was about 110 ms there, so one step of
-// its clock was a 1% swing in the ratio.
+// shared machine), and long totals make workerd's coarse clock (it moves in whole
+// milliseconds) a rounding error: a 5,000-call run was about 110 ms there, so one step of its
+// clock was a 1% swing in the ratio.
 export async function compare(calls, { rounds, perRound, warmup }) {
   const names = Object.keys(calls);
   const ms = Object.fromEntries(names.map((name) => [name, []]));
