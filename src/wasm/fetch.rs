@@ -263,11 +263,14 @@ impl FetchFailure {
     pub fn classify(&self, url: &str, timeout_ms: u32) -> Error {
         match self {
             Self::Threw(e) => fetch_error(e, url, timeout_ms),
-            Self::NotAResponse => {
-                Error::invalid_input("The `fetch` option did not resolve to a Response.")
-            }
+            Self::NotAResponse => not_a_response(),
         }
     }
+}
+
+/// The injected `fetch` gave something that is not a Response: the caller's mistake.
+fn not_a_response() -> Error {
+    Error::invalid_input("The `fetch` option did not resolve to a Response.")
 }
 
 fn fetch_error(e: &JsValue, url: &str, timeout_ms: u32) -> Error {
@@ -285,8 +288,9 @@ fn fetch_error(e: &JsValue, url: &str, timeout_ms: u32) -> Error {
 /// `timeout_ms == 0` means the SDK set no timeout of its own (the `fetch` wrapper): an abort
 /// then came from the caller's signal.
 fn classify(name: &str, message: &str, url: &str, timeout_ms: u32) -> Error {
+    // pkg/runtime.js's name for the same failure as [`FetchFailure::NotAResponse`].
     if name == "NotAResponse" {
-        return Error::invalid_input("The `fetch` option did not resolve to a Response.");
+        return not_a_response();
     }
     if name == "TimeoutError" || name == "AbortError" {
         let message = match timeout_ms {
