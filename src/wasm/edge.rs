@@ -65,8 +65,6 @@ struct WebCrypto {
     settle: Function,
     /// A WebCrypto failure, as the `server` error every other step gives.
     failed: Function,
-    /// `(key, signature, signed) => boolean`, synchronous, where the loader gave one.
-    sync_verify: Option<Function>,
 }
 
 thread_local! {
@@ -75,6 +73,7 @@ thread_local! {
     static OPTIONS: RefCell<Vec<(JsValue, Rc<VerifyOptions>)>> = const { RefCell::new(Vec::new()) };
     static HEADERS: RefCell<HeaderMemo> = RefCell::new(HeaderMemo::default());
     static WEB_CRYPTO: RefCell<Option<Rc<WebCrypto>>> = const { RefCell::new(None) };
+    /// `(key, signature, signed) => boolean`, synchronous, where the loader gave one.
     static SYNC_VERIFY: RefCell<Option<Function>> = const { RefCell::new(None) };
 }
 
@@ -87,8 +86,6 @@ thread_local! {
 #[wasm_bindgen(js_name = "__syncVerify", skip_typescript)]
 pub fn set_sync_verify(verify: Function) {
     SYNC_VERIFY.with(|v| *v.borrow_mut() = Some(verify));
-    // Made again on next use, with it.
-    WEB_CRYPTO.with(|c| c.borrow_mut().take());
 }
 
 fn with_set<T>(url: &str, f: impl FnOnce(&mut KeySet) -> T) -> T {
@@ -194,7 +191,7 @@ impl WebCrypto {
         signature: &[u8],
         judged: impl FnOnce() -> (JsValue, JsValue),
     ) -> Result<Promise> {
-        if let Some(valid) = self.verify_now(key, signed, signature) {
+        if let Some(valid) = verify_now(key, signed, signature) {
             let (object, verdict) = judged();
             return Ok(match outcome(object, verdict, valid) {
                 Ok(claims) => Promise::resolve(&claims),
@@ -221,18 +218,18 @@ impl WebCrypto {
             .unchecked_ref::<Thenable>()
             .then(&settle, &self.failed))
     }
+}
 
-    /// Whether `signature` is `key`'s over `signed`, from the synchronous verify if there is
-    /// one and it could answer (`None`: ask WebCrypto).
-    fn verify_now(&self, key: &CryptoKey, signed: &str, signature: &[u8]) -> Option<bool> {
-        let verify = self.sync_verify.as_ref()?;
-        let signature = js_sys::Uint8Array::from(signature);
-        let signed = js_sys::Uint8Array::from(signed.as_bytes());
-        verify
-            .call3(&JsValue::NULL, key, &signature, &signed)
-            .ok()?
-            .as_bool()
-    }
+/// Whether `signature` is `key`'s over `signed`, from the synchronous verify if there is
+/// one and it could answer (`None`: ask WebCrypto).
+fn verify_now(key: &CryptoKey, signed: &str, signature: &[u8]) -> Option<bool> {
+    let verify = SYNC_VERIFY.with(|v| v.borrow().clone())?;
+    let signature = js_sys::Uint8Array::from(signature);
+    let signed = js_sys::Uint8Array::from(signed.as_bytes());
+    verify
+        .call3(&JsValue::NULL, key, &signature, &signed)
+        .ok()?
+        .as_bool()
 }
 
 /// A verification's outcome: the claims `object` if the signature is `valid` and the claims'
@@ -438,7 +435,6 @@ fn web_crypto() -> Result<Rc<WebCrypto>> {
         algorithm,
         settle: settle.into_js_value().unchecked_into(),
         failed: failed.into_js_value().unchecked_into(),
-        sync_verify: SYNC_VERIFY.with(|v| v.borrow().clone()),
     });
     WEB_CRYPTO.with(|c| *c.borrow_mut() = Some(crypto.clone()));
     Ok(crypto)
