@@ -2,7 +2,7 @@
 // loading: every flow lives in the Rust core.
 import { FronteggAuth } from "./client.js";
 import { FronteggError } from "./error.js";
-import { exchange } from "./runtime.js";
+import * as runtime from "./runtime.js";
 
 /**
  * Binds one wasm-bindgen build (`glue`, its module namespace) to a way of getting its wasm
@@ -16,7 +16,7 @@ export function bind(glue, source, setup) {
     (ready ??= glue
       .default(source === undefined ? undefined : { module_or_path: source() })
       .then(() => {
-        glue.__init(FronteggError, exchange);
+        glue.__init(FronteggError, runtime);
         setup?.(glue);
         loaded = true;
       })

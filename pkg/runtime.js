@@ -37,3 +37,56 @@ export async function exchange(fetchFn, url, method, headers, body, credentials,
     stopTimer(timer);
   }
 }
+
+// WebAuthn's binary members: base64url text in the wasm, bytes for the browser.
+const toBytes = (text) => Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+const toText = (b) =>
+  b instanceof ArrayBuffer || ArrayBuffer.isView(b)
+    ? btoa(String.fromCharCode(...new Uint8Array(b.buffer ?? b, b.byteOffset, b.byteLength)))
+        .replace(/\+/g, "-")
+        .replace(/\//g, "_")
+        .replace(/=+$/, "")
+    : undefined;
+
+/**
+ * One WebAuthn ceremony: `navigator.credentials.create()` (`create`) or `get()` with the
+ * `publicKey` options the wasm checked (JSON text, binary members in base64url). Resolves the
+ * credential as JSON text, its binary members in base64url (null if the browser gave none);
+ * rejects with what the browser threw.
+ */
+export async function ceremony(create, publicKey, signal, conditional) {
+  const key = JSON.parse(publicKey);
+  key.challenge = toBytes(key.challenge);
+  for (const d of key[create ? "excludeCredentials" : "allowCredentials"] ?? []) d.id = toBytes(d.id);
+  if (create) key.user.id = toBytes(key.user.id);
+  const options = { publicKey: key, signal };
+  if (conditional) options.mediation = "conditional";
+  const c = await navigator.credentials[create ? "create" : "get"](options);
+  const r = c?.response;
+  return (
+    r &&
+    JSON.stringify({
+      rawId: toText(c.rawId),
+      type: c.type,
+      clientDataJSON: toText(r.clientDataJSON),
+      attestationObject: toText(r.attestationObject),
+      authenticatorData: toText(r.authenticatorData),
+      signature: toText(r.signature),
+      userHandle: toText(r.userHandle),
+      authenticatorAttachment: c.authenticatorAttachment ?? undefined,
+      transports: r.getTransports?.().filter((t) => typeof t === "string"),
+      // JSON drops what is not JSON (a PRF output buffer becomes {}), which is fine for
+      // results the server only logs.
+      clientExtensionResults: c.getClientExtensionResults?.(),
+    })
+  );
+}
+
+/** `PublicKeyCredential[name]()`, a static answering a boolean; false where there is none. */
+export async function ask(name) {
+  try {
+    return (await globalThis.PublicKeyCredential?.[name]?.()) === true;
+  } catch {
+    return false;
+  }
+}

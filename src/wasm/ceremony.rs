@@ -1,17 +1,17 @@
-//! The browser half of WebAuthn: `navigator.credentials.create()` / `get()` through web-sys,
-//! the browser's failures as `FronteggError` codes, and the JS methods that run a ceremony.
+//! The browser half of WebAuthn: `navigator.credentials.create()` / `get()` through
+//! `pkg/runtime.js`, the browser's failures as `FronteggError` codes, and the JS methods that run
+//! a ceremony.
 //!
-//! The options reaching the browser were checked by [`crate::core::webauthn`] first; here they only
-//! become the browser's dictionaries (JSON with the binary members as bytes).
+//! The options reaching the browser were checked by [`crate::core::webauthn`] first; the runtime
+//! only turns their binary members into bytes, and the credential's back into base64url.
 
 use std::rc::Rc;
 
-use crate::core::json::{Map, Value};
-use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use crate::core::json::{self, FromJson, Map, Value};
+use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, CredentialCreationOptions, CredentialRequestOptions};
+use web_sys::AbortSignal;
 
 use crate::client::webauthn::Authenticator;
 use crate::client::Client;
@@ -20,7 +20,8 @@ use crate::core::error::{Error, ErrorCode};
 use crate::core::input::Fields;
 use crate::core::self_service::DisableResult;
 use crate::core::webauthn::{BrowserCredential, CreationOptions, RequestOptions};
-use crate::wasm::convert::{from_js, promise, to_value};
+use crate::wasm::convert::{from_js, promise};
+use crate::wasm::effects::effects;
 use crate::wasm::fetch::FetchRuntime;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -118,24 +119,54 @@ fn webauthn_available() -> Result<(), Error> {
     Ok(())
 }
 
-/// `navigator.credentials`, where WebAuthn is possible.
-fn container() -> Result<web_sys::CredentialsContainer, Error> {
-    webauthn_available()?;
-    let window =
-        web_sys::window().ok_or_else(|| unsupported("WebAuthn ceremonies need a page."))?;
-    Ok(window.navigator().credentials())
-}
-
 /// The browser in this page, optionally cancellable with an `AbortSignal`.
 pub struct BrowserAuthenticator {
-    signal: Option<AbortSignal>,
+    signal: JsValue,
+}
+
+/// What `pkg/runtime.js`'s `ceremony` resolves to: the credential with its binary members in
+/// base64url, as WebAuthn's own `toJSON()` writes them.
+#[derive(FromJson)]
+#[json(rename_all = "camelCase", default)]
+struct Credential {
+    raw_id: String,
+    #[json(rename = "type")]
+    type_: String,
+    #[json(rename = "clientDataJSON")]
+    client_data_json: String,
+    attestation_object: Option<String>,
+    authenticator_data: Option<String>,
+    signature: Option<String>,
+    user_handle: Option<String>,
+    authenticator_attachment: Option<String>,
+    transports: Vec<String>,
+    client_extension_results: Value,
+}
+
+impl Credential {
+    /// As bytes. A member that is not base64url reads as missing, which the core refuses.
+    fn decode(self) -> BrowserCredential {
+        let bytes = |text: Option<String>| text.and_then(|t| base64url::decode(&t));
+        BrowserCredential {
+            raw_id: bytes(Some(self.raw_id)).unwrap_or_default(),
+            type_: self.type_,
+            client_data_json: bytes(Some(self.client_data_json)).unwrap_or_default(),
+            attestation_object: bytes(self.attestation_object),
+            authenticator_data: bytes(self.authenticator_data),
+            signature: bytes(self.signature),
+            user_handle: bytes(self.user_handle),
+            authenticator_attachment: self.authenticator_attachment,
+            transports: self.transports,
+            client_extension_results: self.client_extension_results,
+        }
+    }
 }
 
 impl BrowserAuthenticator {
     /// The error for a rejected ceremony. An abort through our signal is a cancellation,
     /// whatever reason the caller gave to `abort()`.
     fn error(&self, e: JsValue) -> Error {
-        if self.signal.as_ref().is_some_and(AbortSignal::aborted) {
+        if get(&self.signal, "aborted").is_truthy() {
             return Error::new(
                 ErrorCode::WebauthnCancelled,
                 "The WebAuthn ceremony was aborted.",
@@ -162,163 +193,75 @@ impl BrowserAuthenticator {
         Error::new(code, format!("{sentence} ({detail})"))
     }
 
-    fn with_signal(&self, options: &JsValue) {
-        if let Some(signal) = &self.signal {
-            let _ = Reflect::set(options, &"signal".into(), signal);
+    /// `navigator.credentials.create()` (`create`) or `get()` with the checked `public_key`,
+    /// through `pkg/runtime.js`, which turns its binary members into bytes and back.
+    async fn run(
+        &self,
+        create: bool,
+        mut public_key: Map,
+        conditional: bool,
+    ) -> Result<BrowserCredential, Error> {
+        webauthn_available()?;
+        // An empty `rpId` / `rp.id` means "this page's domain": the member must be absent then.
+        let (holder, key) = match public_key.get_mut("rp") {
+            Some(Value::Object(rp)) if create => (Some(rp), "id"),
+            _ if create => (None, "id"),
+            _ => (Some(&mut public_key), "rpId"),
+        };
+        if let Some(holder) = holder {
+            if holder.get(key).and_then(Value::as_str) == Some("") {
+                holder.remove(key);
+            }
         }
+        let text = json::to_string(&Value::Object(public_key));
+        let pending = effects()
+            .and_then(|e| e.ceremony(create, &text, &self.signal, conditional))
+            .map_err(|e| self.error(e))?;
+        let answer = JsFuture::from(pending).await.map_err(|e| self.error(e))?;
+        answer
+            .as_string()
+            .and_then(|text| json::from_str::<Credential>(&text))
+            .map(Credential::decode)
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::WebauthnCancelled,
+                    "The browser returned no credential.",
+                )
+            })
     }
-
-    async fn run(&self, promise: Result<Promise, JsValue>) -> Result<JsValue, Error> {
-        let promise = promise.map_err(|e| self.error(e))?;
-        let credential = JsFuture::from(promise).await.map_err(|e| self.error(e))?;
-        if credential.is_null() || credential.is_undefined() {
-            return Err(Error::new(
-                ErrorCode::WebauthnCancelled,
-                "The browser returned no credential.",
-            ));
-        }
-        Ok(credential)
-    }
-}
-
-/// The bytes of an `ArrayBuffer` (or typed array) member; `None` for anything else.
-fn bytes(target: &JsValue, key: &str) -> Option<Vec<u8>> {
-    let value = get(target, key);
-    if value.is_instance_of::<js_sys::ArrayBuffer>() {
-        Some(Uint8Array::new(&value).to_vec())
-    } else if js_sys::ArrayBuffer::is_view(&value) {
-        let view: &Uint8Array = value.unchecked_ref();
-        let buffer = view.buffer();
-        let offset = get(&value, "byteOffset").as_f64().unwrap_or(0.0) as u32;
-        let length = get(&value, "byteLength").as_f64().unwrap_or(0.0) as u32;
-        Some(Uint8Array::new_with_byte_offset_and_length(&buffer, offset, length).to_vec())
-    } else {
-        None
-    }
-}
-
-/// Calls the method `name` of `target`, if it has one.
-fn call_method(target: &JsValue, name: &str) -> Option<JsValue> {
-    get(target, name)
-        .dyn_into::<Function>()
-        .ok()
-        .and_then(|f| f.call0(target).ok())
-}
-
-/// Reads a `PublicKeyCredential` into plain bytes and strings.
-fn read_credential(credential: &JsValue) -> BrowserCredential {
-    let response = get(credential, "response");
-    let transports = call_method(&response, "getTransports")
-        .and_then(|t| t.dyn_into::<Array>().ok())
-        .map(|list| list.iter().filter_map(|t| t.as_string()).collect())
-        .unwrap_or_default();
-    // JSON.stringify drops what is not JSON (a PRF output buffer becomes {}), which is fine for
-    // results the server only logs.
-    let client_extension_results = call_method(credential, "getClientExtensionResults")
-        .and_then(|r| js_sys::JSON::stringify(&r).ok())
-        .and_then(|s| s.as_string())
-        .and_then(|s| crate::core::json::from_str::<Value>(&s))
-        .unwrap_or(Value::Null);
-    BrowserCredential {
-        raw_id: bytes(credential, "rawId").unwrap_or_default(),
-        type_: get(credential, "type").as_string().unwrap_or_default(),
-        client_data_json: bytes(&response, "clientDataJSON").unwrap_or_default(),
-        attestation_object: bytes(&response, "attestationObject"),
-        authenticator_data: bytes(&response, "authenticatorData"),
-        signature: bytes(&response, "signature"),
-        user_handle: bytes(&response, "userHandle"),
-        authenticator_attachment: get(credential, "authenticatorAttachment").as_string(),
-        transports,
-        client_extension_results,
-    }
-}
-
-/// An empty `rpId` / `rp.id` means "this page's domain": the member must be absent for that.
-fn drop_empty(target: &JsValue, key: &str) {
-    if get(target, key).as_string().is_some_and(|s| s.is_empty()) {
-        let _ = Reflect::delete_property(target.unchecked_ref::<Object>(), &key.into());
-    }
-}
-
-/// Replaces the base64url string at `target[key]` with its bytes. The core made it canonical, so
-/// it always decodes.
-fn to_bytes(target: &JsValue, key: &str) {
-    if let Some(bytes) = get(target, key)
-        .as_string()
-        .and_then(|s| base64url::decode(&s))
-    {
-        let _ = Reflect::set(target, &key.into(), &Uint8Array::from(bytes.as_slice()));
-    }
-}
-
-/// The browser's `{ publicKey }` dictionary: the checked JSON as a JS object, with the challenge
-/// and the credential ids listed under `descriptors` as bytes.
-fn dictionary(public_key: Map, descriptors: &str) -> Result<Object, Error> {
-    let public_key = to_value(&Value::Object(public_key))?;
-    to_bytes(&public_key, "challenge");
-    if let Ok(list) = get(&public_key, descriptors).dyn_into::<Array>() {
-        list.iter().for_each(|d| to_bytes(&d, "id"));
-    }
-    let options = Object::new();
-    let _ = Reflect::set(&options, &"publicKey".into(), &public_key);
-    Ok(options)
 }
 
 impl Authenticator for BrowserAuthenticator {
     async fn create(&self, options: CreationOptions) -> Result<BrowserCredential, Error> {
-        let container = container()?;
-        let options = dictionary(options.public_key, "excludeCredentials")?;
-        let public_key = get(&options, "publicKey");
-        to_bytes(&get(&public_key, "user"), "id");
-        drop_empty(&get(&public_key, "rp"), "id");
-        self.with_signal(&options);
-        let options: &CredentialCreationOptions = options.unchecked_ref();
-        let credential = self.run(container.create_with_options(options)).await?;
-        Ok(read_credential(&credential))
+        self.run(true, options.public_key, false).await
     }
 
     async fn get(&self, options: RequestOptions) -> Result<BrowserCredential, Error> {
-        let container = container()?;
-        if options.conditional && !conditional_mediation_available().await {
+        if options.conditional && !ask("isConditionalMediationAvailable").await {
+            webauthn_available()?;
             return Err(unsupported(
                 "This browser has no conditional mediation (passkey autofill).",
             ));
         }
-        let conditional = options.conditional;
-        let options = dictionary(options.public_key, "allowCredentials")?;
-        drop_empty(&get(&options, "publicKey"), "rpId");
-        if conditional {
-            let _ = Reflect::set(&options, &"mediation".into(), &"conditional".into());
-        }
-        self.with_signal(&options);
-        let options: &CredentialRequestOptions = options.unchecked_ref();
-        let credential = self.run(container.get_with_options(options)).await?;
-        Ok(read_credential(&credential))
+        self.run(false, options.public_key, options.conditional)
+            .await
     }
 }
 
 /// Awaits `PublicKeyCredential[name]()`, a static returning a `Promise<boolean>`; false if absent.
-async fn ask_public_key_credential(name: &str) -> bool {
-    let class = get(&js_sys::global(), "PublicKeyCredential");
-    let Some(promise) = call_method(&class, name).and_then(|p| p.dyn_into::<Promise>().ok()) else {
+async fn ask(name: &str) -> bool {
+    let Ok(effects) = effects() else {
         return false;
     };
-    JsFuture::from(promise)
+    JsFuture::from(effects.ask(name))
         .await
-        .ok()
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false)
-}
-
-async fn conditional_mediation_available() -> bool {
-    ask_public_key_credential("isConditionalMediationAvailable").await
+        .is_ok_and(|v| v.is_truthy())
 }
 
 /// True where a user-verifying platform authenticator (Touch ID, Windows Hello, a phone's screen
 /// lock) can hold passkeys. False in runtimes without WebAuthn or outside a secure context.
 async fn supports_passkeys_now() -> bool {
-    webauthn_available().is_ok()
-        && ask_public_key_credential("isUserVerifyingPlatformAuthenticatorAvailable").await
+    webauthn_available().is_ok() && ask("isUserVerifyingPlatformAuthenticatorAvailable").await
 }
 
 /// The package's `supportsPasskeys()` (the loader exports it, initialising the module first).
@@ -332,18 +275,22 @@ fn ceremony_args(what: &str, params: JsValue) -> Result<(Value, BrowserAuthentic
     if !params.is_object() {
         return Ok((
             from_js(what, params)?,
-            BrowserAuthenticator { signal: None },
+            BrowserAuthenticator {
+                signal: JsValue::UNDEFINED,
+            },
         ));
     }
     let copy = Object::assign(&Object::new(), params.unchecked_ref());
     let signal = get(&copy, "signal");
     let _ = Reflect::delete_property(&copy, &"signal".into());
     let signal = if signal.is_undefined() || signal.is_null() {
-        None
+        JsValue::UNDEFINED
+    } else if signal.is_instance_of::<AbortSignal>() {
+        signal
     } else {
-        Some(signal.dyn_into::<AbortSignal>().map_err(|_| {
-            Error::invalid_input(format!("{what}: `signal` must be an AbortSignal."))
-        })?)
+        return Err(Error::invalid_input(format!(
+            "{what}: `signal` must be an AbortSignal."
+        )));
     };
     Ok((from_js(what, copy.into())?, BrowserAuthenticator { signal }))
 }

@@ -68,12 +68,12 @@ pub(crate) fn ascii_string(text: &js_sys::JsString) -> String {
     String::from(text)
 }
 
-/// Called once by the package loader with its `FronteggError` class and the runtime's
-/// `exchange` (pkg/runtime.js); without a class, errors are plain `Error`s named alike.
+/// Called once by the package loader with its `FronteggError` class and the exports of
+/// `pkg/runtime.js`; without a class, errors are plain `Error`s named alike.
 #[wasm_bindgen(js_name = "__init", skip_typescript)]
-pub fn init(class: Option<Function>, exchange: Function) {
+pub fn init(class: Option<Function>, effects: crate::wasm::effects::Effects) {
     ERROR_CLASS.with(|c| *c.borrow_mut() = class);
-    crate::wasm::fetch::set_exchange(exchange);
+    crate::wasm::effects::set_effects(effects);
 }
 
 /// `new FronteggError(code, message, { status, errorCode, traceId, retryAfterMs })`, or a plain `Error` with

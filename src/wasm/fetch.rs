@@ -17,6 +17,7 @@ use crate::core::error::{Error, ErrorCode, Result};
 use crate::core::http::{rate_limited, retry_after_ms, HttpRequest, HttpResponse, Method};
 use crate::core::json;
 use crate::core::origin::origin_of;
+use crate::wasm::effects::effects;
 use crate::wasm::storage::SnapshotStore;
 use crate::wasm::tabs::{self, Peers, WebLock};
 use crate::wasm::timer::sleep;
@@ -214,22 +215,9 @@ impl Runtime for FetchRuntime {
     }
 }
 
-thread_local! {
-    /// The package's `exchange` (pkg/runtime.js), handed over by the loader at start-up.
-    static EXCHANGE: RefCell<Option<Function>> = const { RefCell::new(None) };
-}
-
-/// Keeps the package's `exchange` for [`FetchRuntime::send`].
-pub(crate) fn set_exchange(exchange: Function) {
-    EXCHANGE.with(|e| *e.borrow_mut() = Some(exchange));
-}
-
 /// `exchange(...args)`: `[status, body, traceId, retryAfter, setCookies]`, or what it threw.
 async fn exchange(args: &Array) -> std::result::Result<Array, JsValue> {
-    let promise = EXCHANGE.with(|e| match &*e.borrow() {
-        Some(f) => f.apply(&JsValue::UNDEFINED, args),
-        None => Err(js_sys::Error::new("The SDK was loaded without its runtime.").into()),
-    })?;
+    let promise = effects()?.exchange().apply(&JsValue::UNDEFINED, args)?;
     Ok(JsFuture::from(Promise::from(promise)).await?.into())
 }
 

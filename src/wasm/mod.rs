@@ -7,6 +7,7 @@ pub mod codec;
 pub mod convert;
 #[cfg(feature = "server")]
 pub mod edge;
+pub mod effects;
 pub mod fetch;
 pub mod storage;
 pub mod tabs;
