@@ -13,7 +13,7 @@ export const CEILING_GZIP = 99 * 1024;
 /** pkg/'s browser files, by part. */
 export const files = {
   wasm: ["frontegg_auth_wasm_bg.wasm"],
-  "js (glue + loader + class + runtime)": ["frontegg_auth_wasm.js", "loader.js", "client.js", "index.js", "error.js", "runtime.js"],
+  "js (glue, loader, class and runtime in one module)": ["index.js"],
 };
 
 /** [raw, gzip -9, brotli 11] bytes of some buffers together. */

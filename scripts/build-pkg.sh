@@ -45,6 +45,16 @@ build frontegg_auth_wasm_server
 # The declarations are the same for both builds (the browser's rejects the server-only calls);
 # index.d.ts reads the browser build's.
 rm -f pkg/frontegg_auth_wasm_server.d.ts
+# The hand-written JS lives in js/. Node, Deno and workerd load its modules as they are; a
+# browser gets one module, the browser glue and everything it imports bundled and minified (a
+# page may load pkg/ unbundled, and each file it fetches is gzipped on its own: 2.8 KB gzip less
+# than the six files, comments kept, that it was).
+cp js/*.js pkg/
+node_modules/.bin/esbuild pkg/index.js --bundle --minify --format=esm --log-level=warning \
+  --outfile=pkg/index.js --allow-overwrite
+# Bundled into index.js; its declarations (frontegg_auth_wasm.d.ts) stay.
+rm pkg/frontegg_auth_wasm.js
+echo "pkg/: index.js $(stat -c %s pkg/index.js) bytes, $(gzip -9c pkg/index.js | wc -c) gzip"
 # The licence texts live once, at the repository root; the tarball carries copies (MIT's terms
 # ask for the notice to travel with the code).
 cp LICENSE-MIT LICENSE-APACHE pkg/

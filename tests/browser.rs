@@ -32,7 +32,7 @@ fn obj(pairs: &[(&str, &str)]) -> JsValue {
     o.into()
 }
 
-/// The package's methods, called as `pkg/client.js` calls them: one operation each.
+/// The package's methods, called as `js/client.js` calls them: one operation each.
 trait Methods {
     fn login(&self, params: JsValue) -> Promise;
     fn refresh(&self) -> Promise;
@@ -59,15 +59,15 @@ impl Methods for FronteggAuth {
     }
 }
 
-#[wasm_bindgen(module = "/pkg/runtime.js")]
+#[wasm_bindgen(module = "/js/runtime.js")]
 extern "C" {
-    /// The package's runtime, whose exports the loader hands to the wasm (pkg/loader.js).
+    /// The package's runtime, whose exports the loader hands to the wasm (js/loader.js).
     #[wasm_bindgen(thread_local_v2, js_name = exchange)]
     static EXCHANGE: Function;
 }
 
 fn auth(base_url: &str) -> FronteggAuth {
-    // As pkg/loader.js does, without the FronteggError class: errors are plain, named alike.
+    // As js/loader.js does, without the FronteggError class: errors are plain, named alike.
     // These tests run no WebAuthn ceremony, so `exchange` is all the runtime they need.
     let effects = Object::new();
     Reflect::set(&effects, &"exchange".into(), &EXCHANGE.with(Function::clone)).unwrap();

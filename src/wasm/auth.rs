@@ -171,7 +171,7 @@ fn one_request(
     }))
 }
 
-/// A client for one identity host, behind the package's `FronteggAuth` class (`pkg/client.js`).
+/// A client for one identity host, behind the package's `FronteggAuth` class (`js/client.js`).
 /// Create it with `createAuth`.
 #[wasm_bindgen(js_name = "Handle", skip_typescript)]
 pub struct FronteggAuth {
@@ -415,7 +415,7 @@ fn default_mode() -> Mode {
 
 #[wasm_bindgen(js_class = "Handle")]
 impl FronteggAuth {
-    /// Runs the method `op` of the package's `FronteggAuth` class (`pkg/client.js`) with its
+    /// Runs the method `op` of the package's `FronteggAuth` class (`js/client.js`) with its
     /// arguments: `a`, and `b` for `fetch`. Every method that answers a promise is one arm
     /// here; an unknown `op` rejects with `invalid_input`.
     pub fn call(&self, op: &str, a: JsValue, b: JsValue) -> Promise {

@@ -1,5 +1,5 @@
 //! The browser half of WebAuthn: `navigator.credentials.create()` / `get()` through
-//! `pkg/runtime.js`, the browser's failures as `FronteggError` codes, and the JS methods that run
+//! `js/runtime.js`, the browser's failures as `FronteggError` codes, and the JS methods that run
 //! a ceremony.
 //!
 //! The options reaching the browser were checked by [`crate::core::webauthn`] first; the runtime
@@ -124,7 +124,7 @@ pub struct BrowserAuthenticator {
     signal: JsValue,
 }
 
-/// What `pkg/runtime.js`'s `ceremony` resolves to: the credential with its binary members in
+/// What `js/runtime.js`'s `ceremony` resolves to: the credential with its binary members in
 /// base64url, as WebAuthn's own `toJSON()` writes them.
 #[derive(FromJson)]
 #[json(rename_all = "camelCase", default)]
@@ -194,7 +194,7 @@ impl BrowserAuthenticator {
     }
 
     /// `navigator.credentials.create()` (`create`) or `get()` with the checked `public_key`,
-    /// through `pkg/runtime.js`, which turns its binary members into bytes and back.
+    /// through `js/runtime.js`, which turns its binary members into bytes and back.
     async fn run(
         &self,
         create: bool,

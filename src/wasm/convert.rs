@@ -69,7 +69,7 @@ pub(crate) fn ascii_string(text: &js_sys::JsString) -> String {
 }
 
 /// Called once by the package loader with its `FronteggError` class and the exports of
-/// `pkg/runtime.js`; without a class, errors are plain `Error`s named alike.
+/// `js/runtime.js`; without a class, errors are plain `Error`s named alike.
 #[wasm_bindgen(js_name = "__init", skip_typescript)]
 pub fn init(class: Option<Function>, effects: crate::wasm::effects::Effects) {
     ERROR_CLASS.with(|c| *c.borrow_mut() = class);

@@ -1,5 +1,5 @@
 //! `fetch` runtime for wasm: browsers, workers, Node, Deno and workerd all have one. The core's
-//! requests go out through the package's `exchange` (pkg/runtime.js), which calls the `fetch`
+//! requests go out through the package's `exchange` (js/runtime.js), which calls the `fetch`
 //! the caller injected (or the global one) with a plain init object and hands back what the
 //! core reads in one array: two boundary crossings per request instead of one per header,
 //! signal and getter, and no `Headers`, `Request` or `AbortSignal` bindings in the wasm.
@@ -137,7 +137,7 @@ impl Runtime for FetchRuntime {
             .into(),
         );
         args.push(&timeout_ms.into());
-        // One call performs the whole exchange in JS (pkg/runtime.js): request, timeout, body
+        // One call performs the whole exchange in JS (js/runtime.js): request, timeout, body
         // and the headers the core reads.
         let answer = exchange(&args)
             .await
@@ -276,7 +276,7 @@ fn fetch_error(e: &JsValue, url: &str, timeout_ms: u32) -> Error {
 /// `timeout_ms == 0` means the SDK set no timeout of its own (the `fetch` wrapper): an abort
 /// then came from the caller's signal.
 fn classify(name: &str, message: &str, url: &str, timeout_ms: u32) -> Error {
-    // pkg/runtime.js's name for the same failure as [`FetchFailure::NotAResponse`].
+    // js/runtime.js's name for the same failure as [`FetchFailure::NotAResponse`].
     if name == "NotAResponse" {
         return not_a_response();
     }

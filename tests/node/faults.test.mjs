@@ -60,7 +60,7 @@ async function assertSurvived({ auth, heard }, session) {
 /**
  * Takes over the timers of the test's process (node:test's mock timers), recording the waits the
  * SDK asks for (its backoff and `Retry-After` sleeps; recognised by the wasm glue on the stack).
- * Request time limits (pkg/runtime.js takes the timers at load) and the proxy's own stalls keep
+ * Request time limits (js/runtime.js takes the timers at load) and the proxy's own stalls keep
  * real time.
  */
 function sdkTimers(t) {

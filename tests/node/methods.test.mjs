@@ -1,5 +1,5 @@
 // Every method of FronteggAuth is declared once, as an operation of the wasm client
-// (pkg/client.js's list, src/wasm/auth.rs's `call`): the two lists must agree.
+// (js/client.js's list, src/wasm/auth.rs's `call`): the two lists must agree.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";

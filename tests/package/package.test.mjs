@@ -48,10 +48,14 @@ test("the tarball holds every file the exports map and the loaders name, and ins
   for (const target of new Set(Object.values(pkgJson.exports["."]))) {
     assert.ok(files.includes(target.replace(/^\.\//, "")), `${target} is in the tarball (${files.join(", ")})`);
   }
-  const builds = ["frontegg_auth_wasm", "frontegg_auth_wasm_server"].flatMap((b) => [`${b}.js`, `${b}_bg.wasm`]);
-  for (const file of ["loader.js", "client.js", "error.js", "package.json", "README.md", ...builds]) {
+  // The browser's glue is bundled into index.js; Node, Deno and workerd load the server build's.
+  const builds = ["frontegg_auth_wasm_bg.wasm", "frontegg_auth_wasm.d.ts", "frontegg_auth_wasm_server.js", "frontegg_auth_wasm_server_bg.wasm"];
+  for (const file of ["loader.js", "client.js", "error.js", "runtime.js", "package.json", "README.md", ...builds]) {
     assert.ok(files.includes(file), `${file} is in the tarball`);
   }
+  // A page fetches one module for the SDK's JS: index.js imports nothing.
+  const index = await readFile(join(pkgDir, "index.js"), "utf8");
+  assert.doesNotMatch(index, /\bimport\s*[{*\w"'(]/, "index.js imports another module");
   // Both licences of "MIT OR Apache-2.0", the texts of the repository root.
   assert.equal(pkgJson.license, "MIT OR Apache-2.0");
   for (const file of ["LICENSE-MIT", "LICENSE-APACHE"]) {
