@@ -90,3 +90,135 @@ export async function ask(name) {
     return false;
   }
 }
+
+/**
+ * Waits `ms` on the runtime's timer as it is now (a test may drive it), which never keeps Node
+ * or Deno running.
+ */
+export function sleep(ms) {
+  return new Promise((wake) => setTimeout(wake, ms)?.unref?.());
+}
+
+/**
+ * Asks for the Web Lock `name`: only if it is free (`mode` "free"), waiting at most `mode` ms,
+ * or taking it from its holder ("steal"). Resolves the function that releases it, null when it
+ * was not granted, undefined where there are no Web Locks.
+ */
+export function lock(name, mode) {
+  const locks = globalThis.navigator?.locks;
+  if (typeof locks?.request !== "function") return Promise.resolve();
+  const options = mode === "free" ? { ifAvailable: true } : mode === "steal" ? { steal: true } : { signal: AbortSignal.timeout(mode) };
+  return new Promise((granted) => {
+    locks
+      .request(name, options, (held) => (held ? new Promise((release) => granted(release)) : granted(null)))
+      .catch(() => granted(null));
+  });
+}
+
+/** The `clientId` of the tab holding the Web Lock `name`, if the browser says. */
+export async function holder(name) {
+  try {
+    return (await navigator.locks.query()).held.find((held) => held.name === name)?.clientId;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Joins the BroadcastChannel `name`: `hear(type, snapshot)` for each message of another tab.
+ * Returns `tell(type, snapshot)`, or undefined where there is no BroadcastChannel.
+ */
+export function channel(name, hear) {
+  if (typeof BroadcastChannel !== "function") return undefined;
+  const c = new BroadcastChannel(name);
+  c.onmessage = ({ data }) => hear(data?.type, data?.snapshot);
+  return (type, snapshot) => c.postMessage({ type, snapshot });
+}
+
+/**
+ * The session's store: `localStorage` or `sessionStorage` (`kind`), or the caller's `adapter`
+ * (`{ get, set, remove, compareAndSet? }`, each sync or async); undefined where there is no
+ * such storage. A write to an adapter starts at once when none is in flight, else after it
+ * settles, so an async store (KV) ends up holding the last snapshot; a failed write only costs
+ * the restore later, and its rejection is handled (an unhandled one would end a Node process).
+ */
+export function store(kind, adapter) {
+  if (kind !== "adapter") {
+    let web;
+    try {
+      web = globalThis[kind];
+    } catch {} // an opaque origin's localStorage throws
+    if (typeof Storage !== "function" || !(web instanceof Storage)) return undefined;
+    const quietly = (method) => (...args) => {
+      try {
+        return web[method](...args);
+      } catch {} // full, or disabled
+    };
+    return { get: async (key) => quietly("getItem")(key), set: quietly("setItem"), remove: quietly("removeItem"), cas: async () => undefined };
+  }
+  let last;
+  const write = (method) => (...args) => {
+    const run = () => adapter[method](...args);
+    let started;
+    try {
+      started = last ? last.then(run) : run();
+    } catch {}
+    if (!(started instanceof Promise)) return;
+    const settled = started.then(
+      () => {},
+      () => {},
+    );
+    last = settled;
+    settled.then(() => last === settled && (last = undefined));
+  };
+  return {
+    async get(key) {
+      try {
+        return await adapter.get(key);
+      } catch {}
+    },
+    set: write("set"),
+    remove: write("remove"),
+    async cas(key, expected, value) {
+      if (typeof adapter.compareAndSet !== "function") return undefined;
+      await last;
+      try {
+        return !!(await adapter.compareAndSet(key, expected, value));
+      } catch {}
+    },
+  };
+}
+
+/**
+ * `auth.fetch`'s request: `new Request(input, init)` as `fetch` would make it, its clone for a
+ * retry (null if its body was already used) and its URL. Throws what the constructor threw.
+ */
+export function request(input, init) {
+  const first = new Request(input, init ?? undefined);
+  let retry = null;
+  try {
+    retry = first.clone();
+  } catch {}
+  return [first, retry, first.url];
+}
+
+/** Sends `request` through `fetchFn`, with the bearer `token` if there is one. */
+export async function send(fetchFn, request, token) {
+  if (token) request.headers.set("authorization", `Bearer ${token}`);
+  const response = await fetchFn.call(globalThis, request);
+  if (!(response instanceof Response)) throw Object.assign(new TypeError("Not a Response."), { name: "NotAResponse" });
+  return response;
+}
+
+/**
+ * Calls `back()` whenever the page is visible again, gains focus or comes online (background
+ * tabs throttle timers, and a laptop may have slept or been offline).
+ */
+export function whenBack(back) {
+  const w = globalThis.window;
+  if (typeof w?.addEventListener !== "function") return;
+  const check = () => (w.document?.visibilityState ?? "visible") === "visible" && back();
+  w.document?.addEventListener("visibilitychange", check);
+  w.addEventListener("focus", check);
+  w.addEventListener("online", check);
+}

@@ -5,7 +5,7 @@
 
 use frontegg_auth_wasm::wasm::auth::{create_auth, FronteggAuth};
 use frontegg_auth_wasm::wasm::convert::init;
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -61,16 +61,49 @@ impl Methods for FronteggAuth {
 
 #[wasm_bindgen(module = "/js/runtime.js")]
 extern "C" {
-    /// The package's runtime, whose exports the loader hands to the wasm (js/loader.js).
+    // The package's runtime, whose exports the loader hands to the wasm (js/loader.js).
     #[wasm_bindgen(thread_local_v2, js_name = exchange)]
-    static EXCHANGE: Function;
+    static EXCHANGE: JsValue;
+    #[wasm_bindgen(thread_local_v2, js_name = ceremony)]
+    static CEREMONY: JsValue;
+    #[wasm_bindgen(thread_local_v2, js_name = ask)]
+    static ASK: JsValue;
+    #[wasm_bindgen(thread_local_v2, js_name = sleep)]
+    static SLEEP: JsValue;
+    #[wasm_bindgen(thread_local_v2, js_name = lock)]
+    static LOCK: JsValue;
+    #[wasm_bindgen(thread_local_v2, js_name = holder)]
+    static HOLDER: JsValue;
+    #[wasm_bindgen(thread_local_v2, js_name = channel)]
+    static CHANNEL: JsValue;
+    #[wasm_bindgen(thread_local_v2, js_name = store)]
+    static STORE: JsValue;
+    #[wasm_bindgen(thread_local_v2, js_name = request)]
+    static REQUEST: JsValue;
+    #[wasm_bindgen(thread_local_v2, js_name = send)]
+    static SEND: JsValue;
+    #[wasm_bindgen(thread_local_v2, js_name = whenBack)]
+    static WHEN_BACK: JsValue;
 }
 
 fn auth(base_url: &str) -> FronteggAuth {
     // As js/loader.js does, without the FronteggError class: errors are plain, named alike.
-    // These tests run no WebAuthn ceremony, so `exchange` is all the runtime they need.
     let effects = Object::new();
-    Reflect::set(&effects, &"exchange".into(), &EXCHANGE.with(Function::clone)).unwrap();
+    for (name, export) in [
+        ("exchange", &EXCHANGE),
+        ("ceremony", &CEREMONY),
+        ("ask", &ASK),
+        ("sleep", &SLEEP),
+        ("lock", &LOCK),
+        ("holder", &HOLDER),
+        ("channel", &CHANNEL),
+        ("store", &STORE),
+        ("request", &REQUEST),
+        ("send", &SEND),
+        ("whenBack", &WHEN_BACK),
+    ] {
+        Reflect::set(&effects, &name.into(), &export.with(JsValue::clone)).unwrap();
+    }
     init(None, effects.unchecked_into());
     create_auth(obj(&[("baseUrl", base_url)])).unwrap_or_else(|e| panic!("createAuth: {e:?}"))
 }

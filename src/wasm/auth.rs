@@ -9,6 +9,7 @@ use crate::core::json::Value;
 use crate::core::json::{FromJson, ToJson};
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 
 use crate::client::lifecycle::Lifecycle;
 use crate::client::{Client, WithToken};
@@ -26,7 +27,8 @@ use crate::wasm::convert::ascii_string;
 use crate::wasm::convert::{from_js, promise, run, to_js, to_js_error, to_value};
 #[cfg(feature = "server")]
 use crate::wasm::edge;
-use crate::wasm::fetch::FetchRuntime;
+use crate::wasm::effects::effects;
+use crate::wasm::fetch::{fetch_error, FetchRuntime};
 use crate::wasm::storage::SnapshotStore;
 use crate::wasm::tabs::Peers;
 
@@ -122,25 +124,41 @@ fn body<R: ToJson + FromJson>(
 /// `bearerOrigins` get the token: a request elsewhere is refused with `invalid_input`, never sent.
 fn fetch(client: Rc<Client<FetchRuntime>>, input: JsValue, init: JsValue) -> Promise {
     run(Box::pin(async move {
-        let request = new_request(&input, &init)?;
-        client.check_bearer_target(&request.url(), page_origin().as_deref())?;
+        let effects = effects().map_err(|_| Error::invalid_input("fetch: the SDK has no runtime."))?;
+        let made = effects.request(&input, &init).map_err(|e| {
+            let detail = Reflect::get(&e, &"message".into())
+                .ok()
+                .and_then(|m| m.as_string())
+                .unwrap_or_default();
+            Error::invalid_input(format!("fetch: not a valid request ({detail})."))
+        })?;
+        let url = made.get(2).as_string().unwrap_or_default();
+        client.check_bearer_target(&url, page_origin().as_deref())?;
         // Cloned before the body is read, so the retry can send it again.
+        let retry = made.get(1);
+        if retry.is_null() {
+            return Err(Error::invalid_input("fetch: the request body was already used."));
+        }
         let used = Cell::new(false);
-        let retry = request
-            .clone()
-            .map_err(|_| Error::invalid_input("fetch: the request body was already used."))?;
         let attempt = |token: Option<String>| {
             // The first attempt sends the request; the retry its clone.
-            let request = if used.replace(true) { &retry } else { &request };
-            let client = &client;
+            let request = if used.replace(true) { retry.clone() } else { made.get(0) };
+            let sent = effects.send(client.runtime().fetch_fn(), &request, token);
+            let url = &url;
             async move {
-                let response = send_with_token(client, request, token.as_deref()).await?;
-                Ok((response.status(), response))
+                let response = JsFuture::from(sent)
+                    .await
+                    .map_err(|e| fetch_error(&e, url, 0))?;
+                let status = Reflect::get(&response, &"status".into())
+                    .ok()
+                    .and_then(|s| s.as_f64())
+                    .unwrap_or_default();
+                Ok((status as u16, response))
             }
         };
         match client.with_token(attempt).await? {
             // An ended session's 401 is the answer, as `fetch` would give it.
-            WithToken::Done(response) | WithToken::SessionEnded(response, _) => Ok(response.into()),
+            WithToken::Done(response) | WithToken::SessionEnded(response, _) => Ok(response),
         }
     }))
 }
@@ -248,31 +266,6 @@ fn build(options: JsValue) -> Result<FronteggAuth, Error> {
     Ok(FronteggAuth { client })
 }
 
-/// `new Request(input, init)`, as `fetch` would make it.
-fn new_request(input: &JsValue, init: &JsValue) -> Result<web_sys::Request, Error> {
-    let init: web_sys::RequestInit = if init.is_undefined() || init.is_null() {
-        web_sys::RequestInit::new()
-    } else {
-        init.clone().unchecked_into()
-    };
-    let made = match input.dyn_ref::<web_sys::Request>() {
-        Some(request) => web_sys::Request::new_with_request_and_init(request, &init),
-        None => match input.as_string() {
-            Some(url) => web_sys::Request::new_with_str_and_init(&url, &init),
-            // A `URL` object (or anything else `fetch` would stringify).
-            None => js_string(input)
-                .and_then(|url| web_sys::Request::new_with_str_and_init(&String::from(url), &init)),
-        },
-    };
-    made.map_err(|e| {
-        let detail = Reflect::get(&e, &"message".into())
-            .ok()
-            .and_then(|m| m.as_string())
-            .unwrap_or_default();
-        Error::invalid_input(format!("fetch: not a valid request ({detail})."))
-    })
-}
-
 /// The page's own origin (`location.origin`) where there is one: a page or a worker, not Node.
 /// An opaque origin (`"null"`) trusts nothing; `crate::core::origin` reads it so.
 fn page_origin() -> Option<String> {
@@ -281,26 +274,6 @@ fn page_origin() -> Option<String> {
         return None;
     }
     Reflect::get(&location, &"origin".into()).ok()?.as_string()
-}
-
-/// Sends `request` with `Authorization: Bearer <token>` when there is a token.
-async fn send_with_token(
-    client: &Client<FetchRuntime>,
-    request: &web_sys::Request,
-    token: Option<&str>,
-) -> Result<web_sys::Response, Error> {
-    if let Some(token) = token {
-        request
-            .headers()
-            .set("authorization", &format!("Bearer {token}"))
-            .map_err(|_| Error::invalid_input("fetch: the request's headers can't be changed."))?;
-    }
-    let url = request.url();
-    client
-        .runtime()
-        .fetch_raw(request, None)
-        .await
-        .map_err(|e| e.classify(&url, 0))
 }
 
 /// Removes the `fetch` option from `options`: `None` when not given, `invalid_input` (naming
@@ -323,27 +296,19 @@ fn take(object: &Object, name: &str) -> JsValue {
     value
 }
 
-/// Background tabs throttle timers and a laptop may have slept or been offline, so a page coming
-/// back (`visibilitychange` to visible, window `focus`, or `online`) checks its token at once.
+/// A page coming back (visible again, focused, or online: `whenBack` in `js/runtime.js`)
+/// checks its token at once.
 fn catch_up_when_back(client: &Rc<Client<FetchRuntime>>) {
-    let Some(window) = web_sys::window() else {
+    let Ok(effects) = effects() else {
         return;
     };
     let weak = Rc::downgrade(client);
     let check = Closure::<dyn Fn()>::new(move || {
-        let visible = web_sys::window()
-            .and_then(|w| w.document())
-            .is_none_or(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
-        if let (true, Some(client)) = (visible, weak.upgrade()) {
+        if let Some(client) = weak.upgrade() {
             client.catch_up();
         }
     });
-    let handler = check.as_ref().unchecked_ref();
-    if let Some(document) = window.document() {
-        let _ = document.add_event_listener_with_callback("visibilitychange", handler);
-    }
-    let _ = window.add_event_listener_with_callback("focus", handler);
-    let _ = window.add_event_listener_with_callback("online", handler);
+    effects.when_back(check.as_ref());
     // The page owns these listeners for its lifetime; they only hold the client weakly.
     check.forget();
 }

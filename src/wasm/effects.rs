@@ -1,4 +1,4 @@
-//! `pkg/runtime.js`, as the wasm calls it: the loader hands over its exports once (`__init`),
+//! `js/runtime.js`, as the wasm calls it: the loader hands over its exports once (`__init`),
 //! and each effect the wasm asks of JS is one call of one of them. What to ask, and what the
 //! answer means, is decided on this side.
 
@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
 extern "C" {
-    /// The exports of `pkg/runtime.js`.
+    /// The exports of `js/runtime.js`.
     #[derive(Clone)]
     pub type Effects;
 
@@ -30,20 +30,55 @@ extern "C" {
     /// `ask(name)`: `PublicKeyCredential[name]()`, false where there is none.
     #[wasm_bindgen(method)]
     pub fn ask(this: &Effects, name: &str) -> Promise;
+
+    /// `sleep(ms)`: the runtime's timer.
+    #[wasm_bindgen(method)]
+    pub fn sleep(this: &Effects, ms: u32) -> Promise;
+
+    /// `lock(name, mode)`: a Web Lock's release function, null (not granted) or undefined (no
+    /// Web Locks).
+    #[wasm_bindgen(method)]
+    pub fn lock(this: &Effects, name: &str, mode: &JsValue) -> Promise;
+
+    /// `holder(name)`: the `clientId` of the tab holding the Web Lock `name`, if known.
+    #[wasm_bindgen(method)]
+    pub fn holder(this: &Effects, name: &str) -> Promise;
+
+    /// `request(input, init)`: `auth.fetch`'s `[request, retry, url]`.
+    #[wasm_bindgen(method, catch)]
+    pub fn request(this: &Effects, input: &JsValue, init: &JsValue) -> Result<js_sys::Array, JsValue>;
+
+    /// `send(fetch, request, token)`: `auth.fetch`'s request sent, with the token if any.
+    #[wasm_bindgen(method)]
+    pub fn send(this: &Effects, fetch: &Function, request: &JsValue, token: Option<String>) -> Promise;
+
+    /// `whenBack(back)`: `back()` whenever the page is visible again, focused or online.
+    #[wasm_bindgen(method, js_name = whenBack)]
+    pub fn when_back(this: &Effects, back: &JsValue);
+
+    /// `store(kind, adapter)`: `localStorage` or `sessionStorage` (`kind`), or the caller's
+    /// adapter, behind one interface; undefined where this runtime has no such storage.
+    #[wasm_bindgen(method)]
+    pub fn store(this: &Effects, kind: &str, adapter: &JsValue) -> JsValue;
+
+    /// `channel(name, hear)`: the function that tells the other tabs, where there is a
+    /// BroadcastChannel.
+    #[wasm_bindgen(method)]
+    pub fn channel(this: &Effects, name: &str, hear: &JsValue) -> Option<Function>;
 }
 
 thread_local! {
     static EFFECTS: RefCell<Option<Effects>> = const { RefCell::new(None) };
 }
 
-/// Keeps `pkg/runtime.js`'s exports for [`effects`].
+/// Keeps `js/runtime.js`'s exports for [`effects`].
 pub(crate) fn set_effects(effects: Effects) {
     EFFECTS.with(|e| *e.borrow_mut() = Some(effects));
 }
 
-/// `pkg/runtime.js`'s exports; an error that says so if the loader was bypassed.
+/// `js/runtime.js`'s exports; an error that says so if the loader was bypassed.
 pub(crate) fn effects() -> Result<Effects, JsValue> {
     EFFECTS.with(|e| e.borrow().clone()).ok_or_else(|| {
-        js_sys::Error::new("The SDK was loaded without its runtime (pkg/runtime.js).").into()
+        js_sys::Error::new("The SDK was loaded without its runtime (js/runtime.js).").into()
     })
 }

@@ -10,11 +10,13 @@ use std::rc::Rc;
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+#[cfg(feature = "server")]
 use web_sys::{RequestInit, Response};
 
 use crate::client::runtime::{unreachable_message, PeerMessage, Runtime};
 use crate::core::error::{Error, ErrorCode, Result};
 use crate::core::http::{rate_limited, retry_after_ms, HttpRequest, HttpResponse, Method};
+#[cfg(feature = "server")]
 use crate::core::json;
 use crate::core::origin::origin_of;
 use crate::wasm::effects::effects;
@@ -64,8 +66,14 @@ impl FetchRuntime {
         *self.peers.borrow_mut() = peers;
     }
 
+    /// The injected (or global) `fetch`.
+    pub fn fetch_fn(&self) -> &Function {
+        &self.fetch
+    }
+
     /// `fetch(input, init)` with the injected (or global) `fetch`; `input` is a URL or a
     /// `Request`, sent as it is.
+    #[cfg(feature = "server")]
     pub async fn fetch_raw(
         &self,
         input: &JsValue,
@@ -226,6 +234,7 @@ async fn exchange(args: &Array) -> std::result::Result<Array, JsValue> {
 /// A body longer than [`json::MAX_BYTES`] is cut off there before it is copied into the wasm
 /// (whose memory a hostile host could otherwise exhaust): it then fails to parse, as a broken
 /// answer.
+#[cfg(feature = "server")]
 pub async fn text(response: &Response) -> std::result::Result<String, JsValue> {
     let text: js_sys::JsString = JsFuture::from(response.text()?).await?.unchecked_into();
     // UTF-16 units: each is at least one byte of UTF-8.
@@ -239,6 +248,7 @@ pub async fn text(response: &Response) -> std::result::Result<String, JsValue> {
 }
 
 /// Why `fetch` gave no response.
+#[cfg(feature = "server")]
 pub enum FetchFailure {
     /// It threw or rejected (network down, aborted, timed out).
     Threw(JsValue),
@@ -246,6 +256,7 @@ pub enum FetchFailure {
     NotAResponse,
 }
 
+#[cfg(feature = "server")]
 impl FetchFailure {
     /// The SDK error for a request to `url` sent with a `timeout_ms` budget.
     pub fn classify(&self, url: &str, timeout_ms: u32) -> Error {
@@ -261,7 +272,9 @@ fn not_a_response() -> Error {
     Error::invalid_input("The `fetch` option did not resolve to a Response.")
 }
 
-fn fetch_error(e: &JsValue, url: &str, timeout_ms: u32) -> Error {
+/// The SDK error for what `fetch` threw for `url`, sent with a `timeout_ms` budget (0: none of
+/// the SDK's own).
+pub(crate) fn fetch_error(e: &JsValue, url: &str, timeout_ms: u32) -> Error {
     let field = |k: &str| {
         Reflect::get(e, &k.into())
             .ok()
