@@ -16,7 +16,7 @@ export function bind(glue, source, setup) {
     (ready ??= glue
       .default(source === undefined ? undefined : { module_or_path: source() })
       .then(() => {
-        glue.__init(FronteggError, runtime);
+        glue.__init(runtime);
         setup?.(glue);
         loaded = true;
       })

@@ -2,6 +2,8 @@
 // crosses the boundary twice (out and back) rather than once per header, signal and getter.
 // Nothing here decides anything: what to send, and what an answer means, is the wasm's.
 
+import { FronteggError } from "./error.js";
+
 // The runtime's timers as they were at load: a request's time limit is real time, whatever
 // timers a test (or an app) installs later.
 const { setTimeout: startTimer, clearTimeout: stopTimer } = globalThis;
@@ -36,6 +38,11 @@ export async function exchange(fetchFn, url, method, headers, body, credentials,
   } finally {
     stopTimer(timer);
   }
+}
+
+/** The `FronteggError` for a failure the wasm describes; details it doesn't have stay unset. */
+export function fail(code, message, status, errorCode, traceId, retryAfterMs) {
+  return new FronteggError(code, message, { status, errorCode, traceId, retryAfterMs });
 }
 
 // WebAuthn's binary members: base64url text in the wasm, bytes for the browser.

@@ -82,12 +82,22 @@ extern "C" {
     static REQUEST: JsValue;
     #[wasm_bindgen(thread_local_v2, js_name = send)]
     static SEND: JsValue;
+    #[wasm_bindgen(thread_local_v2, js_name = fail)]
+    static FAIL: JsValue;
     #[wasm_bindgen(thread_local_v2, js_name = whenBack)]
     static WHEN_BACK: JsValue;
 }
 
+#[wasm_bindgen(module = "/js/error.js")]
+extern "C" {
+    /// The package's error class, which `js/runtime.js` constructs for every failure (importing
+    /// it here also puts it beside the runtime, which imports it).
+    #[wasm_bindgen(thread_local_v2, js_name = FronteggError)]
+    static FRONTEGG_ERROR: js_sys::Function;
+}
+
 fn auth(base_url: &str) -> FronteggAuth {
-    // As js/loader.js does, without the FronteggError class: errors are plain, named alike.
+    // As js/loader.js does.
     let effects = Object::new();
     for (name, export) in [
         ("exchange", &EXCHANGE),
@@ -101,10 +111,11 @@ fn auth(base_url: &str) -> FronteggAuth {
         ("request", &REQUEST),
         ("send", &SEND),
         ("whenBack", &WHEN_BACK),
+        ("fail", &FAIL),
     ] {
         Reflect::set(&effects, &name.into(), &export.with(JsValue::clone)).unwrap();
     }
-    init(None, effects.unchecked_into());
+    init(effects.unchecked_into());
     create_auth(obj(&[("baseUrl", base_url)])).unwrap_or_else(|e| panic!("createAuth: {e:?}"))
 }
 
@@ -184,6 +195,8 @@ async fn browser_mode_sign_in_refresh_restore_sign_out() {
 #[wasm_bindgen_test]
 async fn wrong_password_is_a_typed_error() {
     let e = err(auth(emulator_url()).login(login_args("demo@example.com", "wrong"))).await;
+    let constructor = get(&e, "constructor");
+    assert!(FRONTEGG_ERROR.with(|class| constructor == JsValue::from(class)));
     assert_eq!(
         get(&e, "code").as_string().as_deref(),
         Some("invalid_credentials")

@@ -1,21 +1,15 @@
 //! Values across the boundary: the caller's arguments in, results out, and every failure as the
 //! loader's `FronteggError`. Each exported function and method goes through here.
 
-use std::cell::RefCell;
 use std::pin::Pin;
 
 use crate::core::json::{ToJson, Value};
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::core::error::{Error, ErrorCode};
 use crate::core::json;
-
-thread_local! {
-    /// The loader's `FronteggError` class, so errors made here pass `instanceof` there.
-    static ERROR_CLASS: RefCell<Option<Function>> = const { RefCell::new(None) };
-}
 
 #[cfg(feature = "server")]
 #[wasm_bindgen]
@@ -68,50 +62,32 @@ pub(crate) fn ascii_string(text: &js_sys::JsString) -> String {
     String::from(text)
 }
 
-/// Called once by the package loader with its `FronteggError` class and the exports of
-/// `js/runtime.js`; without a class, errors are plain `Error`s named alike.
+/// Called once by the package loader with the exports of `js/runtime.js`.
 #[wasm_bindgen(js_name = "__init", skip_typescript)]
-pub fn init(class: Option<Function>, effects: crate::wasm::effects::Effects) {
-    ERROR_CLASS.with(|c| *c.borrow_mut() = class);
+pub fn init(effects: crate::wasm::effects::Effects) {
     crate::wasm::effects::set_effects(effects);
 }
 
-/// `new FronteggError(code, message, { status, errorCode, traceId, retryAfterMs })`, or a plain `Error` with
-/// the same fields if the loader was bypassed.
+/// `new FronteggError(code, message, { status, errorCode, traceId, retryAfterMs })`, made by
+/// `js/runtime.js`; a plain `Error` named alike if the loader was bypassed.
 pub(crate) fn to_js_error(e: &Error) -> JsValue {
-    let details = Object::new();
-    let set = |obj: &Object, k: &str, v: JsValue| {
-        let _ = Reflect::set(obj, &k.into(), &v);
-    };
-    if let Some(s) = e.status {
-        set(&details, "status", s.into());
+    let code = e.code.as_str();
+    match crate::wasm::effects::effects() {
+        Ok(effects) => effects.fail(
+            code,
+            &e.message,
+            e.status,
+            e.error_code.clone(),
+            e.trace_id.clone(),
+            e.retry_after_ms,
+        ),
+        Err(_) => {
+            let err = js_sys::Error::new(&e.message);
+            err.set_name("FronteggError");
+            let _ = Reflect::set(&err, &"code".into(), &code.into());
+            err.into()
+        }
     }
-    if let Some(c) = &e.error_code {
-        set(&details, "errorCode", c.into());
-    }
-    if let Some(t) = &e.trace_id {
-        set(&details, "traceId", t.into());
-    }
-    if let Some(ms) = e.retry_after_ms {
-        set(&details, "retryAfterMs", ms.into());
-    }
-    let args = js_sys::Array::of3(
-        &e.code.as_str().into(),
-        &e.message.as_str().into(),
-        &details,
-    );
-    let constructed = ERROR_CLASS.with(|c| {
-        c.borrow()
-            .as_ref()
-            .and_then(|class| Reflect::construct(class, &args).ok())
-    });
-    constructed.unwrap_or_else(|| {
-        let err = js_sys::Error::new(&e.message);
-        err.set_name("FronteggError");
-        set(&err, "code", e.code.as_str().into());
-        let _ = Object::assign(&err, &details);
-        err.into()
-    })
 }
 
 /// A result as a plain JS value, or the `FronteggError` saying why it could not be one.

@@ -31,6 +31,18 @@ extern "C" {
     #[wasm_bindgen(method)]
     pub fn ask(this: &Effects, name: &str) -> Promise;
 
+    /// `fail(code, message, status, errorCode, traceId, retryAfterMs)`: a `FronteggError`.
+    #[wasm_bindgen(method)]
+    pub fn fail(
+        this: &Effects,
+        code: &str,
+        message: &str,
+        status: Option<u16>,
+        error_code: Option<String>,
+        trace_id: Option<String>,
+        retry_after_ms: Option<u32>,
+    ) -> JsValue;
+
     /// `sleep(ms)`: the runtime's timer.
     #[wasm_bindgen(method)]
     pub fn sleep(this: &Effects, ms: u32) -> Promise;
