@@ -1,6 +1,7 @@
 /**
  * Every failure of the SDK. `code` is stable (see `FronteggErrorCode`); `message` is for people.
- * The wasm core constructs it, so `instanceof FronteggError` holds for every rejection.
+ * The runtime constructs it for the wasm core (`fail` in runtime.js), so `instanceof
+ * FronteggError` holds for every rejection.
  */
 export class FronteggError extends Error {
   constructor(code, message, details = {}) {

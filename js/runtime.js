@@ -1,6 +1,9 @@
 // Effects the wasm asks of the JS runtime, performed here in one call each so that a request
 // crosses the boundary twice (out and back) rather than once per header, signal and getter.
-// Nothing here decides anything: what to send, and what an answer means, is the wasm's.
+// What to do and when (what to send, when to wait, retry, store or steal a lock, what an answer
+// means) is the wasm's; this file only performs it. One guarantee lives here, as a file system
+// gives it: the store's writes land in the order they were asked for. Nothing here throws at
+// its caller, except where src/wasm/effects.rs catches it.
 
 import { FronteggError } from "./error.js";
 
@@ -47,19 +50,27 @@ export function fail(code, message, status, errorCode, traceId, retryAfterMs) {
 
 // WebAuthn's binary members: base64url text in the wasm, bytes for the browser.
 const toBytes = (text) => Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
-const toText = (b) =>
-  b instanceof ArrayBuffer || ArrayBuffer.isView(b)
-    ? btoa(String.fromCharCode(...new Uint8Array(b.buffer ?? b, b.byteOffset, b.byteLength)))
-        .replace(/\+/g, "-")
-        .replace(/\//g, "_")
-        .replace(/=+$/, "")
-    : undefined;
+const toText = (b) => {
+  if (!(b instanceof ArrayBuffer || ArrayBuffer.isView(b))) return undefined;
+  const bytes = new Uint8Array(b.buffer ?? b, b.byteOffset, b.byteLength);
+  let binary = "";
+  // In slices: a spread of a whole large buffer would pass more arguments than a call takes.
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+};
+const text = (v) => (typeof v === "string" ? v : undefined);
+/** `target[name]()`, or undefined where it is missing or throws (a polyfill's, say). */
+const optional = (target, name) => {
+  try {
+    return target[name]?.();
+  } catch {}
+};
 
 /**
  * One WebAuthn ceremony: `navigator.credentials.create()` (`create`) or `get()` with the
  * `publicKey` options the wasm checked (JSON text, binary members in base64url). Resolves the
  * credential as JSON text, its binary members in base64url (null if the browser gave none);
- * rejects with what the browser threw.
+ * rejects with what the browser threw. What the credential lacks, the wasm refuses.
  */
 export async function ceremony(create, publicKey, signal, conditional) {
   const key = JSON.parse(publicKey);
@@ -70,23 +81,26 @@ export async function ceremony(create, publicKey, signal, conditional) {
   if (conditional) options.mediation = "conditional";
   const c = await navigator.credentials[create ? "create" : "get"](options);
   const r = c?.response;
-  return (
-    r &&
-    JSON.stringify({
-      rawId: toText(c.rawId),
-      type: c.type,
-      clientDataJSON: toText(r.clientDataJSON),
-      attestationObject: toText(r.attestationObject),
-      authenticatorData: toText(r.authenticatorData),
-      signature: toText(r.signature),
-      userHandle: toText(r.userHandle),
-      authenticatorAttachment: c.authenticatorAttachment ?? undefined,
-      transports: r.getTransports?.().filter((t) => typeof t === "string"),
-      // JSON drops what is not JSON (a PRF output buffer becomes {}), which is fine for
-      // results the server only logs.
-      clientExtensionResults: c.getClientExtensionResults?.(),
-    })
-  );
+  if (!r) return null;
+  const transports = optional(r, "getTransports");
+  let extensions;
+  try {
+    // JSON drops what is not JSON (a PRF output buffer becomes {}), which is fine for results
+    // the server only logs.
+    extensions = JSON.parse(JSON.stringify(optional(c, "getClientExtensionResults") ?? null));
+  } catch {}
+  return JSON.stringify({
+    rawId: toText(c.rawId),
+    type: text(c.type),
+    clientDataJSON: toText(r.clientDataJSON),
+    attestationObject: toText(r.attestationObject),
+    authenticatorData: toText(r.authenticatorData),
+    signature: toText(r.signature),
+    userHandle: toText(r.userHandle),
+    authenticatorAttachment: text(c.authenticatorAttachment),
+    transports: Array.isArray(transports) ? transports.filter((t) => typeof t === "string") : undefined,
+    clientExtensionResults: extensions,
+  });
 }
 
 /** `PublicKeyCredential[name]()`, a static answering a boolean; false where there is none. */
@@ -99,8 +113,8 @@ export async function ask(name) {
 }
 
 /**
- * Waits `ms` on the runtime's timer as it is now (a test may drive it), which never keeps Node
- * or Deno running.
+ * Waits `ms` on the runtime's timer as it is now (a test may drive it); unref'd where the
+ * runtime can (Node), so a refresh timer never keeps a script from exiting.
  */
 export function sleep(ms) {
   return new Promise((wake) => setTimeout(wake, ms)?.unref?.());
@@ -114,8 +128,18 @@ export function sleep(ms) {
 export function lock(name, mode) {
   const locks = globalThis.navigator?.locks;
   if (typeof locks?.request !== "function") return Promise.resolve();
-  const options = mode === "free" ? { ifAvailable: true } : mode === "steal" ? { steal: true } : { signal: AbortSignal.timeout(mode) };
   return new Promise((granted) => {
+    let options = { ifAvailable: mode === "free", steal: mode === "steal" };
+    if (typeof mode === "number") {
+      // Some browsers had Web Locks before AbortSignal.timeout.
+      let signal = AbortSignal.timeout?.(mode);
+      if (!signal) {
+        const abort = new AbortController();
+        startTimer(() => abort.abort(), mode);
+        signal = abort.signal;
+      }
+      options = { signal };
+    }
     locks
       .request(name, options, (held) => (held ? new Promise((release) => granted(release)) : granted(null)))
       .catch(() => granted(null));
@@ -136,8 +160,12 @@ export async function holder(name) {
  * Returns `tell(type, snapshot)`, or undefined where there is no BroadcastChannel.
  */
 export function channel(name, hear) {
-  if (typeof BroadcastChannel !== "function") return undefined;
-  const c = new BroadcastChannel(name);
+  let c;
+  try {
+    c = new BroadcastChannel(name);
+  } catch {
+    return undefined; // none in this runtime, or refused (blocked storage, an opaque origin)
+  }
   c.onmessage = ({ data }) => hear(data?.type, data?.snapshot);
   return (type, snapshot) => c.postMessage({ type, snapshot });
 }
@@ -209,23 +237,33 @@ export function request(input, init) {
   return [first, retry, first.url];
 }
 
-/** Sends `request` through `fetchFn`, with the bearer `token` if there is one. */
+/**
+ * Sends `request` through `fetchFn`, with the bearer `token` if there is one. A token the
+ * headers refuse rejects as `HeadersRefused`, without the runtime's message (which quotes it).
+ */
 export async function send(fetchFn, request, token) {
-  if (token) request.headers.set("authorization", `Bearer ${token}`);
+  try {
+    if (token) request.headers.set("authorization", `Bearer ${token}`);
+  } catch {
+    throw Object.assign(new TypeError("The request's headers refused the token."), { name: "HeadersRefused" });
+  }
   const response = await fetchFn.call(globalThis, request);
   if (!(response instanceof Response)) throw Object.assign(new TypeError("Not a Response."), { name: "NotAResponse" });
   return response;
 }
 
 /**
- * Calls `back()` whenever the page is visible again, gains focus or comes online (background
- * tabs throttle timers, and a laptop may have slept or been offline).
+ * Calls `back(visible)` whenever the page's visibility changes, it gains focus or comes online
+ * (background tabs throttle timers, and a laptop may have slept or been offline). False where
+ * there is no page to listen to.
  */
 export function whenBack(back) {
   const w = globalThis.window;
-  if (typeof w?.addEventListener !== "function") return;
-  const check = () => (w.document?.visibilityState ?? "visible") === "visible" && back();
-  w.document?.addEventListener("visibilitychange", check);
+  const d = w?.document;
+  if (typeof w?.addEventListener !== "function" || typeof d?.addEventListener !== "function") return false;
+  const check = () => back(d.visibilityState === "visible");
+  d.addEventListener("visibilitychange", check);
   w.addEventListener("focus", check);
   w.addEventListener("online", check);
+  return true;
 }

@@ -296,21 +296,22 @@ fn take(object: &Object, name: &str) -> JsValue {
     value
 }
 
-/// A page coming back (visible again, focused, or online: `whenBack` in `js/runtime.js`)
-/// checks its token at once.
+/// Background tabs throttle timers and a laptop may have slept or been offline, so a page coming
+/// back (visible, focused, or online: `whenBack` in `js/runtime.js`) checks its token at once.
 fn catch_up_when_back(client: &Rc<Client<FetchRuntime>>) {
     let Ok(effects) = effects() else {
         return;
     };
     let weak = Rc::downgrade(client);
-    let check = Closure::<dyn Fn()>::new(move || {
-        if let Some(client) = weak.upgrade() {
+    let check = Closure::<dyn Fn(bool)>::new(move |visible: bool| {
+        if let (true, Some(client)) = (visible, weak.upgrade()) {
             client.catch_up();
         }
     });
-    effects.when_back(check.as_ref());
-    // The page owns these listeners for its lifetime; they only hold the client weakly.
-    check.forget();
+    if effects.when_back(check.as_ref()) {
+        // The page owns these listeners for its lifetime; they only hold the client weakly.
+        check.forget();
+    }
 }
 
 /// Verifies an access token at the edge: the signature against the host's JWKS (fetched once,

@@ -77,7 +77,7 @@ thread_local! {
     static SYNC_VERIFY: RefCell<Option<Function>> = const { RefCell::new(None) };
 }
 
-/// Called by the Node and Deno loader (pkg/node.js) with `node:crypto`'s RSA verify for a
+/// Called by the Node and Deno loader (js/node.js) with `node:crypto`'s RSA verify for a
 /// WebCrypto key, `(key, signature, signed) => boolean`. Node's WebCrypto runs every
 /// verification as a thread-pool job and answers on a later turn of the event loop (about 47 µs
 /// a token on a 2-core machine); `crypto.verify` on the same key takes about 17 µs,

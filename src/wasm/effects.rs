@@ -64,9 +64,10 @@ extern "C" {
     #[wasm_bindgen(method)]
     pub fn send(this: &Effects, fetch: &Function, request: &JsValue, token: Option<String>) -> Promise;
 
-    /// `whenBack(back)`: `back()` whenever the page is visible again, focused or online.
+    /// `whenBack(back)`: `back(visible)` whenever the page's visibility changes, it gains focus
+    /// or comes online; false where there is no page to listen to.
     #[wasm_bindgen(method, js_name = whenBack)]
-    pub fn when_back(this: &Effects, back: &JsValue);
+    pub fn when_back(this: &Effects, back: &JsValue) -> bool;
 
     /// `store(kind, adapter)`: `localStorage` or `sessionStorage` (`kind`), or the caller's
     /// adapter, behind one interface; undefined where this runtime has no such storage.

@@ -293,6 +293,11 @@ fn classify(name: &str, message: &str, url: &str, timeout_ms: u32) -> Error {
     if name == "NotAResponse" {
         return not_a_response();
     }
+    // `auth.fetch`: the request's headers refused the token (js/runtime.js's `send`, which
+    // keeps the runtime's message out, as it quotes the token).
+    if name == "HeadersRefused" {
+        return Error::invalid_input("fetch: the request's headers can't take the access token.");
+    }
     if name == "TimeoutError" || name == "AbortError" {
         let message = match timeout_ms {
             0 => format!(

@@ -179,3 +179,37 @@ test("an appId no request can carry is invalid_input, not an unreachable host, a
   await rejects(auth.login({ email: "a@example.com", password: "p" }), "invalid_input");
   assert.equal(sent, 0);
 });
+
+test("an access token the request headers refuse is invalid_input from auth.fetch, and the token is not in the message", async () => {
+  // The host's token has a line break outside the claims, which nothing else reads.
+  const claims = { sub: "u1", email: "a@example.com", tenantId: "t1", tenantIds: ["t1"], exp: Math.floor(Date.now() / 1000) + 3600 };
+  const [header, payload, signature] = jwt(claims).split(".");
+  const token = `${header}\nSECRET.${payload}.${signature}`;
+  let sentTo = [];
+  const fetch = async (input) => {
+    const url = typeof input === "string" ? input : input.url;
+    sentTo.push(url);
+    return new Response(JSON.stringify({ accessToken: token, expiresIn: 3600 }), { status: 200 });
+  };
+  const auth = await createAuth({ baseUrl: "https://id.example.com", mode: "server", fetch, autoRefresh: false });
+  assert.equal((await auth.login({ email: "a@example.com", password: "p" })).status, "authenticated");
+  sentTo = [];
+  const e = await rejects(auth.fetch("https://id.example.com/things"), "invalid_input");
+  assert.doesNotMatch(e.message, /SECRET/);
+  assert.deepEqual(sentTo, []);
+});
+
+test("a browser-mode client is made where BroadcastChannel throws (blocked storage), and works", async () => {
+  const real = globalThis.BroadcastChannel;
+  globalThis.BroadcastChannel = class {
+    constructor() {
+      throw new DOMException("The operation is insecure.", "SecurityError");
+    }
+  };
+  try {
+    const auth = await createAuth({ baseUrl: "https://id.example.com", mode: "browser", fetch: async (url) => goodAnswer(url), autoRefresh: false });
+    assert.equal((await auth.login({ email: "a@example.com", password: "p" })).status, "authenticated");
+  } finally {
+    globalThis.BroadcastChannel = real;
+  }
+});
