@@ -22,7 +22,9 @@ export class FronteggAuth {
   }
 
   onAuthStateChange(callback) {
-    return handle(this).listen(callback);
+    const client = handle(this);
+    const id = client.listen(callback);
+    return () => client.unlisten(id);
   }
 }
 

@@ -48,6 +48,18 @@ export function fail(code, message, status, errorCode, traceId, retryAfterMs) {
   return new FronteggError(code, message, { status, errorCode, traceId, retryAfterMs });
 }
 
+/**
+ * Calls an `onAuthStateChange` listener with the event and the session (JSON text). What it
+ * throws must not break the SDK's own work: it is logged.
+ */
+export function hear(listener, event, session) {
+  try {
+    listener(event, JSON.parse(session));
+  } catch (e) {
+    console.error("frontegg-auth-wasm: an onAuthStateChange listener threw", e);
+  }
+}
+
 // WebAuthn's binary members: base64url text in the wasm, bytes for the browser.
 const toBytes = (text) => Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
 const toText = (b) => {

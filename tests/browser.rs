@@ -82,6 +82,8 @@ extern "C" {
     static REQUEST: JsValue;
     #[wasm_bindgen(thread_local_v2, js_name = send)]
     static SEND: JsValue;
+    #[wasm_bindgen(thread_local_v2, js_name = hear)]
+    static HEAR: JsValue;
     #[wasm_bindgen(thread_local_v2, js_name = fail)]
     static FAIL: JsValue;
     #[wasm_bindgen(thread_local_v2, js_name = whenBack)]
@@ -112,6 +114,7 @@ fn auth(base_url: &str) -> FronteggAuth {
         ("send", &SEND),
         ("whenBack", &WHEN_BACK),
         ("fail", &FAIL),
+        ("hear", &HEAR),
     ] {
         Reflect::set(&effects, &name.into(), &export.with(JsValue::clone)).unwrap();
     }

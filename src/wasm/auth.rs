@@ -6,7 +6,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use crate::core::json::Value;
-use crate::core::json::{FromJson, ToJson};
+use crate::core::json::{self, FromJson, ToJson};
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -34,10 +34,6 @@ use crate::wasm::tabs::Peers;
 
 #[wasm_bindgen]
 extern "C" {
-    /// Where an exception thrown by a listener goes: it must not break the SDK's own work.
-    #[wasm_bindgen(js_namespace = console, js_name = error)]
-    fn console_error(message: &str, error: &JsValue);
-
     /// `String(value)`, as `fetch` reads a URL that is not a `Request` (a `URL` gives its href).
     #[wasm_bindgen(js_name = String, catch)]
     fn js_string(value: &JsValue) -> Result<js_sys::JsString, JsValue>;
@@ -571,28 +567,26 @@ impl FronteggAuth {
     }
 
     /// `onAuthStateChange(callback)`: calls `callback(event, session)` after every change of
-    /// session and answers a function that stops it.
-    pub fn listen(&self, callback: JsValue) -> Result<JsValue, JsValue> {
-        let callback: Function = callback.dyn_into().map_err(|_| {
-            to_js_error(&Error::invalid_input("onAuthStateChange needs a function."))
-        })?;
-        let id = self
+    /// session (through `hear` in `js/runtime.js`). Answers the id [`FronteggAuth::unlisten`]
+    /// takes.
+    pub fn listen(&self, callback: JsValue) -> Result<u32, JsValue> {
+        if !callback.is_function() {
+            return Err(to_js_error(&Error::invalid_input(
+                "onAuthStateChange needs a function.",
+            )));
+        }
+        Ok(self
             .client
             .on_auth_state_change(Rc::new(move |event, session| {
-                let session = to_js(&session).unwrap_or(JsValue::NULL);
-                if let Err(e) = callback.call2(&JsValue::NULL, &event.as_str().into(), &session) {
-                    console_error(
-                        "frontegg-auth-wasm: an onAuthStateChange listener threw",
-                        &e,
-                    );
+                if let Ok(effects) = effects() {
+                    effects.hear(&callback, event.as_str(), &json::to_string(&session));
                 }
-            }));
-        let client = Rc::downgrade(&self.client);
-        Ok(Closure::once_into_js(move || {
-            if let Some(client) = client.upgrade() {
-                client.remove_listener(id);
-            }
-        }))
+            })))
+    }
+
+    /// Stops the listener `id` (what `onAuthStateChange`'s answer calls); again does nothing.
+    pub fn unlisten(&self, id: u32) {
+        self.client.remove_listener(id);
     }
 
     /// The current session, or `null` when signed out.

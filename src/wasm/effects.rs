@@ -43,6 +43,11 @@ extern "C" {
         retry_after_ms: Option<u32>,
     ) -> JsValue;
 
+    /// `hear(listener, event, session)`: an `onAuthStateChange` listener called with the event
+    /// and the session (JSON text); what it throws is logged, not thrown back.
+    #[wasm_bindgen(method)]
+    pub fn hear(this: &Effects, listener: &JsValue, event: &str, session: &str);
+
     /// `sleep(ms)`: the runtime's timer.
     #[wasm_bindgen(method)]
     pub fn sleep(this: &Effects, ms: u32) -> Promise;

@@ -69,6 +69,7 @@ describe("server mode against the emulator", () => {
     await auth.refresh();
     await auth.logout();
     stop();
+    stop(); // a second time does nothing
     await auth.login(demo);
     assert.deepEqual(heard, [
       ["SIGNED_IN", demo.email],
