@@ -137,4 +137,4 @@ bench: pkg emulator
 	cargo run --quiet --release -p frontegg-emulator --example bench -- --clients 50 --seconds 10
 
 clean:
-	rm -rf target build pkg/frontegg_auth_wasm* pkg/snippets pkg/LICENSE-*
+	rm -rf target build pkg/*.js pkg/frontegg_auth_wasm* pkg/snippets pkg/LICENSE-*
