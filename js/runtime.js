@@ -14,6 +14,9 @@ const { setTimeout: startTimer, clearTimeout: stopTimer } = globalThis;
 /** The largest body read (src/core/json.rs MAX_BYTES + 1): longer ones fail to parse there. */
 const LIMIT = (1 << 20) + 1;
 
+/** What an injected `fetch` answered that is not a Response: the wasm reads the name. */
+const notAResponse = () => Object.assign(new TypeError("The fetch option did not resolve to a Response."), { name: "NotAResponse" });
+
 /**
  * One HTTP exchange: `fetch(url, init)` through `fetchFn`, given up after `timeoutMs` (body
  * included). Resolves `[status, body, traceId, retryAfter, setCookies]`; rejects with what
@@ -30,7 +33,7 @@ export async function exchange(fetchFn, url, method, headers, body, credentials,
     const response = await fetchFn.call(globalThis, url, { method, headers, body, credentials, signal: abort.signal });
     const h = response?.headers;
     if (typeof response?.text !== "function" || typeof h?.get !== "function") {
-      throw Object.assign(new TypeError("The fetch option did not resolve to a Response."), { name: "NotAResponse" });
+      throw notAResponse();
     }
     let text = await response.text();
     if (text.length > LIMIT) text = text.slice(0, LIMIT);
@@ -249,18 +252,11 @@ export function request(input, init) {
   return [first, retry, first.url];
 }
 
-/**
- * Sends `request` through `fetchFn`, with the bearer `token` if there is one. A token the
- * headers refuse rejects as `HeadersRefused`, without the runtime's message (which quotes it).
- */
+/** Sends `request` through `fetchFn`, with the bearer `token` (which the wasm checked) if any. */
 export async function send(fetchFn, request, token) {
-  try {
-    if (token) request.headers.set("authorization", `Bearer ${token}`);
-  } catch {
-    throw Object.assign(new TypeError("The request's headers refused the token."), { name: "HeadersRefused" });
-  }
+  if (token) request.headers.set("authorization", `Bearer ${token}`);
   const response = await fetchFn.call(globalThis, request);
-  if (!(response instanceof Response)) throw Object.assign(new TypeError("Not a Response."), { name: "NotAResponse" });
+  if (!(response instanceof Response)) throw notAResponse();
   return response;
 }
 

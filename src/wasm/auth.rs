@@ -28,7 +28,7 @@ use crate::wasm::convert::{from_js, promise, run, to_js, to_js_error, to_value};
 #[cfg(feature = "server")]
 use crate::wasm::edge;
 use crate::wasm::effects::effects;
-use crate::wasm::fetch::{fetch_error, FetchRuntime};
+use crate::wasm::fetch::{fetch_error, sendable, FetchRuntime};
 use crate::wasm::storage::SnapshotStore;
 use crate::wasm::tabs::Peers;
 
@@ -120,7 +120,8 @@ fn body<R: ToJson + FromJson>(
 /// `bearerOrigins` get the token: a request elsewhere is refused with `invalid_input`, never sent.
 fn fetch(client: Rc<Client<FetchRuntime>>, input: JsValue, init: JsValue) -> Promise {
     run(Box::pin(async move {
-        let effects = effects().map_err(|_| Error::invalid_input("fetch: the SDK has no runtime."))?;
+        let effects =
+            effects().map_err(|_| Error::invalid_input("fetch: the SDK has no runtime."))?;
         let made = effects.request(&input, &init).map_err(|e| {
             let detail = Reflect::get(&e, &"message".into())
                 .ok()
@@ -133,16 +134,25 @@ fn fetch(client: Rc<Client<FetchRuntime>>, input: JsValue, init: JsValue) -> Pro
         // Cloned before the body is read, so the retry can send it again.
         let retry = made.get(1);
         if retry.is_null() {
-            return Err(Error::invalid_input("fetch: the request body was already used."));
+            return Err(Error::invalid_input(
+                "fetch: the request body was already used.",
+            ));
         }
         let used = Cell::new(false);
         let attempt = |token: Option<String>| {
             // The first attempt sends the request; the retry its clone.
-            let request = if used.replace(true) { retry.clone() } else { made.get(0) };
-            let sent = effects.send(client.runtime().fetch_fn(), &request, token);
+            let request = if used.replace(true) {
+                retry.clone()
+            } else {
+                made.get(0)
+            };
+            let sent = match token.as_deref().map(|t| sendable("authorization", t)) {
+                Some(Err(e)) => Err(e),
+                _ => Ok(effects.send(client.runtime().fetch_fn(), &request, token)),
+            };
             let url = &url;
             async move {
-                let response = JsFuture::from(sent)
+                let response = JsFuture::from(sent?)
                     .await
                     .map_err(|e| fetch_error(&e, url, 0))?;
                 let status = Reflect::get(&response, &"status".into())

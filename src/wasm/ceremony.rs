@@ -201,17 +201,14 @@ impl BrowserAuthenticator {
         mut public_key: Map,
         conditional: bool,
     ) -> Result<BrowserCredential, Error> {
-        webauthn_available()?;
         // An empty `rpId` / `rp.id` means "this page's domain": the member must be absent then.
-        let (holder, key) = match public_key.get_mut("rp") {
-            Some(Value::Object(rp)) if create => (Some(rp), "id"),
-            _ if create => (None, "id"),
-            _ => (Some(&mut public_key), "rpId"),
+        let (holder, key) = if create {
+            (public_key.get_mut("rp").and_then(Value::as_object_mut), "id")
+        } else {
+            (Some(&mut public_key), "rpId")
         };
-        if let Some(holder) = holder {
-            if holder.get(key).and_then(Value::as_str) == Some("") {
-                holder.remove(key);
-            }
+        if let Some(holder) = holder.filter(|h| h.get(key).and_then(Value::as_str) == Some("")) {
+            holder.remove(key);
         }
         let text = json::to_string(&Value::Object(public_key));
         let pending = effects()
@@ -233,12 +230,13 @@ impl BrowserAuthenticator {
 
 impl Authenticator for BrowserAuthenticator {
     async fn create(&self, options: CreationOptions) -> Result<BrowserCredential, Error> {
+        webauthn_available()?;
         self.run(true, options.public_key, false).await
     }
 
     async fn get(&self, options: RequestOptions) -> Result<BrowserCredential, Error> {
+        webauthn_available()?;
         if options.conditional && !ask("isConditionalMediationAvailable").await {
-            webauthn_available()?;
             return Err(unsupported(
                 "This browser has no conditional mediation (passkey autofill).",
             ));

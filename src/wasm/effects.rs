@@ -13,9 +13,20 @@ extern "C" {
     #[derive(Clone)]
     pub type Effects;
 
-    /// `exchange(fetch, url, method, headers, body, credentials, timeoutMs)`: one request.
-    #[wasm_bindgen(method, getter)]
-    pub fn exchange(this: &Effects) -> Function;
+    /// `exchange(fetch, url, method, headers, body, credentials, timeoutMs)`: one request,
+    /// resolving `[status, body, traceId, retryAfter, setCookies]`.
+    #[wasm_bindgen(method, catch)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn exchange(
+        this: &Effects,
+        fetch: &Function,
+        url: &str,
+        method: &str,
+        headers: &js_sys::Object,
+        body: &JsValue,
+        credentials: &str,
+        timeout_ms: u32,
+    ) -> Result<Promise, JsValue>;
 
     /// `ceremony(create, publicKey, signal, conditional)`: one WebAuthn ceremony.
     #[wasm_bindgen(method, catch)]
@@ -63,11 +74,20 @@ extern "C" {
 
     /// `request(input, init)`: `auth.fetch`'s `[request, retry, url]`.
     #[wasm_bindgen(method, catch)]
-    pub fn request(this: &Effects, input: &JsValue, init: &JsValue) -> Result<js_sys::Array, JsValue>;
+    pub fn request(
+        this: &Effects,
+        input: &JsValue,
+        init: &JsValue,
+    ) -> Result<js_sys::Array, JsValue>;
 
     /// `send(fetch, request, token)`: `auth.fetch`'s request sent, with the token if any.
     #[wasm_bindgen(method)]
-    pub fn send(this: &Effects, fetch: &Function, request: &JsValue, token: Option<String>) -> Promise;
+    pub fn send(
+        this: &Effects,
+        fetch: &Function,
+        request: &JsValue,
+        token: Option<String>,
+    ) -> Promise;
 
     /// `whenBack(back)`: `back(visible)` whenever the page's visibility changes, it gains focus
     /// or comes online; false where there is no page to listen to.

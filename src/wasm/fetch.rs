@@ -7,7 +7,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, Function, Object, Promise, Reflect};
+use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 #[cfg(feature = "server")]
@@ -80,7 +80,7 @@ impl FetchRuntime {
         init: Option<&RequestInit>,
     ) -> std::result::Result<Response, FetchFailure> {
         let global = js_sys::global();
-        let promise: Promise = match init {
+        let promise: js_sys::Promise = match init {
             Some(init) => self.fetch.call2(&global, input, init),
             None => self.fetch.call1(&global, input),
         }
@@ -108,48 +108,40 @@ impl Runtime for FetchRuntime {
         let url = request.url;
         let headers = Object::new();
         for (name, value) in &request.headers {
-            // What `fetch` would refuse (a line break, a NUL, a character past U+00FF, say in
-            // an `appId`) is the caller's input, not an unreachable host.
-            if value
-                .chars()
-                .any(|c| matches!(c, '\0' | '\n' | '\r') || u32::from(c) > 0xFF)
-            {
-                return Err(Error::invalid_input(format!(
-                    "The header `{name}` can't be sent."
-                )));
-            }
+            sendable(name, value)?;
             let _ = Reflect::set(&headers, &name.into(), &value.into());
         }
-        let args = Array::of5(
-            &self.fetch,
-            &url.as_str().into(),
-            &match request.method {
-                Method::Get => "GET",
-                Method::Post => "POST",
-                Method::Put => "PUT",
-                Method::Delete => "DELETE",
-            }
-            .into(),
-            &headers,
-            &request
-                .body
-                .as_deref()
-                .map_or(JsValue::UNDEFINED, JsValue::from_str),
-        );
-        args.push(
-            &if request.with_credentials {
-                "include"
-            } else {
-                "same-origin"
-            }
-            .into(),
-        );
-        args.push(&timeout_ms.into());
+        let method = match request.method {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+        };
+        let credentials = if request.with_credentials {
+            "include"
+        } else {
+            "same-origin"
+        };
         // One call performs the whole exchange in JS (js/runtime.js): request, timeout, body
         // and the headers the core reads.
-        let answer = exchange(&args)
-            .await
-            .map_err(|e| fetch_error(&e, &url, timeout_ms))?;
+        let answer: Array = async {
+            let body = request
+                .body
+                .as_deref()
+                .map_or(JsValue::UNDEFINED, JsValue::from_str);
+            let pending = effects()?.exchange(
+                &self.fetch,
+                &url,
+                method,
+                &headers,
+                &body,
+                credentials,
+                timeout_ms,
+            )?;
+            Ok::<_, JsValue>(JsFuture::from(pending).await?.into())
+        }
+        .await
+        .map_err(|e| fetch_error(&e, &url, timeout_ms))?;
         let part = |i: u32| answer.get(i);
         let status = part(0).as_f64().unwrap_or_default() as u16;
         let body = part(1).as_string().unwrap_or_default();
@@ -223,10 +215,19 @@ impl Runtime for FetchRuntime {
     }
 }
 
-/// `exchange(...args)`: `[status, body, traceId, retryAfter, setCookies]`, or what it threw.
-async fn exchange(args: &Array) -> std::result::Result<Array, JsValue> {
-    let promise = effects()?.exchange().apply(&JsValue::UNDEFINED, args)?;
-    Ok(JsFuture::from(Promise::from(promise)).await?.into())
+/// Whether `fetch` would take `value` for the header `name`: a line break, a NUL or a character
+/// past U+00FF (say in an `appId`, or a token from a broken host) is the caller's input, not an
+/// unreachable host, and is refused before anything is sent, without quoting it.
+pub(crate) fn sendable(name: &str, value: &str) -> Result<()> {
+    if value
+        .chars()
+        .any(|c| matches!(c, '\0' | '\n' | '\r') || u32::from(c) > 0xFF)
+    {
+        return Err(Error::invalid_input(format!(
+            "The header `{name}` can't be sent."
+        )));
+    }
+    Ok(())
 }
 
 /// A response's body as text (a failure while reading it is the exchange's failure).
@@ -292,11 +293,6 @@ fn classify(name: &str, message: &str, url: &str, timeout_ms: u32) -> Error {
     // js/runtime.js's name for the same failure as [`FetchFailure::NotAResponse`].
     if name == "NotAResponse" {
         return not_a_response();
-    }
-    // `auth.fetch`: the request's headers refused the token (js/runtime.js's `send`, which
-    // keeps the runtime's message out, as it quotes the token).
-    if name == "HeadersRefused" {
-        return Error::invalid_input("fetch: the request's headers can't take the access token.");
     }
     if name == "TimeoutError" || name == "AbortError" {
         let message = match timeout_ms {

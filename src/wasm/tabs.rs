@@ -92,18 +92,19 @@ impl Peers {
     /// Joins the channel `name`, calling `on_message` for what other tabs say. `None` where the
     /// runtime has no BroadcastChannel.
     pub fn join(name: &str, on_message: impl Fn(PeerMessage) + 'static) -> Option<Self> {
-        let hear = Closure::<dyn Fn(JsValue, JsValue)>::new(move |kind: JsValue, snapshot: JsValue| {
-            match kind.as_string().as_deref() {
-                Some("session") => {
-                    if let Some(snapshot) = snapshot.as_string() {
-                        on_message(PeerMessage::Session(snapshot));
+        let hear =
+            Closure::<dyn Fn(JsValue, JsValue)>::new(move |kind: JsValue, snapshot: JsValue| {
+                match kind.as_string().as_deref() {
+                    Some("session") => {
+                        if let Some(snapshot) = snapshot.as_string() {
+                            on_message(PeerMessage::Session(snapshot));
+                        }
                     }
+                    Some("signed_out") => on_message(PeerMessage::SignedOut),
+                    // Messages of another version or from another library are none of our business.
+                    _ => {}
                 }
-                Some("signed_out") => on_message(PeerMessage::SignedOut),
-                // Messages of another version or from another library are none of our business.
-                _ => {}
-            }
-        });
+            });
         let tell = effects().ok()?.channel(name, hear.as_ref())?;
         // The channel lives as long as the page; the handler must too.
         hear.forget();
