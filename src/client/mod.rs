@@ -22,9 +22,7 @@ use crate::core::flows::LoginResult;
 use crate::core::http::{HttpRequest, HttpResponse};
 use crate::core::origin::check_bearer_target;
 use crate::core::refresh::{lock_takeover_ms, AuthEvent, Backoff};
-use crate::core::self_service::{
-    read_recovery_code, DeviceKind, DisableResult, RecoveryCode, Tenant, UserSession,
-};
+use crate::core::self_service::RecoveryCode;
 use crate::core::session::{Lease, Session};
 use crate::core::{parse, AuthCore, LogoutInput};
 
@@ -158,6 +156,14 @@ impl<T: Runtime> Client<T> {
     /// The runtime, for calls that go around the core (the `fetch` wrapper).
     pub fn runtime(&self) -> &T {
         &self.runtime
+    }
+
+    /// Hands an answer to the core (`read` gets it with the time), then tells listeners what
+    /// changed.
+    pub fn take_in<O>(&self, read: impl FnOnce(&mut AuthCore, f64) -> Result<O>) -> Result<O> {
+        let result = read(&mut self.core.borrow_mut(), (self.clock)());
+        self.emit();
+        result
     }
 
     /// The current session, if signed in.
@@ -541,25 +547,6 @@ impl<T: Runtime> Client<T> {
         parse(&response, StatusMeaning::SIGNED_IN)
     }
 
-    /// The user's sessions, this one marked `current`.
-    pub async fn list_sessions(&self) -> Result<Vec<UserSession>> {
-        let sessions = self.call_signed_in(AuthCore::list_sessions).await?;
-        Ok(self.core.borrow().mark_current(sessions))
-    }
-
-    /// The tenants the user belongs to.
-    pub async fn list_tenants(&self) -> Result<Vec<Tenant>> {
-        let response = self.authed(&AuthCore::list_tenants).await?;
-        parse::<Value>(&response, StatusMeaning::SIGNED_IN)?;
-        AuthCore::read_tenants(&response.body).ok_or_else(|| {
-            Error::bad_response(
-                response.status,
-                response.trace_id,
-                "the tenants are not a list",
-            )
-        })
-    }
-
     /// Moves the session to another tenant and re-issues the token (`TOKEN_REFRESHED`).
     pub async fn switch_tenant(&self, tenant_id: &Value) -> Result<Session> {
         let tenant = AuthCore::tenant_choice(tenant_id)?;
@@ -587,33 +574,13 @@ impl<T: Runtime> Client<T> {
         Ok(session)
     }
 
-    /// Removes an authenticator app or SMS phone; an SMS phone without `code` first gets one.
-    pub async fn disable_device(&self, args: &Value) -> Result<DisableResult> {
-        let input = self.core.borrow().disable_device_input(args)?;
-        let response = self
-            .authed(&|core| core.disable_device_request(&input))
-            .await?;
-        if input.kind == DeviceKind::Sms && input.code.is_none() {
-            let sent: CodeSent = parse(&response, StatusMeaning::SIGNED_IN)?;
-            self.core.borrow_mut().pending_otc = sent.otc_token.clone();
-            return Ok(DisableResult::CodeSent {
-                otc_token: sent.otc_token,
-                phone_number: sent.phone_number,
-            });
-        }
-        expect_success(&response, StatusMeaning::MFA)?;
-        Ok(DisableResult::Disabled)
-    }
-
     /// Texts a code to a new MFA phone from settings; the core keeps its `otcToken` for
     /// [`Self::mfa_settings_confirm_sms`].
     pub async fn mfa_settings_enroll_sms(&self, args: &Value) -> Result<CodeSent> {
         let response = self
             .authed(&|core| core.mfa_settings_enroll_sms(args))
             .await?;
-        let sent: CodeSent = parse(&response, StatusMeaning::SIGNED_IN)?;
-        self.core.borrow_mut().pending_otc = sent.otc_token.clone();
-        Ok(sent)
+        self.core.borrow_mut().handle_settings_sms_sent(&response)
     }
 
     /// Enrolls the phone with the texted code; answers the recovery code, where given.
@@ -621,21 +588,9 @@ impl<T: Runtime> Client<T> {
         let response = self
             .authed(&|core| core.mfa_settings_confirm_sms(args))
             .await?;
-        let answer = read_recovery_code(&response, StatusMeaning::SIGNED_IN)?;
-        self.core.borrow_mut().pending_otc = None;
-        Ok(answer)
-    }
-
-    /// Signs in with machine credentials; the session then refreshes with its own refresh token.
-    pub async fn login_with_api_token(&self, args: &Value) -> Result<Session> {
-        let request = self.core.borrow().api_token_request(args)?;
-        let response = self.send(request).await?;
-        let result = self
-            .core
+        self.core
             .borrow_mut()
-            .handle_api_token(response, (self.clock)());
-        self.emit();
-        result
+            .handle_settings_sms_confirmed(&response)
     }
 
     /// Sends a passwordless link or code.
@@ -649,12 +604,13 @@ impl<T: Runtime> Client<T> {
     pub async fn signup(&self, args: &Value) -> Result<SignUpResult> {
         let request = self.core.borrow().signup_request(args)?;
         let response = self.send(request).await?;
-        let result = self
-            .core
-            .borrow_mut()
-            .handle_signup(response, (self.clock)());
-        self.emit();
-        match result? {
+        self.finish_signup(response).await
+    }
+
+    /// Reads a sign-up's answer; a session it starts is taken in and announced, an MFA step it
+    /// asks for gets its remember-device policy.
+    pub async fn finish_signup(&self, response: HttpResponse) -> Result<SignUpResult> {
+        match self.take_in(|core, now| core.handle_signup(response, now))? {
             SignUpResult::Login(login) => Ok(SignUpResult::Login(Box::new(
                 self.with_remember_policy(*login).await?,
             ))),

@@ -11,7 +11,7 @@ use crate::core::error::{Error, ErrorCode, Result, StatusMeaning};
 use crate::core::flows::LoginResult;
 use crate::core::webauthn::{
     already_registered, creation_options, registered_device, request_options, sent_device,
-    BrowserCredential, Challenge, CreationOptions, DeviceList, RequestOptions, PASSKEY_LOGIN,
+    BrowserCredential, Challenge, CreationOptions, RequestOptions, PASSKEY_LOGIN,
 };
 use crate::core::AuthCore;
 
@@ -52,8 +52,8 @@ impl<T: Runtime> Client<T> {
 
     /// `passkeysList`.
     pub async fn passkeys_list(&self) -> Result<Vec<WebAuthnDevice>> {
-        let list: DeviceList = self.call_signed_in(AuthCore::passkeys_list).await?;
-        Ok(list.devices)
+        let response = self.authed(&AuthCore::passkeys_list).await?;
+        AuthCore::handle_passkeys(&response)
     }
 
     /// `passkeyRemove`.

@@ -5,12 +5,12 @@ use crate::core::json::Value;
 use crate::core::json::{FromJson, ToJson};
 
 use crate::core::account::expect_success;
-use crate::core::endpoints::{Grant, USERS_V1};
+use crate::core::endpoints::{CodeSent, Grant, USERS_V1};
 use crate::core::error::{Error, Result, StatusMeaning};
 use crate::core::http::{HttpRequest, HttpResponse, Method};
 use crate::core::input::Fields;
 use crate::core::json;
-use crate::core::AuthCore;
+use crate::core::{parse, AuthCore};
 
 /// `GET users/sessions/v1/me` entries: where the user is signed in.
 #[derive(Debug, Clone, Default, ToJson, FromJson, PartialEq, Eq)]
@@ -204,6 +204,11 @@ impl AuthCore {
         sessions
     }
 
+    /// Reads `listSessions`' answer, this client's session marked `current`.
+    pub fn handle_sessions(&self, resp: &HttpResponse) -> Result<Vec<UserSession>> {
+        Ok(self.mark_current(parse(resp, StatusMeaning::SIGNED_IN)?))
+    }
+
     /// `revokeSession(id)`: ends one of the user's sessions (its refresh tokens stop working).
     pub fn revoke_session(&self, id: &Value) -> Result<HttpRequest> {
         let args = crate::core::json::single("id", id.clone());
@@ -235,6 +240,18 @@ impl AuthCore {
         json::from_str::<TenantsAnswer>(text)
             .map(|a| a.tenants)
             .or_else(|| json::from_str::<Vec<Tenant>>(text))
+    }
+
+    /// Reads `listTenants`' answer.
+    pub fn handle_tenants(resp: &HttpResponse) -> Result<Vec<Tenant>> {
+        parse::<Value>(resp, StatusMeaning::SIGNED_IN)?;
+        Self::read_tenants(&resp.body).ok_or_else(|| {
+            Error::bad_response(
+                resp.status,
+                resp.trace_id.clone(),
+                "the tenants are not a list",
+            )
+        })
     }
 
     /// Checks `switchTenant`'s argument: a tenant id.
@@ -295,6 +312,22 @@ impl AuthCore {
                 phone_number: &phone_number,
             },
         )
+    }
+
+    /// Reads `mfaSettingsEnrollSms`' answer, keeping its `otcToken` for
+    /// [`Self::mfa_settings_confirm_sms`].
+    pub fn handle_settings_sms_sent(&mut self, resp: &HttpResponse) -> Result<CodeSent> {
+        let sent: CodeSent = parse(resp, StatusMeaning::SIGNED_IN)?;
+        self.pending_otc = sent.otc_token.clone();
+        Ok(sent)
+    }
+
+    /// Reads `mfaSettingsConfirmSms`' answer: the recovery code, where given. The texted code
+    /// is spent.
+    pub fn handle_settings_sms_confirmed(&mut self, resp: &HttpResponse) -> Result<RecoveryCode> {
+        let answer = read_recovery_code(resp, StatusMeaning::SIGNED_IN)?;
+        self.pending_otc = None;
+        Ok(answer)
     }
 
     /// `mfaSettingsConfirmSms({ otcToken?, code })`: the texted code enrolls the phone; answers
@@ -375,6 +408,25 @@ impl AuthCore {
                 "mfaDisableDevice: WebAuthn devices are removed with a security-key ceremony in a browser.",
             )),
         }
+    }
+
+    /// Reads the answer to [`Self::disable_device_request`]: an SMS phone asked without a code
+    /// answers the texted code's `otcToken`, kept for the second call.
+    pub fn handle_disable_device(
+        &mut self,
+        d: &DisableDevice,
+        resp: &HttpResponse,
+    ) -> Result<DisableResult> {
+        if d.kind == DeviceKind::Sms && d.code.is_none() {
+            let sent: CodeSent = parse(resp, StatusMeaning::SIGNED_IN)?;
+            self.pending_otc = sent.otc_token.clone();
+            return Ok(DisableResult::CodeSent {
+                otc_token: sent.otc_token,
+                phone_number: sent.phone_number,
+            });
+        }
+        expect_success(resp, StatusMeaning::MFA)?;
+        Ok(DisableResult::Disabled)
     }
 }
 
@@ -458,6 +510,57 @@ mod tests {
         );
         assert!(AuthCore::tenant_choice(&json!(5)).is_err());
         assert!(AuthCore::tenant_choice(&json!("")).is_err());
+    }
+
+    fn answer(status: u16, body: &str) -> HttpResponse {
+        HttpResponse {
+            status,
+            body: body.into(),
+            trace_id: None,
+            set_cookies: vec![],
+        }
+    }
+
+    #[test]
+    fn an_sms_phone_disabled_without_a_code_keeps_the_texted_codes_token_for_the_second_call() {
+        let mut c = signed_in();
+        let first = c
+            .disable_device_input(&json!({ "deviceId": "p1", "kind": "sms" }))
+            .unwrap();
+        let sent = c
+            .handle_disable_device(
+                &first,
+                &answer(200, r#"{"otcToken":"o9","phoneNumber":"+1555"}"#),
+            )
+            .unwrap();
+        assert_eq!(
+            json::to_string(&sent),
+            r#"{"status":"code_sent","otcToken":"o9","phoneNumber":"+1555"}"#
+        );
+        let second = c
+            .disable_device_input(&json!({ "deviceId": "p1", "kind": "sms", "code": "123456" }))
+            .unwrap();
+        let request = c.disable_device_request(&second).unwrap();
+        assert!(request.body.unwrap().contains(r#""otcToken":"o9""#));
+        let done = c.handle_disable_device(&second, &answer(200, "")).unwrap();
+        assert_eq!(json::to_string(&done), r#"{"status":"disabled"}"#);
+        let refused = c
+            .handle_disable_device(&second, &answer(400, "{}"))
+            .unwrap_err();
+        assert_eq!(refused.code, ErrorCode::InvalidCode);
+    }
+
+    #[test]
+    fn a_settings_phone_keeps_its_otc_token_until_the_code_enrolls_it() {
+        let mut c = signed_in();
+        c.handle_settings_sms_sent(&answer(200, r#"{"otcToken":"o1"}"#))
+            .unwrap();
+        assert_eq!(c.pending_otc.as_deref(), Some("o1"));
+        let code = c
+            .handle_settings_sms_confirmed(&answer(200, r#"{"recoveryCode":"r"}"#))
+            .unwrap();
+        assert_eq!(code.recovery_code.as_deref(), Some("r"));
+        assert_eq!(c.pending_otc, None);
     }
 
     #[test]

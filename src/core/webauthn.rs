@@ -732,6 +732,11 @@ impl AuthCore {
         self.authed(Method::Get, PASSKEYS, None)
     }
 
+    /// Reads `passkeysList`' answer.
+    pub fn handle_passkeys(resp: &HttpResponse) -> Result<Vec<WebAuthnDevice>> {
+        Ok(crate::core::parse::<DeviceList>(resp, StatusMeaning::SIGNED_IN)?.devices)
+    }
+
     /// `passkeyRemove(id)`.
     pub fn passkey_remove(&self, id: &Value) -> Result<HttpRequest> {
         let args = crate::core::json::single("id", id.clone());

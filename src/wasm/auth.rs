@@ -21,7 +21,7 @@ use crate::core::http::{HttpRequest, HttpResponse};
 use crate::core::refresh::lock_takeover_ms;
 use crate::core::self_service::{read_recovery_code, Authorization};
 use crate::core::{parse, AuthCore};
-use crate::wasm::ceremony::{ceremony, disable_device};
+use crate::wasm::ceremony::{ceremony, ceremony_args, disable_webauthn};
 #[cfg(feature = "server")]
 use crate::wasm::convert::ascii_string;
 use crate::wasm::convert::{from_js, promise, run, to_js, to_js_error, to_value};
@@ -55,6 +55,12 @@ enum Answer {
     Login,
     /// The body, checked against its Rust type ([`body`]).
     Body(fn(&HttpResponse, StatusMeaning) -> Result<JsValue, Error>),
+    /// Read by the core, which may keep something from it (an `otcToken`, a session), with the
+    /// caller's arguments and the time; listeners then hear what changed.
+    Read(fn(&mut AuthCore, &Value, HttpResponse, f64) -> Result<JsValue, Error>),
+    /// A sign-up's `SignUpResult`: signed in (a `LoginResult`) or `{ status:
+    /// "activation_required" }`.
+    SignUp,
     /// `undefined`: the answer has nothing worth reading.
     Nothing,
 }
@@ -189,7 +195,14 @@ fn one_request(
         let response = client.exchange(&build, call.signed_in).await?;
         match call.answer {
             Answer::Login => to_value(&client.finish_step(response, call.meaning).await?),
+            Answer::SignUp => match client.finish_signup(response).await? {
+                SignUpResult::Login(result) => to_value(&*result),
+                SignUpResult::ActivationRequired => to_value(&Status {
+                    status: "activation_required",
+                }),
+            },
             Answer::Body(read) => read(&response, call.meaning),
+            Answer::Read(read) => client.take_in(|core, now| read(core, &args, response, now)),
             Answer::Nothing => expect_success(&response, call.meaning).map(|()| JsValue::UNDEFINED),
         }
     }))
@@ -400,20 +413,20 @@ impl FronteggAuth {
         let args = from_js(op, a.clone());
         use StatusMeaning as M;
         match op {
-            "login" => promise(async move { client.login(&args?).await }),
+            "login" => {
+                let build: Build =
+                    |core, args| Ok(core.login_request(&AuthCore::login_input(args)?));
+                one_request(client, args, Call::step(build, M::LOGIN))
+            }
             "refresh" => promise(async move { client.refresh().await }),
             "restore" => promise(async move { client.restore().await }),
             "logout" => {
                 promise(async move { client.logout_with(AuthCore::logout_input(&args?)?).await })
             }
-            "signup" => run(Box::pin(async move {
-                match client.signup(&args?).await? {
-                    SignUpResult::Login(result) => to_value(&*result),
-                    SignUpResult::ActivationRequired => to_value(&Status {
-                        status: "activation_required",
-                    }),
-                }
-            })),
+            "signup" => {
+                let call = Call::public(AuthCore::signup_request, M::PUBLIC, Answer::SignUp);
+                one_request(client, args, call)
+            }
             "changePassword" => {
                 let call = Call::signed_in(AuthCore::change_password, Answer::Nothing);
                 one_request(client, args, call)
@@ -483,7 +496,12 @@ impl FronteggAuth {
                     client.mfa_webauthn(&args, true, &authenticator).await
                 })
             }
-            "passwordlessStart" => promise(async move { client.passwordless_start(&args?).await }),
+            "passwordlessStart" => {
+                let answer =
+                    Answer::Read(|core, _, r, _| to_value(&core.handle_passwordless_start(&r)?));
+                let call = Call::public(AuthCore::passwordless_start, M::PUBLIC, answer);
+                one_request(client, args, call)
+            }
             "passwordlessComplete" => {
                 let call = Call::step(AuthCore::passwordless_complete, M::PASSWORDLESS);
                 one_request(client, args, call)
@@ -502,8 +520,15 @@ impl FronteggAuth {
                     client.passkey_register(&args, &authenticator).await
                 })
             }
-            "passkeysList" => promise(async move { client.passkeys_list().await }),
-            "passkeyRemove" => promise(async move { client.passkey_remove(&args?).await }),
+            "passkeysList" => {
+                let answer = Answer::Read(|_, _, r, _| to_value(&AuthCore::handle_passkeys(&r)?));
+                let build: Build = |core, _| core.passkeys_list();
+                one_request(client, NO_ARGUMENT, Call::signed_in(build, answer))
+            }
+            "passkeyRemove" => {
+                let call = Call::signed_in(AuthCore::passkey_remove, Answer::Nothing);
+                one_request(client, args, call)
+            }
             "getProfile" => {
                 let answer = Answer::Body(body::<Profile>);
                 let build: Build = |core, _| core.profile_request();
@@ -522,7 +547,11 @@ impl FronteggAuth {
                 let build: Build = |core, _| core.get_authorization();
                 one_request(client, NO_ARGUMENT, Call::signed_in(build, answer))
             }
-            "listSessions" => promise(async move { client.list_sessions().await }),
+            "listSessions" => {
+                let answer = Answer::Read(|core, _, r, _| to_value(&core.handle_sessions(&r)?));
+                let build: Build = |core, _| core.list_sessions();
+                one_request(client, NO_ARGUMENT, Call::signed_in(build, answer))
+            }
             "revokeSession" => {
                 let call = Call::signed_in(AuthCore::revoke_session, Answer::Nothing);
                 one_request(client, args, call)
@@ -531,14 +560,37 @@ impl FronteggAuth {
                 let build: Build = |core, _| core.revoke_all_sessions();
                 one_request(client, NO_ARGUMENT, Call::signed_in(build, Answer::Nothing))
             }
-            "listTenants" => promise(async move { client.list_tenants().await }),
+            "listTenants" => {
+                let answer = Answer::Read(|_, _, r, _| to_value(&AuthCore::handle_tenants(&r)?));
+                let build: Build = |core, _| core.list_tenants();
+                one_request(client, NO_ARGUMENT, Call::signed_in(build, answer))
+            }
             "switchTenant" => promise(async move { client.switch_tenant(&args?).await }),
             "listMfaDevices" => {
                 let answer = Answer::Body(body::<MfaDevices>);
                 let build: Build = |core, _| core.list_mfa_devices();
                 one_request(client, NO_ARGUMENT, Call::signed_in(build, answer))
             }
-            "mfaDisableDevice" => promise(disable_device(client, a)),
+            "mfaDisableDevice" => match ceremony_args(op, a) {
+                Ok((args, authenticator))
+                    if args.get("kind").and_then(Value::as_str) == Some("webauthn") =>
+                {
+                    promise(disable_webauthn(client, args, authenticator))
+                }
+                split => {
+                    let build: Build =
+                        |core, args| core.disable_device_request(&core.disable_device_input(args)?);
+                    let answer = Answer::Read(|core, args, r, _| {
+                        let input = core.disable_device_input(args)?;
+                        to_value(&core.handle_disable_device(&input, &r)?)
+                    });
+                    one_request(
+                        client,
+                        split.map(|(args, _)| args),
+                        Call::signed_in(build, answer),
+                    )
+                }
+            },
             "mfaSettingsEnrollTotp" => {
                 let answer = Answer::Body(body::<TotpEnrollment>);
                 let build: Build = |core, _| core.mfa_settings_enroll_totp();
@@ -550,10 +602,17 @@ impl FronteggAuth {
                 one_request(client, args, call)
             }
             "mfaSettingsEnrollSms" => {
-                promise(async move { client.mfa_settings_enroll_sms(&args?).await })
+                let answer =
+                    Answer::Read(|core, _, r, _| to_value(&core.handle_settings_sms_sent(&r)?));
+                let call = Call::signed_in(AuthCore::mfa_settings_enroll_sms, answer);
+                one_request(client, args, call)
             }
             "mfaSettingsConfirmSms" => {
-                promise(async move { client.mfa_settings_confirm_sms(&args?).await })
+                let answer = Answer::Read(|core, _, r, _| {
+                    to_value(&core.handle_settings_sms_confirmed(&r)?)
+                });
+                let call = Call::signed_in(AuthCore::mfa_settings_confirm_sms, answer);
+                one_request(client, args, call)
             }
             "mfaSettingsEnrollWebAuthn" => {
                 let ceremony = ceremony(op, a);
@@ -566,7 +625,10 @@ impl FronteggAuth {
             }
             #[cfg(feature = "server")]
             "loginWithApiToken" => {
-                promise(async move { client.login_with_api_token(&args?).await })
+                let answer =
+                    Answer::Read(|core, _, r, now| to_value(&core.handle_api_token(r, now)?));
+                let call = Call::public(AuthCore::api_token_request, M::PUBLIC, answer);
+                one_request(client, args, call)
             }
             #[cfg(not(feature = "server"))]
             "loginWithApiToken" => server_only(op),

@@ -203,7 +203,10 @@ impl BrowserAuthenticator {
     ) -> Result<BrowserCredential, Error> {
         // An empty `rpId` / `rp.id` means "this page's domain": the member must be absent then.
         let (holder, key) = if create {
-            (public_key.get_mut("rp").and_then(Value::as_object_mut), "id")
+            (
+                public_key.get_mut("rp").and_then(Value::as_object_mut),
+                "id",
+            )
         } else {
             (Some(&mut public_key), "rpId")
         };
@@ -269,7 +272,10 @@ pub fn supports_passkeys() -> Promise {
 }
 
 /// Splits a ceremony's argument into plain data and the optional `signal`.
-fn ceremony_args(what: &str, params: JsValue) -> Result<(Value, BrowserAuthenticator), Error> {
+pub(crate) fn ceremony_args(
+    what: &str,
+    params: JsValue,
+) -> Result<(Value, BrowserAuthenticator), Error> {
     if !params.is_object() {
         return Ok((
             from_js(what, params)?,
@@ -304,16 +310,13 @@ pub(crate) fn ceremony(
     Ok(split)
 }
 
-/// `mfaDisableDevice`: WebAuthn devices need the browser to prove possession first; the other
-/// kinds are plain requests.
-pub(crate) async fn disable_device(
+/// `mfaDisableDevice({ kind: "webauthn", deviceId })`: the browser proves possession first (the
+/// other kinds are plain requests, in `wasm/auth.rs`).
+pub(crate) async fn disable_webauthn(
     client: Rc<Client<FetchRuntime>>,
-    params: JsValue,
+    args: Value,
+    authenticator: BrowserAuthenticator,
 ) -> Result<DisableResult, Error> {
-    let (args, authenticator) = ceremony_args("mfaDisableDevice", params)?;
-    if args.get("kind").and_then(Value::as_str) != Some("webauthn") {
-        return client.disable_device(&args).await;
-    }
     let mut f = Fields::new("mfaDisableDevice", &args)?;
     let device_id = f.req_id("deviceId")?.to_owned();
     f.req_str("kind")?;
