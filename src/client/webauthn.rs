@@ -6,14 +6,15 @@ use crate::core::json::Value;
 
 use super::Client;
 use crate::client::runtime::Runtime;
+use crate::core::account::expect_success;
 use crate::core::endpoints::WebAuthnDevice;
-use crate::core::error::{Error, ErrorCode, Result, StatusMeaning};
+use crate::core::error::{Result, StatusMeaning};
 use crate::core::flows::LoginResult;
 use crate::core::webauthn::{
     already_registered, creation_options, registered_device, request_options, sent_device,
-    BrowserCredential, Challenge, CreationOptions, RequestOptions, PASSKEY_LOGIN,
+    BrowserCredential, Ceremony, Challenge, CreationOptions, Outcome, RequestOptions,
 };
-use crate::core::AuthCore;
+use crate::core::{parse, AuthCore};
 
 /// Runs `navigator.credentials.create` / `get` (or a stand-in in tests). Cancellation, an
 /// authenticator already registered and a missing WebAuthn are errors with their own codes.
@@ -25,151 +26,58 @@ pub trait Authenticator {
     async fn get(&self, options: RequestOptions) -> Result<BrowserCredential>;
 }
 
+/// What a ceremony ended with (see [`Outcome`]).
+pub enum Ceremonied {
+    /// A login step's result.
+    Login(LoginResult),
+    /// The new device.
+    Device(WebAuthnDevice),
+    /// The device is gone.
+    Removed,
+}
+
 impl<T: Runtime> Client<T> {
-    /// `passkeyRegister`: registers a passkey for the signed-in user.
-    pub async fn passkey_register(
+    /// Runs a WebAuthn method: `start` checks the caller's `args` and says which ceremony they
+    /// ask for (`AuthCore::passkey_login_ceremony` and the like). The challenge is asked for,
+    /// the browser makes the credential, and the second request sends it; a cancelled or failed
+    /// ceremony sends nothing more.
+    pub async fn ceremony(
         &self,
+        start: fn(&AuthCore, &Value) -> Result<Ceremony>,
         args: &Value,
         authenticator: &impl Authenticator,
-    ) -> Result<WebAuthnDevice> {
-        let input = AuthCore::passkey_register_input(args)?;
-        let challenge: Challenge = self
-            .call_signed_in(AuthCore::passkey_register_start)
-            .await?;
-        let credential = authenticator
-            .create(creation_options(&challenge.options)?)
-            .await?
-            .attestation_json()?;
-        let response = self
-            .exchange(
-                &|core| core.passkey_register_finish(&credential, &input),
-                true,
-            )
-            .await?;
-        let sent = sent_device(&credential, input.device_type, input.name.as_deref());
-        registered_device(&response, sent)
-    }
-
-    /// `passkeysList`.
-    pub async fn passkeys_list(&self) -> Result<Vec<WebAuthnDevice>> {
-        let response = self.authed(&AuthCore::passkeys_list).await?;
-        AuthCore::handle_passkeys(&response)
-    }
-
-    /// `passkeyRemove`.
-    pub async fn passkey_remove(&self, id: &Value) -> Result<()> {
-        self.call_signed_in_empty(|core| core.passkey_remove(id))
-            .await
-    }
-
-    /// `passkeyLogin`: signs in with a passkey alone.
-    pub async fn passkey_login(
-        &self,
-        args: &Value,
-        authenticator: &impl Authenticator,
-    ) -> Result<LoginResult> {
-        let input = AuthCore::passkey_login_input(args)?;
-        let challenge: Challenge = self
-            .call(
-                |core| Ok(core.passkey_prelogin(&input)),
-                StatusMeaning::PUBLIC,
-            )
-            .await?;
-        let mut options = request_options(&challenge.options)?;
-        options.conditional = input.conditional;
-        let assertion = authenticator.get(options).await?.assertion_json()?;
-        self.step(|core| Ok(core.passkey_postlogin(&assertion)), PASSKEY_LOGIN)
-            .await
-    }
-
-    /// `mfaVerifyWebAuthn` (assertion with `deviceId`) and `mfaEnrollWebAuthn` (registration)
-    /// during login.
-    pub async fn mfa_webauthn(
-        &self,
-        args: &Value,
-        enroll: bool,
-        authenticator: &impl Authenticator,
-    ) -> Result<LoginResult> {
-        let mut input = None;
-        let challenge: Challenge = self
-            .call(
-                |core| {
-                    let checked = if enroll {
-                        core.mfa_enroll_webauthn_input(args)?
-                    } else {
-                        core.mfa_verify_webauthn_input(args)?
-                    };
-                    let request = core.mfa_webauthn_start(&checked);
-                    input = Some(checked);
-                    Ok(request)
-                },
-                StatusMeaning::MFA,
-            )
-            .await?;
-        let input = input.ok_or_else(|| Error::new(ErrorCode::Server, "no MFA input"))?;
-        let credential = if enroll {
+    ) -> Result<Ceremonied> {
+        let c = start(&self.core.borrow(), args)?;
+        let response = self.exchange(&*c.challenge, c.signed_in).await?;
+        let challenge: Challenge = parse(&response, c.meaning)?;
+        let credential = if c.create {
             authenticator
                 .create(creation_options(&challenge.options)?)
                 .await?
                 .attestation_json()?
         } else {
-            authenticator
-                .get(request_options(&challenge.options)?)
-                .await?
-                .assertion_json()?
+            let mut options = request_options(&challenge.options)?;
+            options.conditional = c.conditional;
+            authenticator.get(options).await?.assertion_json()?
         };
         let token = challenge.webauthn_token.as_deref();
-        self.step(
-            |core| Ok(core.mfa_webauthn_finish(&input, token, &credential)),
-            StatusMeaning::MFA,
-        )
-        .await
-        .map_err(already_registered)
-    }
-
-    /// `mfaSettingsEnrollWebAuthn`: adds a WebAuthn MFA device for the signed-in user.
-    pub async fn mfa_settings_enroll_webauthn(
-        &self,
-        args: &Value,
-        authenticator: &impl Authenticator,
-    ) -> Result<WebAuthnDevice> {
-        let device_type = AuthCore::mfa_settings_enroll_webauthn_input(args)?;
-        let challenge: Challenge = self
-            .call_signed_in(AuthCore::mfa_settings_enroll_webauthn_start)
-            .await?;
-        let credential = authenticator
-            .create(creation_options(&challenge.options)?)
-            .await?
-            .attestation_json()?;
-        let token = challenge.webauthn_token.as_deref();
-        let response = self
-            .exchange(
-                &|core| core.mfa_settings_enroll_webauthn_finish(device_type, token, &credential),
-                true,
-            )
-            .await?;
-        registered_device(&response, sent_device(&credential, Some(device_type), None))
-    }
-
-    /// `mfaDisableDevice({ kind: "webauthn", deviceId })`: proves possession, then removes it.
-    pub async fn mfa_disable_webauthn(
-        &self,
-        device_id: &str,
-        authenticator: &impl Authenticator,
-    ) -> Result<()> {
-        let device_id = AuthCore::webauthn_device_id(device_id)?;
-        let challenge: Challenge = self
-            .call_signed_in(|core| core.mfa_disable_webauthn_start(&device_id))
-            .await?;
-        let assertion = authenticator
-            .get(request_options(&challenge.options)?)
-            .await?
-            .assertion_json()?;
-        let token = challenge.webauthn_token.as_deref();
-        self.call_signed_in_empty(|core| {
-            core.mfa_disable_webauthn_finish(&device_id, token, &assertion)
-        })
-        .await
+        let finish = |core: &AuthCore| (c.finish)(core, token, &credential);
+        let response = self.exchange(&finish, c.signed_in).await?;
+        match c.outcome {
+            Outcome::Login(meaning) => match self.finish_step(response, meaning).await {
+                Ok(result) => Ok(Ceremonied::Login(result)),
+                // A credential the host already holds is a registration's own mistake.
+                Err(e) if c.create => Err(already_registered(e)),
+                Err(e) => Err(e),
+            },
+            Outcome::Device(device_type, name) => {
+                let sent = sent_device(&credential, device_type, name.as_deref());
+                registered_device(&response, sent).map(Ceremonied::Device)
+            }
+            Outcome::Removed => {
+                expect_success(&response, StatusMeaning::SIGNED_IN).map(|()| Ceremonied::Removed)
+            }
+        }
     }
 }
 
@@ -184,6 +92,7 @@ mod tests {
     use crate::client::tests::block_on;
     use crate::core::base64url;
     use crate::core::config::{Mode, Options};
+    use crate::core::error::{Error, ErrorCode};
     use crate::core::http::{HttpRequest, HttpResponse, Method};
     use crate::core::session::tests::jwt;
     use crate::core::webauthn::tests::{attestation, body, creation_json, request_json};
@@ -268,6 +177,31 @@ mod tests {
         json!({ "accessToken": jwt(json!({ "sub": "u1", "email": "a@b.c", "tenantId": "t", "exp": 4_000_000_000u64 })), "expiresIn": 3600 })
     }
 
+    /// Runs the ceremony `start` says, expecting `Login` (or a failure).
+    fn login(
+        c: &Client<Scripted>,
+        start: fn(&AuthCore, &Value) -> Result<Ceremony>,
+        args: &Value,
+        authn: &Fake,
+    ) -> Result<LoginResult> {
+        block_on(c.ceremony(start, args, authn)).map(|done| match done {
+            Ceremonied::Login(result) => result,
+            _ => panic!("a login"),
+        })
+    }
+
+    /// Runs the ceremony `start` says, expecting a new device (or a failure).
+    fn register(
+        c: &Client<Scripted>,
+        start: fn(&AuthCore, &Value) -> Result<Ceremony>,
+        args: &Value,
+    ) -> Result<WebAuthnDevice> {
+        block_on(c.ceremony(start, args, &fake(None))).map(|done| match done {
+            Ceremonied::Device(device) => device,
+            _ => panic!("a device"),
+        })
+    }
+
     fn fake(fail: Option<ErrorCode>) -> Fake {
         Fake {
             fail,
@@ -282,9 +216,13 @@ mod tests {
             (200, tokens()),
         ]);
         let authn = fake(None);
-        let result =
-            block_on(c.passkey_login(&json!({ "email": "a@b.c", "conditional": true }), &authn))
-                .unwrap();
+        let result = login(
+            &c,
+            AuthCore::passkey_login_ceremony,
+            &json!({ "email": "a@b.c", "conditional": true }),
+            &authn,
+        )
+        .unwrap();
         assert!(matches!(result, LoginResult::Authenticated { .. }));
         assert_eq!(*authn.seen.borrow(), ["get 1 conditional=true"]);
         let sent = c.runtime().sent.borrow();
@@ -302,16 +240,20 @@ mod tests {
     fn failures_keep_their_codes_and_nothing_is_sent_after_a_cancelled_ceremony() {
         // Cancelled in the browser: the second request is never made.
         let c = client(vec![(200, json!({ "options": request_json() }))]);
-        let err =
-            block_on(c.passkey_login(&Value::Null, &fake(Some(ErrorCode::WebauthnCancelled))))
-                .unwrap_err();
+        let err = login(
+            &c,
+            AuthCore::passkey_login_ceremony,
+            &Value::Null,
+            &fake(Some(ErrorCode::WebauthnCancelled)),
+        )
+        .unwrap_err();
         assert_eq!(err.code, ErrorCode::WebauthnCancelled);
         assert_eq!(c.runtime().sent.borrow().len(), 1);
 
         // Malformed options: invalid_input before any ceremony.
         let c = client(vec![(200, json!({ "options": { "challenge": "%%" } }))]);
         let authn = fake(None);
-        let err = block_on(c.passkey_login(&Value::Null, &authn)).unwrap_err();
+        let err = login(&c, AuthCore::passkey_login_ceremony, &Value::Null, &authn).unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidInput);
         assert!(authn.seen.borrow().is_empty());
 
@@ -323,7 +265,13 @@ mod tests {
                 json!({ "errors": ["WebAuthn verification failed: origin"], "errorCode": "ER-03012" }),
             ),
         ]);
-        let err = block_on(c.passkey_login(&Value::Null, &fake(None))).unwrap_err();
+        let err = login(
+            &c,
+            AuthCore::passkey_login_ceremony,
+            &Value::Null,
+            &fake(None),
+        )
+        .unwrap_err();
         assert_eq!(
             (err.code, err.status, err.error_code.as_deref()),
             (ErrorCode::InvalidCredentials, Some(401), Some("ER-03012"))
@@ -351,7 +299,13 @@ mod tests {
         };
         assert_eq!(mfa.remember_device_allowed, Some(false));
         let args = json!({ "deviceId": "d1", "rememberDevice": true });
-        let result = block_on(c.mfa_webauthn(&args, false, &fake(None))).unwrap();
+        let result = login(
+            &c,
+            AuthCore::mfa_verify_webauthn_ceremony,
+            &args,
+            &fake(None),
+        )
+        .unwrap();
         assert!(matches!(result, LoginResult::Authenticated { .. }));
         let sent = c.runtime().sent.borrow();
         assert!(sent[1]
@@ -385,10 +339,14 @@ mod tests {
             (200, json!({ "devices": [{ "id": "p1", "deviceType": "Platform", "name": "Laptop" }] })),
             (200, json!({})),
         ]);
-        let err = block_on(c.passkey_register(&Value::Null, &fake(None))).unwrap_err();
+        let err = register(&c, AuthCore::passkey_register_ceremony, &Value::Null).unwrap_err();
         assert_eq!(err.code, ErrorCode::WebauthnAlreadyRegistered);
-        let device =
-            block_on(c.passkey_register(&json!({ "name": "Laptop" }), &fake(None))).unwrap();
+        let device = register(
+            &c,
+            AuthCore::passkey_register_ceremony,
+            &json!({ "name": "Laptop" }),
+        )
+        .unwrap();
         assert_eq!(device.id, "p1");
         let sent = c.runtime().sent.borrow().clone();
         let verify = body(&sent[4]);
@@ -403,18 +361,21 @@ mod tests {
             .iter()
             .any(|(k, v)| k == "authorization" && v.starts_with("Bearer ")));
         assert_eq!(
-            block_on(c.passkeys_list()).unwrap()[0].name.as_deref(),
+            block_on(c.exchange(&AuthCore::passkeys_list, true))
+                .and_then(|answer| AuthCore::handle_passkeys(&answer))
+                .unwrap()[0]
+                .name
+                .as_deref(),
             Some("Laptop")
         );
-        block_on(c.passkey_remove(&json!("p1"))).unwrap();
+        let remove = |id: Value| block_on(c.exchange(&|core| core.passkey_remove(&id), true));
+        remove(json!("p1")).unwrap();
         assert_eq!(
             c.runtime().sent.borrow().last().unwrap().method,
             Method::Delete
         );
         assert_eq!(
-            block_on(c.passkey_remove(&json!("../p1")))
-                .unwrap_err()
-                .code,
+            remove(json!("../p1")).unwrap_err().code,
             ErrorCode::InvalidInput
         );
     }
@@ -501,14 +462,20 @@ mod tests {
             ),
             (200, json!(null)),
         ]);
-        let passkey =
-            block_on(c.passkey_register(&json!({ "name": "Laptop" }), &fake(None))).unwrap();
+        let passkey = register(
+            &c,
+            AuthCore::passkey_register_ceremony,
+            &json!({ "name": "Laptop" }),
+        )
+        .unwrap();
         assert_eq!(
             (passkey.id.as_str(), passkey.name.as_deref()),
             ("-_8BAg", Some("Laptop"))
         );
-        let key = block_on(
-            c.mfa_settings_enroll_webauthn(&json!({ "deviceType": "CrossPlatform" }), &fake(None)),
+        let key = register(
+            &c,
+            AuthCore::mfa_settings_enroll_webauthn_ceremony,
+            &json!({ "deviceType": "CrossPlatform" }),
         )
         .unwrap();
         assert_eq!(
@@ -536,12 +503,17 @@ mod tests {
             ),
             (200, json!({})),
         ]);
-        let device = block_on(
-            c.mfa_settings_enroll_webauthn(&json!({ "deviceType": "CrossPlatform" }), &fake(None)),
+        let device = register(
+            &c,
+            AuthCore::mfa_settings_enroll_webauthn_ceremony,
+            &json!({ "deviceType": "CrossPlatform" }),
         )
         .unwrap();
         assert_eq!(device.recovery_code.as_deref(), Some("R"));
-        block_on(c.mfa_disable_webauthn("k1", &fake(None))).unwrap();
+        let args = json!({ "deviceId": "k1", "kind": "webauthn" });
+        let removed =
+            block_on(c.ceremony(AuthCore::mfa_disable_webauthn_ceremony, &args, &fake(None)));
+        assert!(matches!(removed, Ok(Ceremonied::Removed)));
         let sent = c.runtime().sent.borrow();
         assert!(sent[2]
             .url

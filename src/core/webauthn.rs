@@ -869,13 +869,6 @@ impl AuthCore {
         )
     }
 
-    /// Checks the id of a WebAuthn MFA device to disable.
-    pub fn webauthn_device_id(device_id: &str) -> Result<String> {
-        let args = crate::core::json::single("deviceId", device_id.into());
-        let mut f = Fields::new("mfaDisableDevice", &args)?;
-        Ok(f.req_id("deviceId")?.to_owned())
-    }
-
     /// From settings: starts the assertion that proves possession before removal.
     pub fn mfa_disable_webauthn_start(&self, device_id: &str) -> Result<HttpRequest> {
         self.authed_post(
@@ -901,6 +894,145 @@ impl AuthCore {
                 remember_device: None,
             },
         )
+    }
+}
+
+/// Builds a ceremony's request; the core puts the access token in use on it, so a request sent
+/// again after a refresh carries the new one.
+pub type Build = Box<dyn Fn(&AuthCore) -> Result<HttpRequest>>;
+
+/// Builds a ceremony's second request from the challenge's `webauthnToken` and the browser's
+/// credential.
+pub type SendCredential = Box<dyn Fn(&AuthCore, Option<&str>, &Value) -> Result<HttpRequest>>;
+
+/// What a ceremony's last answer is.
+pub enum Outcome {
+    /// A login step's answer (passkey login, WebAuthn MFA during login), read with this meaning.
+    Login(StatusMeaning),
+    /// A new device ([`registered_device`]); what the answer leaves out comes from the credential
+    /// and this type and name.
+    Device(Option<DeviceType>, Option<String>),
+    /// A device removed: any 2xx.
+    Removed,
+}
+
+/// One WebAuthn method as data, made from the caller's checked arguments: a challenge request,
+/// the browser's `navigator.credentials` call, and a second request with the credential (the
+/// driver's `Client::ceremony` runs it). Every method that runs a ceremony is one of these, so
+/// the async flow exists once.
+pub struct Ceremony {
+    /// Both requests carry the access token (settings), or neither (login).
+    pub signed_in: bool,
+    /// How the challenge's failures read.
+    pub meaning: StatusMeaning,
+    /// A registration (`create`); else an assertion (`get`).
+    pub create: bool,
+    /// An assertion offered in the browser's autofill (`mediation: "conditional"`).
+    pub conditional: bool,
+    /// The challenge request; its answer is a [`Challenge`].
+    pub challenge: Build,
+    /// The request that sends the credential.
+    pub finish: SendCredential,
+    /// What its answer is.
+    pub outcome: Outcome,
+}
+
+impl Ceremony {
+    /// A ceremony run with the access token (from the account's settings).
+    fn settings(create: bool, challenge: Build, finish: SendCredential, outcome: Outcome) -> Self {
+        Self {
+            signed_in: true,
+            meaning: StatusMeaning::SIGNED_IN,
+            create,
+            conditional: false,
+            challenge,
+            finish,
+            outcome,
+        }
+    }
+
+    /// WebAuthn MFA during login: verifying a device, or enrolling one (`create`).
+    fn mfa(input: MfaWebAuthn, create: bool) -> Self {
+        let first = input.clone();
+        Self {
+            signed_in: false,
+            meaning: StatusMeaning::MFA,
+            create,
+            conditional: false,
+            challenge: Box::new(move |core| Ok(core.mfa_webauthn_start(&first))),
+            finish: Box::new(move |core, token, credential| {
+                Ok(core.mfa_webauthn_finish(&input, token, credential))
+            }),
+            outcome: Outcome::Login(StatusMeaning::MFA),
+        }
+    }
+}
+
+impl AuthCore {
+    /// `passkeyRegister({ name?, deviceType? })`.
+    pub fn passkey_register_ceremony(&self, args: &Value) -> Result<Ceremony> {
+        let input = Self::passkey_register_input(args)?;
+        let outcome = Outcome::Device(input.device_type, input.name.clone());
+        Ok(Ceremony::settings(
+            true,
+            Box::new(Self::passkey_register_start),
+            Box::new(move |core, _, credential| core.passkey_register_finish(credential, &input)),
+            outcome,
+        ))
+    }
+
+    /// `passkeyLogin({ email?, conditional? })`.
+    pub fn passkey_login_ceremony(&self, args: &Value) -> Result<Ceremony> {
+        let input = Self::passkey_login_input(args)?;
+        Ok(Ceremony {
+            signed_in: false,
+            meaning: StatusMeaning::PUBLIC,
+            create: false,
+            conditional: input.conditional,
+            challenge: Box::new(move |core| Ok(core.passkey_prelogin(&input))),
+            finish: Box::new(|core, _, assertion| Ok(core.passkey_postlogin(assertion))),
+            outcome: Outcome::Login(PASSKEY_LOGIN),
+        })
+    }
+
+    /// `mfaVerifyWebAuthn({ mfaToken?, deviceId, rememberDevice? })`.
+    pub fn mfa_verify_webauthn_ceremony(&self, args: &Value) -> Result<Ceremony> {
+        Ok(Ceremony::mfa(self.mfa_verify_webauthn_input(args)?, false))
+    }
+
+    /// `mfaEnrollWebAuthn({ mfaToken?, deviceType, rememberDevice? })`.
+    pub fn mfa_enroll_webauthn_ceremony(&self, args: &Value) -> Result<Ceremony> {
+        Ok(Ceremony::mfa(self.mfa_enroll_webauthn_input(args)?, true))
+    }
+
+    /// `mfaSettingsEnrollWebAuthn({ deviceType })`.
+    pub fn mfa_settings_enroll_webauthn_ceremony(&self, args: &Value) -> Result<Ceremony> {
+        let device_type = Self::mfa_settings_enroll_webauthn_input(args)?;
+        Ok(Ceremony::settings(
+            true,
+            Box::new(Self::mfa_settings_enroll_webauthn_start),
+            Box::new(move |core, token, credential| {
+                core.mfa_settings_enroll_webauthn_finish(device_type, token, credential)
+            }),
+            Outcome::Device(Some(device_type), None),
+        ))
+    }
+
+    /// `mfaDisableDevice({ kind: "webauthn", deviceId })`: proves possession, then removes it.
+    pub fn mfa_disable_webauthn_ceremony(&self, args: &Value) -> Result<Ceremony> {
+        let mut f = Fields::new("mfaDisableDevice", args)?;
+        let device_id = f.req_id("deviceId")?.to_owned();
+        f.req_str("kind")?;
+        f.finish()?;
+        let first = device_id.clone();
+        Ok(Ceremony::settings(
+            false,
+            Box::new(move |core| core.mfa_disable_webauthn_start(&first)),
+            Box::new(move |core, token, assertion| {
+                core.mfa_disable_webauthn_finish(&device_id, token, assertion)
+            }),
+            Outcome::Removed,
+        ))
     }
 }
 

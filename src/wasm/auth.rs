@@ -12,6 +12,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::client::lifecycle::Lifecycle;
+use crate::client::webauthn::Ceremonied;
 use crate::client::{Client, WithToken};
 use crate::core::account::{expect_success, SignUpResult};
 use crate::core::config::{Mode, Options, StorageKind};
@@ -19,9 +20,10 @@ use crate::core::endpoints::{CodeSent, MfaDevices, Profile, TotpEnrollment};
 use crate::core::error::{Error, StatusMeaning};
 use crate::core::http::{HttpRequest, HttpResponse};
 use crate::core::refresh::lock_takeover_ms;
-use crate::core::self_service::{read_recovery_code, Authorization};
+use crate::core::self_service::{read_recovery_code, Authorization, DisableResult};
+use crate::core::webauthn::Ceremony;
 use crate::core::{parse, AuthCore};
-use crate::wasm::ceremony::{ceremony, ceremony_args, disable_webauthn};
+use crate::wasm::ceremony::{ceremony, ceremony_args, webauthn_available, BrowserAuthenticator};
 #[cfg(feature = "server")]
 use crate::wasm::convert::ascii_string;
 use crate::wasm::convert::{from_js, promise, run, to_js, to_js_error, to_value};
@@ -171,6 +173,23 @@ fn fetch(client: Rc<Client<FetchRuntime>>, input: JsValue, init: JsValue) -> Pro
         match client.with_token(attempt).await? {
             // An ended session's 401 is the answer, as `fetch` would give it.
             WithToken::Done(response) | WithToken::SessionEnded(response, _) => Ok(response),
+        }
+    }))
+}
+
+/// Runs a WebAuthn method: `split` is its argument and signal ([`ceremony`]), `start` the
+/// ceremony they ask for.
+fn run_ceremony(
+    client: Rc<Client<FetchRuntime>>,
+    split: Result<(Value, BrowserAuthenticator), Error>,
+    start: fn(&AuthCore, &Value) -> Result<Ceremony, Error>,
+) -> Promise {
+    run(Box::pin(async move {
+        let (args, authenticator) = split?;
+        match client.ceremony(start, &args, &authenticator).await? {
+            Ceremonied::Login(result) => to_value(&result),
+            Ceremonied::Device(device) => to_value(&device),
+            Ceremonied::Removed => to_value(&DisableResult::Disabled),
         }
     }))
 }
@@ -482,20 +501,16 @@ impl FronteggAuth {
                 let call = Call::public(AuthCore::mfa_recover, M::MFA, Answer::Nothing);
                 one_request(client, args, call)
             }
-            "mfaVerifyWebAuthn" => {
-                let ceremony = ceremony(op, a);
-                promise(async move {
-                    let (args, authenticator) = ceremony?;
-                    client.mfa_webauthn(&args, false, &authenticator).await
-                })
-            }
-            "mfaEnrollWebAuthn" => {
-                let ceremony = ceremony(op, a);
-                promise(async move {
-                    let (args, authenticator) = ceremony?;
-                    client.mfa_webauthn(&args, true, &authenticator).await
-                })
-            }
+            "mfaVerifyWebAuthn" => run_ceremony(
+                client,
+                ceremony(op, a),
+                AuthCore::mfa_verify_webauthn_ceremony,
+            ),
+            "mfaEnrollWebAuthn" => run_ceremony(
+                client,
+                ceremony(op, a),
+                AuthCore::mfa_enroll_webauthn_ceremony,
+            ),
             "passwordlessStart" => {
                 let answer =
                     Answer::Read(|core, _, r, _| to_value(&core.handle_passwordless_start(&r)?));
@@ -507,18 +522,10 @@ impl FronteggAuth {
                 one_request(client, args, call)
             }
             "passkeyLogin" => {
-                let ceremony = ceremony(op, a);
-                promise(async move {
-                    let (args, authenticator) = ceremony?;
-                    client.passkey_login(&args, &authenticator).await
-                })
+                run_ceremony(client, ceremony(op, a), AuthCore::passkey_login_ceremony)
             }
             "passkeyRegister" => {
-                let ceremony = ceremony(op, a);
-                promise(async move {
-                    let (args, authenticator) = ceremony?;
-                    client.passkey_register(&args, &authenticator).await
-                })
+                run_ceremony(client, ceremony(op, a), AuthCore::passkey_register_ceremony)
             }
             "passkeysList" => {
                 let answer = Answer::Read(|_, _, r, _| to_value(&AuthCore::handle_passkeys(&r)?));
@@ -575,7 +582,8 @@ impl FronteggAuth {
                 Ok((args, authenticator))
                     if args.get("kind").and_then(Value::as_str) == Some("webauthn") =>
                 {
-                    promise(disable_webauthn(client, args, authenticator))
+                    let split = webauthn_available().map(|()| (args, authenticator));
+                    run_ceremony(client, split, AuthCore::mfa_disable_webauthn_ceremony)
                 }
                 split => {
                     let build: Build =
@@ -614,15 +622,11 @@ impl FronteggAuth {
                 let call = Call::signed_in(AuthCore::mfa_settings_confirm_sms, answer);
                 one_request(client, args, call)
             }
-            "mfaSettingsEnrollWebAuthn" => {
-                let ceremony = ceremony(op, a);
-                promise(async move {
-                    let (args, authenticator) = ceremony?;
-                    client
-                        .mfa_settings_enroll_webauthn(&args, &authenticator)
-                        .await
-                })
-            }
+            "mfaSettingsEnrollWebAuthn" => run_ceremony(
+                client,
+                ceremony(op, a),
+                AuthCore::mfa_settings_enroll_webauthn_ceremony,
+            ),
             #[cfg(feature = "server")]
             "loginWithApiToken" => {
                 let answer =

@@ -5,8 +5,6 @@
 //! The options reaching the browser were checked by [`crate::core::webauthn`] first; the runtime
 //! only turns their binary members into bytes, and the credential's back into base64url.
 
-use std::rc::Rc;
-
 use crate::core::json::{self, FromJson, Map, Value};
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
@@ -14,15 +12,11 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortSignal;
 
 use crate::client::webauthn::Authenticator;
-use crate::client::Client;
 use crate::core::base64url;
 use crate::core::error::{Error, ErrorCode};
-use crate::core::input::Fields;
-use crate::core::self_service::DisableResult;
 use crate::core::webauthn::{BrowserCredential, CreationOptions, RequestOptions};
 use crate::wasm::convert::{from_js, promise};
 use crate::wasm::effects::effects;
-use crate::wasm::fetch::FetchRuntime;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_WEBAUTHN: &'static str = r#"
@@ -106,7 +100,7 @@ fn unsupported(message: &str) -> Error {
 
 /// Whether this runtime can run a WebAuthn ceremony at all: a secure context with
 /// `PublicKeyCredential` (so not Node, workers, or a page over plain HTTP other than localhost).
-fn webauthn_available() -> Result<(), Error> {
+pub(crate) fn webauthn_available() -> Result<(), Error> {
     let global = js_sys::global();
     if !get(&global, "PublicKeyCredential").is_function() {
         return Err(unsupported("This browser (or runtime) has no WebAuthn."));
@@ -308,22 +302,4 @@ pub(crate) fn ceremony(
     let split = ceremony_args(what, params)?;
     webauthn_available()?;
     Ok(split)
-}
-
-/// `mfaDisableDevice({ kind: "webauthn", deviceId })`: the browser proves possession first (the
-/// other kinds are plain requests, in `wasm/auth.rs`).
-pub(crate) async fn disable_webauthn(
-    client: Rc<Client<FetchRuntime>>,
-    args: Value,
-    authenticator: BrowserAuthenticator,
-) -> Result<DisableResult, Error> {
-    let mut f = Fields::new("mfaDisableDevice", &args)?;
-    let device_id = f.req_id("deviceId")?.to_owned();
-    f.req_str("kind")?;
-    f.finish()?;
-    webauthn_available()?;
-    client
-        .mfa_disable_webauthn(&device_id, &authenticator)
-        .await?;
-    Ok(DisableResult::Disabled)
 }

@@ -449,7 +449,9 @@ fn requests_match_the_identity_api() {
     assert!(AuthCore::passkey_login_input(&json!({ "conditional": "yes" })).is_err());
     assert!(AuthCore::passkey_register_input(&json!({ "name": 1 })).is_err());
     assert!(AuthCore::mfa_settings_enroll_webauthn_input(&json!({})).is_err());
-    assert!(AuthCore::webauthn_device_id("a/b").is_err());
+    assert!(c
+        .mfa_disable_webauthn_ceremony(&json!({ "deviceId": "a/b", "kind": "webauthn" }))
+        .is_err());
 }
 
 // ---------------------------------------------------------------------------------------------
