@@ -68,9 +68,13 @@ enum Answer {
 }
 
 /// A method that sends one request built from the caller's arguments and reads one answer.
-/// Most methods are one of these, so the async machinery they share exists once in the wasm.
+/// Most methods are one of these ([`CALLS`]), so the async machinery they share exists once in
+/// the wasm.
+#[derive(Clone, Copy)]
 struct Call {
     build: Build,
+    /// Whether the method reads its argument (else it ignores whatever it is given).
+    argument: bool,
     /// Sent with the access token (refreshing first if needed, and once more on a 401).
     signed_in: bool,
     meaning: StatusMeaning,
@@ -79,9 +83,10 @@ struct Call {
 
 impl Call {
     /// A login step without a session (MFA, passwordless completion).
-    fn step(build: Build, meaning: StatusMeaning) -> Self {
+    const fn step(build: Build, meaning: StatusMeaning) -> Self {
         Self {
             build,
+            argument: true,
             signed_in: false,
             meaning,
             answer: Answer::Login,
@@ -89,9 +94,10 @@ impl Call {
     }
 
     /// A call without a session.
-    fn public(build: Build, meaning: StatusMeaning, answer: Answer) -> Self {
+    const fn public(build: Build, meaning: StatusMeaning, answer: Answer) -> Self {
         Self {
             build,
+            argument: true,
             signed_in: false,
             meaning,
             answer,
@@ -99,15 +105,220 @@ impl Call {
     }
 
     /// A call with the access token.
-    fn signed_in(build: Build, answer: Answer) -> Self {
+    const fn signed_in(build: Build, answer: Answer) -> Self {
         Self {
             build,
+            argument: true,
             signed_in: true,
             meaning: StatusMeaning::SIGNED_IN,
             answer,
         }
     }
+
+    /// A call with the access token and no argument.
+    const fn signed_in_bare(build: Build, answer: Answer) -> Self {
+        Self {
+            argument: false,
+            ..Self::signed_in(build, answer)
+        }
+    }
 }
+
+use StatusMeaning as M;
+
+/// Every method that is one [`Call`], by name.
+const CALLS: &[(&str, Call)] = &[
+    (
+        "login",
+        Call::step(
+            |core, args| Ok(core.login_request(&AuthCore::login_input(args)?)),
+            M::LOGIN,
+        ),
+    ),
+    (
+        "signup",
+        Call::public(AuthCore::signup_request, M::PUBLIC, Answer::SignUp),
+    ),
+    (
+        "changePassword",
+        Call::signed_in(AuthCore::change_password, Answer::Nothing),
+    ),
+    (
+        "forgotPassword",
+        Call::public(AuthCore::forgot_password, M::PUBLIC, Answer::Nothing),
+    ),
+    (
+        "resetPassword",
+        Call::public(AuthCore::reset_password, M::PUBLIC, Answer::Nothing),
+    ),
+    (
+        "mfaVerifyTotp",
+        Call::step(AuthCore::mfa_verify_totp, M::MFA),
+    ),
+    (
+        "mfaSendSmsCode",
+        Call::public(
+            AuthCore::mfa_send_sms_code,
+            M::MFA,
+            Answer::Body(body::<CodeSent>),
+        ),
+    ),
+    (
+        "mfaVerifySmsCode",
+        Call::step(AuthCore::mfa_verify_sms_code, M::MFA),
+    ),
+    (
+        "mfaSendEmailCode",
+        Call::public(
+            AuthCore::mfa_send_email_code,
+            M::MFA,
+            Answer::Body(body::<CodeSent>),
+        ),
+    ),
+    (
+        "mfaVerifyEmailCode",
+        Call::step(AuthCore::mfa_verify_email_code, M::MFA),
+    ),
+    (
+        "mfaEnrollTotp",
+        Call::public(
+            AuthCore::mfa_enroll_totp,
+            M::MFA,
+            Answer::Body(body::<TotpEnrollment>),
+        ),
+    ),
+    (
+        "mfaConfirmTotp",
+        Call::step(AuthCore::mfa_confirm_totp, M::MFA),
+    ),
+    (
+        "mfaEnrollSms",
+        Call::public(
+            AuthCore::mfa_enroll_sms,
+            M::MFA,
+            Answer::Body(body::<CodeSent>),
+        ),
+    ),
+    (
+        "mfaConfirmSms",
+        Call::step(AuthCore::mfa_confirm_sms, M::MFA),
+    ),
+    (
+        "mfaRecover",
+        Call::public(AuthCore::mfa_recover, M::MFA, Answer::Nothing),
+    ),
+    (
+        "passwordlessStart",
+        Call::public(
+            AuthCore::passwordless_start,
+            M::PUBLIC,
+            Answer::Read(|core, _, r, _| to_value(&core.handle_passwordless_start(&r)?)),
+        ),
+    ),
+    (
+        "passwordlessComplete",
+        Call::step(AuthCore::passwordless_complete, M::PASSWORDLESS),
+    ),
+    (
+        "passkeysList",
+        Call::signed_in_bare(
+            |core, _| core.passkeys_list(),
+            Answer::Read(|_, _, r, _| to_value(&AuthCore::handle_passkeys(&r)?)),
+        ),
+    ),
+    (
+        "passkeyRemove",
+        Call::signed_in(AuthCore::passkey_remove, Answer::Nothing),
+    ),
+    (
+        "getProfile",
+        Call::signed_in_bare(
+            |core, _| core.profile_request(),
+            Answer::Body(body::<Profile>),
+        ),
+    ),
+    (
+        "updateProfile",
+        Call::signed_in(AuthCore::update_profile, Answer::Body(body::<Profile>)),
+    ),
+    (
+        "getAuthorization",
+        Call::signed_in_bare(
+            |core, _| core.get_authorization(),
+            Answer::Body(body::<Authorization>),
+        ),
+    ),
+    (
+        "listSessions",
+        Call::signed_in_bare(
+            |core, _| core.list_sessions(),
+            Answer::Read(|core, _, r, _| to_value(&core.handle_sessions(&r)?)),
+        ),
+    ),
+    (
+        "revokeSession",
+        Call::signed_in(AuthCore::revoke_session, Answer::Nothing),
+    ),
+    (
+        "revokeAllSessions",
+        Call::signed_in_bare(|core, _| core.revoke_all_sessions(), Answer::Nothing),
+    ),
+    (
+        "listTenants",
+        Call::signed_in_bare(
+            |core, _| core.list_tenants(),
+            Answer::Read(|_, _, r, _| to_value(&AuthCore::handle_tenants(&r)?)),
+        ),
+    ),
+    (
+        "listMfaDevices",
+        Call::signed_in_bare(
+            |core, _| core.list_mfa_devices(),
+            Answer::Body(body::<MfaDevices>),
+        ),
+    ),
+    (
+        "mfaSettingsEnrollTotp",
+        Call::signed_in_bare(
+            |core, _| core.mfa_settings_enroll_totp(),
+            Answer::Body(body::<TotpEnrollment>),
+        ),
+    ),
+    (
+        "mfaSettingsConfirmTotp",
+        Call::signed_in(
+            AuthCore::mfa_settings_confirm_totp,
+            Answer::Body(recovery_code),
+        ),
+    ),
+    (
+        "mfaSettingsEnrollSms",
+        Call::signed_in(
+            AuthCore::mfa_settings_enroll_sms,
+            Answer::Read(|core, _, r, _| to_value(&core.handle_settings_sms_sent(&r)?)),
+        ),
+    ),
+    (
+        "mfaSettingsConfirmSms",
+        Call::signed_in(
+            AuthCore::mfa_settings_confirm_sms,
+            Answer::Read(|core, _, r, _| to_value(&core.handle_settings_sms_confirmed(&r)?)),
+        ),
+    ),
+];
+
+/// Every method that runs a WebAuthn ceremony, by name, with the core's reading of its
+/// arguments.
+const CEREMONIES: &[(&str, fn(&AuthCore, &Value) -> Result<Ceremony, Error>)] = &[
+    ("mfaVerifyWebAuthn", AuthCore::mfa_verify_webauthn_ceremony),
+    ("mfaEnrollWebAuthn", AuthCore::mfa_enroll_webauthn_ceremony),
+    ("passkeyLogin", AuthCore::passkey_login_ceremony),
+    ("passkeyRegister", AuthCore::passkey_register_ceremony),
+    (
+        "mfaSettingsEnrollWebAuthn",
+        AuthCore::mfa_settings_enroll_webauthn_ceremony,
+    ),
+];
 
 /// Reads an MFA enrollment's answer from settings: any 2xx, with its recovery code if any.
 fn recovery_code(response: &HttpResponse, meaning: StatusMeaning) -> Result<JsValue, Error> {
@@ -428,155 +639,28 @@ impl FronteggAuth {
             // A `Request` or a URL, not plain data; and the hot path, so nothing is converted.
             return fetch(client, a, b);
         }
-        // The argument as plain data; the WebAuthn methods read their `signal` from `a` too.
-        let args = from_js(op, a.clone());
-        use StatusMeaning as M;
+        if let Some((_, call)) = CALLS.iter().find(|(name, _)| *name == op) {
+            let args = if call.argument {
+                from_js(op, a)
+            } else {
+                NO_ARGUMENT
+            };
+            return one_request(client, args, *call);
+        }
+        if let Some((_, start)) = CEREMONIES.iter().find(|(name, _)| *name == op) {
+            // The argument as plain data, and its `signal`.
+            return run_ceremony(client, ceremony(op, a), *start);
+        }
         match op {
-            "login" => {
-                let build: Build =
-                    |core, args| Ok(core.login_request(&AuthCore::login_input(args)?));
-                one_request(client, args, Call::step(build, M::LOGIN))
-            }
             "refresh" => promise(async move { client.refresh().await }),
             "restore" => promise(async move { client.restore().await }),
             "logout" => {
+                let args = from_js(op, a);
                 promise(async move { client.logout_with(AuthCore::logout_input(&args?)?).await })
             }
-            "signup" => {
-                let call = Call::public(AuthCore::signup_request, M::PUBLIC, Answer::SignUp);
-                one_request(client, args, call)
-            }
-            "changePassword" => {
-                let call = Call::signed_in(AuthCore::change_password, Answer::Nothing);
-                one_request(client, args, call)
-            }
-            "forgotPassword" => {
-                let call = Call::public(AuthCore::forgot_password, M::PUBLIC, Answer::Nothing);
-                one_request(client, args, call)
-            }
-            "resetPassword" => {
-                let call = Call::public(AuthCore::reset_password, M::PUBLIC, Answer::Nothing);
-                one_request(client, args, call)
-            }
-            "mfaVerifyTotp" => {
-                one_request(client, args, Call::step(AuthCore::mfa_verify_totp, M::MFA))
-            }
-            "mfaSendSmsCode" => {
-                let answer = Answer::Body(body::<CodeSent>);
-                let call = Call::public(AuthCore::mfa_send_sms_code, M::MFA, answer);
-                one_request(client, args, call)
-            }
-            "mfaVerifySmsCode" => one_request(
-                client,
-                args,
-                Call::step(AuthCore::mfa_verify_sms_code, M::MFA),
-            ),
-            "mfaSendEmailCode" => {
-                let answer = Answer::Body(body::<CodeSent>);
-                let call = Call::public(AuthCore::mfa_send_email_code, M::MFA, answer);
-                one_request(client, args, call)
-            }
-            "mfaVerifyEmailCode" => one_request(
-                client,
-                args,
-                Call::step(AuthCore::mfa_verify_email_code, M::MFA),
-            ),
-            "mfaEnrollTotp" => {
-                let answer = Answer::Body(body::<TotpEnrollment>);
-                let call = Call::public(AuthCore::mfa_enroll_totp, M::MFA, answer);
-                one_request(client, args, call)
-            }
-            "mfaConfirmTotp" => {
-                one_request(client, args, Call::step(AuthCore::mfa_confirm_totp, M::MFA))
-            }
-            "mfaEnrollSms" => {
-                let answer = Answer::Body(body::<CodeSent>);
-                let call = Call::public(AuthCore::mfa_enroll_sms, M::MFA, answer);
-                one_request(client, args, call)
-            }
-            "mfaConfirmSms" => {
-                one_request(client, args, Call::step(AuthCore::mfa_confirm_sms, M::MFA))
-            }
-            "mfaRecover" => {
-                let call = Call::public(AuthCore::mfa_recover, M::MFA, Answer::Nothing);
-                one_request(client, args, call)
-            }
-            "mfaVerifyWebAuthn" => run_ceremony(
-                client,
-                ceremony(op, a),
-                AuthCore::mfa_verify_webauthn_ceremony,
-            ),
-            "mfaEnrollWebAuthn" => run_ceremony(
-                client,
-                ceremony(op, a),
-                AuthCore::mfa_enroll_webauthn_ceremony,
-            ),
-            "passwordlessStart" => {
-                let answer =
-                    Answer::Read(|core, _, r, _| to_value(&core.handle_passwordless_start(&r)?));
-                let call = Call::public(AuthCore::passwordless_start, M::PUBLIC, answer);
-                one_request(client, args, call)
-            }
-            "passwordlessComplete" => {
-                let call = Call::step(AuthCore::passwordless_complete, M::PASSWORDLESS);
-                one_request(client, args, call)
-            }
-            "passkeyLogin" => {
-                run_ceremony(client, ceremony(op, a), AuthCore::passkey_login_ceremony)
-            }
-            "passkeyRegister" => {
-                run_ceremony(client, ceremony(op, a), AuthCore::passkey_register_ceremony)
-            }
-            "passkeysList" => {
-                let answer = Answer::Read(|_, _, r, _| to_value(&AuthCore::handle_passkeys(&r)?));
-                let build: Build = |core, _| core.passkeys_list();
-                one_request(client, NO_ARGUMENT, Call::signed_in(build, answer))
-            }
-            "passkeyRemove" => {
-                let call = Call::signed_in(AuthCore::passkey_remove, Answer::Nothing);
-                one_request(client, args, call)
-            }
-            "getProfile" => {
-                let answer = Answer::Body(body::<Profile>);
-                let build: Build = |core, _| core.profile_request();
-                one_request(client, NO_ARGUMENT, Call::signed_in(build, answer))
-            }
-            "updateProfile" => {
-                let answer = Answer::Body(body::<Profile>);
-                one_request(
-                    client,
-                    args,
-                    Call::signed_in(AuthCore::update_profile, answer),
-                )
-            }
-            "getAuthorization" => {
-                let answer = Answer::Body(body::<Authorization>);
-                let build: Build = |core, _| core.get_authorization();
-                one_request(client, NO_ARGUMENT, Call::signed_in(build, answer))
-            }
-            "listSessions" => {
-                let answer = Answer::Read(|core, _, r, _| to_value(&core.handle_sessions(&r)?));
-                let build: Build = |core, _| core.list_sessions();
-                one_request(client, NO_ARGUMENT, Call::signed_in(build, answer))
-            }
-            "revokeSession" => {
-                let call = Call::signed_in(AuthCore::revoke_session, Answer::Nothing);
-                one_request(client, args, call)
-            }
-            "revokeAllSessions" => {
-                let build: Build = |core, _| core.revoke_all_sessions();
-                one_request(client, NO_ARGUMENT, Call::signed_in(build, Answer::Nothing))
-            }
-            "listTenants" => {
-                let answer = Answer::Read(|_, _, r, _| to_value(&AuthCore::handle_tenants(&r)?));
-                let build: Build = |core, _| core.list_tenants();
-                one_request(client, NO_ARGUMENT, Call::signed_in(build, answer))
-            }
-            "switchTenant" => promise(async move { client.switch_tenant(&args?).await }),
-            "listMfaDevices" => {
-                let answer = Answer::Body(body::<MfaDevices>);
-                let build: Build = |core, _| core.list_mfa_devices();
-                one_request(client, NO_ARGUMENT, Call::signed_in(build, answer))
+            "switchTenant" => {
+                let args = from_js(op, a);
+                promise(async move { client.switch_tenant(&args?).await })
             }
             "mfaDisableDevice" => match ceremony_args(op, a) {
                 Ok((args, authenticator))
@@ -599,40 +683,12 @@ impl FronteggAuth {
                     )
                 }
             },
-            "mfaSettingsEnrollTotp" => {
-                let answer = Answer::Body(body::<TotpEnrollment>);
-                let build: Build = |core, _| core.mfa_settings_enroll_totp();
-                one_request(client, NO_ARGUMENT, Call::signed_in(build, answer))
-            }
-            "mfaSettingsConfirmTotp" => {
-                let answer = Answer::Body(recovery_code);
-                let call = Call::signed_in(AuthCore::mfa_settings_confirm_totp, answer);
-                one_request(client, args, call)
-            }
-            "mfaSettingsEnrollSms" => {
-                let answer =
-                    Answer::Read(|core, _, r, _| to_value(&core.handle_settings_sms_sent(&r)?));
-                let call = Call::signed_in(AuthCore::mfa_settings_enroll_sms, answer);
-                one_request(client, args, call)
-            }
-            "mfaSettingsConfirmSms" => {
-                let answer = Answer::Read(|core, _, r, _| {
-                    to_value(&core.handle_settings_sms_confirmed(&r)?)
-                });
-                let call = Call::signed_in(AuthCore::mfa_settings_confirm_sms, answer);
-                one_request(client, args, call)
-            }
-            "mfaSettingsEnrollWebAuthn" => run_ceremony(
-                client,
-                ceremony(op, a),
-                AuthCore::mfa_settings_enroll_webauthn_ceremony,
-            ),
             #[cfg(feature = "server")]
             "loginWithApiToken" => {
                 let answer =
                     Answer::Read(|core, _, r, now| to_value(&core.handle_api_token(r, now)?));
                 let call = Call::public(AuthCore::api_token_request, M::PUBLIC, answer);
-                one_request(client, args, call)
+                one_request(client, from_js(op, a), call)
             }
             #[cfg(not(feature = "server"))]
             "loginWithApiToken" => server_only(op),
