@@ -8,7 +8,7 @@ import { brotliCompressSync, constants, gzipSync } from "node:zlib";
  * package weighs now, so growth fails a test and is a decision, not a drift. Lower it with every
  * saving (docs/size.md records each step).
  */
-export const CEILING_GZIP = 92 * 1024;
+export const CEILING_GZIP = 85 * 1024;
 
 /** pkg/'s browser files, by part. */
 export const files = {
