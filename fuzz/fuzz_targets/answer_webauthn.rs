@@ -8,9 +8,10 @@ use frontegg_auth_wasm::core::endpoints::WebAuthnDevice;
 use frontegg_auth_wasm::core::error::Result;
 use frontegg_auth_wasm::core::json;
 use frontegg_auth_wasm::core::webauthn::{
-    creation_options, registered_device, request_options, BrowserCredential, Challenge,
+    creation_options, registered_device, request_options, BrowserCredential, Ceremony, Challenge,
     CreationOptions, RequestOptions,
 };
+use frontegg_auth_wasm::core::AuthCore;
 use frontegg_auth_wasm_fuzz::{
     answer, assert_client_signs_in, block_on, mode, signed_in_client, success, Answer,
 };
@@ -99,27 +100,27 @@ fuzz_target!(|data: &[u8]| {
         ceremony => {
             let client = signed_in_client(mode(pick));
             *client.runtime().answer.borrow_mut() = response;
-            let ok = match ceremony {
-                3 => block_on(client.passkey_register(&ours!({ "name": "Key" }), &Stand)).is_ok(),
-                4 => block_on(client.passkey_login(&ours!({ "email": "a@b.c" }), &Stand)).is_ok(),
-                5 => block_on(client.mfa_webauthn(
-                    &ours!({ "mfaToken": "m", "deviceId": "d1" }),
-                    false,
-                    &Stand,
-                ))
-                .is_ok(),
-                6 => block_on(client.mfa_webauthn(
-                    &ours!({ "mfaToken": "m", "deviceType": "Platform" }),
-                    true,
-                    &Stand,
-                ))
-                .is_ok(),
-                _ => block_on(
-                    client
-                        .mfa_settings_enroll_webauthn(&ours!({ "deviceType": "Platform" }), &Stand),
-                )
-                .is_ok(),
+            let (start, args): (fn(&AuthCore, &_) -> Result<Ceremony>, _) = match ceremony {
+                3 => (AuthCore::passkey_register_ceremony, ours!({ "name": "Key" })),
+                4 => (AuthCore::passkey_login_ceremony, ours!({ "email": "a@b.c" })),
+                5 => (
+                    AuthCore::mfa_verify_webauthn_ceremony,
+                    ours!({ "mfaToken": "m", "deviceId": "d1" }),
+                ),
+                6 => (
+                    AuthCore::mfa_enroll_webauthn_ceremony,
+                    ours!({ "mfaToken": "m", "deviceType": "Platform" }),
+                ),
+                7 if pick & 0x80 == 0 => (
+                    AuthCore::mfa_disable_webauthn_ceremony,
+                    ours!({ "deviceId": "d1", "kind": "webauthn" }),
+                ),
+                _ => (
+                    AuthCore::mfa_settings_enroll_webauthn_ceremony,
+                    ours!({ "deviceType": "Platform" }),
+                ),
             };
+            let ok = block_on(client.ceremony(start, &args, &Stand)).is_ok();
             assert!(
                 !ok || success(status),
                 "a ceremony succeeded on a {status} answer"

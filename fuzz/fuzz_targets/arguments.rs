@@ -62,10 +62,7 @@ const BUILDERS: &[fn(&AuthCore, &Value) -> Result<HttpRequest>] = &[
         AuthCore::mfa_settings_enroll_webauthn_input(v)
             .and_then(|_| c.mfa_settings_enroll_webauthn_start())
     },
-    |c, v| {
-        let id = v.as_str().unwrap_or_default();
-        AuthCore::webauthn_device_id(id).and_then(|id| c.mfa_disable_webauthn_start(&id))
-    },
+    |c, v| c.mfa_disable_webauthn_ceremony(v).and_then(|m| (m.challenge)(c)),
     |c, v| Options::from_json(v).and_then(|_| c.profile_request()),
     |c, v| VerifyOptions::from_json(v).and_then(|_| c.profile_request()),
 ];

@@ -1,6 +1,11 @@
 //! The async driver: feeds the sans-IO [`AuthCore`] through a [`Runtime`]. It holds no rules
 //! of its own beyond ordering: one refresh at a time, refresh before a call that needs a fresh
 //! token, retry once after a 401.
+//!
+//! The wasm's one-request methods (`CALLS` in `src/wasm/auth.rs`) are [`Client::exchange`] and a
+//! read by the core ([`Client::take_in`], [`Client::finish_step`], [`Client::finish_signup`]).
+//! The typed methods here (`login`, `signup`, `passwordless_start`, ...) put the same pieces
+//! together for native callers and tests.
 
 pub mod lifecycle;
 pub mod runtime;
@@ -173,15 +178,12 @@ impl<T: Runtime> Client<T> {
 
     /// Password login.
     pub async fn login(&self, args: &Value) -> Result<LoginResult> {
-        let input = AuthCore::login_input(args)?;
-        let request = self.core.borrow().login_request(&input);
-        let response = self.send(request).await?;
-        let result = self
+        let request = self
             .core
-            .borrow_mut()
-            .handle_login(response, (self.clock)());
-        self.emit();
-        self.with_remember_policy(result?).await
+            .borrow()
+            .login_request(&AuthCore::login_input(args)?);
+        let response = self.send(request).await?;
+        self.finish_step(response, StatusMeaning::LOGIN).await
     }
 
     /// Fills in an MFA step's `rememberDeviceAllowed` from the host's policy for its MFA token,
@@ -580,7 +582,7 @@ impl<T: Runtime> Client<T> {
         let response = self
             .authed(&|core| core.mfa_settings_enroll_sms(args))
             .await?;
-        self.core.borrow_mut().handle_settings_sms_sent(&response)
+        self.take_in(|core, _| core.handle_settings_sms_sent(&response))
     }
 
     /// Enrolls the phone with the texted code; answers the recovery code, where given.
@@ -588,16 +590,14 @@ impl<T: Runtime> Client<T> {
         let response = self
             .authed(&|core| core.mfa_settings_confirm_sms(args))
             .await?;
-        self.core
-            .borrow_mut()
-            .handle_settings_sms_confirmed(&response)
+        self.take_in(|core, _| core.handle_settings_sms_confirmed(&response))
     }
 
     /// Sends a passwordless link or code.
     pub async fn passwordless_start(&self, args: &Value) -> Result<CodeSent> {
         let request = self.core.borrow().passwordless_start(args)?;
         let response = self.send(request).await?;
-        self.core.borrow().handle_passwordless_start(&response)
+        self.take_in(|core, _| core.handle_passwordless_start(&response))
     }
 
     /// Creates an account; signed in at once, or waiting for the activation email.

@@ -12,7 +12,7 @@ use crate::core::error::{Result, StatusMeaning};
 use crate::core::flows::LoginResult;
 use crate::core::webauthn::{
     already_registered, creation_options, registered_device, request_options, sent_device,
-    BrowserCredential, Ceremony, Challenge, CreationOptions, Outcome, RequestOptions,
+    BrowserCredential, Challenge, CreationOptions, Outcome, RequestOptions, StartCeremony,
 };
 use crate::core::{parse, AuthCore};
 
@@ -43,7 +43,7 @@ impl<T: Runtime> Client<T> {
     /// ceremony sends nothing more.
     pub async fn ceremony(
         &self,
-        start: fn(&AuthCore, &Value) -> Result<Ceremony>,
+        start: StartCeremony,
         args: &Value,
         authenticator: &impl Authenticator,
     ) -> Result<Ceremonied> {
@@ -180,7 +180,7 @@ mod tests {
     /// Runs the ceremony `start` says, expecting `Login` (or a failure).
     fn login(
         c: &Client<Scripted>,
-        start: fn(&AuthCore, &Value) -> Result<Ceremony>,
+        start: StartCeremony,
         args: &Value,
         authn: &Fake,
     ) -> Result<LoginResult> {
@@ -193,7 +193,7 @@ mod tests {
     /// Runs the ceremony `start` says, expecting a new device (or a failure).
     fn register(
         c: &Client<Scripted>,
-        start: fn(&AuthCore, &Value) -> Result<Ceremony>,
+        start: StartCeremony,
         args: &Value,
     ) -> Result<WebAuthnDevice> {
         block_on(c.ceremony(start, args, &fake(None))).map(|done| match done {
@@ -368,7 +368,10 @@ mod tests {
                 .as_deref(),
             Some("Laptop")
         );
-        let remove = |id: Value| block_on(c.exchange(&|core| core.passkey_remove(&id), true));
+        let remove = |id: Value| {
+            block_on(c.exchange(&|core| core.passkey_remove(&id), true))
+                .and_then(|answer| expect_success(&answer, StatusMeaning::SIGNED_IN))
+        };
         remove(json!("p1")).unwrap();
         assert_eq!(
             c.runtime().sent.borrow().last().unwrap().method,
@@ -378,6 +381,34 @@ mod tests {
             remove(json!("../p1")).unwrap_err().code,
             ErrorCode::InvalidInput
         );
+    }
+
+    /// A 409 to a registration is an authenticator already registered; to an assertion, it stays
+    /// the host's conflict.
+    #[test]
+    fn only_a_registrations_conflict_is_already_registered() {
+        let conflict = json!({ "errors": ["conflict"] });
+        for (start, args, options, code) in [
+            (
+                AuthCore::mfa_enroll_webauthn_ceremony as StartCeremony,
+                json!({ "mfaToken": "m", "deviceType": "Platform" }),
+                creation_json(),
+                ErrorCode::WebauthnAlreadyRegistered,
+            ),
+            (
+                AuthCore::mfa_verify_webauthn_ceremony,
+                json!({ "mfaToken": "m", "deviceId": "d1" }),
+                request_json(),
+                ErrorCode::Conflict,
+            ),
+        ] {
+            let c = client(vec![
+                (200, json!({ "webauthnToken": "w", "options": options })),
+                (409, conflict.clone()),
+            ]);
+            let err = login(&c, start, &args, &fake(None)).unwrap_err();
+            assert_eq!(err.code, code);
+        }
     }
 
     /// The official client reads nothing of a registration's answer but `recoveryCode`: once the

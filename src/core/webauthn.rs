@@ -899,7 +899,11 @@ impl AuthCore {
 
 /// Builds a ceremony's request; the core puts the access token in use on it, so a request sent
 /// again after a refresh carries the new one.
-pub type Build = Box<dyn Fn(&AuthCore) -> Result<HttpRequest>>;
+pub type BuildRequest = Box<dyn Fn(&AuthCore) -> Result<HttpRequest>>;
+
+/// Reads a WebAuthn method's arguments into the [`Ceremony`] they ask for
+/// (`AuthCore::passkey_login_ceremony` and the like).
+pub type StartCeremony = fn(&AuthCore, &Value) -> Result<Ceremony>;
 
 /// Builds a ceremony's second request from the challenge's `webauthnToken` and the browser's
 /// credential.
@@ -930,7 +934,7 @@ pub struct Ceremony {
     /// An assertion offered in the browser's autofill (`mediation: "conditional"`).
     pub conditional: bool,
     /// The challenge request; its answer is a [`Challenge`].
-    pub challenge: Build,
+    pub challenge: BuildRequest,
     /// The request that sends the credential.
     pub finish: SendCredential,
     /// What its answer is.
@@ -938,12 +942,13 @@ pub struct Ceremony {
 }
 
 impl Ceremony {
-    /// A ceremony run with the access token (from the account's settings).
-    fn settings(create: bool, challenge: Build, finish: SendCredential, outcome: Outcome) -> Self {
+    /// A ceremony run with the access token (from the account's settings): a registration when
+    /// it ends with a new device, else an assertion.
+    fn settings(challenge: BuildRequest, finish: SendCredential, outcome: Outcome) -> Self {
         Self {
             signed_in: true,
             meaning: StatusMeaning::SIGNED_IN,
-            create,
+            create: matches!(outcome, Outcome::Device(..)),
             conditional: false,
             challenge,
             finish,
@@ -974,7 +979,6 @@ impl AuthCore {
         let input = Self::passkey_register_input(args)?;
         let outcome = Outcome::Device(input.device_type, input.name.clone());
         Ok(Ceremony::settings(
-            true,
             Box::new(Self::passkey_register_start),
             Box::new(move |core, _, credential| core.passkey_register_finish(credential, &input)),
             outcome,
@@ -1009,7 +1013,6 @@ impl AuthCore {
     pub fn mfa_settings_enroll_webauthn_ceremony(&self, args: &Value) -> Result<Ceremony> {
         let device_type = Self::mfa_settings_enroll_webauthn_input(args)?;
         Ok(Ceremony::settings(
-            true,
             Box::new(Self::mfa_settings_enroll_webauthn_start),
             Box::new(move |core, token, credential| {
                 core.mfa_settings_enroll_webauthn_finish(device_type, token, credential)
@@ -1026,7 +1029,6 @@ impl AuthCore {
         f.finish()?;
         let first = device_id.clone();
         Ok(Ceremony::settings(
-            false,
             Box::new(move |core| core.mfa_disable_webauthn_start(&first)),
             Box::new(move |core, token, assertion| {
                 core.mfa_disable_webauthn_finish(&device_id, token, assertion)

@@ -1,6 +1,8 @@
 //! The exported client: `createAuth` builds it (options, storage, tabs, the lifecycle), and
-//! `call(op, a, b)` is every method of the package's `FronteggAuth`, each arm converting the
-//! caller's arguments for the driver and its result back. No flow rules live here.
+//! `call(op, a, b)` is every method of the package's `FronteggAuth`: most are entries of the
+//! tables [`CALLS`] and [`CEREMONIES`], the rest arms of `call`, each converting the caller's
+//! arguments for the driver and its result back. No flow rules live here: the core builds the
+//! requests and reads the answers, the driver runs the flows.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -21,7 +23,7 @@ use crate::core::error::{Error, StatusMeaning};
 use crate::core::http::{HttpRequest, HttpResponse};
 use crate::core::refresh::lock_takeover_ms;
 use crate::core::self_service::{read_recovery_code, Authorization, DisableResult};
-use crate::core::webauthn::Ceremony;
+use crate::core::webauthn::StartCeremony;
 use crate::core::{parse, AuthCore};
 use crate::wasm::ceremony::{ceremony, ceremony_args, webauthn_available, BrowserAuthenticator};
 #[cfg(feature = "server")]
@@ -309,7 +311,7 @@ const CALLS: &[(&str, Call)] = &[
 
 /// Every method that runs a WebAuthn ceremony, by name, with the core's reading of its
 /// arguments.
-const CEREMONIES: &[(&str, fn(&AuthCore, &Value) -> Result<Ceremony, Error>)] = &[
+const CEREMONIES: &[(&str, StartCeremony)] = &[
     ("mfaVerifyWebAuthn", AuthCore::mfa_verify_webauthn_ceremony),
     ("mfaEnrollWebAuthn", AuthCore::mfa_enroll_webauthn_ceremony),
     ("passkeyLogin", AuthCore::passkey_login_ceremony),
@@ -393,7 +395,7 @@ fn fetch(client: Rc<Client<FetchRuntime>>, input: JsValue, init: JsValue) -> Pro
 fn run_ceremony(
     client: Rc<Client<FetchRuntime>>,
     split: Result<(Value, BrowserAuthenticator), Error>,
-    start: fn(&AuthCore, &Value) -> Result<Ceremony, Error>,
+    start: StartCeremony,
 ) -> Promise {
     run(Box::pin(async move {
         let (args, authenticator) = split?;
@@ -631,8 +633,8 @@ fn default_mode() -> Mode {
 #[wasm_bindgen(js_class = "Handle")]
 impl FronteggAuth {
     /// Runs the method `op` of the package's `FronteggAuth` class (`js/client.js`) with its
-    /// arguments: `a`, and `b` for `fetch`. Every method that answers a promise is one arm
-    /// here; an unknown `op` rejects with `invalid_input`.
+    /// arguments: `a`, and `b` for `fetch`. Every method that answers a promise is an entry of
+    /// [`CALLS`] or [`CEREMONIES`] or an arm here; an unknown `op` rejects with `invalid_input`.
     pub fn call(&self, op: &str, a: JsValue, b: JsValue) -> Promise {
         let client = self.client.clone();
         if op == "fetch" {

@@ -1,6 +1,6 @@
 //! The browser half of WebAuthn: `navigator.credentials.create()` / `get()` through
-//! `js/runtime.js`, the browser's failures as `FronteggError` codes, and the JS methods that run
-//! a ceremony.
+//! `js/runtime.js`, the browser's failures as `FronteggError` codes, a WebAuthn method's argument
+//! split into data and its `signal`, and `supportsPasskeys`.
 //!
 //! The options reaching the browser were checked by [`crate::core::webauthn`] first; the runtime
 //! only turns their binary members into bytes, and the credential's back into base64url.

@@ -23,6 +23,8 @@ test("no passkeys in Node: supportsPasskeys is false and ceremonies are webauthn
   await rejects(auth.passkeyRegister({ name: "x" }), "webauthn_unsupported");
   await rejects(auth.mfaSettingsEnrollWebAuthn({ deviceType: "Platform" }), "webauthn_unsupported");
   await rejects(auth.mfaDisableDevice({ kind: "webauthn", deviceId: "d1" }), "webauthn_unsupported");
+  // As for every ceremony, where WebAuthn can't run that is the answer, before the arguments.
+  await rejects(auth.mfaDisableDevice({ kind: "webauthn", deviceId: "a/b" }), "webauthn_unsupported");
   const e = await rejects(auth.mfaVerifyWebAuthn({ deviceId: "d1", signal: new AbortController().signal }), "webauthn_unsupported");
   assert.match(e.message, /WebAuthn/);
   // No ceremony needed: these work in Node too.
