@@ -3,27 +3,23 @@
 //! there also sends the refresh, which gets the same answer.
 #![no_main]
 
+use frontegg_auth_wasm::client::calls::Calls;
 use frontegg_auth_wasm::core::account::expect_success;
-use frontegg_auth_wasm::core::endpoints::{MfaDevices, TotpEnrollment};
-use frontegg_auth_wasm::client::Client;
 use frontegg_auth_wasm::core::error::{Result, StatusMeaning};
-use frontegg_auth_wasm::core::http::{HttpRequest, HttpResponse};
-use frontegg_auth_wasm::core::self_service::{read_recovery_code, Authorization};
+use frontegg_auth_wasm::core::json::Value;
+use frontegg_auth_wasm::core::self_service::read_recovery_code;
 use frontegg_auth_wasm::core::AuthCore;
 use frontegg_auth_wasm_fuzz::{
     answer, assert_client_signs_in, block_on, mode, signed_in_client, success, Answer, Scripted,
 };
+use frontegg_auth_wasm::client::Client;
 use libfuzzer_sys::fuzz_target;
 use frontegg_auth_wasm_fuzz::ours;
 
-/// One request and the core's read of its answer, as the wasm's one-request methods run.
-fn read<O>(
-    client: &Client<Scripted>,
-    build: impl Fn(&AuthCore) -> Result<HttpRequest>,
-    read: impl FnOnce(&mut AuthCore, HttpResponse) -> Result<O>,
-) -> Result<O> {
-    let response = block_on(client.exchange(&build, true))?;
-    client.take_in(|core, _| read(core, response))
+/// Runs the package's method `name` from the driver's table, as the wasm does.
+fn run(client: &Client<Scripted>, name: &str, args: Value) -> Result<Value> {
+    let call = Value::call(name).expect("a method of the table");
+    block_on(client.run_call(call, &args))
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -35,41 +31,37 @@ fuzz_target!(|data: &[u8]| {
     *client.runtime().answer.borrow_mut() = response.clone();
     // Whether the call succeeded; every call must fail on an answer that is not a 2xx.
     let ok = match pick & 0x0f {
-        0 => block_on(client.get_profile()).is_ok(),
-        1 => match read(&client, |c| c.list_sessions(), |c, r| c.handle_sessions(&r)) {
+        0 => run(&client, "getProfile", Value::Null).is_ok(),
+        1 => match run(&client, "listSessions", Value::Null) {
             // At most one session is this one.
-            Ok(sessions) => sessions.iter().filter(|s| s.current).count() <= 1,
+            Ok(Value::Array(sessions)) => {
+                let current = sessions
+                    .iter()
+                    .filter(|s| s.get("current").and_then(Value::as_bool) == Some(true))
+                    .count();
+                current <= 1
+            }
+            Ok(_) => panic!("sessions are a list"),
             Err(_) => false,
         },
-        2 => read(&client, AuthCore::list_tenants, |_, r| AuthCore::handle_tenants(&r)).is_ok(),
-        3 => block_on(client.call_signed_in::<Authorization>(AuthCore::get_authorization)).is_ok(),
-        4 => block_on(client.call_signed_in::<MfaDevices>(AuthCore::list_mfa_devices)).is_ok(),
-        5 => block_on(client.call_signed_in::<TotpEnrollment>(AuthCore::mfa_settings_enroll_totp))
+        2 => run(&client, "listTenants", Value::Null).is_ok(),
+        3 => run(&client, "getAuthorization", Value::Null).is_ok(),
+        4 => run(&client, "listMfaDevices", Value::Null).is_ok(),
+        5 => run(&client, "mfaSettingsEnrollTotp", Value::Null).is_ok(),
+        6 => run(&client, "mfaSettingsEnrollSms", ours!({ "phoneNumber": "+15555550100" })).is_ok(),
+        7 => run(&client, "mfaSettingsConfirmSms", ours!({ "code": "123456", "otcToken": "otc" }))
             .is_ok(),
-        6 => block_on(client.mfa_settings_enroll_sms(&ours!({ "phoneNumber": "+15555550100" })))
-            .is_ok(),
-        7 => block_on(
-            client.mfa_settings_confirm_sms(&ours!({ "code": "123456", "otcToken": "otc" })),
-        )
-        .is_ok(),
         8 | 9 => {
             let args = if pick & 0x0f == 8 {
                 ours!({ "deviceId": "d1", "kind": "sms" })
             } else {
                 ours!({ "deviceId": "d1", "kind": "authenticator", "code": "123456" })
             };
-            let build = |c: &AuthCore| c.disable_device_request(&c.disable_device_input(&args)?);
-            read(&client, build, |c, r| {
-                let input = c.disable_device_input(&args)?;
-                c.handle_disable_device(&input, &r)
-            })
-            .is_ok()
+            block_on(client.run_call(&Value::DISABLE_DEVICE, &args)).is_ok()
         }
-        10 => read(&client, AuthCore::passkeys_list, |_, r| AuthCore::handle_passkeys(&r)).is_ok(),
+        10 => run(&client, "passkeysList", Value::Null).is_ok(),
         11 => block_on(client.switch_tenant(&ours!("tenant-2"))).is_ok(),
-        12 => {
-            block_on(client.call_signed_in_empty(|core| core.revoke_session(&ours!("s1")))).is_ok()
-        }
+        12 => run(&client, "revokeSession", ours!("s1")).is_ok(),
         13 => {
             // The readers the wasm layer calls on a body it already has.
             let tenants = AuthCore::read_tenants(&response.body);

@@ -2,11 +2,13 @@
 //! of its own beyond ordering: one refresh at a time, refresh before a call that needs a fresh
 //! token, retry once after a 401.
 //!
-//! The wasm's one-request methods (`CALLS` in `src/wasm/auth.rs`) are [`Client::exchange`] and a
-//! read by the core ([`Client::take_in`], [`Client::finish_step`], [`Client::finish_signup`]).
-//! The typed methods here (`login`, `signup`, `passwordless_start`, ...) put the same pieces
-//! together for native callers and tests.
+//! Most methods are one request and one read by the core: the table in [`calls`], which the wasm
+//! runs for the package's methods, and which the native tests and fuzz targets run too. The
+//! typed methods here (`login`, `signup`, `passwordless_start`, ...) put the same pieces
+//! together ([`Client::exchange`], [`Client::take_in`], [`Client::finish_step`],
+//! [`Client::finish_signup`]) for native callers that want Rust types.
 
+pub mod calls;
 pub mod lifecycle;
 pub mod runtime;
 pub mod webauthn;
@@ -770,9 +772,9 @@ pub(crate) mod tests {
     /// A runtime that answers from a script, records what was sent and "sleeps" instantly,
     /// recording the delays: the client's timing rules run in microseconds.
     #[derive(Default)]
-    struct Scripted {
+    pub(crate) struct Scripted {
         answers: RefCell<VecDeque<Result<HttpResponse>>>,
-        sent: RefCell<Vec<String>>,
+        pub(crate) sent: RefCell<Vec<String>>,
         slept: RefCell<Vec<u32>>,
         order: Rc<RefCell<Vec<&'static str>>>,
         /// The snapshot store, shared with other instances.
@@ -809,7 +811,7 @@ pub(crate) mod tests {
     }
 
     /// Records its release in the shared order log, and frees the tabs' lock if it held it.
-    struct Guard {
+    pub(crate) struct Guard {
         order: Rc<RefCell<Vec<&'static str>>>,
         tabs: Option<Rc<Cell<bool>>>,
         waited: bool,
@@ -922,7 +924,7 @@ pub(crate) mod tests {
         }
     }
 
-    fn answer(status: u16, body: crate::core::json::Value) -> Result<HttpResponse> {
+    pub(crate) fn answer(status: u16, body: crate::core::json::Value) -> Result<HttpResponse> {
         Ok(HttpResponse {
             status,
             body: body.to_string(),
@@ -931,7 +933,7 @@ pub(crate) mod tests {
         })
     }
 
-    fn tokens() -> crate::core::json::Value {
+    pub(crate) fn tokens() -> crate::core::json::Value {
         json!({ "accessToken": jwt(json!({ "sub": "u", "email": "a@b.c" })), "expiresIn": 300 })
     }
 
@@ -939,7 +941,7 @@ pub(crate) mod tests {
         1_000_000.0
     }
 
-    fn client(script: Vec<Result<HttpResponse>>) -> Client<Scripted> {
+    pub(crate) fn client(script: Vec<Result<HttpResponse>>) -> Client<Scripted> {
         let options = Options::from_json(&json!({ "baseUrl": "http://h" })).unwrap();
         let runtime = Scripted {
             answers: RefCell::new(script.into()),

@@ -49,6 +49,16 @@ pub enum SignUpResult {
     ActivationRequired,
 }
 
+/// `signup`'s result as JS sees it: a `LoginResult`, or `{ status: "activation_required" }`.
+impl ToJson for SignUpResult {
+    fn write_json(&self, out: &mut String) {
+        match self {
+            SignUpResult::Login(result) => result.write_json(out),
+            SignUpResult::ActivationRequired => out.push_str(r#"{"status":"activation_required"}"#),
+        }
+    }
+}
+
 #[derive(ToJson)]
 #[json(rename_all = "camelCase")]
 struct ChangePassword {

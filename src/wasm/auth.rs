@@ -1,6 +1,6 @@
 //! The exported client: `createAuth` builds it (options, storage, tabs, the lifecycle), and
 //! `call(op, a, b)` is every method of the package's `FronteggAuth`: most are entries of the
-//! tables [`CALLS`] and [`CEREMONIES`], the rest arms of `call`, each converting the caller's
+//! driver's table [`Calls::CALLS`] and of [`CEREMONIES`], the rest arms of `call`, each converting the caller's
 //! arguments for the driver and its result back. No flow rules live here: the core builds the
 //! requests and reads the answers, the driver runs the flows.
 
@@ -8,23 +8,21 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use crate::core::json::Value;
-use crate::core::json::{self, FromJson, ToJson};
+use crate::core::json::{self, ToJson};
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::client::calls::{Call, Calls, Out};
 use crate::client::lifecycle::Lifecycle;
 use crate::client::webauthn::Ceremonied;
 use crate::client::{Client, WithToken};
-use crate::core::account::{expect_success, SignUpResult};
 use crate::core::config::{Mode, Options, StorageKind};
-use crate::core::endpoints::{CodeSent, MfaDevices, Profile, TotpEnrollment};
-use crate::core::error::{Error, StatusMeaning};
-use crate::core::http::{HttpRequest, HttpResponse};
+use crate::core::error::Error;
 use crate::core::refresh::lock_takeover_ms;
-use crate::core::self_service::{read_recovery_code, Authorization, DisableResult};
+use crate::core::self_service::DisableResult;
 use crate::core::webauthn::StartCeremony;
-use crate::core::{parse, AuthCore};
+use crate::core::AuthCore;
 use crate::wasm::ceremony::{ceremony, ceremony_args, webauthn_available, BrowserAuthenticator};
 #[cfg(feature = "server")]
 use crate::wasm::convert::ascii_string;
@@ -43,272 +41,6 @@ extern "C" {
     fn js_string(value: &JsValue) -> Result<js_sys::JsString, JsValue>;
 }
 
-/// Builds a request from the core and the caller's arguments.
-type Build = fn(&AuthCore, &Value) -> Result<HttpRequest, Error>;
-
-/// `{ status }` results that carry nothing else.
-#[derive(ToJson)]
-struct Status {
-    status: &'static str,
-}
-
-/// What a [`Call`]'s answer resolves to.
-#[derive(Clone, Copy)]
-enum Answer {
-    /// A login step's `LoginResult`; a session it starts is taken in.
-    Login,
-    /// The body, checked against its Rust type ([`body`]).
-    Body(fn(&HttpResponse, StatusMeaning) -> Result<JsValue, Error>),
-    /// Read by the core, which may keep something from it (an `otcToken`, a session), with the
-    /// caller's arguments and the time; listeners then hear what changed.
-    Read(fn(&mut AuthCore, &Value, HttpResponse, f64) -> Result<JsValue, Error>),
-    /// A sign-up's `SignUpResult`: signed in (a `LoginResult`) or `{ status:
-    /// "activation_required" }`.
-    SignUp,
-    /// `undefined`: the answer has nothing worth reading.
-    Nothing,
-}
-
-/// A method that sends one request built from the caller's arguments and reads one answer.
-/// Most methods are one of these ([`CALLS`]), so the async machinery they share exists once in
-/// the wasm.
-#[derive(Clone, Copy)]
-struct Call {
-    build: Build,
-    /// Whether the method reads its argument (else it ignores whatever it is given).
-    argument: bool,
-    /// Sent with the access token (refreshing first if needed, and once more on a 401).
-    signed_in: bool,
-    meaning: StatusMeaning,
-    answer: Answer,
-}
-
-impl Call {
-    /// A login step without a session (MFA, passwordless completion).
-    const fn step(build: Build, meaning: StatusMeaning) -> Self {
-        Self {
-            build,
-            argument: true,
-            signed_in: false,
-            meaning,
-            answer: Answer::Login,
-        }
-    }
-
-    /// A call without a session.
-    const fn public(build: Build, meaning: StatusMeaning, answer: Answer) -> Self {
-        Self {
-            build,
-            argument: true,
-            signed_in: false,
-            meaning,
-            answer,
-        }
-    }
-
-    /// A call with the access token.
-    const fn signed_in(build: Build, answer: Answer) -> Self {
-        Self {
-            build,
-            argument: true,
-            signed_in: true,
-            meaning: StatusMeaning::SIGNED_IN,
-            answer,
-        }
-    }
-
-    /// A call with the access token and no argument.
-    const fn signed_in_bare(build: Build, answer: Answer) -> Self {
-        Self {
-            argument: false,
-            ..Self::signed_in(build, answer)
-        }
-    }
-}
-
-use StatusMeaning as M;
-
-/// Every method that is one [`Call`], by name.
-const CALLS: &[(&str, Call)] = &[
-    (
-        "login",
-        Call::step(
-            |core, args| Ok(core.login_request(&AuthCore::login_input(args)?)),
-            M::LOGIN,
-        ),
-    ),
-    (
-        "signup",
-        Call::public(AuthCore::signup_request, M::PUBLIC, Answer::SignUp),
-    ),
-    (
-        "changePassword",
-        Call::signed_in(AuthCore::change_password, Answer::Nothing),
-    ),
-    (
-        "forgotPassword",
-        Call::public(AuthCore::forgot_password, M::PUBLIC, Answer::Nothing),
-    ),
-    (
-        "resetPassword",
-        Call::public(AuthCore::reset_password, M::PUBLIC, Answer::Nothing),
-    ),
-    (
-        "mfaVerifyTotp",
-        Call::step(AuthCore::mfa_verify_totp, M::MFA),
-    ),
-    (
-        "mfaSendSmsCode",
-        Call::public(
-            AuthCore::mfa_send_sms_code,
-            M::MFA,
-            Answer::Body(body::<CodeSent>),
-        ),
-    ),
-    (
-        "mfaVerifySmsCode",
-        Call::step(AuthCore::mfa_verify_sms_code, M::MFA),
-    ),
-    (
-        "mfaSendEmailCode",
-        Call::public(
-            AuthCore::mfa_send_email_code,
-            M::MFA,
-            Answer::Body(body::<CodeSent>),
-        ),
-    ),
-    (
-        "mfaVerifyEmailCode",
-        Call::step(AuthCore::mfa_verify_email_code, M::MFA),
-    ),
-    (
-        "mfaEnrollTotp",
-        Call::public(
-            AuthCore::mfa_enroll_totp,
-            M::MFA,
-            Answer::Body(body::<TotpEnrollment>),
-        ),
-    ),
-    (
-        "mfaConfirmTotp",
-        Call::step(AuthCore::mfa_confirm_totp, M::MFA),
-    ),
-    (
-        "mfaEnrollSms",
-        Call::public(
-            AuthCore::mfa_enroll_sms,
-            M::MFA,
-            Answer::Body(body::<CodeSent>),
-        ),
-    ),
-    (
-        "mfaConfirmSms",
-        Call::step(AuthCore::mfa_confirm_sms, M::MFA),
-    ),
-    (
-        "mfaRecover",
-        Call::public(AuthCore::mfa_recover, M::MFA, Answer::Nothing),
-    ),
-    (
-        "passwordlessStart",
-        Call::public(
-            AuthCore::passwordless_start,
-            M::PUBLIC,
-            Answer::Read(|core, _, r, _| to_value(&core.handle_passwordless_start(&r)?)),
-        ),
-    ),
-    (
-        "passwordlessComplete",
-        Call::step(AuthCore::passwordless_complete, M::PASSWORDLESS),
-    ),
-    (
-        "passkeysList",
-        Call::signed_in_bare(
-            |core, _| core.passkeys_list(),
-            Answer::Read(|_, _, r, _| to_value(&AuthCore::handle_passkeys(&r)?)),
-        ),
-    ),
-    (
-        "passkeyRemove",
-        Call::signed_in(AuthCore::passkey_remove, Answer::Nothing),
-    ),
-    (
-        "getProfile",
-        Call::signed_in_bare(
-            |core, _| core.profile_request(),
-            Answer::Body(body::<Profile>),
-        ),
-    ),
-    (
-        "updateProfile",
-        Call::signed_in(AuthCore::update_profile, Answer::Body(body::<Profile>)),
-    ),
-    (
-        "getAuthorization",
-        Call::signed_in_bare(
-            |core, _| core.get_authorization(),
-            Answer::Body(body::<Authorization>),
-        ),
-    ),
-    (
-        "listSessions",
-        Call::signed_in_bare(
-            |core, _| core.list_sessions(),
-            Answer::Read(|core, _, r, _| to_value(&core.handle_sessions(&r)?)),
-        ),
-    ),
-    (
-        "revokeSession",
-        Call::signed_in(AuthCore::revoke_session, Answer::Nothing),
-    ),
-    (
-        "revokeAllSessions",
-        Call::signed_in_bare(|core, _| core.revoke_all_sessions(), Answer::Nothing),
-    ),
-    (
-        "listTenants",
-        Call::signed_in_bare(
-            |core, _| core.list_tenants(),
-            Answer::Read(|_, _, r, _| to_value(&AuthCore::handle_tenants(&r)?)),
-        ),
-    ),
-    (
-        "listMfaDevices",
-        Call::signed_in_bare(
-            |core, _| core.list_mfa_devices(),
-            Answer::Body(body::<MfaDevices>),
-        ),
-    ),
-    (
-        "mfaSettingsEnrollTotp",
-        Call::signed_in_bare(
-            |core, _| core.mfa_settings_enroll_totp(),
-            Answer::Body(body::<TotpEnrollment>),
-        ),
-    ),
-    (
-        "mfaSettingsConfirmTotp",
-        Call::signed_in(
-            AuthCore::mfa_settings_confirm_totp,
-            Answer::Body(recovery_code),
-        ),
-    ),
-    (
-        "mfaSettingsEnrollSms",
-        Call::signed_in(
-            AuthCore::mfa_settings_enroll_sms,
-            Answer::Read(|core, _, r, _| to_value(&core.handle_settings_sms_sent(&r)?)),
-        ),
-    ),
-    (
-        "mfaSettingsConfirmSms",
-        Call::signed_in(
-            AuthCore::mfa_settings_confirm_sms,
-            Answer::Read(|core, _, r, _| to_value(&core.handle_settings_sms_confirmed(&r)?)),
-        ),
-    ),
-];
-
 /// Every method that runs a WebAuthn ceremony, by name, with the core's reading of its
 /// arguments.
 const CEREMONIES: &[(&str, StartCeremony)] = &[
@@ -321,19 +53,6 @@ const CEREMONIES: &[(&str, StartCeremony)] = &[
         AuthCore::mfa_settings_enroll_webauthn_ceremony,
     ),
 ];
-
-/// Reads an MFA enrollment's answer from settings: any 2xx, with its recovery code if any.
-fn recovery_code(response: &HttpResponse, meaning: StatusMeaning) -> Result<JsValue, Error> {
-    to_value(&read_recovery_code(response, meaning)?)
-}
-
-/// Reads a typed body and hands it to JS.
-fn body<R: ToJson + FromJson>(
-    response: &HttpResponse,
-    meaning: StatusMeaning,
-) -> Result<JsValue, Error> {
-    to_value(&parse::<R>(response, meaning)?)
-}
 
 /// `auth.fetch(input, init)`: `fetch` with the session's access token. Refreshes first when the
 /// token is about to expire, and once more (then retries) if the server answers 401; signed
@@ -415,29 +134,24 @@ fn reject(error: Error) -> Promise {
 /// What a method that takes no argument reads, whatever it was given.
 const NO_ARGUMENT: Result<Value, Error> = Ok(Value::Null);
 
-/// Runs a [`Call`] with the caller's arguments.
+/// Runs one of the driver's [`Calls`] with the caller's arguments.
 fn one_request(
     client: Rc<Client<FetchRuntime>>,
     args: Result<Value, Error>,
-    call: Call,
+    call: &'static Call<JsValue>,
 ) -> Promise {
-    run(Box::pin(async move {
-        let args = args?;
-        let build = |core: &AuthCore| (call.build)(core, &args);
-        let response = client.exchange(&build, call.signed_in).await?;
-        match call.answer {
-            Answer::Login => to_value(&client.finish_step(response, call.meaning).await?),
-            Answer::SignUp => match client.finish_signup(response).await? {
-                SignUpResult::Login(result) => to_value(&*result),
-                SignUpResult::ActivationRequired => to_value(&Status {
-                    status: "activation_required",
-                }),
-            },
-            Answer::Body(read) => read(&response, call.meaning),
-            Answer::Read(read) => client.take_in(|core, now| read(core, &args, response, now)),
-            Answer::Nothing => expect_success(&response, call.meaning).map(|()| JsValue::UNDEFINED),
-        }
-    }))
+    run(Box::pin(async move { client.run_call(call, &args?).await }))
+}
+
+/// In wasm, a result is a plain JS value ([`to_value`]).
+impl Out for JsValue {
+    fn of<T: ToJson + ?Sized>(value: &T) -> Result<Self, Error> {
+        to_value(value)
+    }
+
+    fn nothing() -> Self {
+        JsValue::UNDEFINED
+    }
 }
 
 /// A client for one identity host, behind the package's `FronteggAuth` class (`js/client.js`).
@@ -634,20 +348,20 @@ fn default_mode() -> Mode {
 impl FronteggAuth {
     /// Runs the method `op` of the package's `FronteggAuth` class (`js/client.js`) with its
     /// arguments: `a`, and `b` for `fetch`. Every method that answers a promise is an entry of
-    /// [`CALLS`] or [`CEREMONIES`] or an arm here; an unknown `op` rejects with `invalid_input`.
+    /// [`Calls::CALLS`] or [`CEREMONIES`] or an arm here; an unknown `op` rejects with `invalid_input`.
     pub fn call(&self, op: &str, a: JsValue, b: JsValue) -> Promise {
         let client = self.client.clone();
         if op == "fetch" {
             // A `Request` or a URL, not plain data; and the hot path, so nothing is converted.
             return fetch(client, a, b);
         }
-        if let Some((_, call)) = CALLS.iter().find(|(name, _)| *name == op) {
+        if let Some(call) = JsValue::call(op) {
             let args = if call.argument {
                 from_js(op, a)
             } else {
                 NO_ARGUMENT
             };
-            return one_request(client, args, *call);
+            return one_request(client, args, call);
         }
         if let Some((_, start)) = CEREMONIES.iter().find(|(name, _)| *name == op) {
             // The argument as plain data, and its `signal`.
@@ -671,27 +385,14 @@ impl FronteggAuth {
                     let split = webauthn_available().map(|()| (args, authenticator));
                     run_ceremony(client, split, AuthCore::mfa_disable_webauthn_ceremony)
                 }
-                split => {
-                    let build: Build =
-                        |core, args| core.disable_device_request(&core.disable_device_input(args)?);
-                    let answer = Answer::Read(|core, args, r, _| {
-                        let input = core.disable_device_input(args)?;
-                        to_value(&core.handle_disable_device(&input, &r)?)
-                    });
-                    one_request(
-                        client,
-                        split.map(|(args, _)| args),
-                        Call::signed_in(build, answer),
-                    )
-                }
+                split => one_request(
+                    client,
+                    split.map(|(args, _)| args),
+                    &JsValue::DISABLE_DEVICE,
+                ),
             },
             #[cfg(feature = "server")]
-            "loginWithApiToken" => {
-                let answer =
-                    Answer::Read(|core, _, r, now| to_value(&core.handle_api_token(r, now)?));
-                let call = Call::public(AuthCore::api_token_request, M::PUBLIC, answer);
-                one_request(client, from_js(op, a), call)
-            }
+            "loginWithApiToken" => one_request(client, from_js(op, a), &JsValue::API_TOKEN_LOGIN),
             #[cfg(not(feature = "server"))]
             "loginWithApiToken" => server_only(op),
             _ => reject(Error::invalid_input(format!(
