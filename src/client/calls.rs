@@ -8,7 +8,7 @@ use crate::client::runtime::Runtime;
 use crate::client::Client;
 use crate::core::account::expect_success;
 use crate::core::endpoints::{CodeSent, MfaDevices, Profile, TotpEnrollment};
-use crate::core::error::{Error, ErrorCode, Result, StatusMeaning};
+use crate::core::error::{Error, ErrorCode, Result, StatusMeaning, StatusMeaning as M};
 use crate::core::http::{HttpRequest, HttpResponse};
 use crate::core::json::{self, FromJson, ToJson, Value};
 use crate::core::self_service::{read_recovery_code, Authorization};
@@ -121,9 +121,8 @@ fn recovery_code<O: Out>(response: &HttpResponse, meaning: StatusMeaning) -> Res
     O::of(&read_recovery_code(response, meaning)?)
 }
 
-use StatusMeaning as M;
-
-/// The methods that are one [`Call`], by name, for results as `Self`.
+/// The methods that are one [`Call`], by name, for results as `Self`. A trait with one blanket
+/// implementation, because a table generic over the result's type can't be a `const` item.
 pub trait Calls: Out {
     /// Every method that is one [`Call`], by name.
     const CALLS: &'static [(&'static str, Call<Self>)] = &[

@@ -1,8 +1,8 @@
 //! The exported client: `createAuth` builds it (options, storage, tabs, the lifecycle), and
 //! `call(op, a, b)` is every method of the package's `FronteggAuth`: most are entries of the
-//! driver's table [`Calls::CALLS`] and of [`CEREMONIES`], the rest arms of `call`, each converting the caller's
-//! arguments for the driver and its result back. No flow rules live here: the core builds the
-//! requests and reads the answers, the driver runs the flows.
+//! driver's table [`Calls::CALLS`] or of [`CEREMONIES`], the rest arms of `call`, each
+//! converting the caller's arguments for the driver and its result back. No flow rules live
+//! here: the core builds the requests and reads the answers, the driver runs the flows.
 
 use std::cell::Cell;
 use std::rc::Rc;
