@@ -348,7 +348,8 @@ fn default_mode() -> Mode {
 impl FronteggAuth {
     /// Runs the method `op` of the package's `FronteggAuth` class (`js/client.js`) with its
     /// arguments: `a`, and `b` for `fetch`. Every method that answers a promise is an entry of
-    /// [`Calls::CALLS`] or [`CEREMONIES`] or an arm here; an unknown `op` rejects with `invalid_input`.
+    /// [`Calls::CALLS`] or [`CEREMONIES`] or an arm here; an unknown `op` rejects with
+    /// `invalid_input`.
     pub fn call(&self, op: &str, a: JsValue, b: JsValue) -> Promise {
         let client = self.client.clone();
         if op == "fetch" {
