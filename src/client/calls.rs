@@ -296,7 +296,7 @@ pub trait Calls: Out {
             "mfaSettingsEnrollSms",
             Call::signed_in(
                 AuthCore::mfa_settings_enroll_sms,
-                Answer::Read(|core, _, r, _| Self::of(&core.handle_settings_sms_sent(&r)?)),
+                Answer::Read(|core, _, r, _| Self::of(&core.handle_code_texted(&r)?)),
             ),
         ),
         (

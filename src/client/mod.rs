@@ -584,7 +584,7 @@ impl<T: Runtime> Client<T> {
         let response = self
             .authed(&|core| core.mfa_settings_enroll_sms(args))
             .await?;
-        self.take_in(|core, _| core.handle_settings_sms_sent(&response))
+        self.take_in(|core, _| core.handle_code_texted(&response))
     }
 
     /// Enrolls the phone with the texted code; answers the recovery code, where given.

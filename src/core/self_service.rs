@@ -314,9 +314,10 @@ impl AuthCore {
         )
     }
 
-    /// Reads `mfaSettingsEnrollSms`' answer, keeping its `otcToken` for
-    /// [`Self::mfa_settings_confirm_sms`].
-    pub fn handle_settings_sms_sent(&mut self, resp: &HttpResponse) -> Result<CodeSent> {
+    /// Reads the answer of a request that texted a code (`mfaSettingsEnrollSms`, or
+    /// `mfaDisableDevice` for a phone without `code`), keeping its `otcToken` for the call that
+    /// sends the code back.
+    pub fn handle_code_texted(&mut self, resp: &HttpResponse) -> Result<CodeSent> {
         let sent: CodeSent = parse(resp, StatusMeaning::SIGNED_IN)?;
         self.pending_otc = sent.otc_token.clone();
         Ok(sent)
@@ -418,8 +419,7 @@ impl AuthCore {
         resp: &HttpResponse,
     ) -> Result<DisableResult> {
         if d.kind == DeviceKind::Sms && d.code.is_none() {
-            let sent: CodeSent = parse(resp, StatusMeaning::SIGNED_IN)?;
-            self.pending_otc = sent.otc_token.clone();
+            let sent = self.handle_code_texted(resp)?;
             return Ok(DisableResult::CodeSent {
                 otc_token: sent.otc_token,
                 phone_number: sent.phone_number,
@@ -553,7 +553,7 @@ mod tests {
     #[test]
     fn a_settings_phone_keeps_its_otc_token_until_the_code_enrolls_it() {
         let mut c = signed_in();
-        c.handle_settings_sms_sent(&answer(200, r#"{"otcToken":"o1"}"#))
+        c.handle_code_texted(&answer(200, r#"{"otcToken":"o1"}"#))
             .unwrap();
         assert_eq!(c.pending_otc.as_deref(), Some("o1"));
         let code = c
