@@ -26,6 +26,19 @@ pub trait Authenticator {
     async fn get(&self, options: RequestOptions) -> Result<BrowserCredential>;
 }
 
+/// Every method that runs a WebAuthn ceremony, by name, with the core's reading of its
+/// arguments.
+pub const CEREMONIES: &[(&str, StartCeremony)] = &[
+    ("mfaVerifyWebAuthn", AuthCore::mfa_verify_webauthn_ceremony),
+    ("mfaEnrollWebAuthn", AuthCore::mfa_enroll_webauthn_ceremony),
+    ("passkeyLogin", AuthCore::passkey_login_ceremony),
+    ("passkeyRegister", AuthCore::passkey_register_ceremony),
+    (
+        "mfaSettingsEnrollWebAuthn",
+        AuthCore::mfa_settings_enroll_webauthn_ceremony,
+    ),
+];
+
 /// What a ceremony ended with (see [`Outcome`]).
 pub enum Ceremonied {
     /// A login step's result.

@@ -1,6 +1,6 @@
 //! The exported client: `createAuth` builds it (options, storage, tabs, the lifecycle), and
 //! `call(op, a, b)` is every method of the package's `FronteggAuth`: most are entries of the
-//! driver's table [`Calls::CALLS`] or of [`CEREMONIES`], the rest arms of `call`, each
+//! driver's tables [`Calls::CALLS`] and [`CEREMONIES`], the rest arms of `call`, each
 //! converting the caller's arguments for the driver and its result back. No flow rules live
 //! here: the core builds the requests and reads the answers, the driver runs the flows.
 
@@ -15,7 +15,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::client::calls::{Call, Calls, Out};
 use crate::client::lifecycle::Lifecycle;
-use crate::client::webauthn::Ceremonied;
+use crate::client::webauthn::{Ceremonied, CEREMONIES};
 use crate::client::{Client, WithToken};
 use crate::core::config::{Mode, Options, StorageKind};
 use crate::core::error::Error;
@@ -40,19 +40,6 @@ extern "C" {
     #[wasm_bindgen(js_name = String, catch)]
     fn js_string(value: &JsValue) -> Result<js_sys::JsString, JsValue>;
 }
-
-/// Every method that runs a WebAuthn ceremony, by name, with the core's reading of its
-/// arguments.
-const CEREMONIES: &[(&str, StartCeremony)] = &[
-    ("mfaVerifyWebAuthn", AuthCore::mfa_verify_webauthn_ceremony),
-    ("mfaEnrollWebAuthn", AuthCore::mfa_enroll_webauthn_ceremony),
-    ("passkeyLogin", AuthCore::passkey_login_ceremony),
-    ("passkeyRegister", AuthCore::passkey_register_ceremony),
-    (
-        "mfaSettingsEnrollWebAuthn",
-        AuthCore::mfa_settings_enroll_webauthn_ceremony,
-    ),
-];
 
 /// `auth.fetch(input, init)`: `fetch` with the session's access token. Refreshes first when the
 /// token is about to expire, and once more (then retries) if the server answers 401; signed
