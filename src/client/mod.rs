@@ -274,6 +274,7 @@ impl<T: Runtime> Client<T> {
     async fn refresh_attempts(&self) -> Result<Session> {
         let backoff = Backoff::default();
         let mut attempt = 0;
+        let (started, timeout_ms) = ((self.clock)(), self.core.borrow().options().timeout_ms);
         let generation = self.core.borrow().generation();
         let held = self.session().map(|s| s.expires_at);
         loop {
@@ -317,9 +318,11 @@ impl<T: Runtime> Client<T> {
                 Err(e) => Err(e),
             };
             // A 429 that says when to come back is worth another try, but not before then: the
-            // wait is the longer of the backoff and `Retry-After`. A wait beyond the backoff's
-            // longest (30 s) is not sat out here, where a caller may be waiting on this refresh
-            // with a token that still works: the refresh fails with `rate_limited` at once.
+            // wait is the longer of the backoff and `Retry-After`. A `Retry-After` is sat out
+            // here only while the refresh can still end before other tabs and instances take
+            // its lock and lease over (`Backoff::may_wait`, at most 30 s); a caller may be
+            // waiting on it with a token that still works. Else the refresh fails with
+            // `rate_limited` at once, and the timer comes back when the host asked.
             let retry_after = match &result {
                 Err(e) if e.code == ErrorCode::RateLimited => e.retry_after_ms,
                 _ => None,
@@ -327,10 +330,18 @@ impl<T: Runtime> Client<T> {
             match result {
                 Err(e) if is_transient(&e) || retry_after.is_some() => {
                     attempt += 1;
-                    let wait = backoff
-                        .delay_ms(attempt, self.runtime.jitter())
-                        .map(|delay| delay.max(retry_after.unwrap_or(0)))
-                        .filter(|wait| *wait <= backoff.max_ms);
+                    let wait = match (
+                        backoff.delay_ms(attempt, self.runtime.jitter()),
+                        retry_after,
+                    ) {
+                        (Some(delay), Some(asked)) if asked > delay => {
+                            let elapsed = ((self.clock)() - started).max(0.0) as u32;
+                            backoff
+                                .may_wait(attempt, asked, elapsed, timeout_ms)
+                                .then_some(asked)
+                        }
+                        (delay, _) => delay,
+                    };
                     match wait {
                         Some(delay) => self.runtime.sleep(delay).await,
                         None => return Err(e),
@@ -1714,6 +1725,38 @@ pub(crate) mod tests {
         let sent = one.runtime.sent.borrow().len() + two.runtime.sent.borrow().len();
         assert_eq!(sent, 1, "one refresh for both tabs");
         assert!(!lock.get(), "the lock is free again");
+    }
+
+    #[test]
+    fn simulated_a_refresh_sits_out_retry_after_only_while_it_keeps_its_lock_and_lease() {
+        // Another tab takes the refresh lock over, and another instance the store's lease, only
+        // after the longest a refresh can take ([`lock_takeover_ms`]): if either did sooner,
+        // both would send the same refresh token, which the host takes for theft. So a
+        // Retry-After is sat out only while the refresh still ends within that.
+        let limited = |ms| {
+            let mut e = Error::new(ErrorCode::RateLimited, "slow down");
+            e.retry_after_ms = Some(ms);
+            Err(e)
+        };
+        // 15 s requests, 46.5 s in all. 10 s, then 25 s: the first fits (15.5 s are left after
+        // the first answer), the second not (10 s in, 25 s and the last attempt's 15 s would
+        // end past 46.5 s).
+        let c = simulated(
+            vec![answer(200, tokens()), limited(10_000), limited(25_000)],
+            0.0,
+        );
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        c.runtime.slept.borrow_mut().clear();
+        let e = block_on(c.refresh()).unwrap_err();
+        assert_eq!(e.code, ErrorCode::RateLimited);
+        assert_eq!(
+            e.retry_after_ms,
+            Some(25_000),
+            "for the caller and the timer"
+        );
+        assert_eq!(*c.runtime.slept.borrow(), [10_000]);
+        assert_eq!(*c.runtime.sent.borrow(), ["user", "refresh", "refresh"]);
+        assert!(c.session().is_some());
     }
 
     #[test]

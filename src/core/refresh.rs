@@ -76,11 +76,30 @@ impl Backoff {
     /// The longest one refresh can take with requests of `timeout_ms`: every attempt timing
     /// out, with the longest backoff between them.
     pub fn longest_refresh_ms(&self, timeout_ms: u32) -> u32 {
-        (1..self.max_attempts).fold(timeout_ms, |total, attempt| {
+        self.longest_from(1, timeout_ms)
+    }
+
+    /// The longest the attempts from retry `attempt` on (1 = the first retry) can take, each
+    /// timing out after the longest backoff before it.
+    fn longest_from(&self, attempt: u32, timeout_ms: u32) -> u32 {
+        (attempt..self.max_attempts).fold(timeout_ms, |total, later| {
             total
-                .saturating_add(self.delay_ms(attempt, 0.0).unwrap_or(0))
+                .saturating_add(self.delay_ms(later, 0.0).unwrap_or(0))
                 .saturating_add(timeout_ms)
         })
+    }
+
+    /// Whether a refresh `elapsed_ms` in may wait `wait_ms` (a 429's `Retry-After`, longer than
+    /// its backoff) before retry `attempt`. Only if it still ends within
+    /// [`Self::longest_refresh_ms`] with every later attempt timing out, and within `max_ms`:
+    /// meanwhile it holds the tabs' lock and the store's lease, which the others take over
+    /// after that long ([`lock_takeover_ms`]), and two refreshes with one token are theft to
+    /// the host. A longer wait is the timer's, which comes back after it.
+    pub fn may_wait(&self, attempt: u32, wait_ms: u32, elapsed_ms: u32, timeout_ms: u32) -> bool {
+        let rest = self.longest_from(attempt.saturating_add(1), timeout_ms);
+        wait_ms <= self.max_ms
+            && elapsed_ms.saturating_add(wait_ms).saturating_add(rest)
+                <= self.longest_refresh_ms(timeout_ms)
     }
 }
 
@@ -202,6 +221,32 @@ mod tests {
         assert_eq!(lock_takeover_ms(15_000), 48_500);
         assert_eq!(lock_takeover_ms(2_000), 9_500);
         assert_eq!(lock_takeover_ms(u32::MAX), u32::MAX);
+    }
+
+    #[test]
+    fn a_retry_after_is_sat_out_only_within_the_longest_refresh() {
+        let b = Backoff::default();
+        // 15 s requests, 46.5 s in all: after a first 429 at once, the two attempts left and
+        // the 1 s backoff between them need 31 s, which leaves 15.5 s to wait.
+        assert!(b.may_wait(1, 3_000, 0, 15_000));
+        assert!(b.may_wait(1, 15_500, 0, 15_000));
+        assert!(!b.may_wait(1, 15_501, 0, 15_000));
+        // Time already spent counts; the last retry has only its own timeout after it.
+        assert!(!b.may_wait(1, 15_500, 1, 15_000));
+        assert!(b.may_wait(2, 16_000, 15_500, 15_000));
+        // Never beyond 30 s, however long the requests may take.
+        assert!(!b.may_wait(1, 30_001, 0, 600_000));
+        assert!(b.may_wait(1, 30_000, 0, 600_000));
+        // Short requests leave little room: sent again when the host says, or not at all.
+        assert!(!b.may_wait(1, 3_000, 0, 1_000));
+        assert!(!b.may_wait(2, 1_001, 46_000, 15_000));
+        // The backoff's own delays always fit, when the attempts before took their longest.
+        for t in [1, 1_000, 15_000, 600_000] {
+            let first = b.delay_ms(1, 0.0).unwrap();
+            assert!(b.may_wait(1, first, t, t));
+            let second = b.delay_ms(2, 0.0).unwrap();
+            assert!(b.may_wait(2, second, 2 * t + first, t));
+        }
     }
 
     #[test]
