@@ -229,6 +229,25 @@ describe("429 with Retry-After", () => {
     await assertSurvived(client, before);
   });
 
+  test("a Retry-After longer than the refresh can hold the other tabs off fails it at once", async (t) => {
+    const timers = sdkTimers(t);
+    const client = await signedIn();
+    const before = client.auth.session;
+    // 20 s: with 15 s requests, the two attempts left would end past the 46.5 s after which
+    // other tabs take the refresh lock over and send the same refresh token.
+    proxy.next(REFRESH, { kind: "429", retryAfter: "20" });
+    const refreshing = client.auth.refresh().then(() => "refreshed", (e) => e);
+    const slept = timers.sleeping(1).then(() => "slept", () => "did not sleep");
+    const e = await Promise.race([refreshing, slept]);
+    assert.notEqual(e, "slept", "it sat out the 20 s holding the lock");
+    assert.equal(e.code, "rate_limited");
+    assert.equal(e.retryAfterMs, 20_000, "the wait the host asked for, for the caller to honour");
+    assert.deepEqual(timers.sleeps, []);
+    assert.equal(client.sentTo(REFRESH), 1);
+    assert.deepEqual(client.auth.session, before);
+    await assertSurvived(client, before);
+  });
+
   test("a 429 to an API call is rate_limited for that call only", async () => {
     const client = await signedIn();
     proxy.next(ME, { kind: "429", retryAfter: "1" });
