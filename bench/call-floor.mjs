@@ -10,7 +10,7 @@
 // The gap between "wasm scan" and the SDK is the SDK's own work, not the boundary's.
 //
 //   node bench/call-floor.mjs
-import { demo, startEmulator, stats, table, us } from "./lib.mjs";
+import { demo, measure, over, startEmulator, stats, table, us } from "./lib.mjs";
 
 const { createAuth } = await import("../pkg/node.js");
 const WARMUP = 300;
@@ -55,16 +55,8 @@ try {
     ["wasm scan", () => timed(inWasm)],
     ["frontegg-auth-wasm getProfile", () => auth.getProfile()],
   ];
-  const samples = calls.map(() => []);
-  for (let i = 0; i < WARMUP + CALLS; i++) {
-    for (const [j, [, call]] of calls.entries()) {
-      const t0 = performance.now();
-      await call();
-      if (i >= WARMUP) samples[j].push((performance.now() - t0) * 1000);
-    }
-  }
+  const samples = await measure(calls.map(([, call]) => call), WARMUP, CALLS);
   const base = stats(samples[0]);
-  const over = (x, b) => `${x >= b ? "+" : ""}${us(x - b)} (${(((x - b) / b) * 100).toFixed(1)}%)`;
   table(
     `GET users/v2/me on loopback in Node ${process.version}, µs per call over ${CALLS} interleaved calls`,
     ["call", "median", "mean", "median vs fetch", "mean vs fetch"],

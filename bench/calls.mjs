@@ -6,33 +6,19 @@
 // the mean says more than the median.
 import { build } from "esbuild";
 import { launchChromium } from "../tests/support/chromium.mjs";
-import { demo, root, signIn, site, startEmulator, stats, table, us } from "./lib.mjs";
+import { demo, measure, over, root, signIn, site, startEmulator, stats, table, us } from "./lib.mjs";
 
 const WARMUP = 100;
 const CALLS = 1000;
-
-/** Runs the calls interleaved; returns one array of microsecond samples per call. Also in the page. */
-async function measure(calls, warmup, n) {
-  const samples = calls.map(() => []);
-  for (let i = 0; i < warmup + n; i++) {
-    for (const [j, call] of calls.entries()) {
-      const t0 = performance.now();
-      await call();
-      if (i >= warmup) samples[j].push((performance.now() - t0) * 1000);
-    }
-  }
-  return samples;
-}
 
 const rows = [];
 const report = (runtime, names, samples) => {
   const base = stats(samples[names.indexOf("bare fetch")]);
   // The overhead in µs and as a share of the bare fetch's time (the target is 5% or less).
-  const vs = (x, b) => `${x >= b ? "+" : ""}${us(x - b)} (${x >= b ? "+" : ""}${(((x - b) / b) * 100).toFixed(1)}%)`;
   names.forEach((name, i) => {
     const s = stats(samples[i]);
-    const over = name === "bare fetch" ? ["", ""] : [vs(s.median, base.median), vs(s.mean, base.mean)];
-    rows.push([i === 0 ? runtime : "", name, us(s.median), us(s.mean), us(s.p99), ...over]);
+    const vs = name === "bare fetch" ? ["", ""] : [over(s.median, base.median), over(s.mean, base.mean)];
+    rows.push([i === 0 ? runtime : "", name, us(s.median), us(s.mean), us(s.p99), ...vs]);
   });
 };
 

@@ -48,6 +48,25 @@ export function table(heading, columns, rows) {
   }
 }
 
+/**
+ * Runs the calls interleaved, call by call; returns one array of microsecond samples per call.
+ * Self-contained, so that bench/calls.mjs can also run it in a page (from its source text).
+ */
+export async function measure(calls, warmup, n) {
+  const samples = calls.map(() => []);
+  for (let i = 0; i < warmup + n; i++) {
+    for (const [j, call] of calls.entries()) {
+      const t0 = performance.now();
+      await call();
+      if (i >= warmup) samples[j].push((performance.now() - t0) * 1000);
+    }
+  }
+  return samples;
+}
+
+/** `x` over the baseline `b`, in µs and as a share of `b`: "+12.3 (+4.5%)". */
+export const over = (x, b) => `${x >= b ? "+" : ""}${us(x - b)} (${x >= b ? "+" : ""}${(((x - b) / b) * 100).toFixed(1)}%)`;
+
 export const ms = (x) => x.toFixed(x < 10 ? 2 : 1);
 export const us = (x) => (Math.abs(x) < 99.95 ? x.toFixed(1) : x.toFixed(0));
 export const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
