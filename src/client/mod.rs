@@ -294,6 +294,11 @@ impl<T: Runtime> Client<T> {
             if let Some(session) = self.claim_refresh().await {
                 return Ok(session);
             }
+            if self.core.borrow().generation() != generation {
+                // Signed in anew while the store was read (or another instance's lease waited
+                // out): refreshing now would spend the new session's token and drop its answer.
+                return self.session().ok_or_else(ended_meanwhile);
+            }
             let request = self.core.borrow().refresh_request()?;
             let sent = self.send(request).await;
             if self.core.borrow().generation() != generation {

@@ -184,6 +184,30 @@ test("two instances refreshing in the same instant over a store with compareAndS
   assert.equal(JSON.parse(stored).lease, undefined, "the lease went with the new session");
 });
 
+test("a sign-in while a refresh reads a slow store: the refresh doesn't spend the new session's token", async () => {
+  const host = rotatingHost();
+  const kv = new Map();
+  // A remote store whose reads take a while (the refresh reads it before it sends).
+  const storage = {
+    get: async (k) => (await wait(200), kv.get(k) ?? null),
+    set: async (k, v) => void kv.set(k, v),
+    remove: async (k) => void kv.delete(k),
+  };
+  const auth = await createAuth({ baseUrl: "https://id.example.com", fetch: host.fetch, storage, autoRefresh: false });
+  const heard = [];
+  auth.onAuthStateChange((event) => heard.push(event));
+  await auth.login({ email: "a@example.com", password: "p" });
+  const refreshing = auth.refresh().then(() => "resolved", (e) => e.code);
+  await wait(20);
+  const { session } = await auth.login({ email: "a@example.com", password: "p" });
+  await refreshing;
+  assert.equal(host.stats.refreshes, 0, "the refresh was for the session that ended; nothing was sent");
+  const next = await auth.refresh();
+  assert.notEqual(next.accessToken, session.accessToken, "the new session refreshes normally");
+  assert.equal(host.stats.revoked, false, "no rotated token presented twice");
+  assert.deepEqual(heard, ["SIGNED_IN", "SIGNED_IN", "TOKEN_REFRESHED"]);
+});
+
 test("auth.fetch: a 401 refreshes once and sends the request again, body and all, with the new token", async () => {
   const host = rotatingHost();
   let accepted = null;
