@@ -51,7 +51,7 @@ fuzz_target!(|data: &[u8]| {
             let snapshot = core.snapshot().expect("signed in, so there is a snapshot");
             let mut restored = AuthCore::new(options(), mode);
             assert!(
-                restored.adopt_snapshot(&snapshot),
+                restored.adopt_snapshot(&snapshot, 0.0),
                 "own snapshot refused: {snapshot}"
             );
             let held = restored.session().expect("adopted");

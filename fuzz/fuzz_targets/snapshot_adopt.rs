@@ -21,18 +21,18 @@ fuzz_target!(|data: &[u8]| {
         signed_in(mode)
     };
     let before = core.session().cloned();
-    if core.adopt_snapshot(text) {
+    if core.adopt_snapshot(text, 0.0) {
         let session = core.session().cloned().expect("adopted");
         // Only a newer session is taken, and so the same one is not taken twice.
         assert!(before
             .as_ref()
             .is_none_or(|b| b.expires_at < session.expires_at));
-        assert!(!core.adopt_snapshot(text));
+        assert!(!core.adopt_snapshot(text, 0.0));
         // What is taken in is stored again as a snapshot that a fresh client takes in.
         let again = core.snapshot().expect("signed in, so there is a snapshot");
         let mut fresh = AuthCore::new(options(), mode);
         assert!(
-            fresh.adopt_snapshot(&again),
+            fresh.adopt_snapshot(&again, 0.0),
             "own snapshot refused: {again}"
         );
         let held = fresh.session().expect("adopted");

@@ -9,7 +9,7 @@ use std::rc::{Rc, Weak};
 use crate::client::runtime::{PeerMessage, Runtime};
 use crate::client::{Client, Source};
 use crate::core::error::ErrorCode;
-use crate::core::refresh::{refresh_due_at, timer_delay_ms, AuthEvent};
+use crate::core::refresh::{timer_delay_ms, AuthEvent};
 
 /// How long to wait before trying again after a timer-driven refresh failed on the network.
 pub(super) const RETRY_LATER_MS: u32 = 30_000;
@@ -19,10 +19,8 @@ const EARLY_WAKE_MS: f64 = 1_000.0;
 /// What the client does between calls; see [`Client::start`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Lifecycle {
-    /// Refresh `leeway_ms` before each expiry (the `autoRefresh` option).
+    /// Refresh before each expiry, `refreshLeewaySeconds` before it (the `autoRefresh` option).
     pub auto_refresh: bool,
-    /// How long before expiry to refresh (`refreshLeewaySeconds`, in ms).
-    pub leeway_ms: f64,
     /// Keep the snapshot in the runtime's store after every change (`storage` is not memory).
     pub persist: bool,
     /// Tell the other tabs (browser mode).
@@ -37,7 +35,7 @@ impl<T: Runtime> Client<T> {
         *self.me.borrow_mut() = Rc::downgrade(self);
         self.lifecycle.set(Some(lifecycle));
         if self.session().is_some() {
-            self.arm_refresh_timer(lifecycle.leeway_ms);
+            self.arm_refresh_timer();
         }
     }
 
@@ -67,7 +65,7 @@ impl<T: Runtime> Client<T> {
             });
         }
         if lifecycle.auto_refresh {
-            self.arm_refresh_timer(lifecycle.leeway_ms);
+            self.arm_refresh_timer();
         }
     }
 
@@ -101,14 +99,14 @@ impl<T: Runtime> Client<T> {
     }
 
     /// Cancels the previous refresh timer and, when signed in, arms the next one.
-    fn arm_refresh_timer(&self, leeway_ms: f64) {
+    fn arm_refresh_timer(&self) {
         let current = self.timer.get().wrapping_add(1);
         self.timer.set(current);
-        let Some(session) = self.session() else {
+        let now = (self.clock)();
+        let due = self.core.borrow().refresh_due(now, self.runtime.jitter());
+        let Some(due_at) = due else {
             return;
         };
-        let now = (self.clock)();
-        let due_at = refresh_due_at(now, session.expires_at, leeway_ms, self.runtime.jitter());
         let me = self.me.borrow().clone();
         self.runtime
             .spawn(Box::pin(Self::refresh_when_due(me, now, due_at, current)));

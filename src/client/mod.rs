@@ -430,7 +430,10 @@ impl<T: Runtime> Client<T> {
 
     /// [`Self::adopt_snapshot`], from `source`.
     fn adopt_from(&self, source: Source, snapshot: &str) -> bool {
-        let adopted = self.core.borrow_mut().adopt_snapshot(snapshot);
+        let adopted = self
+            .core
+            .borrow_mut()
+            .adopt_snapshot(snapshot, (self.clock)());
         self.source.set(source);
         self.emit();
         self.source.set(Source::Here);
@@ -781,7 +784,7 @@ pub(crate) mod tests {
     use crate::client::lifecycle::RETRY_LATER_MS;
     use crate::client::runtime::PeerMessage;
     use crate::core::json::json;
-    use crate::core::refresh::{refresh_due_at, MAX_TIMER_MS};
+    use crate::core::refresh::{MAX_TIMER_MS, MIN_REFRESH_GAP_MS};
     use crate::core::session::tests::jwt;
     use std::collections::VecDeque;
 
@@ -979,16 +982,15 @@ pub(crate) mod tests {
         Rc::new(Client::new(options, Mode::Server, runtime, virtual_clock))
     }
 
-    /// Signs `c` in with a token living `seconds`, then runs its refresh timer (leeway 30 s, no
+    /// Signs `c` in (its first scripted answer), then runs its refresh timer (leeway 30 s, no
     /// jitter) until it stops; returns every auth event heard meanwhile.
-    fn sign_in_and_run_timer(c: &Rc<Client<Scripted>>, seconds: u32) -> Vec<AuthEvent> {
+    fn sign_in_and_run_timer(c: &Rc<Client<Scripted>>) -> Vec<AuthEvent> {
         block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
         let heard = Rc::new(RefCell::new(Vec::new()));
         let log = Rc::clone(&heard);
         c.on_auth_state_change(Rc::new(move |event, _| log.borrow_mut().push(event)));
         c.runtime.slept.borrow_mut().clear();
-        let expires_at = virtual_clock() + f64::from(seconds) * 1000.0;
-        let due_at = refresh_due_at(virtual_clock(), expires_at, 30_000.0, 0.0);
+        let due_at = c.core.borrow().refresh_due(virtual_clock(), 0.0).unwrap();
         let timer =
             Client::refresh_when_due(Rc::downgrade(c), virtual_clock(), due_at, c.timer.get());
         block_on(timer);
@@ -1110,7 +1112,7 @@ pub(crate) mod tests {
             vec![answer(200, tokens_for(sixty_days)), answer(201, tokens())],
             0.0,
         );
-        let heard = sign_in_and_run_timer(&c, sixty_days);
+        let heard = sign_in_and_run_timer(&c);
         let rest = 60.0 * 86_400_000.0 - 30_000.0 - 2.0 * f64::from(MAX_TIMER_MS);
         assert_eq!(
             *c.runtime.slept.borrow(),
@@ -1128,7 +1130,7 @@ pub(crate) mod tests {
             vec![answer(200, tokens_for(10)), answer(201, tokens_for(10))],
             0.0,
         );
-        let heard = sign_in_and_run_timer(&c, 10);
+        let heard = sign_in_and_run_timer(&c);
         assert_eq!(*c.runtime.slept.borrow(), [5_000]);
         assert_eq!(heard, [AuthEvent::TokenRefreshed]);
     }
@@ -1146,7 +1148,7 @@ pub(crate) mod tests {
         }
         script.push(answer(201, tokens_for(3_600)));
         let c = simulated(script, 0.0);
-        let heard = sign_in_and_run_timer(&c, 3_600);
+        let heard = sign_in_and_run_timer(&c);
         assert_eq!(
             heard,
             [AuthEvent::TokenRefreshed],
@@ -1173,7 +1175,7 @@ pub(crate) mod tests {
             0.0,
         );
         c.runtime.jumps.borrow_mut().push_back(-3_600_000.0);
-        sign_in_and_run_timer(&c, 3_600);
+        sign_in_and_run_timer(&c);
         assert_eq!(*c.runtime.slept.borrow(), [3_570_000]);
         assert_eq!(*c.runtime.sent.borrow(), ["user", "refresh"]);
 
@@ -1183,7 +1185,7 @@ pub(crate) mod tests {
             0.0,
         );
         c.runtime.jumps.borrow_mut().push_back(7_200_000.0);
-        sign_in_and_run_timer(&c, 3_600);
+        sign_in_and_run_timer(&c);
         assert_eq!(*c.runtime.slept.borrow(), [3_570_000]);
         assert_eq!(*c.runtime.sent.borrow(), ["user", "refresh"]);
     }
@@ -1466,7 +1468,6 @@ pub(crate) mod tests {
     /// A lifecycle that stores every change and tells the peers, with no timers.
     const PERSIST: Lifecycle = Lifecycle {
         auto_refresh: false,
-        leeway_ms: 30_000.0,
         persist: true,
         share_with_peers: true,
     };
@@ -1678,25 +1679,66 @@ pub(crate) mod tests {
 
     #[test]
     fn catching_up_refreshes_a_due_token() {
-        let c = Rc::new(client(vec![
-            answer(200, tokens_for(10)),
-            answer(201, tokens()),
-        ]));
+        let c = simulated(
+            vec![answer(200, tokens_for(10)), answer(201, tokens())],
+            0.0,
+        );
         c.start(Lifecycle {
             auto_refresh: true,
             ..PERSIST
         });
         block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
-        c.runtime.spawned.borrow_mut().clear();
-        c.catch_up();
-        let catch_up = c.runtime.spawned.borrow_mut().pop().unwrap();
-        block_on(catch_up);
+        let catch_up = || {
+            c.runtime.spawned.borrow_mut().clear();
+            c.catch_up();
+            let catch_up = c.runtime.spawned.borrow_mut().pop().unwrap();
+            block_on(catch_up);
+        };
+        // A 10 s token with a 30 s leeway: due at half its life, not at once.
+        catch_up();
+        assert_eq!(*c.runtime.sent.borrow(), ["user"]);
+        NOW.with(|now| now.set(5_000.0));
+        catch_up();
         assert_eq!(*c.runtime.sent.borrow(), ["user", "refresh"]);
         // Not due: nothing sent.
-        c.catch_up();
-        let catch_up = c.runtime.spawned.borrow_mut().pop().unwrap();
-        block_on(catch_up);
+        catch_up();
         assert_eq!(c.runtime.sent.borrow().len(), 2);
+    }
+
+    #[test]
+    fn a_token_expired_on_arrival_is_refreshed_once_per_gap_not_in_a_burst() {
+        // The host's clock is ten minutes behind: every 5-minute token it sends has expired
+        // by this machine's clock when it arrives (no `expiresIn`, so its `exp` decides).
+        let expired = |status| {
+            let exp = (virtual_clock() / 1000.0) - 600.0 + 300.0;
+            let claims = json!({ "sub": "u", "email": "a@b.c", "exp": exp });
+            answer(
+                status,
+                json!({ "accessToken": jwt(claims), "refreshToken": "r" }),
+            )
+        };
+        let c = simulated(vec![], 1_000_000.0);
+        c.runtime.answers.borrow_mut().push_back(expired(200));
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        assert!(c.core.borrow().is_expired(virtual_clock()));
+        // Calls right after it don't refresh ...
+        for _ in 0..3 {
+            block_on(c.ensure_fresh()).unwrap();
+        }
+        assert_eq!(c.runtime.sent.borrow().len(), 1, "the login only");
+        // ... and the timer refreshes once the gap is over, then waits a gap again.
+        for round in 1..=3 {
+            c.runtime.answers.borrow_mut().push_back(expired(201));
+            let due_at = c.core.borrow().refresh_due(virtual_clock(), 0.0).unwrap();
+            assert_eq!(
+                due_at - virtual_clock(),
+                MIN_REFRESH_GAP_MS,
+                "round {round}"
+            );
+            NOW.with(|now| now.set(due_at));
+            block_on(c.ensure_fresh()).unwrap();
+            assert_eq!(c.runtime.sent.borrow().len(), 1 + round);
+        }
     }
 
     #[test]
@@ -1776,7 +1818,7 @@ pub(crate) mod tests {
             ],
             0.0,
         );
-        sign_in_and_run_timer(&c, 3_600);
+        sign_in_and_run_timer(&c);
         // Beyond the 30 s a refresh waits in line, so the refresh gives up at once; the
         // timer then comes back after the two minutes the host asked for, not 30 s.
         assert_eq!(*c.runtime.slept.borrow(), [3_570_000, 120_000]);

@@ -50,14 +50,35 @@ impl Backoff {
 /// above 2^31 − 1 ms, about 24.8 days, so a longer wait is armed in steps of at most this.
 pub const MAX_TIMER_MS: u32 = i32::MAX as u32;
 
-/// When (epoch ms) a session expiring at `expires_at_ms` should be refreshed, seen at `now_ms`:
-/// `leeway_ms` before expiry, and for short-lived tokens at half their remaining life at the
-/// latest, so a leeway longer than the token's life can't cause a loop. Never before `now_ms`.
+/// The least time between taking a session in (a sign-in, a refresh, a stored or shared
+/// session) and refreshing it for being due. A token that arrives already expired by this
+/// machine's clock (a host whose clock is behind, an answer without `expiresIn`) would
+/// otherwise be refreshed again at once, and again, in a burst the host rate-limits.
+pub const MIN_REFRESH_GAP_MS: f64 = 5_000.0;
+
+/// When (epoch ms) a session expiring at `expires_at_ms`, taken in at `taken_at_ms`, should be
+/// refreshed, seen at `now_ms`: `leeway_ms` before expiry, and for short-lived tokens at half
+/// their remaining life at the latest, so a leeway longer than the token's life can't cause a
+/// loop. Never before `now_ms`, nor within [`MIN_REFRESH_GAP_MS`] of `taken_at_ms`.
 ///
 /// `jitter` in `0.0..1.0` moves it earlier by up to half the leeway (at most a quarter of the
 /// remaining life): tabs and processes holding the same session then don't all wake at the
 /// same instant, and the first one's refresh reaches the others before their own timers fire.
-pub fn refresh_due_at(now_ms: f64, expires_at_ms: f64, leeway_ms: f64, jitter: f64) -> f64 {
+pub fn refresh_due_at(
+    now_ms: f64,
+    taken_at_ms: f64,
+    expires_at_ms: f64,
+    leeway_ms: f64,
+    jitter: f64,
+) -> f64 {
+    // `max` ignores a NaN `taken_at_ms`.
+    now_ms
+        .max(taken_at_ms + MIN_REFRESH_GAP_MS)
+        .max(due_by_expiry(now_ms, expires_at_ms, leeway_ms, jitter))
+}
+
+/// [`refresh_due_at`] by the token's expiry alone.
+fn due_by_expiry(now_ms: f64, expires_at_ms: f64, leeway_ms: f64, jitter: f64) -> f64 {
     let remaining = expires_at_ms - now_ms;
     if remaining.is_nan() || remaining <= 0.0 {
         return now_ms;
@@ -186,7 +207,7 @@ mod tests {
     fn refresh_delay_ms(now_ms: f64, expires_at_ms: f64, leeway_ms: f64) -> u32 {
         timer_delay_ms(
             now_ms,
-            refresh_due_at(now_ms, expires_at_ms, leeway_ms, 0.0),
+            refresh_due_at(now_ms, f64::NEG_INFINITY, expires_at_ms, leeway_ms, 0.0),
         )
     }
 
@@ -205,7 +226,7 @@ mod tests {
         assert_eq!(refresh_delay_ms(0.0, sixty_days, 30_000.0), MAX_TIMER_MS);
         assert_eq!(refresh_delay_ms(0.0, f64::INFINITY, 0.0), MAX_TIMER_MS);
         // ... while the due time stays the real one, so the next step waits for the rest.
-        let due = refresh_due_at(0.0, sixty_days, 30_000.0, 0.0);
+        let due = refresh_due_at(0.0, 0.0, sixty_days, 30_000.0, 0.0);
         assert_eq!(due, sixty_days - 30_000.0);
         let woke = f64::from(MAX_TIMER_MS);
         assert_eq!(timer_delay_ms(woke, due), MAX_TIMER_MS);
@@ -252,15 +273,51 @@ mod tests {
     #[test]
     fn jitter_spreads_the_due_time_within_the_leeway() {
         // 300 s token, 30 s leeway: due between 255 s and 270 s.
-        assert_eq!(refresh_due_at(0.0, 300_000.0, 30_000.0, 0.0), 270_000.0);
-        assert_eq!(refresh_due_at(0.0, 300_000.0, 30_000.0, 1.0), 255_000.0);
         assert_eq!(
-            refresh_due_at(0.0, 300_000.0, 30_000.0, f64::NAN),
+            refresh_due_at(0.0, f64::NEG_INFINITY, 300_000.0, 30_000.0, 0.0),
+            270_000.0
+        );
+        assert_eq!(
+            refresh_due_at(0.0, f64::NEG_INFINITY, 300_000.0, 30_000.0, 1.0),
+            255_000.0
+        );
+        assert_eq!(
+            refresh_due_at(0.0, f64::NEG_INFINITY, 300_000.0, 30_000.0, f64::NAN),
             270_000.0
         );
         // A 10 s token: at most a quarter of its life earlier, never in the past.
-        assert_eq!(refresh_due_at(0.0, 10_000.0, 30_000.0, 1.0), 2_500.0);
-        assert_eq!(refresh_due_at(5.0, 4.0, 30_000.0, 1.0), 5.0);
+        assert_eq!(
+            refresh_due_at(0.0, f64::NEG_INFINITY, 10_000.0, 30_000.0, 1.0),
+            2_500.0
+        );
+        assert_eq!(
+            refresh_due_at(5.0, f64::NEG_INFINITY, 4.0, 30_000.0, 1.0),
+            5.0
+        );
+    }
+
+    #[test]
+    fn a_session_just_taken_in_is_not_refreshed_again_at_once() {
+        // A token already expired when it arrived (the host's clock behind this one's): due
+        // only after the gap, not at once, so refreshes come one per gap, not in a burst.
+        assert_eq!(
+            refresh_due_at(1_000.0, 1_000.0, 900.0, 30_000.0, 0.0),
+            6_000.0
+        );
+        assert_eq!(
+            refresh_due_at(7_000.0, 1_000.0, 900.0, 30_000.0, 0.0),
+            7_000.0
+        );
+        // A leeway longer than the token's life, seen when it was taken in: at half its life.
+        assert_eq!(
+            refresh_due_at(0.0, 0.0, 300_000.0, 600_000.0, 0.0),
+            150_000.0
+        );
+        // A usual token: the gap changes nothing.
+        assert_eq!(
+            refresh_due_at(0.0, 0.0, 300_000.0, 30_000.0, 0.0),
+            270_000.0
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::core::flows::{self, LoginResult, Step};
 use crate::core::http::{HttpRequest, HttpResponse, Method};
 use crate::core::input::Fields;
 use crate::core::json;
-use crate::core::refresh::AuthEvent;
+use crate::core::refresh::{refresh_due_at, AuthEvent};
 use crate::core::secret::Secret;
 use crate::core::session::{self, CookieUpdate, RefreshCookie, Session, Snapshot};
 
@@ -43,6 +43,10 @@ pub struct AuthCore {
     pub(crate) next_tenant: Option<String>,
     /// An API-token session's refresh token: machine sessions refresh with it in the body.
     pub(crate) api_refresh: Option<Secret>,
+    /// When the session was taken in (signed in, refreshed, or adopted from a snapshot), epoch
+    /// ms by this machine's clock: a refresh for being due waits
+    /// [`MIN_REFRESH_GAP_MS`](crate::core::refresh::MIN_REFRESH_GAP_MS) after it.
+    taken_at: f64,
     /// Bumped whenever a session starts or ends, so an answer to a request sent for an earlier
     /// session (a refresh still out when the user logged out) can be told apart and dropped.
     generation: u32,
@@ -74,6 +78,7 @@ impl AuthCore {
             pending_otc: None,
             next_tenant: None,
             api_refresh: None,
+            taken_at: 0.0,
             generation: 0,
         }
     }
@@ -103,12 +108,27 @@ impl AuthCore {
         std::mem::take(&mut self.events)
     }
 
-    /// True when the access token is missing or within the refresh leeway of expiry.
+    /// True when the access token is missing or its refresh is due: within the refresh leeway
+    /// of expiry, or past half its life where the leeway is longer (as the refresh timer
+    /// reckons it, seen when the session was taken in), and never within
+    /// [`MIN_REFRESH_GAP_MS`](crate::core::refresh::MIN_REFRESH_GAP_MS) of taking it in.
     pub fn needs_refresh(&self, now_ms: f64) -> bool {
-        let leeway = f64::from(self.options.refresh_leeway_seconds) * 1000.0;
         self.session
             .as_ref()
-            .is_none_or(|s| now_ms >= s.expires_at - leeway)
+            .is_none_or(|s| now_ms >= self.refresh_due_at(self.taken_at, s, 0.0))
+    }
+
+    /// When the refresh timer armed at `now_ms` should refresh the session (see
+    /// [`refresh_due_at`]); `None` when signed out.
+    pub fn refresh_due(&self, now_ms: f64, jitter: f64) -> Option<f64> {
+        self.session
+            .as_ref()
+            .map(|s| self.refresh_due_at(now_ms, s, jitter))
+    }
+
+    fn refresh_due_at(&self, now_ms: f64, session: &Session, jitter: f64) -> f64 {
+        let leeway = f64::from(self.options.refresh_leeway_seconds) * 1000.0;
+        refresh_due_at(now_ms, self.taken_at, session.expires_at, leeway, jitter)
     }
 
     /// True when the access token is past its expiry (no leeway): it must not be sent.
@@ -370,9 +390,10 @@ impl AuthCore {
         }))
     }
 
-    /// Takes over a session from storage or another tab if it is newer than the one held. A
-    /// snapshot that doesn't parse, is of another version, or is older is ignored (`false`).
-    pub fn adopt_snapshot(&mut self, text: &str) -> bool {
+    /// Takes over a session from storage or another tab if it is newer than the one held, at
+    /// `now_ms`. A snapshot that doesn't parse, is of another version, or is older is ignored
+    /// (`false`).
+    pub fn adopt_snapshot(&mut self, text: &str, now_ms: f64) -> bool {
         let Some(snapshot) =
             json::from_str::<Snapshot>(text).filter(|s| s.version == Snapshot::VERSION)
         else {
@@ -432,6 +453,7 @@ impl AuthCore {
             self.device_cookie = device_cookie;
         }
         self.session = Some(session);
+        self.taken_at = now_ms;
         true
     }
 
@@ -611,6 +633,7 @@ impl AuthCore {
             now_ms,
         )?;
         self.session = Some(session.clone());
+        self.taken_at = now_ms;
         Ok(session)
     }
 }
@@ -855,7 +878,7 @@ mod tests {
         let snap = server.snapshot().unwrap();
         assert!(snap.contains("fe_refresh_x=r1"));
         let mut restored = core(Mode::Server);
-        assert!(restored.adopt_snapshot(&snap));
+        assert!(restored.adopt_snapshot(&snap, 0.0));
         assert_eq!(restored.session().unwrap().user.id, "u1");
         assert_eq!(restored.session().unwrap().expires_at, 300_000.0);
         assert!(restored
@@ -864,21 +887,21 @@ mod tests {
             .headers
             .contains(&("cookie".into(), "fe_refresh_x=r1".into())));
         assert_eq!(restored.take_events(), [AuthEvent::SignedIn]);
-        assert!(!restored.adopt_snapshot(&snap), "not newer: ignored");
+        assert!(!restored.adopt_snapshot(&snap, 0.0), "not newer: ignored");
 
         // A newer session of the same user is a refresh; of another user, a new sign-in.
         let generation = restored.generation();
         server
             .handle_refresh(ok(201, tokens("u1"), &["fe_refresh_x=r2"]), 1_000.0)
             .unwrap();
-        assert!(restored.adopt_snapshot(&server.snapshot().unwrap()));
+        assert!(restored.adopt_snapshot(&server.snapshot().unwrap(), 0.0));
         assert_eq!(restored.take_events(), [AuthEvent::TokenRefreshed]);
         assert_eq!(restored.generation(), generation);
         let mut other = core(Mode::Server);
         other
             .handle_login(ok(200, tokens("u2"), &["fe_refresh_x=s1"]), 2_000.0)
             .unwrap();
-        assert!(restored.adopt_snapshot(&other.snapshot().unwrap()));
+        assert!(restored.adopt_snapshot(&other.snapshot().unwrap(), 0.0));
         assert_eq!(restored.take_events(), [AuthEvent::SignedIn]);
         assert_ne!(
             restored.generation(),
@@ -891,12 +914,12 @@ mod tests {
         browser_tab
             .handle_login(ok(200, tokens("u3"), &[]), 3_000.0)
             .unwrap();
-        assert!(restored.adopt_snapshot(&browser_tab.snapshot().unwrap()));
+        assert!(restored.adopt_snapshot(&browser_tab.snapshot().unwrap(), 0.0));
         let kept = restored.snapshot().unwrap();
         assert!(!kept.contains("fe_refresh"), "{kept}");
 
         let mut browser = core(Mode::Browser);
-        assert!(browser.adopt_snapshot(&snap));
+        assert!(browser.adopt_snapshot(&snap, 0.0));
         assert!(
             !browser.snapshot().unwrap().contains("fe_refresh"),
             "browser snapshots never carry it"
@@ -915,7 +938,7 @@ mod tests {
             r#"{"version":2,"accessToken":"x","expiresAt":1}"#,
             r#"{"version":1,"accessToken":"x.y.z","expiresAt":1}"#,
         ] {
-            assert!(!core(Mode::Server).adopt_snapshot(junk), "{junk}");
+            assert!(!core(Mode::Server).adopt_snapshot(junk, 0.0), "{junk}");
         }
     }
 
@@ -946,7 +969,7 @@ mod tests {
         assert!(c.refresh_request().unwrap().body.unwrap().contains("rt2"));
         // A stored snapshot resumes it, refresh token and all.
         let mut resumed = core(Mode::Server);
-        assert!(resumed.adopt_snapshot(&c.snapshot().unwrap()));
+        assert!(resumed.adopt_snapshot(&c.snapshot().unwrap(), 0.0));
         assert!(resumed
             .refresh_request()
             .unwrap()
@@ -1030,7 +1053,7 @@ mod tests {
 
         // A stored snapshot brings it back in a fresh process.
         let mut restored = core(Mode::Server);
-        assert!(restored.adopt_snapshot(&snap));
+        assert!(restored.adopt_snapshot(&snap, 0.0));
         assert_eq!(
             cookie(restored.login_request(&input)).as_deref(),
             Some("fe_refresh_x=r1; fe_device_x=d1")
@@ -1053,7 +1076,7 @@ mod tests {
 
         // Browser mode: the browser's jar holds it; snapshots never carry it.
         let mut browser = core(Mode::Browser);
-        assert!(browser.adopt_snapshot(&snap));
+        assert!(browser.adopt_snapshot(&snap, 0.0));
         assert!(!browser.snapshot().unwrap().contains("fe_device"));
         assert_eq!(cookie(browser.login_request(&input)), None);
     }

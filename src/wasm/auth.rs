@@ -181,10 +181,7 @@ fn build(options: JsValue) -> Result<FronteggAuth, Error> {
     let mode = options.mode.unwrap_or_else(default_mode);
     // One name per identity host: tabs of an origin that talk to the same host share a session.
     let key = format!("frontegg-auth-wasm:{}", options.base_url);
-    let (auto_refresh, leeway_ms) = (
-        options.auto_refresh,
-        f64::from(options.refresh_leeway_seconds) * 1000.0,
-    );
+    let auto_refresh = options.auto_refresh;
     let store = Rc::new(store);
     let mut runtime = FetchRuntime::new(fetch);
     if mode == Mode::Browser {
@@ -208,7 +205,6 @@ fn build(options: JsValue) -> Result<FronteggAuth, Error> {
     }
     client.start(Lifecycle {
         auto_refresh,
-        leeway_ms,
         persist,
         share_with_peers: browser,
     });

@@ -63,6 +63,38 @@ test("a 60-day token is not refreshed again and again (timers take at most 2^31-
   }
 });
 
+test("a leeway longer than the token's life: calls refresh at half its life, not on every call", async () => {
+  const host = fakeHost({ expiresIn: 300 });
+  const auth = await createAuth({ baseUrl: "https://id.example.com", fetch: host.fetch, autoRefresh: false, refreshLeewaySeconds: 600 });
+  await auth.login({ email: "a@example.com", password: "p" });
+  for (let i = 0; i < 5; i++) await auth.getProfile().catch(() => {});
+  assert.equal(refreshes(host), 0, "150 s of the token's life are left before a refresh is due");
+});
+
+test("a host whose clock is behind (every token expired on arrival): no burst of refreshes", async () => {
+  let refreshed = 0;
+  // No `expiresIn`: the token's `exp`, ten minutes behind this machine's clock, decides.
+  const tokens = (status) => {
+    const claims = { sub: "u1", email: "a@example.com", exp: Math.floor(Date.now() / 1000) - 600 + 300 };
+    return new Response(JSON.stringify({ accessToken: jwt(claims) }), {
+      status,
+      headers: { "content-type": "application/json", "set-cookie": "fe_refresh_x=r; Path=/; HttpOnly" },
+    });
+  };
+  const fetch = async (input) => {
+    const path = new URL(typeof input === "string" ? input : input.url).pathname;
+    if (path.endsWith("/token/refresh")) return (refreshed += 1), tokens(200);
+    if (path.endsWith("/auth/v1/user")) return tokens(200);
+    return new Response("{}", { status: 200 });
+  };
+  const auth = await createAuth({ baseUrl: "https://id.example.com", fetch });
+  await auth.login({ email: "a@example.com", password: "p" });
+  for (let i = 0; i < 5; i++) await auth.getProfile().catch(() => {});
+  await wait(1000);
+  assert.equal(refreshed, 0, "the first refresh waits out the gap after a sign-in");
+  await auth.logout();
+});
+
 test("logout while a refresh is out: signed out, and the late answer brings nothing back", async () => {
   const host = fakeHost({ expiresIn: 3600, holdRefresh: true });
   const written = [];
