@@ -299,7 +299,17 @@ impl<T: Runtime> Client<T> {
                 // out): refreshing now would spend the new session's token and drop its answer.
                 return self.session().ok_or_else(ended_meanwhile);
             }
-            let request = self.core.borrow().refresh_request()?;
+            let request = self.core.borrow().refresh_request();
+            let request = match request {
+                Ok(request) => request,
+                Err(e) => {
+                    if e.code == ErrorCode::SessionExpired {
+                        // No refresh token: the session ends here, as a refused refresh ends it.
+                        self.core.borrow_mut().expire_session();
+                    }
+                    return Err(e);
+                }
+            };
             let sent = self.send(request).await;
             if self.core.borrow().generation() != generation {
                 // Signed out (or in anew) while the refresh was out: its answer belongs to a
@@ -1069,6 +1079,26 @@ pub(crate) mod tests {
             b.runtime.sent.borrow().is_empty(),
             "no refresh with the token A rotated"
         );
+    }
+
+    #[test]
+    fn a_server_session_without_a_refresh_token_expires_when_it_would_refresh() {
+        // The login's answer set no refresh cookie (a proxy dropped it): nothing to refresh with.
+        let mut login = answer(200, tokens()).unwrap();
+        login.set_cookies.clear();
+        let c = client(vec![Ok(login)]);
+        block_on(c.login(&json!({ "email": "a@b.c", "password": "p" }))).unwrap();
+        let heard = Rc::new(RefCell::new(Vec::new()));
+        let log = Rc::clone(&heard);
+        c.on_auth_state_change(Rc::new(move |event, _| log.borrow_mut().push(event)));
+        let e = block_on(c.refresh()).unwrap_err();
+        assert_eq!(e.code, ErrorCode::SessionExpired);
+        assert!(
+            c.session().is_none(),
+            "no session left that can't be refreshed"
+        );
+        assert_eq!(*heard.borrow(), [AuthEvent::SessionExpired]);
+        assert_eq!(*c.runtime.sent.borrow(), ["user"], "nothing sent");
     }
 
     #[test]

@@ -286,6 +286,15 @@ impl AuthCore {
         ))
     }
 
+    /// Ends a session that can no longer be refreshed (no refresh token is held): it expires as
+    /// a refused refresh would end it, with `SESSION_EXPIRED`. Signed out, nothing happens.
+    pub fn expire_session(&mut self) {
+        if self.session.is_some() {
+            self.events.push(AuthEvent::SessionExpired);
+            self.forget();
+        }
+    }
+
     /// Reads the refresh response. A rejection ends the session: state is cleared and the
     /// error is `session_expired`. Other failures (5xx, garbage) keep the session as it is.
     pub fn handle_refresh(&mut self, resp: HttpResponse, now_ms: f64) -> Result<Session> {
