@@ -24,9 +24,7 @@ fuzz_target!(|data: &[u8]| {
     if core.adopt_snapshot(text, 0.0) {
         let session = core.session().cloned().expect("adopted");
         // Only a newer session is taken, and so the same one is not taken twice.
-        assert!(before
-            .as_ref()
-            .is_none_or(|b| b.expires_at < session.expires_at));
+        assert!(before.as_ref().is_none_or(|b| session.is_newer_than(b)));
         assert!(!core.adopt_snapshot(text, 0.0));
         // What is taken in is stored again as a snapshot that a fresh client takes in.
         let again = core.snapshot().expect("signed in, so there is a snapshot");

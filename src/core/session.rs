@@ -26,6 +26,21 @@ pub struct Session {
     /// The host's session id (the token's `sid`), to tell this session apart in `listSessions`.
     #[json(skip)]
     pub sid: Option<String>,
+    /// When the host issued the access token (its `iat`, epoch seconds by the host's clock):
+    /// which of two sessions is newer, the same for every instance whatever its own clock.
+    #[json(skip)]
+    pub issued_at: Option<f64>,
+}
+
+impl Session {
+    /// Whether `self` is newer than `held`: issued later by the host where both tokens say
+    /// when, else (neither says, or in the same second) expiring later.
+    pub fn is_newer_than(&self, held: &Session) -> bool {
+        match (self.issued_at, held.issued_at) {
+            (Some(mine), Some(theirs)) if mine != theirs => mine > theirs,
+            _ => self.expires_at > held.expires_at,
+        }
+    }
 }
 
 /// The signed-in user, from the access token's claims.
@@ -55,9 +70,11 @@ struct Expiry {
     exp: Option<f64>,
 }
 
+/// What the access token says of its session, besides the user.
 #[derive(FromJson)]
-struct SessionId {
+struct TokenSession {
     sid: Option<String>,
+    iat: Option<f64>,
 }
 
 /// A token's payload could not be read: the server's fault, so `server`, never a panic.
@@ -130,9 +147,11 @@ fn session_with_claims(
     expires_at: f64,
     refresh_token: Option<Secret>,
 ) -> Result<Session> {
+    let TokenSession { sid, iat } = read(claims)?;
     Ok(Session {
         user: read(claims)?,
-        sid: read::<SessionId>(claims)?.sid,
+        sid,
+        issued_at: iat.filter(|t| t.is_finite()),
         access_token,
         expires_at,
         refresh_token,

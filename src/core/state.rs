@@ -408,13 +408,6 @@ impl AuthCore {
         else {
             return false;
         };
-        if self
-            .session
-            .as_ref()
-            .is_some_and(|s| s.expires_at >= snapshot.expires_at)
-        {
-            return false;
-        }
         let (cookie, api_refresh, device_cookie) = match self.mode {
             Mode::Server => (
                 snapshot
@@ -437,6 +430,13 @@ impl AuthCore {
         else {
             return false;
         };
+        if self
+            .session
+            .as_ref()
+            .is_some_and(|held| !session.is_newer_than(held))
+        {
+            return false;
+        }
         // The same user's newer token is a refresh; anyone else's (another tab signed in as
         // someone else) is a new session, announced as one and fencing off answers to requests
         // sent for the old one.
@@ -876,6 +876,34 @@ mod tests {
             .unwrap();
         c.sign_out();
         assert_eq!(c.take_events(), [AuthEvent::SignedIn, AuthEvent::SignedOut]);
+    }
+
+    #[test]
+    fn the_newer_snapshot_is_the_one_the_host_issued_later_whatever_its_local_expiry() {
+        let issued = |sub: &str, iat: f64, expires_in: f64| json!({ "accessToken": jwt(json!({"sub": sub, "email": "a@b.c", "iat": iat})), "expiresIn": expires_in });
+        let snapshot = |answer: Value, now: f64| {
+            let mut c = core(Mode::Server);
+            c.handle_login(ok(200, answer, &["fe_refresh_x=r"]), now)
+                .unwrap();
+            c.snapshot().unwrap()
+        };
+        // Held: issued at 1000, expiring at 300 s. Another instance's refresh, issued at 1100
+        // but expiring sooner by this clock (its clock is behind, or the host shortened the
+        // tokens' life): newer all the same.
+        let mut c = core(Mode::Server);
+        c.handle_login(
+            ok(200, issued("u1", 1000.0, 300.0), &["fe_refresh_x=r"]),
+            0.0,
+        )
+        .unwrap();
+        c.take_events();
+        assert!(c.adopt_snapshot(&snapshot(issued("u1", 1100.0, 120.0), 0.0), 0.0));
+        assert_eq!(c.take_events(), [AuthEvent::TokenRefreshed]);
+        // An older one, however late its local expiry, is not.
+        assert!(!c.adopt_snapshot(&snapshot(issued("u1", 1050.0, 900.0), 0.0), 0.0));
+        // Issued in the same second, or tokens without `iat`: the later expiry decides.
+        assert!(c.adopt_snapshot(&snapshot(issued("u1", 1100.0, 130.0), 0.0), 0.0));
+        assert!(!c.adopt_snapshot(&snapshot(issued("u1", 1100.0, 125.0), 0.0), 0.0));
     }
 
     #[test]

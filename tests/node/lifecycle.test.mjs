@@ -125,7 +125,7 @@ test("logout while a refresh is out: signed out, and the late answer brings noth
  * A fake host that rotates refresh tokens and, like the hosted service, treats a rotated token
  * presented again as theft: it answers 401 and revokes the whole family.
  */
-function rotatingHost() {
+function rotatingHost({ lifetime = (n) => 3600 + n } = {}) {
   const live = new Set();
   const spent = new Set();
   const stats = { refreshes: 0, revoked: false };
@@ -133,9 +133,10 @@ function rotatingHost() {
   const tokens = (status = 200) => {
     n += 1;
     live.add(`r${n}`);
-    // Each token lives a little longer than the last, so the newest session is the newest.
-    const expiresIn = 3600 + n;
-    const claims = { sub: "u1", email: "a@example.com", tenantId: "t1", tenantIds: ["t1"], jti: `t${n}` };
+    // By default each token lives a little longer than the last; `iat` says which came later.
+    const expiresIn = lifetime(n);
+    const iat = Math.floor(Date.now() / 1000) + n;
+    const claims = { sub: "u1", email: "a@example.com", tenantId: "t1", tenantIds: ["t1"], jti: `t${n}`, iat };
     return new Response(JSON.stringify({ accessToken: jwt(claims), expiresIn }), {
       status,
       headers: { "content-type": "application/json", "set-cookie": `fe_refresh_x=r${n}; Path=/; HttpOnly` },
@@ -182,6 +183,24 @@ test("two instances sharing one store: the second takes the first's refresh, nev
   const again = await b.refresh();
   assert.ok(again.expiresAt > taken.expiresAt, "B refreshes normally afterwards");
   assert.equal(host.stats.revoked, false);
+});
+
+test("two instances sharing one store: a refresh living shorter than the session held is still the newer one", async () => {
+  // The host shortened its tokens' life (or the first instance's clock is behind): the new
+  // session expires sooner, by this clock, than the one the second instance holds.
+  const host = rotatingHost({ lifetime: (n) => 3600 - 600 * n });
+  const kv = new Map();
+  const storage = { get: async (k) => kv.get(k) ?? null, set: async (k, v) => void kv.set(k, v), remove: async (k) => void kv.delete(k) };
+  const options = { baseUrl: "https://id.example.com", fetch: host.fetch, storage, autoRefresh: false };
+  const a = await createAuth(options);
+  await a.login({ email: "a@example.com", password: "p" });
+  const b = await createAuth(options);
+  assert.ok(await b.restore());
+  const refreshed = await a.refresh();
+  const taken = await b.refresh();
+  assert.equal(taken.accessToken, refreshed.accessToken, "B took A's new session");
+  assert.equal(host.stats.refreshes, 1, "one refresh for both");
+  assert.equal(host.stats.revoked, false, "no rotated token presented twice");
 });
 
 test("two instances refreshing in the same instant over a store with compareAndSet: one refresh, both take it", async () => {
