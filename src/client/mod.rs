@@ -247,28 +247,52 @@ impl<T: Runtime> Client<T> {
             }
         }
         // Another tab may have refreshed while this one waited; its session arrived meanwhile.
-        let result = match self.session().filter(|s| moved_on(s)) {
-            Some(session) => Ok(session),
+        let (result, stored) = match self.session().filter(|s| moved_on(s)) {
+            Some(session) => (Ok(session), false),
             None => self.refresh_with_retries().await,
         };
         let events = self.take_events();
+        if stored {
+            // Already in the store, over this instance's lease: a second, plain write could
+            // land after another instance's sign-out and undo it.
+            self.source.set(Source::Store);
+        }
         self.react(&events);
+        self.source.set(Source::Here);
         drop(lock);
         self.deliver(&events);
         result
     }
 
-    async fn refresh_with_retries(&self) -> Result<Session> {
+    /// The refresh's result, and whether its session is already in the store.
+    async fn refresh_with_retries(&self) -> (Result<Session>, bool) {
         let result = self.refresh_attempts().await;
-        // A lease this instance still holds after a failure is handed back, so the others
-        // need not wait for it to lapse (after a success or a sign-out the store was rewritten).
         let leased = self.lease.borrow_mut().take();
-        if let Some(leased) = leased {
-            if let (Err(_), Some(snapshot)) = (&result, self.snapshot()) {
-                let _ = self.runtime.compare_and_set(&leased, &snapshot).await;
+        let (Some(leased), Some(snapshot)) = (leased, self.snapshot()) else {
+            return (result, false);
+        };
+        let swapped = self.runtime.compare_and_set(&leased, &snapshot).await;
+        if result.is_err() || swapped != Some(false) {
+            // After a failure the lease is handed back, so the others need not wait for it
+            // to lapse; after a success the new session took its place.
+            let stored = result.is_ok() && swapped == Some(true);
+            return (result, stored);
+        }
+        // The store changed under this instance's lease while it refreshed: another instance
+        // sharing it signed out, or in anew. The store speaks for them all, so its word wins
+        // over this refresh's answer, which would otherwise be written over it.
+        match self.runtime.stored_snapshot().await {
+            Some(stored) if self.adopt_from(Source::Store, &stored) => {
+                (self.session().ok_or_else(ended_meanwhile), false)
+            }
+            Some(_) => (result, false),
+            None => {
+                self.source.set(Source::Store);
+                self.sign_out_locally();
+                self.source.set(Source::Here);
+                (Err(ended_meanwhile()), false)
             }
         }
-        result
     }
 
     async fn refresh_attempts(&self) -> Result<Session> {
@@ -393,11 +417,16 @@ impl<T: Runtime> Client<T> {
     /// holder died) is taken over. `None`: go ahead and refresh.
     async fn claim_refresh(&self) -> Option<Session> {
         let longest = lock_takeover_ms(self.core.borrow().options().timeout_ms);
+        let generation = self.core.borrow().generation();
         let (mut waited, mut conflicts) = (0, 0);
         loop {
             let (adopted, stored) = self.read_store().await;
             if adopted.is_some() {
                 return adopted;
+            }
+            if self.core.borrow().generation() != generation {
+                // Signed out (or in anew) meanwhile: no lease for a session that is gone.
+                return None;
             }
             let stored = stored?;
             let now = (self.clock)();

@@ -259,6 +259,59 @@ test("a sign-in while a refresh reads a slow store: the refresh doesn't spend th
   assert.deepEqual(heard, ["SIGNED_IN", "SIGNED_IN", "TOKEN_REFRESHED"]);
 });
 
+/** A store with an atomic compareAndSet, as Redis or a Durable Object gives one. */
+function casStore() {
+  const kv = new Map();
+  const storage = {
+    get: async (k) => kv.get(k) ?? null,
+    set: async (k, v) => void kv.set(k, v),
+    remove: async (k) => void kv.delete(k),
+    compareAndSet: async (k, expected, v) => ((kv.get(k) ?? null) !== expected ? false : (kv.set(k, v), true)),
+  };
+  return { kv, storage };
+}
+
+/** `host.fetch`, with refresh answers held back while `held.on` until `held.release()`. */
+function holding(host) {
+  const held = { on: false, release: () => {} };
+  held.fetch = async (input, init) => {
+    const answer = await host.fetch(input, init);
+    if (held.on && String(input.url ?? input).endsWith("/token/refresh")) await new Promise((go) => (held.release = go));
+    return answer;
+  };
+  return held;
+}
+
+for (const [what, again] of [["signed out of", false], ["signed out of and into anew", true]]) {
+  test(`a late refresh answer over a store another instance ${what}: the store's word stands`, async () => {
+    const host = rotatingHost();
+    const { kv, storage } = casStore();
+    const held = holding(host);
+    const options = { baseUrl: "https://id.example.com", storage, autoRefresh: false };
+    const a = await createAuth({ ...options, fetch: host.fetch });
+    await a.login({ email: "a@example.com", password: "p" });
+    const b = await createAuth({ ...options, fetch: held.fetch });
+    assert.ok(await b.restore());
+    const heardB = [];
+    b.onAuthStateChange((event) => heardB.push(event));
+    held.on = true;
+    const late = b.refresh().then((s) => s.accessToken, (e) => e.code);
+    await wait(20);
+    await a.logout();
+    const fresh = again ? (await a.login({ email: "a@example.com", password: "p" })).session : null;
+    await wait(10);
+    held.release();
+    const stored = () => (kv.size ? JSON.parse([...kv.values()][0]).accessToken : null);
+    assert.equal(await late, again ? fresh.accessToken : "session_expired");
+    await wait(10);
+    assert.equal(stored(), again ? fresh.accessToken : null, "B's late answer didn't overwrite the store");
+    assert.equal(b.session?.accessToken ?? null, again ? fresh.accessToken : null, "B took the store's word");
+    assert.deepEqual(heardB, again ? ["TOKEN_REFRESHED", "TOKEN_REFRESHED"] : ["TOKEN_REFRESHED", "SIGNED_OUT"]);
+    const c = await createAuth({ ...options, fetch: host.fetch });
+    assert.equal((await c.restore())?.accessToken ?? null, again ? fresh.accessToken : null, "a new instance finds the same");
+  });
+}
+
 test("auth.fetch: a 401 refreshes once and sends the request again, body and all, with the new token", async () => {
   const host = rotatingHost();
   let accepted = null;
