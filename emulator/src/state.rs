@@ -79,7 +79,7 @@ impl AppState {
         let limits = self.settings().rate_limit;
         let now = self.clock.now();
         self.limiter
-            .hit(&format!("ip:{ip}"), limits.per_ip_per_minute, now)?;
+            .hit(&address_key(ip), limits.per_ip_per_minute, now)?;
         self.limiter.hit(
             &format!("subject:{}", subject.to_lowercase()),
             limits.per_user_per_minute,
@@ -91,11 +91,8 @@ impl AppState {
     /// name nobody, which no per-user budget can cover.
     pub fn limit_address(&self, ip: IpAddr) -> Result<(), ApiError> {
         let limits = self.settings().rate_limit;
-        self.limiter.hit(
-            &format!("ip:{ip}"),
-            limits.per_ip_per_minute,
-            self.clock.now(),
-        )
+        self.limiter
+            .hit(&address_key(ip), limits.per_ip_per_minute, self.clock.now())
     }
 
     /// A snapshot of the current settings; take one per request so it sees consistent values.
@@ -169,5 +166,31 @@ impl Stats {
         self.logins.store(0, Relaxed);
         self.refreshes.store(0, Relaxed);
         self.password_hashes.store(0, Relaxed);
+    }
+}
+
+/// The per-IP limit's key for `ip`. Every loopback address (127.0.0.0/8, ::1, and IPv4 mapped
+/// into IPv6) is the one machine, so they share one budget rather than one each.
+fn address_key(ip: IpAddr) -> String {
+    let ip = ip.to_canonical();
+    if ip.is_loopback() {
+        "ip:loopback".to_owned()
+    } else {
+        format!("ip:{ip}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_loopback_address_shares_one_budget() {
+        let key = |ip: &str| address_key(ip.parse().unwrap());
+        assert_eq!(key("127.0.0.2"), key("127.0.0.1"));
+        assert_eq!(key("::1"), key("127.0.0.1"));
+        assert_eq!(key("::ffff:127.0.0.3"), key("127.0.0.1"));
+        assert_eq!(key("::ffff:10.0.0.1"), key("10.0.0.1"));
+        assert_ne!(key("10.0.0.1"), key("10.0.0.2"));
     }
 }
