@@ -1,8 +1,10 @@
 //! What every request handler shares.
 
-use std::sync::{PoisonError, RwLock};
-
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use tokio::sync::OwnedMutexGuard;
 
 use crate::clock::Clock;
 use crate::config::Access;
@@ -28,6 +30,8 @@ pub struct AppState {
     pub seed: SeedMode,
     /// Origins and hosts the command line allows beyond the defaults.
     pub access: Access,
+    /// One password check at a time per account ([`AppState::password_turn`]).
+    password_turns: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     // Behind a lock because the developer config endpoint changes policies while serving.
     settings: RwLock<Settings>,
     /// The settings at start, which a developer reset restores.
@@ -54,10 +58,28 @@ impl AppState {
             stats: Stats::default(),
             seed,
             access,
+            password_turns: Mutex::default(),
             initial_settings: settings.clone(),
             settings: RwLock::new(settings),
             bound_address,
         }
+    }
+
+    /// Waits until no other password check for `user_id` is running, and holds the turn until
+    /// dropped. Concurrent guesses would otherwise all pass the lockout check before the first
+    /// failure is recorded: many more than `lockout.maxAttempts` guesses, with the right one
+    /// told apart by its answer once the others had locked the account.
+    pub async fn password_turn(&self, user_id: &str) -> OwnedMutexGuard<()> {
+        let turn = {
+            let mut turns = self
+                .password_turns
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            // Only accounts with a check running or waiting keep an entry.
+            turns.retain(|_, turn| Arc::strong_count(turn) > 1);
+            Arc::clone(turns.entry(user_id.to_owned()).or_default())
+        };
+        turn.lock_owned().await
     }
 
     /// The settings the emulator started with.

@@ -96,6 +96,40 @@ async fn reset_password(emu: &Emulator, user_id: &str) {
 }
 
 #[tokio::test]
+async fn parallel_guesses_get_no_more_tries_than_one_after_another() {
+    let (emu, _) = with_user().await;
+    let mut guesses = tokio::task::JoinSet::new();
+    for _ in 0..12 {
+        let request = emu
+            .http
+            .post(format!("{}/identity/resources/auth/v1/user", emu.base))
+            .json(&json!({ "email": EMAIL, "password": "wrong-password" }));
+        guesses.spawn(async move { request.send().await.expect("request").status() });
+    }
+    let statuses = guesses.join_all().await;
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let locked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::FORBIDDEN)
+        .count();
+    assert_eq!(
+        (checked, locked),
+        (3, 9),
+        "three guesses, then locked: {statuses:?}"
+    );
+    let right = emu
+        .post_json(
+            "/identity/resources/auth/v1/user",
+            &json!({ "email": EMAIL, "password": DEMO_PASSWORD }),
+        )
+        .await;
+    expect_locked(right).await;
+}
+
+#[tokio::test]
 async fn a_locked_account_cannot_sign_in_by_magic_link_until_a_reset() {
     let (emu, user_id) = with_user().await;
     lock(&emu).await;

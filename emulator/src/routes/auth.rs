@@ -92,7 +92,16 @@ pub async fn login(
         return Err(ApiError::bad_request("password must not be empty"));
     }
     state.limit_attempt(peer.ip(), &identifier)?;
-    let credentials = state.store.credentials(&identifier)?;
+    let mut credentials = state.store.credentials(&identifier)?;
+    // One check at a time per account, each seeing the failures recorded before it; read again
+    // after waiting for the turn.
+    let turn = match &credentials {
+        Some(c) => Some(state.password_turn(&c.user_id).await),
+        None => None,
+    };
+    if turn.is_some() {
+        credentials = state.store.credentials(&identifier)?;
+    }
     // Checked before argon2 as well as when the session starts, so a locked account costs no
     // hashing and is never a password oracle.
     if credentials.as_ref().is_some_and(|c| c.locked) {
