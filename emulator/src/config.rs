@@ -395,8 +395,17 @@ impl Settings {
         if let Some(url) = &self.app_url {
             check_app_url(url)?;
         }
-        if self.client_id.trim().is_empty() {
-            return Err("clientId must not be empty".to_owned());
+        // It names the refresh cookie (`fe_refresh_<clientId without dashes>`), so it must be
+        // a cookie-name token: a control character or a `;` would break every sign-in.
+        let id_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+        if self.client_id.is_empty()
+            || self.client_id.len() > 64
+            || !self.client_id.chars().all(id_char)
+        {
+            return Err(
+                "clientId must be 1 to 64 letters, digits, '-' or '_' (a UUID, as the hosted service gives)"
+                    .to_owned(),
+            );
         }
         const STRATEGIES: [&str; 5] = [
             "AuthenticatorApp",
@@ -503,6 +512,10 @@ mod tests {
         let s = Settings::from_toml("accessTokenTtlSeconds = 60\nclientId = \"abc\"").unwrap();
         assert_eq!(s.access_token_ttl_seconds, 60);
         assert_eq!(s.client_id, "abc");
+        for bad in ["", " ", "a\nb", "a;b=c", "a b", &"x".repeat(65)] {
+            let toml = format!("clientId = {bad:?}");
+            assert!(Settings::from_toml(&toml).is_err(), "{bad:?}");
+        }
         assert_eq!(s.refresh_token_ttl_seconds, 2_592_000);
         assert!(Settings::from_toml("accesTokenTtlSeconds = 60").is_err());
         assert!(Settings::from_toml("accessTokenTtlSeconds = 0").is_err());
