@@ -20,7 +20,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -33,7 +33,7 @@ use super::signin::{
     consume, enrolled_login, enrolled_session, enrolling_login, finish_login, mfa_devices_body,
     mfa_login, MfaLogin,
 };
-use super::ApiJson;
+use super::{ApiJson, ApiPath};
 use crate::domain::mfa::{
     already_enrolled, check_pending_authenticator, complete_authenticator_enrollment,
     device_not_found, hash_recovery_code, is_enrolled, limit, mask_phone, new_recovery_code,
@@ -163,7 +163,7 @@ async fn login_verify_totp(
 async fn login_verify_authenticator(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(device_id): Path<String>,
+    ApiPath(device_id): ApiPath<String>,
     ApiJson(body): ApiJson<VerifyTotpBody>,
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
@@ -325,7 +325,7 @@ async fn login_enroll_sms_verify(
 async fn login_send_sms(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(device_id): Path<String>,
+    ApiPath(device_id): ApiPath<String>,
     ApiJson(body): ApiJson<MfaTokenBody>,
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
@@ -354,7 +354,7 @@ async fn login_send_sms(
 async fn login_verify_sms(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(device_id): Path<String>,
+    ApiPath(device_id): ApiPath<String>,
     ApiJson(body): ApiJson<LoginCodeBody>,
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
@@ -621,7 +621,7 @@ async fn settings_disable_first_authenticator(
 async fn settings_disable_authenticator(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(device_id): Path<String>,
+    ApiPath(device_id): ApiPath<String>,
     BearerUser(user): BearerUser,
     ApiJson(body): ApiJson<TotpTokenBody>,
 ) -> Result<Response, ApiError> {
@@ -633,7 +633,7 @@ async fn settings_disable_authenticator(
 async fn settings_predisable_sms(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(device_id): Path<String>,
+    ApiPath(device_id): ApiPath<String>,
     BearerUser(user): BearerUser,
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
@@ -660,7 +660,7 @@ async fn settings_predisable_sms(
 async fn settings_disable_sms(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(device_id): Path<String>,
+    ApiPath(device_id): ApiPath<String>,
     BearerUser(user): BearerUser,
     ApiJson(body): ApiJson<SettingsCodeBody>,
 ) -> Result<Response, ApiError> {

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
@@ -163,6 +163,25 @@ async fn method_not_allowed() -> ApiError {
         "Method not allowed",
         codes::METHOD_NOT_ALLOWED,
     )
+}
+
+/// A path extractor whose failures (a segment that is not UTF-8) are API errors (400 with
+/// `errors`), not axum's plain-text rejections.
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| ApiPath(value))
+            .map_err(|e| ApiError::new(e.status(), e.body_text(), codes::INVALID_REQUEST))
+    }
 }
 
 /// A JSON body extractor whose failures are API errors (400 with `errors`), not axum's plain-text

@@ -18,6 +18,7 @@ use super::{router, with_layers};
 use crate::clock::{Clock, MAX_ADVANCE_SECONDS};
 use crate::config::Access;
 use crate::config::{SeedMode, Settings, Storage, MAX_TTL_SECONDS};
+use crate::error::codes;
 use crate::keys::SigningKey;
 use crate::state::AppState;
 use crate::store::Store;
@@ -489,4 +490,25 @@ async fn bearer_routes_refuse_bad_tokens_with_the_api_401_before_reading_the_bod
         "ER-01000",
     )
     .await;
+}
+
+#[tokio::test]
+async fn a_path_segment_that_is_not_utf8_is_an_api_error() {
+    let app = app(Access::default()).await;
+    let (_, signed_in) = send(&app, json_post(LOGIN, &login_body())).await;
+    let token = signed_in["accessToken"].as_str().expect("token");
+    for (method, path) in [
+        ("POST", "/identity/resources/auth/v1/user/mfa/sms/%FF"),
+        (
+            "DELETE",
+            "/identity/resources/users/webauthn/v1/devices/%FF",
+        ),
+        ("DELETE", "/identity/resources/users/sessions/v1/me/%FF"),
+    ] {
+        let sent = with_bearer(token, request(method, path, Some("application/json"), "{}"));
+        let (status, body) = send(&app, sent).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(body["errors"][0].as_str().is_some(), "{path}: {body}");
+        assert_eq!(body["errorCode"], codes::INVALID_REQUEST, "{path}: {body}");
+    }
 }

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, put};
@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::bearer::{current_user, Bearer};
-use super::ApiJson;
+use super::{ApiJson, ApiPath};
 use crate::clock::rfc3339;
 use crate::domain::phone::{ensure_phone_free, valid_phone_number};
 use crate::error::{codes, ApiError};
@@ -472,7 +472,7 @@ async fn current_session(
 async fn delete_session(
     State(state): State<Arc<AppState>>,
     Bearer(claims): Bearer,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     if !state.store.revoke_user_session(&claims.sub, &id)? {
         return Err(ApiError::new(

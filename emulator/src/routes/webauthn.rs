@@ -9,7 +9,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, post};
@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 
 use super::bearer::BearerUser;
 use super::signin::{self, issue_session};
-use super::ApiJson;
+use super::{ApiJson, ApiPath};
 use crate::clock::rfc3339;
 use crate::domain::webauthn::{
     device_not_found, finish_mfa_assertion, finish_passkey_login, finish_passkey_registration,
@@ -157,7 +157,7 @@ async fn list_passkeys(
 async fn delete_passkey(
     State(state): State<Arc<AppState>>,
     BearerUser(user): BearerUser,
-    Path(device_id): Path<String>,
+    ApiPath(device_id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     if !state
         .store
@@ -311,7 +311,7 @@ pub struct LoginVerifyStartBody {
 async fn login_verify_start(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Path(device_id): Path<String>,
+    ApiPath(device_id): ApiPath<String>,
     ApiJson(body): ApiJson<LoginVerifyStartBody>,
 ) -> Result<Response, ApiError> {
     let login = signin::mfa_login(&state, &body.mfa_token, state.clock.now())?;
@@ -335,7 +335,7 @@ pub struct LoginVerifyFinishBody {
 async fn login_verify_finish(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(device_id): Path<String>,
+    ApiPath(device_id): ApiPath<String>,
     ApiJson(body): ApiJson<LoginVerifyFinishBody>,
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
@@ -404,7 +404,7 @@ async fn disable_start(
     State(state): State<Arc<AppState>>,
     BearerUser(user): BearerUser,
     headers: HeaderMap,
-    Path(device_id): Path<String>,
+    ApiPath(device_id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let body = start_mfa_assertion(&state, &headers, &user, &device_id, kind::MFA_DISABLE)?;
     Ok(Json(body).into_response())
@@ -424,7 +424,7 @@ async fn disable_finish(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     BearerUser(user): BearerUser,
-    Path(device_id): Path<String>,
+    ApiPath(device_id): ApiPath<String>,
     ApiJson(body): ApiJson<DisableFinishBody>,
 ) -> Result<Response, ApiError> {
     limit_mfa(&state, peer, &user)?;
