@@ -22,28 +22,46 @@ const notAResponse = () => Object.assign(new TypeError("The fetch option did not
  * included). Resolves `[status, body, traceId, retryAfter, setCookies]`; rejects with what
  * `fetch` threw (a `TimeoutError` when the time ran out) for the wasm to classify.
  */
-export async function exchange(fetchFn, url, method, headers, body, credentials, timeoutMs) {
+export function exchange(fetchFn, url, method, headers, body, credentials, timeoutMs) {
   const abort = new AbortController();
-  // A plain timer and controller: AbortSignal.timeout costs more per call in Node.
-  const timer = startTimer(
-    () => abort.abort(new DOMException("The request timed out.", "TimeoutError")),
-    timeoutMs,
-  );
-  try {
-    const response = await fetchFn.call(globalThis, url, { method, headers, body, credentials, signal: abort.signal });
-    const h = response?.headers;
-    if (typeof response?.text !== "function" || typeof h?.get !== "function") {
-      throw notAResponse();
-    }
-    let text = await response.text();
-    if (text.length > LIMIT) text = text.slice(0, LIMIT);
-    // Set-Cookie where the runtime shows it (Node, Deno, workerd); browsers never do. A
-    // cross-origin page reads Retry-After only where the host exposes it (CORS).
-    const cookies = typeof h.getSetCookie === "function" ? h.getSetCookie() : [h.get("set-cookie")].filter((c) => c !== null);
-    return [response.status, text, h.get("frontegg-trace-id"), h.get("retry-after"), cookies];
-  } finally {
-    stopTimer(timer);
+  const init = { method, headers, body, credentials, signal: abort.signal };
+  // The signal stops a fetch that honours it. An injected one may not: the answer is then no
+  // longer waited for all the same (the global fetch honours it, so it needs no race).
+  return within(answer(fetchFn, url, init), timeoutMs, abort, fetchFn !== globalThis.fetch);
+}
+
+/** The answer to one request, checked for the shape the wasm reads. */
+async function answer(fetchFn, url, init) {
+  const response = await fetchFn.call(globalThis, url, init);
+  const h = response?.headers;
+  if (typeof response?.text !== "function" || typeof h?.get !== "function" || typeof response.status !== "number") {
+    throw notAResponse();
   }
+  let text = await response.text();
+  if (typeof text !== "string") throw notAResponse();
+  if (text.length > LIMIT) text = text.slice(0, LIMIT);
+  // Set-Cookie where the runtime shows it (Node, Deno, workerd); browsers never do. A
+  // cross-origin page reads Retry-After only where the host exposes it (CORS).
+  const cookies = typeof h.getSetCookie === "function" ? h.getSetCookie() : [h.get("set-cookie")];
+  const orNull = (v) => (typeof v === "string" ? v : null);
+  const strings = Array.isArray(cookies) ? cookies.filter((c) => typeof c === "string") : [];
+  return [response.status, text, orNull(h.get("frontegg-trace-id")), orNull(h.get("retry-after")), strings];
+}
+
+/**
+ * `promise`, given up after `ms`: `abort` (if any) is aborted with a `TimeoutError`, and with
+ * `race` the promise is no longer waited for either, for a fetch that ignores its signal.
+ */
+export function within(promise, ms, abort, race = !abort) {
+  let timer;
+  const timeUp = () => {
+    const e = new DOMException("The request timed out.", "TimeoutError");
+    abort?.abort(e);
+    return e;
+  };
+  const late = race && new Promise((_, reject) => (timer = startTimer(() => reject(timeUp()), ms)));
+  if (!race) timer = startTimer(timeUp, ms);
+  return (race ? Promise.race([promise, late]) : promise).finally(() => stopTimer(timer));
 }
 
 /** The `FronteggError` for a failure the wasm describes; details it doesn't have stay unset. */

@@ -26,7 +26,7 @@ use crate::core::AuthCore;
 use crate::wasm::ceremony::{ceremony, ceremony_args, webauthn_available, BrowserAuthenticator};
 #[cfg(feature = "server")]
 use crate::wasm::convert::ascii_string;
-use crate::wasm::convert::{from_js, promise, run, to_js, to_js_error, to_value};
+use crate::wasm::convert::{copy_of, from_js, promise, run, to_js, to_js_error, to_value};
 #[cfg(feature = "server")]
 use crate::wasm::edge;
 use crate::wasm::effects::effects;
@@ -162,7 +162,7 @@ fn build(options: JsValue) -> Result<FronteggAuth, Error> {
         ));
     }
     // Copy, so taking out the JS-only options leaves the caller's object alone.
-    let copy = Object::assign(&Object::new(), options.unchecked_ref());
+    let copy = copy_of("createAuth", &options)?;
     let fetch = match take_fetch(&copy, "createAuth")? {
         Some(fetch) => fetch,
         None => FetchRuntime::global_fetch().ok_or_else(|| {
@@ -288,7 +288,7 @@ pub fn verify_access_token(token: JsValue, options: JsValue) -> Promise {
             Some(given)
                 if !Reflect::get(given, &"fetch".into()).is_ok_and(|f| f.is_undefined()) =>
             {
-                let copy = Object::assign(&Object::new(), given);
+                let copy = copy_of("verifyAccessToken", given)?;
                 let fetch = take_fetch(&copy, "verifyAccessToken")?;
                 (JsValue::from(copy), fetch)
             }

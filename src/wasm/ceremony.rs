@@ -6,7 +6,7 @@
 //! only turns their binary members into bytes, and the credential's back into base64url.
 
 use crate::core::json::{self, FromJson, Map, Value};
-use js_sys::{Object, Promise, Reflect};
+use js_sys::{Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortSignal;
@@ -15,7 +15,7 @@ use crate::client::webauthn::Authenticator;
 use crate::core::base64url;
 use crate::core::error::{Error, ErrorCode};
 use crate::core::webauthn::{BrowserCredential, CreationOptions, RequestOptions};
-use crate::wasm::convert::{from_js, promise};
+use crate::wasm::convert::{copy_of, from_js, promise};
 use crate::wasm::effects::effects;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -278,7 +278,7 @@ pub(crate) fn ceremony_args(
             },
         ));
     }
-    let copy = Object::assign(&Object::new(), params.unchecked_ref());
+    let copy = copy_of(what, &params)?;
     let signal = get(&copy, "signal");
     let _ = Reflect::delete_property(&copy, &"signal".into());
     let signal = if signal.is_undefined() || signal.is_null() {

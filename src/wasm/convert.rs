@@ -95,6 +95,34 @@ pub(crate) fn to_js<T: ToJson + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
     to_value(value).map_err(|e| to_js_error(&e))
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// `Object.assign(target, source)`, with what a getter or a Proxy trap throws caught: an
+    /// exception must not unwind through the wasm's frames.
+    #[wasm_bindgen(js_namespace = Object, js_name = assign, catch)]
+    fn assign(target: &js_sys::Object, source: &JsValue) -> Result<js_sys::Object, JsValue>;
+}
+
+fn not_plain(what: &str) -> Error {
+    Error::invalid_input(format!(
+        "{what}: the argument must be plain data (strings, numbers, booleans, objects)."
+    ))
+}
+
+/// A shallow copy of the caller's object `value`, so JS-only members (`fetch`, `signal`,
+/// `storage`) can be taken out without touching theirs. A getter or a Proxy that throws makes
+/// it not plain data.
+pub(crate) fn copy_of(what: &str, value: &JsValue) -> Result<js_sys::Object, Error> {
+    assign(&js_sys::Object::new(), value).map_err(|_| not_plain(what))
+}
+
+/// `text` copied into the wasm if it is at most [`json::MAX_BYTES`] long: its UTF-16 length is
+/// at most its UTF-8 length, so what is longer is refused before it is copied.
+pub(crate) fn bounded_string(text: &JsValue) -> Option<String> {
+    let text = text.dyn_ref::<js_sys::JsString>()?;
+    (text.length() as usize <= json::MAX_BYTES).then(|| String::from(text))
+}
+
 /// A JS argument as JSON; `undefined` becomes `null` so "missing" reads the same everywhere.
 ///
 /// The argument goes through `JSON.stringify` first, so what is read is bounded before any
@@ -105,22 +133,19 @@ pub(crate) fn from_js(what: &str, value: JsValue) -> Result<Value, Error> {
     if value.is_undefined() {
         return Ok(Value::Null);
     }
-    let plain = || {
-        Error::invalid_input(format!(
-            "{what}: the argument must be plain data (strings, numbers, booleans, objects)."
-        ))
-    };
-    let text = js_sys::JSON::stringify(&value)
-        .ok()
-        .and_then(|t| t.as_string())
-        .ok_or_else(plain)?;
-    if !json::within_limits(&text) {
+    let plain = || not_plain(what);
+    let text = js_sys::JSON::stringify(&value).map_err(|_| plain())?;
+    if !text.is_string() {
+        return Err(plain());
+    }
+    let text = bounded_string(&text).filter(|t| json::within_limits(t));
+    let Some(text) = text else {
         return Err(Error::invalid_input(format!(
             "{what}: the argument is too large or nested too deep (at most {} KB and {} levels).",
             json::MAX_BYTES / 1024,
             json::MAX_DEPTH
         )));
-    }
+    };
     json::parse(&text).ok_or_else(plain)
 }
 

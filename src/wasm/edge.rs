@@ -351,8 +351,10 @@ async fn fetch_jwks(url: &str, fetch: Option<Function>) -> Result<(Vec<Jwk>, f64
     let init = RequestInit::new();
     init.set_signal(Some(&AbortSignal::timeout_with_u32(JWKS_TIMEOUT_MS)));
     set(&init, "redirect", &"manual".into());
+    let deadline = js_sys::Date::now() + f64::from(JWKS_TIMEOUT_MS);
+    let left = || (deadline - js_sys::Date::now()).clamp(0.0, f64::from(JWKS_TIMEOUT_MS)) as u32;
     let response = FetchRuntime::new(fetch)
-        .fetch_raw(&JsValue::from_str(url), Some(&init))
+        .fetch_raw(&JsValue::from_str(url), Some(&init), left())
         .await
         .map_err(|e| e.classify(url, JWKS_TIMEOUT_MS))?;
     if response.status() != 200 {
@@ -365,7 +367,7 @@ async fn fetch_jwks(url: &str, fetch: Option<Function>) -> Result<(Vec<Jwk>, f64
         ));
     }
     let cache_control = response.headers().get("cache-control").ok().flatten();
-    let body = text(&response)
+    let body = text(&response, left())
         .await
         .map_err(|e| FetchFailure::Threw(e).classify(url, JWKS_TIMEOUT_MS))?;
     let keys = verify::parse_jwks(&body)?;

@@ -59,6 +59,12 @@ extern "C" {
     #[wasm_bindgen(method)]
     pub fn hear(this: &Effects, listener: &JsValue, event: &str, session: &str);
 
+    /// `within(promise, ms)`: `promise`, or a `TimeoutError` once `ms` have passed (for a
+    /// `fetch` that may ignore its signal).
+    #[cfg(feature = "server")]
+    #[wasm_bindgen(method)]
+    pub fn within(this: &Effects, promise: &Promise, ms: u32) -> Promise;
+
     /// `sleep(ms)`: the runtime's timer.
     #[wasm_bindgen(method)]
     pub fn sleep(this: &Effects, ms: u32) -> Promise;

@@ -71,13 +71,15 @@ impl FetchRuntime {
         &self.fetch
     }
 
-    /// `fetch(input, init)` with the injected (or global) `fetch`; `input` is a URL or a
-    /// `Request`, sent as it is.
+    /// `fetch(input, init)` with the injected (or global) `fetch`, given up after `timeout_ms`
+    /// even if that `fetch` ignores `init`'s signal; `input` is a URL or a `Request`, sent as it
+    /// is.
     #[cfg(feature = "server")]
     pub async fn fetch_raw(
         &self,
         input: &JsValue,
         init: Option<&RequestInit>,
+        timeout_ms: u32,
     ) -> std::result::Result<Response, FetchFailure> {
         let global = js_sys::global();
         let promise: js_sys::Promise = match init {
@@ -87,7 +89,8 @@ impl FetchRuntime {
         .map_err(FetchFailure::Threw)?
         .dyn_into()
         .map_err(|_| FetchFailure::NotAResponse)?;
-        JsFuture::from(promise)
+        let effects = effects().map_err(FetchFailure::Threw)?;
+        JsFuture::from(effects.within(&promise, timeout_ms))
             .await
             .map_err(FetchFailure::Threw)?
             .dyn_into()
@@ -236,8 +239,13 @@ pub(crate) fn sendable(name: &str, value: &str) -> Result<()> {
 /// (whose memory a hostile host could otherwise exhaust): it then fails to parse, as a broken
 /// answer.
 #[cfg(feature = "server")]
-pub async fn text(response: &Response) -> std::result::Result<String, JsValue> {
-    let text: js_sys::JsString = JsFuture::from(response.text()?).await?.unchecked_into();
+pub async fn text(response: &Response, timeout_ms: u32) -> std::result::Result<String, JsValue> {
+    let reading = effects()?.within(&response.text()?, timeout_ms);
+    // A `Response` look-alike may answer anything: only text is read.
+    let text: js_sys::JsString = JsFuture::from(reading)
+        .await?
+        .dyn_into()
+        .map_err(|_| JsValue::from_str("The body is not text."))?;
     // UTF-16 units: each is at least one byte of UTF-8.
     let limit = json::MAX_BYTES as u32 + 1;
     let text = if text.length() > limit {

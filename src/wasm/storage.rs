@@ -9,6 +9,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::core::config::StorageKind;
 use crate::core::error::{Error, Result};
+use crate::wasm::convert::bounded_string;
 use crate::wasm::effects::effects;
 
 #[wasm_bindgen]
@@ -73,12 +74,11 @@ impl SnapshotStore {
         }
     }
 
-    /// The stored snapshot, if any.
+    /// The stored snapshot, if any: text within the JSON limits (a longer one could not be
+    /// read anyway, and is not copied into the wasm).
     pub async fn get(&self, key: &str) -> Option<String> {
-        JsFuture::from(self.0.as_ref()?.get(key))
-            .await
-            .ok()?
-            .as_string()
+        let stored = JsFuture::from(self.0.as_ref()?.get(key)).await.ok()?;
+        bounded_string(&stored)
     }
 
     /// Stores the snapshot (see [`Store::set`]).

@@ -213,3 +213,85 @@ test("a browser-mode client is made where BroadcastChannel throws (blocked stora
     globalThis.BroadcastChannel = real;
   }
 });
+
+test("arguments whose getters or Proxy traps throw are invalid_input, thousands of times, and the module lives on", async () => {
+  const auth = await createAuth({ baseUrl: "https://id.example.com", fetch: async (u) => goodAnswer(u) });
+  const boom = () => {
+    throw new Error("getter boom");
+  };
+  const getter = { get deviceId() { return boom(); }, get email() { return boom(); } };
+  const proxy = new Proxy({}, { ownKeys: boom, get: boom, getOwnPropertyDescriptor: boom });
+  // Each used to throw the caller's own Error out through the wasm, leaking its stack, until
+  // the module trapped (after about 600 calls).
+  for (let i = 0; i < 2_000; i++) {
+    for (const arg of [getter, proxy]) {
+      await rejects(auth.passkeyLogin(arg), "invalid_input");
+      await rejects(auth.mfaDisableDevice(arg), "invalid_input");
+    }
+  }
+  for (let i = 0; i < 2_000; i++) {
+    await rejects(createAuth({ baseUrl: "https://id.example.com", get fetch() { return boom(); } }), "invalid_input");
+    await rejects(verifyAccessToken("a.b.c", { jwksUrl: "https://id.example.com/jwks", get fetch() { return boom(); } }), "invalid_input");
+  }
+  const result = await auth.login({ email: "a@example.com", password: "p" });
+  assert.equal(result.status, "authenticated");
+});
+
+test("a fetch answering Response look-alikes that lie is a FronteggError, and the client's refresh lives on", async () => {
+  let lie = null;
+  // Refreshes are answered as sign-ins are: with tokens.
+  const fetch = async (url) => lie?.() ?? goodAnswer(String(url).replace(/\/token\/refresh$/, ""));
+  const auth = await createAuth({ baseUrl: "https://id.example.com", fetch });
+  await auth.login({ email: "a@example.com", password: "p" });
+  const headers = (extra) => ({ get: () => null, ...extra });
+  const lies = [
+    () => ({ status: 200, text: async () => "{}", headers: headers({ getSetCookie: () => undefined }) }),
+    () => ({ status: 200, text: async () => "{}", headers: headers({ getSetCookie: () => [1, {}] }) }),
+    () => ({ status: 200, text: async () => 42, headers: headers() }),
+    () => ({ text: async () => "{}", headers: headers() }),
+    () => ({ status: 200, text: async () => "{}", headers: headers({ get: () => 7 }) }),
+  ];
+  for (const next of lies) {
+    lie = next;
+    const settled = await auth.refresh().then(() => null, (e) => e);
+    if (settled !== null) assert.ok(settled instanceof FronteggError && CODES.has(settled.code), String(settled));
+  }
+  lie = null;
+  const session = await auth.refresh();
+  assert.ok(session.accessToken, "a refresh after the lies is answered");
+});
+
+test("a fetch that ignores its signal and never answers times out after timeoutMs, and the next call is sent", async () => {
+  let stall = true;
+  const fetch = (url) => (stall ? new Promise(() => {}) : Promise.resolve(goodAnswer(url)));
+  const auth = await createAuth({ baseUrl: "https://id.example.com", fetch, timeoutMs: 200 });
+  await rejects(auth.login({ email: "a@example.com", password: "p" }), "timeout");
+  stall = false;
+  const result = await auth.login({ email: "a@example.com", password: "p" });
+  assert.equal(result.status, "authenticated");
+});
+
+test("a JWKS body that is not text fails that fetch, and the same keys URL is fetched again next time", async () => {
+  const jwksUrl = "https://id.example.com/.well-known/jwks.json";
+  let body = async () => 42;
+  const fetch = async () => Object.assign(new Response("{}"), { text: () => body() });
+  const token = `${b64(JSON.stringify({ alg: "RS256", kid: "k" }))}.${b64(JSON.stringify({ sub: "u" }))}.c2ln`;
+  const first = await verifyAccessToken(token, { jwksUrl, fetch }).then(() => null, (e) => e);
+  assert.ok(first instanceof FronteggError, String(first));
+  body = async () => JSON.stringify({ keys: [] });
+  const second = await Promise.race([
+    verifyAccessToken(token, { jwksUrl, fetch }).then(() => "verified", (e) => e.code),
+    new Promise((r) => setTimeout(() => r("hung"), 3_000)),
+  ]);
+  assert.notEqual(second, "hung", "the keys URL is not stuck on the failed fetch");
+});
+
+test("an argument far over the limit is refused before it is copied into the wasm", async () => {
+  const auth = await createAuth({ baseUrl: "https://id.example.com", fetch: async (u) => goodAnswer(u) });
+  const before = process.memoryUsage().arrayBuffers;
+  await rejects(auth.login({ email: "a@example.com", password: "é".repeat(20_000_000) }), "invalid_input");
+  // The wasm's memory would have grown by at least the 40 MB of UTF-8, and never shrinks.
+  assert.ok(process.memoryUsage().arrayBuffers - before < 8_000_000, "the wasm memory did not grow by the argument");
+  const result = await auth.login({ email: "a@example.com", password: "p" });
+  assert.equal(result.status, "authenticated");
+});
