@@ -115,8 +115,9 @@ pub fn session_from_token(
     now_ms: f64,
 ) -> Result<Session> {
     let claims = claims(access_token.expose())?;
-    let expires_at = match expires_in {
-        Some(s) if s.is_finite() && s > 0.0 => now_ms + s * 1000.0,
+    // A lifetime too long for a date (`1e306` seconds) is read from the token's `exp` instead.
+    let expires_at = match expires_in.map(|s| now_ms + s * 1000.0) {
+        Some(at) if at.is_finite() && at > now_ms => at,
         _ => match read::<Expiry>(&claims)?.exp {
             Some(exp) if exp.is_finite() => exp * 1000.0,
             _ => {
@@ -338,7 +339,12 @@ pub(crate) mod tests {
         assert_eq!(s.expires_at, 301_000.0);
         assert_eq!(s.user.id, "u1");
         assert_eq!(s.user.tenant_ids, ["t1", "t2"]);
-        let s = session_from_token(token.into(), None, None, 1_000.0).unwrap();
+        let s = session_from_token(token.clone().into(), None, None, 1_000.0).unwrap();
+        assert_eq!(s.expires_at, 2_000_000.0);
+        // A lifetime past any date: the token's `exp` instead, never an infinite expiry.
+        let s = session_from_token(token.clone().into(), Some(1e306), None, 1_000.0).unwrap();
+        assert_eq!(s.expires_at, 2_000_000.0);
+        let s = session_from_token(token.into(), Some(-5.0), None, 1_000.0).unwrap();
         assert_eq!(s.expires_at, 2_000_000.0);
         let json = crate::core::json::to_value(&s);
         assert_eq!(json["user"]["id"], "u1");

@@ -392,7 +392,12 @@ fn key_id(header: &str) -> Result<Option<String>> {
         .ok_or_else(|| rejected("its header is not a JSON object"))?;
     match alg {
         Member::Text(alg) if alg == "RS256" => {}
-        Member::Text(alg) => return Err(rejected(&format!("algorithm {alg} is not accepted"))),
+        // Named only when it is a plain algorithm name: the header is the caller's (an
+        // attacker's) text, and the message may end up in a log.
+        Member::Text(alg) if alg.len() <= 16 && alg.chars().all(|c| c.is_ascii_alphanumeric()) => {
+            return Err(rejected(&format!("algorithm {alg} is not accepted")))
+        }
+        Member::Text(_) => return Err(rejected("its algorithm is not accepted")),
         _ => return Err(rejected("its header names no algorithm")),
     }
     // Extensions marked critical must be understood, and none are.
@@ -875,6 +880,20 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn a_refused_algorithm_is_named_only_when_it_is_a_plain_name() {
+        let hs = parsed(&token(json!({ "alg": "HS256" }), json!({}))).unwrap_err();
+        assert!(hs.message.contains("HS256"), "{}", hs.message);
+        // The header is an attacker's text, and the message may be logged.
+        let forged = "HS256\n2026-12-01T00:00:00Z INFO user=admin authenticated";
+        let e = parsed(&token(json!({ "alg": forged }), json!({}))).unwrap_err();
+        assert!(
+            !e.message.contains('\n') && !e.message.contains("admin"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

@@ -355,8 +355,19 @@ impl FronteggAuth {
             "refresh" => promise(async move { client.refresh().await }),
             "restore" => promise(async move { client.restore().await }),
             "logout" => {
-                let args = from_js(op, a);
-                promise(async move { client.logout_with(AuthCore::logout_input(&args?)?).await })
+                let input = from_js(op, a).and_then(|args| AuthCore::logout_input(&args));
+                run(Box::pin(async move {
+                    match input {
+                        Ok(input) => client.logout_with(input).await?,
+                        // Signed out all the same (an app's `onClick={auth.logout}` passes an
+                        // event), then told what was wrong with the argument.
+                        Err(e) => {
+                            client.logout().await;
+                            return Err(e);
+                        }
+                    }
+                    Ok(JsValue::UNDEFINED)
+                }))
             }
             "switchTenant" => {
                 let args = from_js(op, a);

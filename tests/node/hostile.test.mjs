@@ -295,3 +295,15 @@ test("an argument far over the limit is refused before it is copied into the was
   const result = await auth.login({ email: "a@example.com", password: "p" });
   assert.equal(result.status, "authenticated");
 });
+
+test("logout with an argument it can't read still signs out, then says what was wrong; it resolves undefined", async () => {
+  const auth = await createAuth({ baseUrl: "https://id.example.com", fetch: async (u) => goodAnswer(u) });
+  for (const arg of [{ everyWhere: true }, { everywhere: 1 }, "now", { isTrusted: true }]) {
+    await auth.login({ email: "a@example.com", password: "p" });
+    await rejects(auth.logout(arg), "invalid_input");
+    assert.equal(auth.session, null, `signed out after logout(${JSON.stringify(arg)})`);
+  }
+  await auth.login({ email: "a@example.com", password: "p" });
+  assert.equal(await auth.logout(), undefined);
+  assert.equal(auth.session, null);
+});
