@@ -139,7 +139,8 @@ async fn refresh_rotates_and_replay_revokes_the_family() {
 
 /// A refresh whose answer was lost: the client can only present the rotated token again. Within
 /// `refreshRetryGraceSeconds`, while the successor it never received is unused, that is a retry,
-/// not theft; after the grace, or with the grace set to 0, it is theft.
+/// not theft; after the grace, or with the grace set to 0, it is theft. So is the replaced
+/// successor coming back after all: the rotated token was in two hands.
 #[tokio::test]
 async fn a_lost_refresh_answer_can_be_retried_within_the_grace() {
     let emu = demo().await;
@@ -156,10 +157,15 @@ async fn a_lost_refresh_answer_can_be_retried_within_the_grace() {
             .status(),
         StatusCode::OK
     );
-    // The successor that never arrived is dead; it ends nothing else.
-    let stale = expect_error(emu.refresh(&lost).await, StatusCode::UNAUTHORIZED).await;
-    assert_ne!(stale["errorCode"], "ER-01003");
     let kept = refresh_cookie(&emu.refresh(&kept).await).expect("the retry's token works");
+    // The successor that never arrived did reach someone: theft, and the session ends.
+    let stale = expect_error(emu.refresh(&lost).await, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(stale["errorCode"], "ER-01003");
+    expect_error(emu.refresh(&kept).await, StatusCode::UNAUTHORIZED).await;
+
+    let (_, first) = emu.login("demo@example.com", DEMO_PASSWORD).await;
+    refresh_cookie(&emu.refresh(&first).await).expect("rotated");
+    let kept = refresh_cookie(&emu.refresh(&first).await).expect("the retry");
 
     // The grace counts from the first rotation.
     emu.advance(61).await;

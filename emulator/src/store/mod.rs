@@ -437,7 +437,8 @@ impl Store {
     /// token revokes the whole session, unless it is a retry: within `retry_grace` seconds of
     /// its rotation, while its successor has never been presented, it is exchanged again and
     /// the unseen successor is revoked (a client whose answer was lost keeps its session; the
-    /// session still has one live token). With `tenant_id`, the session switches to that tenant.
+    /// session still has one live token). That successor presented later is reuse too: its
+    /// parent was in two hands. With `tenant_id`, the session switches to that tenant.
     pub fn rotate_refresh_token(
         &self,
         presented: &[u8; 32],
@@ -464,18 +465,29 @@ impl Store {
                         },
                         row.get::<_, i64>(1)?,
                         row.get::<_, bool>(2)?,
-                        row.get::<_, bool>(3)? || row.get::<_, bool>(6)?,
+                        row.get::<_, bool>(3)?,
+                        row.get::<_, bool>(6)?,
                         row.get::<_, Option<i64>>(7)?,
                         row.get::<_, Option<Vec<u8>>>(8)?,
                     ))
                 },
             )
             .optional()?;
-        let Some((mut session, expires_at, used, revoked, used_at, replaced_by)) = found else {
+        let Some((mut session, expires_at, used, revoked, session_revoked, used_at, replaced_by)) =
+            found
+        else {
             return Ok(Rotation::Invalid);
         };
-        if revoked {
+        if session_revoked {
             return Ok(Rotation::Invalid);
+        }
+        if revoked {
+            // Revoked alone, in a live session: the unseen successor a retry replaced (below).
+            // Presented after all, it shows that two parties held its parent, the retry's
+            // sender and this one: theft, as any reuse is.
+            revoke_session(&tx, &session.id)?;
+            tx.commit()?;
+            return Ok(Rotation::Reused);
         }
         // The unseen successor a retry replaces; any other reuse is theft.
         let unseen_successor = match (used, used_at, replaced_by) {
@@ -832,7 +844,7 @@ mod tests {
 
     /// A retry of a just-rotated token (its answer was lost) within the grace gets a new
     /// successor and revokes the unseen one; after the grace, or once the successor has been
-    /// presented, the same replay is theft.
+    /// presented, the same replay is theft, and so is the replaced successor presented later.
     #[test]
     fn a_retry_within_the_grace_replaces_the_unseen_successor() {
         let store = Store::open(&Storage::Memory).unwrap();
@@ -856,13 +868,32 @@ mod tests {
                 .unwrap()
         };
         assert!(matches!(rotate(1, 2, 20), Rotation::Rotated(_)));
-        // The answer carrying 2 was lost: 1 comes back and 2 is never honoured.
+        // The answer carrying 2 was lost: 1 comes back, and 3 replaces the unseen 2.
         assert!(matches!(rotate(1, 3, 40), Rotation::Rotated(_)));
-        assert_eq!(rotate(2, 9, 41), Rotation::Invalid);
         assert!(store.session_active(&sid).unwrap());
         // The grace counts from the first rotation, not the retry.
         assert_eq!(rotate(1, 4, 80), Rotation::Reused);
         assert!(!store.session_active(&sid).unwrap());
+
+        // 2 did reach someone after all, and comes back after its "retry" replaced it: 1 was
+        // in two hands (a thief replayed it within the grace). Theft: the session ends, the
+        // retry's successor with it.
+        let sid = store
+            .start_session(
+                &u.id,
+                "t1",
+                None,
+                token(10, 1000),
+                &SessionClient::default(),
+                200,
+            )
+            .unwrap()
+            .unwrap();
+        assert!(matches!(rotate(10, 11, 200), Rotation::Rotated(_)));
+        assert!(matches!(rotate(10, 12, 210), Rotation::Rotated(_)));
+        assert_eq!(rotate(11, 13, 211), Rotation::Reused);
+        assert!(!store.session_active(&sid).unwrap());
+        assert_eq!(rotate(12, 14, 212), Rotation::Invalid);
 
         let sid = store
             .start_session(
