@@ -19,6 +19,7 @@ pub mod tokens;
 
 use std::io::Write as _;
 use std::sync::Arc;
+use std::time::Duration;
 
 use config::{Cli, Settings};
 
@@ -64,13 +65,50 @@ pub async fn run(cli: Cli) -> Result<(), BoxError> {
     stdout.flush()?;
     drop(stdout);
 
-    // Connect info gives handlers the client IP for per-IP attempt limits.
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .await?;
-    Ok(())
+    serve(listener, app).await
+}
+
+/// At most this many connections at once; more are closed as they come. Far more than tests
+/// and load runs keep open; where the process's file descriptors run out first (256 by default
+/// on macOS), accepting waits until the header timeout has freed some.
+const MAX_CONNECTIONS: usize = 1024;
+/// How long a client may take to send a request's headers.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves `app` on `listener` until the process ends. Unlike `axum::serve`, a client that sends
+/// its headers slowly (or never) is dropped after [`HEADER_READ_TIMEOUT`], and connections are
+/// capped, so a stuck or hostile local client can't take the emulator's sockets.
+async fn serve(listener: tokio::net::TcpListener, app: axum::Router) -> Result<(), BoxError> {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            // Out of file descriptors, say: wait for some to be freed, as axum::serve does.
+            Err(_) => {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+            continue;
+        };
+        // Connect info gives handlers the client IP for per-IP attempt limits.
+        let app = app
+            .clone()
+            .layer(axum::Extension(axum::extract::ConnectInfo(peer)));
+        tokio::spawn(async move {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .serve_connection(
+                    hyper_util::rt::TokioIo::new(stream),
+                    hyper_util::service::TowerToHyperService::new(app),
+                );
+            // A connection that ends badly (reset, timed out) concerns only its client.
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
 }
 
 /// The stored signing key, or a new one (stored for the next start).

@@ -106,3 +106,40 @@ async fn malformed_allow_flags_stop_the_start() {
         assert!(stderr.contains(args[0]), "{args:?}: {stderr}");
     }
 }
+
+/// Clients that send their headers slowly, or never, are let go after a while and can't take
+/// every socket: the emulator answers again once they are gone, and meanwhile still holds more
+/// connections than a hostile client opened.
+#[tokio::test]
+async fn slow_clients_are_dropped_and_capped() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let emu = demo().await;
+    let address = emu.base.trim_start_matches("http://").to_owned();
+    let mut slow = Vec::new();
+    for _ in 0..200 {
+        let Ok(mut stream) = tokio::net::TcpStream::connect(&address).await else {
+            break;
+        };
+        let _ = stream
+            .write_all(b"GET /emulator/v1/health HTTP/1.1\r\nHost: x\r\n")
+            .await;
+        slow.push(stream);
+    }
+    // The first slow client is closed after the header timeout (10 s), not kept for good.
+    let mut first = slow.remove(0);
+    let mut byte = [0u8; 1];
+    let closed =
+        tokio::time::timeout(std::time::Duration::from_secs(20), first.read(&mut byte)).await;
+    assert!(
+        matches!(closed, Ok(Ok(0) | Err(_))),
+        "still open: {closed:?}"
+    );
+    drop(slow);
+    let health = emu
+        .http
+        .get(emu.url("/emulator/v1/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+}

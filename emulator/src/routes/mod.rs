@@ -39,6 +39,7 @@ use serde::de::DeserializeOwned;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::ServeDir;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::error::{codes, ApiError};
 use crate::state::AppState;
@@ -95,9 +96,15 @@ pub fn router(state: Arc<AppState>, serve_dir: Option<&Path>) -> Router {
 
 /// The layers every response goes through, outermost last: panics turned into 500s, CORS, the
 /// [`guard`] rules, `frontegg-trace-id`, and the client remembered for sessions.
+/// How long a client may take to send a request's body.
+const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
 fn with_layers(app: Router, state: Arc<AppState>) -> Router {
     // Innermost, so the 500 of a panic gets CORS headers and a trace id like any other error.
-    app.layer(CatchPanicLayer::custom(panic_response))
+    // A body sent slowly (or never) ends with a JSON 408 from the extractor reading it, rather
+    // than holding one of the capped connections for good.
+    app.layer(RequestBodyTimeoutLayer::new(BODY_READ_TIMEOUT))
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(cors(Arc::clone(&state)))
         .layer(middleware::from_fn_with_state(state, guard::guard))
         .layer(middleware::from_fn(trace_id))
