@@ -5,7 +5,7 @@ use crate::core::json::Value;
 
 use crate::core::error::{Error, Result};
 use crate::core::input::Fields;
-use crate::core::origin::normalize_origin;
+use crate::core::origin::{normalize_origin, origin_of};
 
 /// Where the refresh token lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,7 +150,8 @@ pub fn normalize_base_url(raw: &str) -> Result<String> {
         && host
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_'));
-    if !valid_host || rest.contains(['?', '#', ' ', '\t', '\n']) {
+    // The origin parser `auth.fetch` uses too: brackets closed, the port a number.
+    if !valid_host || rest.contains(['?', '#', ' ', '\t', '\n']) || origin_of(trimmed).is_none() {
         return Err(bad());
     }
     Ok(trimmed.to_owned())
@@ -219,6 +220,15 @@ mod tests {
             (json!({ "baseUrl": "ftp://x" }), "absolute http(s) URL"),
             (json!({ "baseUrl": "http://" }), "absolute http(s) URL"),
             (json!({ "baseUrl": "http://a b" }), "absolute http(s) URL"),
+            (json!({ "baseUrl": "http://[::1" }), "absolute http(s) URL"),
+            (
+                json!({ "baseUrl": "http://[::1]x" }),
+                "absolute http(s) URL",
+            ),
+            (
+                json!({ "baseUrl": "http://x:port" }),
+                "absolute http(s) URL",
+            ),
             (json!({ "baseUrl": "http://x", "mode": "edge" }), "`mode`"),
             (
                 json!({ "baseUrl": "http://x", "timeoutMs": -1 }),
