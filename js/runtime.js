@@ -25,9 +25,9 @@ const notAResponse = () => Object.assign(new TypeError("The fetch option did not
 export function exchange(fetchFn, url, method, headers, body, credentials, timeoutMs) {
   const abort = new AbortController();
   const init = { method, headers, body, credentials, signal: abort.signal };
-  // The signal stops a fetch that honours it. An injected one may not: the answer is then no
-  // longer waited for all the same (the global fetch honours it, so it needs no race).
-  return within(answer(fetchFn, url, init), timeoutMs, abort, fetchFn !== globalThis.fetch);
+  // The signal stops a fetch that honours it. One that doesn't (an injected or replaced
+  // global fetch, a test's stub) is no longer waited for all the same.
+  return within(answer(fetchFn, url, init), timeoutMs, abort);
 }
 
 /** The answer to one request, checked for the shape the wasm reads. */
@@ -49,19 +49,19 @@ async function answer(fetchFn, url, init) {
 }
 
 /**
- * `promise`, given up after `ms`: `abort` (if any) is aborted with a `TimeoutError`, and with
- * `race` the promise is no longer waited for either, for a fetch that ignores its signal.
+ * `promise`, or a `TimeoutError` once `ms` have passed; `abort` (if any) is aborted with it, so
+ * a fetch that honours its signal stops too.
  */
-export function within(promise, ms, abort, race = !abort) {
+export function within(promise, ms, abort) {
   let timer;
-  const timeUp = () => {
-    const e = new DOMException("The request timed out.", "TimeoutError");
-    abort?.abort(e);
-    return e;
-  };
-  const late = race && new Promise((_, reject) => (timer = startTimer(() => reject(timeUp()), ms)));
-  if (!race) timer = startTimer(timeUp, ms);
-  return (race ? Promise.race([promise, late]) : promise).finally(() => stopTimer(timer));
+  const late = new Promise((_, reject) => {
+    timer = startTimer(() => {
+      const e = new DOMException("The request timed out.", "TimeoutError");
+      abort?.abort(e);
+      reject(e);
+    }, ms);
+  });
+  return Promise.race([promise, late]).finally(() => stopTimer(timer));
 }
 
 /** The `FronteggError` for a failure the wasm describes; details it doesn't have stay unset. */

@@ -83,6 +83,8 @@ async fn serve(listener: tokio::net::TcpListener, app: axum::Router) -> Result<(
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
+            // One client's connection that failed on the way in: the next one.
+            Err(e) if is_connection_error(&e) => continue,
             // Out of file descriptors, say: wait for some to be freed, as axum::serve does.
             Err(_) => {
                 tokio::time::sleep(Duration::from_secs(1)).await;
@@ -109,6 +111,16 @@ async fn serve(listener: tokio::net::TcpListener, app: axum::Router) -> Result<(
             drop(slot);
         });
     }
+}
+
+/// An accept error that concerns one connection, not the listener (as axum::serve tells them).
+fn is_connection_error(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::ConnectionRefused
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::ConnectionReset
+    )
 }
 
 /// The stored signing key, or a new one (stored for the next start).

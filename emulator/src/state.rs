@@ -193,7 +193,7 @@ impl Stats {
 
 /// The per-IP limit's key for `ip`. Every loopback address (127.0.0.0/8, ::1, and IPv4 mapped
 /// into IPv6) is the one machine, so they share one budget rather than one each.
-fn address_key(ip: IpAddr) -> String {
+pub fn address_key(ip: IpAddr) -> String {
     let ip = ip.to_canonical();
     if ip.is_loopback() {
         "ip:loopback".to_owned()

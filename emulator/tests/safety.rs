@@ -107,11 +107,10 @@ async fn malformed_allow_flags_stop_the_start() {
     }
 }
 
-/// Clients that send their headers slowly, or never, are let go after a while and can't take
-/// every socket: the emulator answers again once they are gone, and meanwhile still holds more
-/// connections than a hostile client opened.
+/// Clients that send their headers slowly, or never, are let go after the header timeout, and
+/// the emulator answers once they are gone.
 #[tokio::test]
-async fn slow_clients_are_dropped_and_capped() {
+async fn slow_clients_are_dropped_after_the_header_timeout() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let emu = demo().await;
     let address = emu.base.trim_start_matches("http://").to_owned();

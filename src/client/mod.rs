@@ -280,19 +280,20 @@ impl<T: Runtime> Client<T> {
         }
         // The store changed under this instance's lease while it refreshed: another instance
         // sharing it signed out, or in anew. The store speaks for them all, so its word wins
-        // over this refresh's answer, which would otherwise be written over it.
-        match self.runtime.stored_snapshot().await {
-            Some(stored) if self.adopt_from(Source::Store, &stored) => {
-                (self.session().ok_or_else(ended_meanwhile), false)
-            }
-            Some(_) => (result, false),
-            None => {
-                self.source.set(Source::Store);
-                self.sign_out_locally();
-                self.source.set(Source::Here);
-                (Err(ended_meanwhile()), false)
-            }
+        // over this refresh's answer, whatever the ages of the two sessions; nobody hears of
+        // the answer thrown away.
+        self.core.borrow_mut().take_events();
+        let stored = self.runtime.stored_snapshot().await;
+        let now = (self.clock)();
+        let taken = stored.is_some_and(|s| self.core.borrow_mut().take_snapshot(&s, now, false));
+        self.source.set(Source::Store);
+        if taken {
+            self.emit();
+        } else {
+            self.sign_out_locally();
         }
+        self.source.set(Source::Here);
+        (self.session().ok_or_else(ended_meanwhile), false)
     }
 
     async fn refresh_attempts(&self) -> Result<Session> {
@@ -1785,7 +1786,7 @@ pub(crate) mod tests {
             block_on(c.ensure_fresh()).unwrap();
         }
         assert_eq!(c.runtime.sent.borrow().len(), 1, "the login only");
-        // ... and the timer refreshes once the gap is over, then waits a gap again.
+        // ... and once the gap is over a call refreshes, then the next waits a gap again.
         for round in 1..=3 {
             c.runtime.answers.borrow_mut().push_back(expired(201));
             let due_at = c.core.borrow().refresh_due(virtual_clock(), 0.0).unwrap();

@@ -65,9 +65,11 @@ pub struct User {
     pub profile_picture_url: Option<String>,
 }
 
+/// When the access token expires, and when it was issued (epoch seconds, the host's clock).
 #[derive(FromJson)]
 struct Expiry {
     exp: Option<f64>,
+    iat: Option<f64>,
 }
 
 /// What the access token says of its session, besides the user.
@@ -107,7 +109,8 @@ fn read<T: FromJson>(claims: &Value) -> Result<T> {
 
 /// Builds a session from a freshly issued access token. `expires_in` (seconds, from the
 /// response) is preferred over the `exp` claim so a skewed local clock can't make a fresh token
-/// look expired.
+/// look expired; without it, the token's own life (`exp - iat`) counted from now serves the
+/// same end, and `exp` alone is the last resort.
 pub fn session_from_token(
     access_token: Secret,
     expires_in: Option<f64>,
@@ -118,8 +121,14 @@ pub fn session_from_token(
     // A lifetime too long for a date (`1e306` seconds) is read from the token's `exp` instead.
     let expires_at = match expires_in.map(|s| now_ms + s * 1000.0) {
         Some(at) if at.is_finite() && at > now_ms => at,
-        _ => match read::<Expiry>(&claims)?.exp {
-            Some(exp) if exp.is_finite() => exp * 1000.0,
+        _ => match read::<Expiry>(&claims)? {
+            Expiry {
+                exp: Some(exp),
+                iat: Some(iat),
+            } if (now_ms + (exp - iat) * 1000.0).is_finite() && exp > iat => {
+                now_ms + (exp - iat) * 1000.0
+            }
+            Expiry { exp: Some(exp), .. } if exp.is_finite() => exp * 1000.0,
             _ => {
                 return Err(Error::new(
                     ErrorCode::Server,
@@ -346,6 +355,11 @@ pub(crate) mod tests {
         assert_eq!(s.expires_at, 2_000_000.0);
         let s = session_from_token(token.into(), Some(-5.0), None, 1_000.0).unwrap();
         assert_eq!(s.expires_at, 2_000_000.0);
+        // With `iat` too, the token's life counts from its arrival here, whatever the host's
+        // clock says: 300 s, though `exp` is long past by this clock.
+        let issued = jwt(crate::core::json::json!({ "sub": "u1", "iat": 1700, "exp": 2000 }));
+        let s = session_from_token(issued.into(), None, None, 5_000_000.0).unwrap();
+        assert_eq!(s.expires_at, 5_300_000.0);
         let json = crate::core::json::to_value(&s);
         assert_eq!(json["user"]["id"], "u1");
         assert!(json.get("refreshToken").is_none());

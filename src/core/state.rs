@@ -403,6 +403,12 @@ impl AuthCore {
     /// `now_ms`. A snapshot that doesn't parse, is of another version, or is older is ignored
     /// (`false`).
     pub fn adopt_snapshot(&mut self, text: &str, now_ms: f64) -> bool {
+        self.take_snapshot(text, now_ms, true)
+    }
+
+    /// Takes over the session of `text` (as [`Self::adopt_snapshot`]), newer or not when
+    /// `newer_only` is false: the store's word after it changed under a refresh's lease.
+    pub fn take_snapshot(&mut self, text: &str, now_ms: f64, newer_only: bool) -> bool {
         let Some(snapshot) =
             json::from_str::<Snapshot>(text).filter(|s| s.version == Snapshot::VERSION)
         else {
@@ -430,10 +436,11 @@ impl AuthCore {
         else {
             return false;
         };
-        if self
-            .session
-            .as_ref()
-            .is_some_and(|held| !session.is_newer_than(held))
+        if newer_only
+            && self
+                .session
+                .as_ref()
+                .is_some_and(|held| !session.is_newer_than(held))
         {
             return false;
         }

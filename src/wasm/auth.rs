@@ -359,8 +359,8 @@ impl FronteggAuth {
                 run(Box::pin(async move {
                     match input {
                         Ok(input) => client.logout_with(input).await?,
-                        // Signed out all the same (an app's `onClick={auth.logout}` passes an
-                        // event), then told what was wrong with the argument.
+                        // Signed out all the same (a typo, or an event a click handler passed
+                        // on), then told what was wrong with the argument.
                         Err(e) => {
                             client.logout().await;
                             return Err(e);

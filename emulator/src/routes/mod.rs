@@ -94,16 +94,18 @@ pub fn router(state: Arc<AppState>, serve_dir: Option<&Path>) -> Router {
     with_layers(app, state)
 }
 
-/// The layers every response goes through, outermost last: panics turned into 500s, CORS, the
-/// [`guard`] rules, `frontegg-trace-id`, and the client remembered for sessions.
-/// How long a client may take to send a request's body.
-const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a request's body may stall between two chunks.
+const BODY_STALL_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The layers every response goes through, outermost last: a stalled body cut off, panics
+/// turned into 500s, CORS, the [`guard`] rules, `frontegg-trace-id`, and the client remembered
+/// for sessions.
 fn with_layers(app: Router, state: Arc<AppState>) -> Router {
-    // Innermost, so the 500 of a panic gets CORS headers and a trace id like any other error.
-    // A body sent slowly (or never) ends with a JSON 408 from the extractor reading it, rather
-    // than holding one of the capped connections for good.
-    app.layer(RequestBodyTimeoutLayer::new(BODY_READ_TIMEOUT))
+    // A body that stops arriving ends in the JSON 400 of the extractor reading it, rather than
+    // holding its connection for good (one that trickles a byte at a time is not cut off).
+    app.layer(RequestBodyTimeoutLayer::new(BODY_STALL_TIMEOUT))
+        // Innermost but one, so the 500 of a panic gets CORS headers and a trace id like any
+        // other error.
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(cors(Arc::clone(&state)))
         .layer(middleware::from_fn_with_state(state, guard::guard))

@@ -27,7 +27,7 @@ use super::signin::complete_first_factor;
 use super::ApiJson;
 use crate::config::Settings;
 use crate::error::{codes, ApiError};
-use crate::state::AppState;
+use crate::state::{address_key, AppState};
 use crate::store::{MessageKind, NewMessage, NewPasswordlessSecret, PasswordlessMethod};
 use crate::tokens;
 
@@ -367,7 +367,11 @@ fn postlogin(
             0 => MAX_WRONG_CODES_PER_ADDRESS,
             n => n.min(MAX_WRONG_CODES_PER_ADDRESS),
         };
-        let mine = format!("{WRONG_CODE_KEY}:{}:{}", method.as_str(), peer.ip());
+        let mine = format!(
+            "{WRONG_CODE_KEY}:{}:{}",
+            method.as_str(),
+            address_key(peer.ip())
+        );
         let all = format!("{WRONG_CODE_KEY}:{}", method.as_str());
         state.limiter.check(&mine, per_address, now)?;
         state.limiter.check(&all, MAX_WRONG_CODES, now)?;
