@@ -165,10 +165,13 @@ function rotatingHost({ lifetime = (n) => 3600 + n } = {}) {
   return { fetch, stats };
 }
 
-test("two instances sharing one store: the second takes the first's refresh, never replays a rotated token", async () => {
-  const host = rotatingHost();
+/**
+ * A signs in and refreshes; B, sharing A's store (the Worker + KV pattern: every isolate reads
+ * and writes the same key), refreshes after it and must take A's new session, never replay the
+ * token A rotated. Answers B.
+ */
+async function secondTakesTheFirstsRefresh(host) {
   const kv = new Map();
-  // The Worker + KV pattern: every isolate reads and writes the same key.
   const storage = { get: async (k) => kv.get(k) ?? null, set: async (k, v) => void kv.set(k, v), remove: async (k) => void kv.delete(k) };
   const options = { baseUrl: "https://id.example.com", fetch: host.fetch, storage, autoRefresh: false };
   const a = await createAuth(options);
@@ -180,6 +183,12 @@ test("two instances sharing one store: the second takes the first's refresh, nev
   assert.equal(taken.accessToken, refreshed.accessToken, "B took A's new session");
   assert.equal(host.stats.refreshes, 1, "one refresh for both");
   assert.equal(host.stats.revoked, false, "no rotated token presented twice");
+  return { b, taken };
+}
+
+test("two instances sharing one store: the second takes the first's refresh, never replays a rotated token", async () => {
+  const host = rotatingHost();
+  const { b, taken } = await secondTakesTheFirstsRefresh(host);
   const again = await b.refresh();
   assert.ok(again.expiresAt > taken.expiresAt, "B refreshes normally afterwards");
   assert.equal(host.stats.revoked, false);
@@ -188,19 +197,7 @@ test("two instances sharing one store: the second takes the first's refresh, nev
 test("two instances sharing one store: a refresh living shorter than the session held is still the newer one", async () => {
   // The host shortened its tokens' life (or the first instance's clock is behind): the new
   // session expires sooner, by this clock, than the one the second instance holds.
-  const host = rotatingHost({ lifetime: (n) => 3600 - 600 * n });
-  const kv = new Map();
-  const storage = { get: async (k) => kv.get(k) ?? null, set: async (k, v) => void kv.set(k, v), remove: async (k) => void kv.delete(k) };
-  const options = { baseUrl: "https://id.example.com", fetch: host.fetch, storage, autoRefresh: false };
-  const a = await createAuth(options);
-  await a.login({ email: "a@example.com", password: "p" });
-  const b = await createAuth(options);
-  assert.ok(await b.restore());
-  const refreshed = await a.refresh();
-  const taken = await b.refresh();
-  assert.equal(taken.accessToken, refreshed.accessToken, "B took A's new session");
-  assert.equal(host.stats.refreshes, 1, "one refresh for both");
-  assert.equal(host.stats.revoked, false, "no rotated token presented twice");
+  await secondTakesTheFirstsRefresh(rotatingHost({ lifetime: (n) => 3600 - 600 * n }));
 });
 
 test("two instances refreshing in the same instant over a store with compareAndSet: one refresh, both take it", async () => {
