@@ -50,16 +50,17 @@ impl Backoff {
 /// above 2^31 − 1 ms, about 24.8 days, so a longer wait is armed in steps of at most this.
 pub const MAX_TIMER_MS: u32 = i32::MAX as u32;
 
-/// The least time between taking a session in (a sign-in, a refresh, a stored or shared
-/// session) and refreshing it for being due. A token that arrives already expired by this
-/// machine's clock (a host whose clock is behind, an answer without `expiresIn`) would
-/// otherwise be refreshed again at once, and again, in a burst the host rate-limits.
+/// How long a session that arrived with at most this much life left (or none: a host whose
+/// clock is behind, an answer without `expiresIn` or `iat`) waits before it is refreshed for
+/// being due. Refreshed at once, it would be refreshed again at once, in a burst the host
+/// rate-limits. Longer-lived tokens keep their jitter, which keeps tabs apart.
 pub const MIN_REFRESH_GAP_MS: f64 = 5_000.0;
 
 /// When (epoch ms) a session expiring at `expires_at_ms`, taken in at `taken_at_ms`, should be
 /// refreshed, seen at `now_ms`: `leeway_ms` before expiry, and for short-lived tokens at half
 /// their remaining life at the latest, so a leeway longer than the token's life can't cause a
-/// loop. Never before `now_ms`, nor within [`MIN_REFRESH_GAP_MS`] of `taken_at_ms`.
+/// loop. Never before `now_ms`, nor, for a token that arrived with [`MIN_REFRESH_GAP_MS`] of
+/// life or less, within that gap of `taken_at_ms`.
 ///
 /// `jitter` in `0.0..1.0` moves it earlier by up to half the leeway (at most a quarter of the
 /// remaining life): tabs and processes holding the same session then don't all wake at the
@@ -71,9 +72,14 @@ pub fn refresh_due_at(
     leeway_ms: f64,
     jitter: f64,
 ) -> f64 {
-    // `max` ignores a NaN `taken_at_ms`.
+    // `max` ignores a NaN floor.
+    let floor = if expires_at_ms - taken_at_ms <= MIN_REFRESH_GAP_MS {
+        taken_at_ms + MIN_REFRESH_GAP_MS
+    } else {
+        f64::NAN
+    };
     now_ms
-        .max(taken_at_ms + MIN_REFRESH_GAP_MS)
+        .max(floor)
         .max(due_by_expiry(now_ms, expires_at_ms, leeway_ms, jitter))
 }
 
@@ -313,6 +319,12 @@ mod tests {
             refresh_due_at(0.0, 0.0, 300_000.0, 600_000.0, 0.0),
             150_000.0
         );
+        // Arrived with 3 s left: the gap, not half of it.
+        assert_eq!(refresh_due_at(0.0, 0.0, 3_000.0, 30_000.0, 1.0), 5_000.0);
+        // A short token with more life than the gap: no floor, and the jitter that keeps tabs
+        // apart stays.
+        assert_eq!(refresh_due_at(0.0, 0.0, 8_000.0, 30_000.0, 0.0), 4_000.0);
+        assert_eq!(refresh_due_at(0.0, 0.0, 8_000.0, 30_000.0, 1.0), 2_000.0);
         // A usual token: the gap changes nothing.
         assert_eq!(
             refresh_due_at(0.0, 0.0, 300_000.0, 30_000.0, 0.0),
