@@ -65,18 +65,13 @@ pub struct User {
     pub profile_picture_url: Option<String>,
 }
 
-/// When the access token expires, and when it was issued (epoch seconds, the host's clock).
-#[derive(FromJson)]
-struct Expiry {
-    exp: Option<f64>,
-    iat: Option<f64>,
-}
-
-/// What the access token says of its session, besides the user.
+/// What the access token says of its session, besides the user: its id, and when it was
+/// issued and expires (epoch seconds, the host's clock).
 #[derive(FromJson)]
 struct TokenSession {
     sid: Option<String>,
     iat: Option<f64>,
+    exp: Option<f64>,
 }
 
 /// A token's payload could not be read: the server's fault, so `server`, never a panic.
@@ -118,25 +113,19 @@ pub fn session_from_token(
     now_ms: f64,
 ) -> Result<Session> {
     let claims = claims(access_token.expose())?;
-    // A lifetime too long for a date (`1e306` seconds) is read from the token's `exp` instead.
-    let expires_at = match expires_in.map(|s| now_ms + s * 1000.0) {
-        Some(at) if at.is_finite() && at > now_ms => at,
-        _ => match read::<Expiry>(&claims)? {
-            Expiry {
-                exp: Some(exp),
-                iat: Some(iat),
-            } if (now_ms + (exp - iat) * 1000.0).is_finite() && exp > iat => {
-                now_ms + (exp - iat) * 1000.0
-            }
-            Expiry { exp: Some(exp), .. } if exp.is_finite() => exp * 1000.0,
-            _ => {
-                return Err(Error::new(
-                    ErrorCode::Server,
-                    "The access token has no expiry.",
-                ))
-            }
-        },
-    };
+    // A lifetime too long for a date (`1e306` seconds) is read from the token instead.
+    let fresh = |at: &f64| at.is_finite() && *at > now_ms;
+    let TokenSession { exp, iat, .. } = read(&claims)?;
+    let expires_at = expires_in
+        .map(|s| now_ms + s * 1000.0)
+        .filter(fresh)
+        .or_else(|| {
+            exp.zip(iat)
+                .map(|(exp, iat)| now_ms + (exp - iat) * 1000.0)
+                .filter(fresh)
+        })
+        .or_else(|| exp.map(|exp| exp * 1000.0).filter(|at| at.is_finite()))
+        .ok_or_else(|| Error::new(ErrorCode::Server, "The access token has no expiry."))?;
     session_with_claims(access_token, &claims, expires_at, refresh_token)
 }
 
@@ -157,7 +146,7 @@ fn session_with_claims(
     expires_at: f64,
     refresh_token: Option<Secret>,
 ) -> Result<Session> {
-    let TokenSession { sid, iat } = read(claims)?;
+    let TokenSession { sid, iat, .. } = read(claims)?;
     Ok(Session {
         user: read(claims)?,
         sid,

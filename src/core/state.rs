@@ -44,8 +44,8 @@ pub struct AuthCore {
     /// An API-token session's refresh token: machine sessions refresh with it in the body.
     pub(crate) api_refresh: Option<Secret>,
     /// When the session was taken in (signed in, refreshed, or adopted from a snapshot), epoch
-    /// ms by this machine's clock: a refresh for being due waits
-    /// [`MIN_REFRESH_GAP_MS`](crate::core::refresh::MIN_REFRESH_GAP_MS) after it.
+    /// ms by this machine's clock: when its refresh is due is reckoned from then
+    /// ([`refresh_due_at`]).
     taken_at: f64,
     /// Bumped whenever a session starts or ends, so an answer to a request sent for an earlier
     /// session (a refresh still out when the user logged out) can be told apart and dropped.
@@ -108,10 +108,8 @@ impl AuthCore {
         std::mem::take(&mut self.events)
     }
 
-    /// True when the access token is missing or its refresh is due: within the refresh leeway
-    /// of expiry, or past half its life where the leeway is longer (as the refresh timer
-    /// reckons it, seen when the session was taken in), and never within
-    /// [`MIN_REFRESH_GAP_MS`](crate::core::refresh::MIN_REFRESH_GAP_MS) of taking it in.
+    /// True when the access token is missing or its refresh is due, as the refresh timer
+    /// reckons it seen when the session was taken in ([`refresh_due_at`], without jitter).
     pub fn needs_refresh(&self, now_ms: f64) -> bool {
         self.session
             .as_ref()
